@@ -1,0 +1,51 @@
+"""`dingk3`: the one command a person runs.
+
+Each domain registers its own sub-commands in its own module (``register(subparsers)``);
+this file only lists them, so adding a command never means editing another domain's code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+# module path -> exposes register(subparsers)
+COMMAND_MODULES = [
+    "rasa_project.runner",  # run / demo / settings
+    "rasa_project.simulators.cli",  # sim k3 | sim dingtalk
+    "rasa_project.nlu.cli",  # parse, data check, train, nlu-test
+    "rasa_project.authz.cli",  # ldap start|stop|seed, whois
+    "rasa_project.audit.cli",  # audit verify|show
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dingk3", description="DingK3 Assistant")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # a domain not installed in this checkout
+            if exc.name and name.startswith(exc.name):
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from rasa_project.settings import get_settings
+
+    logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

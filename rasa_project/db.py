@@ -1,0 +1,82 @@
+"""SQL storage shared by the audit trail and the workflow (SQLAlchemy 1.4, future=True).
+
+SQLite by default (var/dingk3.db), PostgreSQL in production (``DINGK3_DATABASE_URL``).
+Schema changes are Alembic migrations in rasa_project/migrations (two branches, ``audit`` and
+``workflow``, both on the ``0001_base`` root); ``migrate()`` upgrades to all heads. No engine
+is created at import time.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import declarative_base, sessionmaker
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+Base = declarative_base(metadata=metadata)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, future=True, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # WAL: readers never block the writer
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")  # durable before we reply
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_engine(url, future=True, pool_pre_ping=True)
+
+
+def migrate(url: str) -> None:
+    """Bring the schema at ``url`` to every head (idempotent)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "heads")
+    engine.dispose()
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: str) -> Engine:
+    migrate(url)
+    return make_engine(url)
+
+
+def get_engine(url: Optional[str] = None) -> Engine:
+    """The migrated engine for ``url`` (default: settings), one per process."""
+    if url is None:
+        from rasa_project.settings import get_settings
+
+        url = get_settings().sqlalchemy_url
+    return _engine_for(url)
+
+
+def get_sessionmaker(url: Optional[str] = None) -> sessionmaker:
+    return sessionmaker(bind=get_engine(url), future=True, expire_on_commit=False)
