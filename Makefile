@@ -1,0 +1,44 @@
+# DingK3 Assistant. A newcomer needs two commands:
+#   make demo   set up and run the whole system on the embedded defaults (Ctrl-C stops it)
+#   make test   set up and pass the tests
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_ENV := DINGK3_ENV=demo DINGK3_CLOCK_ANCHOR=2025-04-01T09:00:00+08:00
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: setup demo test test-fast train nlu-test data-check lint bench reliability clean
+
+setup:
+	@bash scripts/bootstrap.sh
+
+train: setup
+	@$(DEMO_ENV) $(BIN)/dingk3 train
+
+demo: setup train
+	@$(DEMO_ENV) $(BIN)/dingk3 demo
+
+test: setup train
+	@$(BIN)/ruff check .
+	@$(DEMO_ENV) $(BIN)/pytest -q -ra
+
+test-fast: setup
+	@$(DEMO_ENV) $(BIN)/pytest -q -ra -m "not stack and not browser and not slow"
+
+nlu-test: setup train
+	@$(DEMO_ENV) $(BIN)/dingk3 nlu-test
+
+data-check: setup
+	@$(BIN)/dingk3 data check
+
+lint: setup
+	@$(BIN)/ruff check .
+
+bench: setup train
+	@$(DEMO_ENV) $(BIN)/python -m rasa_project.bench
+
+reliability: setup train
+	@$(DEMO_ENV) $(BIN)/python -m rasa_project.reliability
+
+clean:
+	rm -rf var models .pytest_cache .ruff_cache

@@ -1,0 +1,115 @@
+"""The company directory over LDAP (ldap3): who a staff id is and which groups hold them.
+
+Every ldap3 error is translated here, once, into ``DirectoryUnavailable``. Values reach
+search filters only through RFC 4515 escaping.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+from ldap3 import NONE, SUBTREE, Connection, Server
+from ldap3.core.exceptions import LDAPException
+from ldap3.utils.conv import escape_filter_chars
+
+from rasa_project.authz.errors import DirectoryUnavailable
+from rasa_project.authz.roles import is_valid_attribute_name
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DirectoryPerson:
+    dn: str
+    name: Optional[str]
+    group_dns: frozenset[str]
+
+
+def equality_filter(attribute: str, value: str) -> str:
+    """``(attribute=value)`` with ``value`` escaped per RFC 4515 (``*()\\`` and NUL)."""
+    if not is_valid_attribute_name(attribute):
+        raise ValueError(f"bad LDAP attribute name {attribute!r}")
+    return f"({attribute}={escape_filter_chars(value)})"
+
+
+def person_filter(staff_id_attribute: str, staff_id: str) -> str:
+    return f"(&(objectClass=inetOrgPerson){equality_filter(staff_id_attribute, staff_id)})"
+
+
+def groups_filter(member_dn: str) -> str:
+    return (
+        "(|(&(objectClass=groupOfNames)" + equality_filter("member", member_dn) + ")"
+        "(&(objectClass=groupOfUniqueNames)" + equality_filter("uniqueMember", member_dn) + "))"
+    )
+
+
+class LdapDirectory:
+    """Looks people up with a fresh, bounded connection per lookup (no shared socket state)."""
+
+    def __init__(self, settings) -> None:
+        self._url = settings.ldap_url
+        self._bind_dn = settings.ldap_bind_dn
+        self._password = settings.ldap_bind_password
+        self._base_dn = settings.ldap_base_dn
+        self._attribute = settings.ldap_staff_id_attribute
+        self._use_tls = settings.ldap_use_tls
+        self._timeout = float(settings.ldap_timeout_s)
+
+    def _connect(self) -> Connection:
+        server = Server(self._url, get_info=NONE, connect_timeout=self._timeout)
+        # ldap3 packs receive_timeout into SO_RCVTIMEO with struct 'LL': it must be an int.
+        return Connection(
+            server,
+            user=self._bind_dn,
+            password=self._password.get_secret_value(),
+            receive_timeout=max(1, math.ceil(self._timeout)),
+            read_only=True,
+            raise_exceptions=True,
+            auto_bind=False,
+        )
+
+    def find(self, staff_id: str) -> Optional[DirectoryPerson]:
+        """The person holding ``staff_id`` (None if absent or ambiguous); raises DirectoryUnavailable."""
+        conn = self._connect()
+        try:
+            conn.open()
+            if self._use_tls:
+                conn.start_tls()
+            conn.bind()
+            conn.search(
+                self._base_dn,
+                person_filter(self._attribute, staff_id),
+                search_scope=SUBTREE,
+                attributes=["cn"],
+                size_limit=2,
+                time_limit=max(1, math.ceil(self._timeout)),
+            )
+            people = [e for e in conn.response if e.get("type") == "searchResEntry"]
+            if len(people) != 1:
+                if people:
+                    log.warning("staff id %s matches %d directory entries; refusing", staff_id, len(people))
+                return None
+            dn = people[0]["dn"]
+            cn = people[0]["attributes"].get("cn") or []
+            name = cn[0] if isinstance(cn, list) and cn else (cn or None)
+            conn.search(
+                self._base_dn,
+                groups_filter(dn),
+                search_scope=SUBTREE,
+                attributes=[],
+                time_limit=max(1, math.ceil(self._timeout)),
+            )
+            groups = frozenset(e["dn"] for e in conn.response if e.get("type") == "searchResEntry")
+            return DirectoryPerson(dn=dn, name=name, group_dns=groups)
+        except (LDAPException, OSError) as exc:
+            # Never log the bind password; ldap3 messages carry only host/port and result codes.
+            log.warning("LDAP lookup failed at %s: %s", self._url, type(exc).__name__)
+            raise DirectoryUnavailable(self._url, type(exc).__name__) from exc
+        finally:
+            try:
+                conn.unbind()
+            except (LDAPException, OSError):  # the socket is already gone; nothing left to release
+                log.debug("unbind after failure at %s ignored", self._url)

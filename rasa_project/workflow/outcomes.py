@@ -1,0 +1,82 @@
+"""What workflow services return: a catalog key and the values to fill it, never a sentence.
+
+A value may be a ``{"zh": ..., "id": ..., "en": ...}`` dict (a material or work-center name, a
+status name); ``Message.text(lang)`` picks the language, so one outcome serves every chat language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Generic, Mapping, Optional, TypeVar
+
+from rasa_project import catalog
+
+T = TypeVar("T")
+
+
+def localized(values: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """Values with every multilingual dict resolved to ``lang`` (English as fallback)."""
+    out = {}
+    for name, value in values.items():
+        if isinstance(value, Mapping) and value and set(value) <= set(catalog.LANGS):
+            value = value.get(lang) or value.get("en") or next(iter(value.values()))
+        out[name] = value
+    return out
+
+
+def figure(value: Optional[float]) -> Any:
+    """A quantity as people write it: 400.0 -> 400, 12.345 -> 12.35 (JSON-friendly)."""
+    if value is None:
+        return None
+    value = float(value)
+    return int(value) if value.is_integer() else round(value, 2)
+
+
+def iso(value: Optional[date]) -> Optional[str]:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return value.isoformat()
+
+
+@dataclass(frozen=True)
+class Message:
+    key: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str) -> str:
+        return catalog.text(self.key, lang, **localized(self.values, lang))
+
+    def as_dict(self) -> dict:
+        return {"key": self.key, "values": dict(self.values)}
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """``ok`` says whether the dialog may go on; ``key``/``values`` say what to tell the user;
+    ``details`` are extra lines (each changed field, each risk found); ``value`` is the typed
+    result (a resolved material, a draft, an order, a change request)."""
+
+    ok: bool
+    key: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    details: tuple[Message, ...] = ()
+    value: Optional[T] = None
+
+    @property
+    def message(self) -> Message:
+        return Message(self.key, self.values)
+
+    def text(self, lang: str) -> str:
+        lines = [self.message.text(lang)] + [d.text(lang) for d in self.details]
+        return "\n".join(lines)
+
+
+def ok(key: str, value: Any = None, details: tuple[Message, ...] = (), **values) -> Outcome:
+    return Outcome(True, key, values, tuple(details), value)
+
+
+def refused(key: str, value: Any = None, details: tuple[Message, ...] = (), **values) -> Outcome:
+    return Outcome(False, key, values, tuple(details), value)

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Set up everything `make demo` / `make test` need, from this repository's own files.
+# Idempotent: each step is skipped when its inputs have not changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+die() { printf '\033[31m[setup] %s\033[0m\n' "$*" >&2; exit 1; }
+
+# --- Python 3.10 (rasa 3.6.21 refuses 3.11+) -------------------------------------------
+find_python310() {
+  local c
+  for c in "${PYTHON310:-}" "$(command -v python3.10 2>/dev/null || true)"; do
+    [ -n "$c" ] && "$c" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo "$c"; return; }
+  done
+  if command -v pyenv >/dev/null 2>&1; then
+    for c in "$(pyenv root)"/versions/3.10.*/bin/python3.10; do
+      [ -x "$c" ] && { echo "$c"; return; }
+    done
+  fi
+  for c in /usr/bin/python3.10 /usr/local/bin/python3.10; do
+    [ -x "$c" ] && { echo "$c"; return; }
+  done
+}
+
+# --- system packages: slapd + ldap-utils (LDAP), chromium (browser tests) -----------------
+need_apt=()
+[ -x /usr/sbin/slapd ] || need_apt+=(slapd ldap-utils)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing system packages: ${need_apt[*]}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    die "missing system packages: ${need_apt[*]} (run: sudo apt-get install -y ${need_apt[*]})"
+  fi
+fi
+
+PY=$(find_python310)
+[ -n "$PY" ] || die "Python 3.10 not found (rasa 3.6.21 needs 3.10, not 3.11+). Install it, e.g. 'pyenv install 3.10.13', or set PYTHON310=/path/to/python3.10."
+
+mkdir -p var
+
+# --- main venv -----------------------------------------------------------------------------
+stamp_of() { cat "$@" | sha256sum | cut -c1-16; }
+want=$(stamp_of pyproject.toml constraints.txt)
+if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.stamp 2>/dev/null)" != "$want" ]; then
+  say "creating .venv with $PY and installing (first time ~3 min, 2.7 GB: rasa + tensorflow)"
+  [ -x .venv/bin/python ] || "$PY" -m venv .venv
+  .venv/bin/pip install -q --upgrade 'pip>=23.2' 'setuptools==70.3.0' 'wheel==0.45.1' 'packaging==20.9'
+  .venv/bin/pip install -q -c constraints.txt -e '.[dev]' > var/pip.log 2>&1 || { tail -30 var/pip.log; die "pip install failed (full log: var/pip.log)"; }
+  echo "$want" > .venv/.stamp
+fi
+
+# --- official vendor SDKs in their own venv (aiohttp pins conflict with rasa) ---------------
+want_sdk=$(stamp_of requirements-sdk.txt)
+if [ ! -x .venv-sdk/bin/python ] || [ "$(cat .venv-sdk/.stamp 2>/dev/null)" != "$want_sdk" ]; then
+  say "creating .venv-sdk for the official DingTalk / K/3 SDKs"
+  [ -x .venv-sdk/bin/python ] || "$PY" -m venv .venv-sdk
+  .venv-sdk/bin/pip install -q -r requirements-sdk.txt
+  echo "$want_sdk" > .venv-sdk/.stamp
+fi
+# --- PostgreSQL and Redis (production-configuration tests); started if installed but down ---
+if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  say "starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+fi
+if command -v redis-server >/dev/null 2>&1 && ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+  say "starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no --dir /tmp >/dev/null || true
+fi
+say "ready: .venv ($(.venv/bin/python --version))"
