@@ -8,36 +8,37 @@ swapped behind one method.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import Iterable, Optional, Protocol
+from typing import Protocol
 
 from k3_client.models import Bom, Material, Order, OrderDraft, OrderStatus, OutputReport, StockLevel
 
 
 class ProductionK3(Protocol):
     # -- lookups -----------------------------------------------------------------------------
-    def find_material(self, number: str) -> Optional[Material]: ...
+    def find_material(self, number: str) -> Material | None: ...
 
-    def find_bom(self, number: str) -> Optional[Bom]: ...
+    def find_bom(self, number: str) -> Bom | None: ...
 
-    def find_audited_bom(self, material_number: str) -> Optional[Bom]:
+    def find_audited_bom(self, material_number: str) -> Bom | None:
         """The audited, non-forbidden BOM of a material (None if it has none)."""
 
-    def get_order(self, bill_no: str) -> Optional[Order]: ...
+    def get_order(self, bill_no: str) -> Order | None: ...
 
     def list_orders(
         self,
         *,
-        work_center: Optional[str] = None,
-        material_numbers: Optional[Iterable[str]] = None,
+        work_center: str | None = None,
+        material_numbers: Iterable[str] | None = None,
         statuses: Iterable[OrderStatus] = (),
-        finish_from: Optional[date] = None,
-        start_to: Optional[date] = None,
+        finish_from: date | None = None,
+        start_to: date | None = None,
     ) -> list[Order]: ...
 
     def stock_of(self, material_numbers: Iterable[str]) -> dict[str, StockLevel]: ...
 
-    def find_order_by_request_key(self, request_key: str) -> Optional[Order]: ...
+    def find_order_by_request_key(self, request_key: str) -> Order | None: ...
 
     def list_reports(self, order_bill_no: str) -> list[OutputReport]: ...
 
@@ -50,9 +51,9 @@ class ProductionK3(Protocol):
         self,
         bill_no: str,
         *,
-        qty: Optional[float] = None,
-        plan_finish: Optional[date] = None,
-        work_center: Optional[str] = None,
+        qty: float | None = None,
+        plan_finish: date | None = None,
+        work_center: str | None = None,
     ) -> Order:
         """Apply a quantity / finish-date / work-center change; returns the order as K/3 now has it."""
 

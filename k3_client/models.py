@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum
-from typing import Optional
 
 
 class OrderStatus(IntEnum):
@@ -55,7 +54,7 @@ class Order:
     id: int
     entry_id: int
     material_number: str
-    bom_number: Optional[str]
+    bom_number: str | None
     qty: float
     unit: str
     work_center: str
@@ -92,9 +91,9 @@ class OrderDraft:
 @dataclass(frozen=True)
 class OrderChange:
     bill_no: str
-    qty: Optional[float] = None
-    plan_finish: Optional[date] = None
-    work_center: Optional[str] = None
+    qty: float | None = None
+    plan_finish: date | None = None
+    work_center: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Optional
 from zoneinfo import ZoneInfo
 
 
@@ -21,7 +20,7 @@ def utc_now() -> datetime:
 @dataclass(frozen=True)
 class BusinessClock:
     tz: ZoneInfo
-    anchor: Optional[datetime] = None
+    anchor: datetime | None = None
 
     def now(self) -> datetime:
         if self.anchor is not None:

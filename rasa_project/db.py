@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
@@ -69,7 +68,7 @@ def _engine_for(url: str) -> Engine:
     return make_engine(url)
 
 
-def get_engine(url: Optional[str] = None) -> Engine:
+def get_engine(url: str | None = None) -> Engine:
     """The migrated engine for ``url`` (default: settings), one per process."""
     if url is None:
         from rasa_project.settings import get_settings
@@ -78,5 +77,5 @@ def get_engine(url: Optional[str] = None) -> Engine:
     return _engine_for(url)
 
 
-def get_sessionmaker(url: Optional[str] = None) -> sessionmaker:
+def get_sessionmaker(url: str | None = None) -> sessionmaker:
     return sessionmaker(bind=get_engine(url), future=True, expire_on_commit=False)

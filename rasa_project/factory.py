@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
 
 import yaml
 
@@ -19,7 +18,7 @@ import yaml
 class FixtureMaterial:
     number: str  # K/3 material number, e.g. 1.01.2050
     chat_code: str  # BOM-2050
-    bom_number: Optional[str]  # audited BOM, None = no audited BOM
+    bom_number: str | None  # audited BOM, None = no audited BOM
     name: dict  # {"zh": ..., "en": ..., "id": ...}
     aliases: tuple
     unit: str
@@ -91,13 +90,13 @@ class Factory:
     people: tuple
     raw: dict = field(repr=False, compare=False, default_factory=dict)
 
-    def material_by_code(self, chat_code: str) -> Optional[FixtureMaterial]:
+    def material_by_code(self, chat_code: str) -> FixtureMaterial | None:
         return next((m for m in self.materials if m.chat_code == chat_code), None)
 
-    def material_by_number(self, number: str) -> Optional[FixtureMaterial]:
+    def material_by_number(self, number: str) -> FixtureMaterial | None:
         return next((m for m in self.materials if m.number == number), None)
 
-    def person_by_staff_id(self, staff_id: str) -> Optional[FixturePerson]:
+    def person_by_staff_id(self, staff_id: str) -> FixturePerson | None:
         return next((p for p in self.people if p.dingtalk_staff_id == staff_id), None)
 
 
@@ -180,7 +179,7 @@ def _cached(path: str, mtime: float) -> Factory:
     return load_factory(Path(path))
 
 
-def get_factory(path: Optional[Path] = None) -> Factory:
+def get_factory(path: Path | None = None) -> Factory:
     from rasa_project.settings import get_settings
 
     p = Path(path or get_settings().fixture_path)

@@ -12,24 +12,10 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[a-z]+")
 
 ID_WORDS = frozenset(
-    """
-    buat buatkan bikin pesanan produksi jumlah selesai tanggal tipe bengkel ubah jadi menjadi ganti
-    tolong mohon minta berapa stok sisa bagaimana progres kemajuan sudah belum berapa apa ya tidak
-    batal batalkan setuju setujui saya kami kita yang dan untuk dengan dari pada hari besok lusa
-    minggu depan bulan ini itu lapor laporan cacat bagus rusak jadi bisa ada tolak terima kasih halo
-    pagi siang sore malam selamat bantuan tolonglah baik oke iya gak nggak enggak jangan lagi hingga
-    sampai sebelum paling lambat senin selasa rabu kamis jumat sabtu lini perakitan langsung gudang masuk
-    standar biasa order pesan kapan dong sih udah mau pengen perlu cek lihat status berapakah kah
-    """.split()
+    ["buat", "buatkan", "bikin", "pesanan", "produksi", "jumlah", "selesai", "tanggal", "tipe", "bengkel", "ubah", "jadi", "menjadi", "ganti", "tolong", "mohon", "minta", "berapa", "stok", "sisa", "bagaimana", "progres", "kemajuan", "sudah", "belum", "berapa", "apa", "ya", "tidak", "batal", "batalkan", "setuju", "setujui", "saya", "kami", "kita", "yang", "dan", "untuk", "dengan", "dari", "pada", "hari", "besok", "lusa", "minggu", "depan", "bulan", "ini", "itu", "lapor", "laporan", "cacat", "bagus", "rusak", "jadi", "bisa", "ada", "tolak", "terima", "kasih", "halo", "pagi", "siang", "sore", "malam", "selamat", "bantuan", "tolonglah", "baik", "oke", "iya", "gak", "nggak", "enggak", "jangan", "lagi", "hingga", "sampai", "sebelum", "paling", "lambat", "senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "lini", "perakitan", "langsung", "gudang", "masuk", "standar", "biasa", "order", "pesan", "kapan", "dong", "sih", "udah", "mau", "pengen", "perlu", "cek", "lihat", "status", "berapakah", "kah"]
 )
 EN_WORDS = frozenset(
-    """
-    create make new production order quantity qty finish date type shop change to set the a an of for
-    please pls how what is are progress status stock left much many yes no cancel approve reject by
-    due next this week tomorrow today in days done scrap good report reported help hi hello thanks
-    thank you ok okay sure confirm deny not standard direct line assembly injection moulding molding
-    before on at with and or can could would i we want need show check update increase decrease from
-    """.split()
+    ["create", "make", "new", "production", "order", "quantity", "qty", "finish", "date", "type", "shop", "change", "to", "set", "the", "a", "an", "of", "for", "please", "pls", "how", "what", "is", "are", "progress", "status", "stock", "left", "much", "many", "yes", "no", "cancel", "approve", "reject", "by", "due", "next", "this", "week", "tomorrow", "today", "in", "days", "done", "scrap", "good", "report", "reported", "help", "hi", "hello", "thanks", "thank", "you", "ok", "okay", "sure", "confirm", "deny", "not", "standard", "direct", "line", "assembly", "injection", "moulding", "molding", "before", "on", "at", "with", "and", "or", "can", "could", "would", "i", "we", "want", "need", "show", "check", "update", "increase", "decrease", "from"]
 )
 
 

@@ -13,7 +13,6 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
 
 import yaml
 
@@ -27,7 +26,7 @@ def fold(text: str) -> str:
     return re.sub(r"[\s\-_·.]+", "", text)
 
 
-def canonical_code(text: str) -> Optional[str]:
+def canonical_code(text: str) -> str | None:
     """'bom2050', 'BOM 2050', 'Bom-2050' -> 'BOM-2050'; None if it is not PREFIX+DIGITS."""
     m = _CODE.match(unicodedata.normalize("NFKC", text))
     return f"{m.group(1).upper()}-{m.group(2)}" if m else None
@@ -37,9 +36,9 @@ def canonical_code(text: str) -> Optional[str]:
 class MaterialMapping:
     chat_code: str
     k3_number: str
-    bom_number: Optional[str]
+    bom_number: str | None
     unit: str
-    default_work_center: Optional[str]
+    default_work_center: str | None
     name: dict
     aliases: tuple
 
@@ -76,7 +75,7 @@ class MappingTables:
     production_types: tuple
 
     # -- materials ---------------------------------------------------------------------
-    def material(self, text: str) -> Optional[MaterialMapping]:
+    def material(self, text: str) -> MaterialMapping | None:
         """Resolve a chat code, K/3 number, name or alias; None if unknown."""
         if not text:
             return None
@@ -93,11 +92,11 @@ class MappingTables:
                 return m
         return None
 
-    def material_by_k3_number(self, number: str) -> Optional[MaterialMapping]:
+    def material_by_k3_number(self, number: str) -> MaterialMapping | None:
         return next((m for m in self.materials if m.k3_number == number), None)
 
     # -- work centers ------------------------------------------------------------------
-    def work_center(self, text: str) -> Optional[WorkCenterMapping]:
+    def work_center(self, text: str) -> WorkCenterMapping | None:
         if not text:
             return None
         code = canonical_code(text)
@@ -108,7 +107,7 @@ class MappingTables:
         return None
 
     # -- production types --------------------------------------------------------------
-    def production_type(self, text: str) -> Optional[ProductionTypeMapping]:
+    def production_type(self, text: str) -> ProductionTypeMapping | None:
         if not text:
             return None
         key = fold(text)
@@ -155,7 +154,7 @@ def _cached(path: str, stamp: tuple) -> MappingTables:
     return load_mapping(Path(path))
 
 
-def get_mapping(mapping_dir: Optional[Path] = None) -> MappingTables:
+def get_mapping(mapping_dir: Path | None = None) -> MappingTables:
     from rasa_project.settings import get_settings
 
     d = Path(mapping_dir or get_settings().mapping_dir)

@@ -17,7 +17,6 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 from urllib.parse import urlparse
 
 import httpx
@@ -33,10 +32,10 @@ DEMO_ANCHOR = "2025-04-01T09:00:00+08:00"
 class Service:
     name: str
     argv: list[str]
-    ready_url: Optional[str] = None  # HTTP GET answering < 500 means ready
-    ready_tcp: Optional[tuple[str, int]] = None
-    process: Optional[subprocess.Popen] = field(default=None, repr=False)
-    log_path: Optional[Path] = None
+    ready_url: str | None = None  # HTTP GET answering < 500 means ready
+    ready_tcp: tuple[str, int] | None = None
+    process: subprocess.Popen | None = field(default=None, repr=False)
+    log_path: Path | None = None
 
 
 def _bin(name: str) -> str:
@@ -45,7 +44,7 @@ def _bin(name: str) -> str:
     return str(candidate) if candidate.exists() else name
 
 
-def child_env(settings: Settings, extra: Optional[dict] = None) -> dict:
+def child_env(settings: Settings, extra: dict | None = None) -> dict:
     """Environment for every child: the parent's plus the settings that must agree across processes."""
     env = dict(os.environ)
     k3 = f"http://{settings.k3_sim_host}:{settings.k3_sim_port}/k3cloud/"
@@ -122,7 +121,7 @@ def plan(settings: Settings, model: Path, *, simulators: bool = True) -> list[Se
 class Stack:
     """The running system; a context manager that always stops what it started."""
 
-    def __init__(self, settings: Settings, model: Path, *, simulators: bool = True, env_extra: Optional[dict] = None):
+    def __init__(self, settings: Settings, model: Path, *, simulators: bool = True, env_extra: dict | None = None):
         self.settings = settings
         self.services = plan(settings, model, simulators=simulators)
         self.env = child_env(settings, env_extra)
@@ -132,12 +131,11 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for svc in self.services:
             svc.log_path = self.log_dir / f"{svc.name}.log"
-            fh = open(svc.log_path, "ab")
-            svc.process = subprocess.Popen(
-                svc.argv, cwd=self.settings.project_root, env=self.env, stdout=fh, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-            fh.close()
+            with open(svc.log_path, "ab") as fh:  # the child keeps its own copy of the descriptor
+                svc.process = subprocess.Popen(
+                    svc.argv, cwd=self.settings.project_root, env=self.env, stdout=fh, stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                )
             # Rasa needs the action server and the simulators up only at the first turn,
             # but waiting per service keeps start-up failures easy to read.
             if svc.name != "actions":
@@ -170,7 +168,7 @@ class Stack:
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self):
         try:
             self.start()
         except BaseException:
@@ -214,8 +212,10 @@ def _banner(settings: Settings) -> str:
             f"  Logs                          : {settings.var_dir / 'logs'}",
             "",
             "Talk to the bot as pmc0001 in group cidPMC0001 (or open the chat page):",
-            f"  curl -s {sim}/_sim/chat -H 'content-type: application/json' "
-            """-d '{"conversation_id":"cidPMC0001","staff_id":"pmc0001","text":"创建生产订单 BOM-2050 数量 300，4月10日完工，标准生产订单，冲压车间"}'""",
+            (
+                f"  curl -s {sim}/_sim/chat -H 'content-type: application/json' "
+                """-d '{"conversation_id":"cidPMC0001","staff_id":"pmc0001","text":"创建生产订单 BOM-2050 数量 300，4月10日完工，标准生产订单，冲压车间"}'"""
+            ),
             f"  curl -s '{sim}/_sim/messages?conversation_id=cidPMC0001'",
             "",
         ]

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
 
 from pydantic import BaseSettings, SecretStr, validator
 
@@ -31,7 +30,7 @@ class Settings(BaseSettings):
 
     # Business clock: relative dates ("明天", "besok", "next Friday") resolve against it.
     timezone: str = "Asia/Shanghai"
-    clock_anchor: Optional[datetime] = None  # e.g. 2025-04-01T09:00:00+08:00; None = real clock
+    clock_anchor: datetime | None = None  # e.g. 2025-04-01T09:00:00+08:00; None = real clock
 
     # Kingdee K/3 Cloud WebAPI
     k3_base_url: str = "http://127.0.0.1:8801/k3cloud/"
@@ -49,7 +48,7 @@ class Settings(BaseSettings):
     # K/3 simulator (never started in production)
     k3_sim_host: str = "127.0.0.1"
     k3_sim_port: int = 8801
-    k3_sim_db: Optional[Path] = None  # default var/k3sim.db
+    k3_sim_db: Path | None = None  # default var/k3sim.db
     k3_sim_session_ttl_s: int = 1800
     k3_sim_faults_enabled: bool = False  # fault-injection admin endpoint; refused in production
 
@@ -68,6 +67,7 @@ class Settings(BaseSettings):
     dingtalk_sim_host: str = "127.0.0.1"
     dingtalk_sim_port: int = 8802
     dingtalk_bot_webhook_url: str = "http://127.0.0.1:5005/webhooks/dingtalk/webhook"
+    dingtalk_robot_name: str = "K3助手"  # the robot's display name; "@K3助手" is stripped from text
     dedupe_ttl_s: int = 86400
 
     # LDAP
@@ -84,8 +84,8 @@ class Settings(BaseSettings):
     authz_cache_ttl_s: int = 60
 
     # Storage: SQLite + in-process stores by default; Postgres/Redis in production.
-    database_url: Optional[str] = None  # default sqlite:///var/dingk3.db
-    redis_url: Optional[str] = None  # e.g. redis://127.0.0.1:6379/0 -> dedupe store in Redis
+    database_url: str | None = None  # default sqlite:///var/dingk3.db
+    redis_url: str | None = None  # e.g. redis://127.0.0.1:6379/0 -> dedupe store in Redis
 
     # Rasa
     rasa_host: str = "127.0.0.1"
@@ -105,7 +105,7 @@ class Settings(BaseSettings):
         env_prefix = "DINGK3_"
 
     @validator("k3_sim_faults_enabled")
-    def _no_faults_in_production(cls, value, values):  # noqa: N805
+    def _no_faults_in_production(cls, value, values):
         if value and values.get("env") == "production":
             raise ValueError("fault injection cannot be enabled in production")
         return value
@@ -130,6 +130,6 @@ class Settings(BaseSettings):
         return out
 
 
-@lru_cache()
+@lru_cache
 def get_settings() -> Settings:
     return Settings()

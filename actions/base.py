@@ -1,0 +1,86 @@
+"""What every action shares: the turn, the language, permission gate, replies, error edge.
+
+Actions stay thin (STYLE.md §5): build the turn, pass the gate, call one service in
+rasa_project, phrase its outcome from the catalog. Blocking services (httpx, SQLAlchemy,
+ldap3) run in a worker thread so the action server's event loop never stalls.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from rasa_project import access, catalog
+from rasa_project.conversation import Turn, turn_from
+
+log = logging.getLogger(__name__)
+
+
+async def blocking(fn, *args, **kwargs):
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+class Reply:
+    """Sends catalog sentences in the turn's language and records each reply in the audit trail."""
+
+    def __init__(self, dispatcher: CollectingDispatcher, turn: Turn):
+        self.dispatcher = dispatcher
+        self.turn = turn
+        self.lang = turn.lang
+
+    def t(self, key: str, **values) -> str:
+        return catalog.text(key, self.lang, **values)
+
+    def say(self, key: str, *, buttons: list[tuple[str, str]] | None = None, **values) -> None:
+        self.text(self.t(key, **values), buttons=buttons, key=key)
+
+    def text(self, text: str, *, buttons: list[tuple[str, str]] | None = None, key: str = "") -> None:
+        if buttons:
+            self.dispatcher.utter_message(text=text, buttons=[{"title": t, "payload": p} for t, p in buttons])
+        else:
+            self.dispatcher.utter_message(text=text)
+        access.record_reply(self.turn, key=key, text=text)
+
+
+class TurnAction(Action, metaclass=abc.ABCMeta):
+    """Base for our actions. Subclasses set ``permission`` (None = anyone) and implement handle()."""
+
+    permission: str | None = None
+
+    @abc.abstractmethod
+    def name(self) -> str: ...
+
+    @abc.abstractmethod
+    async def handle(self, turn: Turn, reply: Reply, tracker: Tracker, domain: dict) -> list[dict[str, Any]]: ...
+
+    def on_refused(self, turn: Turn, tracker: Tracker) -> list[dict[str, Any]]:
+        return []
+
+    async def run(self, dispatcher, tracker: Tracker, domain):
+        turn = turn_from(tracker.sender_id, tracker.latest_message)
+        reply = Reply(dispatcher, turn)
+        try:
+            await blocking(access.record_understood, turn, self.name())
+            if self.permission:
+                refusal = await blocking(access.gate, turn, self.permission)
+                if refusal is not None:
+                    reply.text(refusal, key="authz.refused")
+                    return self.on_refused(turn, tracker)
+            return await self.handle(turn, reply, tracker, domain)
+        except Exception as exc:  # the edge: typed errors -> a specific sentence; the rest logged
+            message = access.describe_error(exc, turn.lang)
+            if message is None:
+                log.exception("action %s failed for %s", self.name(), turn.sender_id)
+                reply.say("general.internal_error")
+            else:
+                log.warning("action %s: %s", self.name(), type(exc).__name__)
+                reply.text(message, key=f"error.{type(exc).__name__}")
+            return self.on_error(turn, tracker)
+
+    def on_error(self, turn: Turn, tracker: Tracker) -> list[dict[str, Any]]:
+        return []

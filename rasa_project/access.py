@@ -1,0 +1,84 @@
+"""The edge between a chat turn and the core: permission gate, audit of turns, error phrasing.
+
+- ``gate(turn, permission)``: LDAP roles via the Authorizer; fail closed; every decision audited.
+- ``record_understood`` / ``record_reply``: the inbound message with its NLU result, and each
+  reply, go to the tamper-evident audit trail (the channel records the raw delivery).
+- ``describe_error(exc, lang)``: a typed error -> a specific sentence in the user's language, or
+  None when the error is unexpected (the caller logs it and answers general.internal_error).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from rasa_project import catalog, services
+from rasa_project.conversation import Turn
+
+log = logging.getLogger(__name__)
+
+
+def gate(turn: Turn, permission: str) -> str | None:
+    """None if ``turn.staff_id`` may do ``permission``; else the polite refusal, in the turn's language."""
+    from rasa_project.authz.service import refusal_text
+
+    decision = services.authorizer().check(turn.staff_id or "", permission)
+    services.audit().record(
+        "decision",
+        actor=turn.staff_id,
+        conversation_id=turn.conversation_id,
+        decision="authz",
+        permission=permission,
+        allowed=decision.allowed,
+        roles=sorted(decision.roles or ()),
+        reason=decision.reason_key,
+        message_id=turn.message_id,
+    )
+    return refusal_text(decision, turn.lang)
+
+
+def record_understood(turn: Turn, action: str) -> None:
+    services.audit().record(
+        "nlu",
+        actor=turn.staff_id,
+        conversation_id=turn.conversation_id,
+        order_bill_no=turn.entity("order_no"),
+        message_id=turn.message_id,
+        text=turn.text,
+        intent=turn.intent,
+        confidence=round(turn.confidence, 4),
+        entities=turn.entities,
+        language=turn.lang,
+        action=action,
+    )
+
+
+def record_reply(turn: Turn, *, key: str, text: str) -> None:
+    try:
+        services.audit().record(
+            "reply",
+            actor="bot",
+            conversation_id=turn.conversation_id,
+            to=turn.staff_id,
+            in_reply_to=turn.message_id,
+            key=key,
+            text=text,
+        )
+    except Exception:  # a reply is still sent; the failure to audit it is loud in the log
+        log.exception("could not audit a reply to %s", turn.sender_id)
+
+
+def describe_error(exc: Exception, lang: str) -> str | None:
+    try:
+        from k3_client.errors import K3Error
+        from k3_client.messages import describe
+    except ImportError:  # pragma: no cover - k3_client is part of this package
+        return None
+    if isinstance(exc, K3Error):
+        return describe(exc, lang)
+    try:
+        from rasa_project.authz.errors import DirectoryUnavailable
+    except ImportError:  # pragma: no cover
+        DirectoryUnavailable = ()
+    if DirectoryUnavailable and isinstance(exc, DirectoryUnavailable):
+        return catalog.text("authz.directory_unavailable", lang)
+    return None

@@ -1,0 +1,171 @@
+"""The audit trail service: append (serialized, durable), verify, read back.
+
+Writers serialize on the chain-head row: ``SELECT ... FOR UPDATE`` on PostgreSQL and
+``BEGIN IMMEDIATE`` (the database write lock) on SQLite, so two writers can never both
+extend the same link. ``record()`` returns only after its transaction committed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Callable, Iterable, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from rasa_project.audit.chain import (
+    AuditKind,
+    VerifyResult,
+    canonical_json,
+    chain_hash,
+    record_content,
+    verify_chain,
+)
+from rasa_project.audit.models import HEAD_ID, AuditChainHead, AuditRecord
+from rasa_project.audit.redaction import redact, secrets_of
+from rasa_project.clock import utc_now
+
+log = logging.getLogger(__name__)
+
+
+class AuditChainMissing(RuntimeError):
+    """The chain-head row is absent: the a001_audit migration has not run on this database."""
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+class AuditTrail:
+    """Append-only, hash-chained audit log over a SQLAlchemy sessionmaker."""
+
+    def __init__(
+        self,
+        sessionmaker_: sessionmaker,
+        *,
+        secrets: Optional[Iterable[str]] = None,
+        now: Callable[[], datetime] = utc_now,
+    ) -> None:
+        if secrets is None:  # secure by default: every SecretStr in Settings is masked
+            from rasa_project.settings import get_settings
+
+            secrets = secrets_of(get_settings())
+        self._sessionmaker = sessionmaker_
+        self._secrets = tuple(secrets)
+        self._now = now
+
+    def _session(self) -> Session:
+        return self._sessionmaker(expire_on_commit=False)
+
+    @staticmethod
+    def _is_sqlite(session: Session) -> bool:
+        return session.get_bind().dialect.name == "sqlite"
+
+    def record(
+        self,
+        kind: str | AuditKind,
+        *,
+        actor: Optional[str] = None,
+        conversation_id: Optional[str] = None,
+        order_bill_no: Optional[str] = None,
+        **details,
+    ) -> AuditRecord:
+        """Append one record (details redacted) and return it once committed."""
+        kind_value = AuditKind(kind).value
+        payload_text = canonical_json(redact(details, self._secrets))
+        payload = json.loads(payload_text)
+        with self._session() as session:
+            if self._is_sqlite(session):
+                # Take SQLite's write lock before reading the head: a deferred transaction could
+                # read the same head as another writer and then fail to upgrade its lock.
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            head = session.execute(
+                select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).with_for_update()
+            ).scalar_one_or_none()
+            if head is None:
+                raise AuditChainMissing("audit_chain_head row missing; run `rasa_project.db.migrate()`")
+            new_id = head.last_id + 1
+            created_at = _naive_utc(self._now())
+            content = record_content(
+                id=new_id,
+                created_at=created_at,
+                kind=kind_value,
+                actor=actor,
+                conversation_id=conversation_id,
+                order_bill_no=order_bill_no,
+                payload=payload,
+            )
+            record = AuditRecord(
+                id=new_id,
+                created_at=created_at,
+                kind=kind_value,
+                actor=actor,
+                conversation_id=conversation_id,
+                order_bill_no=order_bill_no,
+                payload=payload_text,
+                prev_hash=head.last_hash,
+                hash=chain_hash(head.last_hash, content),
+            )
+            session.add(record)
+            head.last_id, head.last_hash = new_id, record.hash
+            session.commit()
+        return record
+
+    def verify(self) -> VerifyResult:
+        """Walk the whole chain in one consistent snapshot; name the first broken record."""
+        with self._session() as session:
+            if self._is_sqlite(session):
+                session.connection().exec_driver_sql("BEGIN")  # one read snapshot for all queries
+            else:
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            head_row = session.execute(select(AuditChainHead).where(AuditChainHead.id == HEAD_ID)).scalar_one_or_none()
+            head = (head_row.last_id, head_row.last_hash) if head_row else None
+            table = AuditRecord.__table__
+            rows = session.execute(
+                select(table).order_by(table.c.id).execution_options(yield_per=1000, stream_results=True)
+            )
+            result = verify_chain(rows, head)
+            session.rollback()
+        if not result.ok:
+            log.error("audit chain broken at record %s: %s", result.first_broken_id, result.reason)
+        return result
+
+    def history(self, order_bill_no: str, limit: Optional[int] = None) -> list[AuditRecord]:
+        """Records about one order, oldest first (the newest ``limit`` if given)."""
+        with self._session() as session:
+            query = select(AuditRecord).where(AuditRecord.order_bill_no == order_bill_no)
+            if limit is None:
+                return list(session.execute(query.order_by(AuditRecord.id)).scalars())
+            rows = session.execute(query.order_by(AuditRecord.id.desc()).limit(limit)).scalars()
+            return list(reversed(list(rows)))
+
+    def tail(self, n: int = 20) -> list[AuditRecord]:
+        """The newest ``n`` records, oldest first."""
+        with self._session() as session:
+            rows = session.execute(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(n)).scalars()
+            return list(reversed(list(rows)))
+
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=8)
+def _trail_for(url: str, secrets: tuple[str, ...]) -> AuditTrail:
+    from rasa_project.db import get_sessionmaker
+
+    return AuditTrail(get_sessionmaker(url), secrets=secrets)
+
+
+def get_audit_trail() -> AuditTrail:
+    """The process-wide trail for ``settings.sqlalchemy_url`` (schema migrated on first use)."""
+    from rasa_project.settings import get_settings
+
+    settings = get_settings()
+    with _lock:
+        return _trail_for(settings.sqlalchemy_url, secrets_of(settings))

@@ -1,0 +1,1 @@
+"""Authorization from the company LDAP: staff id -> groups -> roles -> permissions."""

@@ -1,0 +1,118 @@
+"""The whole system for end-to-end tests: every service on its own free loopback port.
+
+Tests talk to it only as DingTalk would (the simulator's chat API signs and delivers a callback
+to the Rasa channel; replies come back through the sessionWebhook) and read K/3 through its
+WebAPI, never by calling actions directly.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import httpx
+
+from rasa_project.runner import DEMO_ANCHOR, Stack
+from rasa_project.settings import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stack_settings(var_dir: Path) -> Settings:
+    ports = {name: free_port() for name in ("k3", "dt", "ldap", "rasa", "actions")}
+    return Settings(
+        env="test",
+        var_dir=var_dir,
+        clock_anchor=DEMO_ANCHOR,
+        k3_sim_port=ports["k3"],
+        k3_base_url=f"http://127.0.0.1:{ports['k3']}/k3cloud/",
+        dingtalk_sim_port=ports["dt"],
+        dingtalk_openapi_url=f"http://127.0.0.1:{ports['dt']}",
+        ldap_url=f"ldap://127.0.0.1:{ports['ldap']}",
+        rasa_port=ports["rasa"],
+        action_port=ports["actions"],
+        k3_sim_faults_enabled=True,
+    )
+
+
+@dataclass
+class Reply:
+    seq: int
+    text: str
+    buttons: list
+    raw: dict
+    conversation_id: Optional[str]
+    to_staff_ids: list
+
+
+class Chat:
+    """Talk to the running bot through the DingTalk simulator."""
+
+    def __init__(self, settings: Settings):
+        self.sim = f"http://127.0.0.1:{settings.dingtalk_sim_port}"
+        self.k3 = f"http://127.0.0.1:{settings.k3_sim_port}/k3cloud/"
+        self.http = httpx.Client(timeout=30.0)
+        self._seen = 0
+
+    def mark(self) -> int:
+        msgs = self.http.get(f"{self.sim}/_sim/messages").json()["messages"]
+        return max((m["seq"] for m in msgs), default=0)
+
+    def send(self, staff_id: str, text: str, conversation_id: Optional[str] = "cidPMC0001", **extra) -> dict:
+        body = {"conversation_id": conversation_id, "staff_id": staff_id, "text": text, **extra}
+        r = self.http.post(f"{self.sim}/_sim/chat", json=body)
+        r.raise_for_status()
+        return r.json()
+
+    def replies(self, after: int, conversation_id: Optional[str] = None, staff_id: Optional[str] = None) -> list[Reply]:
+        params = {"after": after}
+        if conversation_id:
+            params["conversation_id"] = conversation_id
+        if staff_id:
+            params["staff_id"] = staff_id
+        msgs = self.http.get(f"{self.sim}/_sim/messages", params=params).json()["messages"]
+        return [
+            Reply(m["seq"], m.get("text") or "", m.get("buttons") or [], m, m.get("conversation_id"), m.get("to_staff_ids") or [])
+            for m in msgs
+        ]
+
+    def ask(
+        self,
+        staff_id: str,
+        text: str,
+        conversation_id: Optional[str] = "cidPMC0001",
+        *,
+        expect: int = 1,
+        timeout_s: float = 60.0,
+        contains: Optional[str] = None,
+    ) -> list[Reply]:
+        """Send ``text`` and wait until at least ``expect`` replies (or one containing ``contains``) arrive."""
+        start = self.mark()
+        self.send(staff_id, text, conversation_id)
+        deadline = time.monotonic() + timeout_s
+        got: list[Reply] = []
+        while time.monotonic() < deadline:
+            got = self.replies(start, conversation_id=conversation_id)
+            if contains is not None:
+                if any(contains in r.text for r in got):
+                    time.sleep(0.3)  # let a turn's trailing messages land
+                    return self.replies(start, conversation_id=conversation_id)
+            elif len(got) >= expect:
+                time.sleep(0.3)
+                return self.replies(start, conversation_id=conversation_id)
+            time.sleep(0.2)
+        raise AssertionError(f"no reply to {text!r} within {timeout_s}s; got {[r.text for r in got]}")
+
+
+def start_stack(var_dir: Path, model: Path) -> tuple[Stack, Settings]:
+    settings = stack_settings(var_dir)
+    stack = Stack(settings, model)
+    stack.start()
+    return stack, settings
