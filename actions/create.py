@@ -19,6 +19,16 @@ FORM = "create_order_form"
 FORM_SLOTS = ("material", "quantity", "due_date", "production_type", "work_center")
 
 
+# what a validated value is stored as in its slot (and handed to prepare_draft)
+SLOT_VALUE = {
+    "material": lambda resolved: resolved.mapping.chat_code,
+    "quantity": float,
+    "due_date": lambda day: day.isoformat(),
+    "production_type": lambda kind: kind.bill_type,
+    "work_center": lambda center: center.number,
+}
+
+
 def clear_form() -> list[dict[str, Any]]:
     return [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("requested_slot", None)]
 
@@ -45,11 +55,11 @@ class ValidateCreateOrderForm(FormValidationAction):
     def name(self) -> str:
         return "validate_create_order_form"
 
-    async def _check(self, slot: str, outcome_fn, value, dispatcher, tracker) -> dict[str, Any]:
+    async def _check(self, slot: str, check, value, dispatcher, tracker) -> dict[str, Any]:
         turn = turn_from(tracker.sender_id, tracker.latest_message)
-        outcome = await blocking(outcome_fn, value)
+        outcome = await blocking(check, value)
         if outcome.ok:
-            return {slot: outcome.values.get("normalized", value) if isinstance(outcome.values, dict) else value}
+            return {slot: SLOT_VALUE[slot](outcome.value)}
         Reply(dispatcher, turn).text(outcome.text(turn.lang), key=outcome.key)
         return {slot: None}
 
@@ -115,7 +125,13 @@ class ActionPrepareCreate(TurnAction):
         return clear_form()
 
     async def handle(self, turn, reply, tracker, domain):
-        values = {slot: tracker.get_slot(slot) for slot in FORM_SLOTS}
+        values = {
+            "material": tracker.get_slot("material"),
+            "qty": tracker.get_slot("quantity"),
+            "plan_finish": tracker.get_slot("due_date"),
+            "production_type": tracker.get_slot("production_type"),
+            "work_center": tracker.get_slot("work_center"),
+        }
         outcome = await blocking(
             services.workflow().prepare_draft, turn.staff_id, turn.conversation_id, values
         )

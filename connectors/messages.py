@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Union
 from urllib.parse import quote, unquote
 
 DTMD_SEND = "dtmd://dingtalkclient/sendMessage?content="
@@ -162,7 +161,7 @@ class ActionCard:
         return f"sampleActionCard{len(self.buttons)}", _param(param)
 
 
-Message = Union[Text, Markdown, ActionCard]
+Message = Text | Markdown | ActionCard
 
 
 def _at_staff_ids(body: dict) -> tuple[str, ...]:

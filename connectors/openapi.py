@@ -16,10 +16,12 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any
 
 import httpx
+from typing_extensions import Self
 
 from connectors.messages import Message
 
@@ -79,7 +81,7 @@ class SessionWebhookThrottled(SessionWebhookError, DingTalkThrottled):
     """errcode 130101: send too fast, exceed 20 times per minute."""
 
 
-def api_error(status: int, body: Any) -> Optional[DingTalkError]:
+def api_error(status: int, body: Any) -> DingTalkError | None:
     """The error for an api.dingtalk.com response, None on success (pure)."""
     if 200 <= status < 300:
         return None
@@ -94,12 +96,12 @@ def api_error(status: int, body: Any) -> Optional[DingTalkError]:
         return DingTalkApiThrottled(status, code, message, request_id)
     if status in (401, 403) or code in ("InvalidAuthentication", "Forbidden.AccessDenied.AccessTokenPermissionDenied"):
         return DingTalkAuthError(status, code, message, request_id)
-    if code.startswith("invalidParameter") or code.startswith("MissingParameter"):
+    if code.startswith(("invalidParameter", "MissingParameter")):
         return DingTalkInvalidParameter(status, code, message, request_id)
     return DingTalkApiError(status, code, message, request_id)
 
 
-def webhook_error(status: int, body: Any) -> Optional[DingTalkError]:
+def webhook_error(status: int, body: Any) -> DingTalkError | None:
     """The error for a sessionWebhook response, None on success (pure)."""
     if status >= 500:
         return DingTalkUnavailable(f"HTTP {status}")
@@ -153,7 +155,7 @@ class _Calls:
         self._app_secret = settings.dingtalk_app_secret.get_secret_value()
         self.robot_code = settings.dingtalk_robot_code
         self.base_url = settings.dingtalk_openapi_url.rstrip("/")
-        self._token: Optional[str] = None
+        self._token: str | None = None
         self._token_expires_at = 0.0
 
     def _run(self, call: Call, parse: Callable[[Any], Any]):  # pragma: no cover - abstract
@@ -206,11 +208,11 @@ class _Calls:
         template_id: str,
         card_params: Mapping[str, Any],
         *,
-        conversation_id: Optional[str] = None,
-        staff_id: Optional[str] = None,
-        at_staff: Optional[Mapping[str, str]] = None,
+        conversation_id: str | None = None,
+        staff_id: str | None = None,
+        at_staff: Mapping[str, str] | None = None,
         callback_type: str = "STREAM",
-        callback_route_key: Optional[str] = None,
+        callback_route_key: str | None = None,
     ):
         """Create and deliver an interactive card (spec §5) to a group or 1:1; returns ``CardDelivery``.
 
@@ -249,7 +251,7 @@ class _Calls:
         out_track_id: str,
         card_params: Mapping[str, Any],
         *,
-        private_data: Optional[Mapping[str, Mapping[str, Any]]] = None,
+        private_data: Mapping[str, Mapping[str, Any]] | None = None,
     ):
         """Update a delivered card's public params (and per-user private params) by key."""
         body: dict = {
@@ -270,8 +272,8 @@ class _Calls:
         card_biz_id: str,
         card_data: Mapping[str, Any],
         *,
-        conversation_id: Optional[str] = None,
-        staff_id: Optional[str] = None,
+        conversation_id: str | None = None,
+        staff_id: str | None = None,
     ):
         """The robot "StandardCard" send the SDK's ``reply_card`` uses (the doubled path is real)."""
         if bool(conversation_id) == bool(staff_id):
@@ -314,7 +316,7 @@ def _check(call: Call, response: httpx.Response) -> Any:
 class DingTalkOpenAPI(_Calls):
     """Sync client; safe to share between threads."""
 
-    def __init__(self, settings, *, transport: Optional[httpx.BaseTransport] = None,
+    def __init__(self, settings, *, transport: httpx.BaseTransport | None = None,
                  clock: Callable[[], float] = time.monotonic, timeout_s: float = 10.0) -> None:
         super().__init__(settings)
         self._clock = clock
@@ -329,7 +331,7 @@ class DingTalkOpenAPI(_Calls):
             body = self._send(call, None)
             return self._store_token(body, self._clock())
 
-    def _send(self, call: Call, token: Optional[str]) -> Any:
+    def _send(self, call: Call, token: str | None) -> Any:
         headers = {"x-acs-dingtalk-access-token": token} if token else {}
         try:
             response = self._http.request(call.method, call.path, json=call.body, headers=headers)
@@ -350,7 +352,7 @@ class DingTalkOpenAPI(_Calls):
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "DingTalkOpenAPI":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -360,11 +362,11 @@ class DingTalkOpenAPI(_Calls):
 class AsyncDingTalkOpenAPI(_Calls):
     """Async client for the channel (Sanic event loop)."""
 
-    def __init__(self, settings, *, transport: Optional[httpx.AsyncBaseTransport] = None,
+    def __init__(self, settings, *, transport: httpx.AsyncBaseTransport | None = None,
                  clock: Callable[[], float] = time.monotonic, timeout_s: float = 10.0) -> None:
         super().__init__(settings)
         self._clock = clock
-        self._lock: Optional[asyncio.Lock] = None
+        self._lock: asyncio.Lock | None = None
         self._http = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=timeout_s)
 
     async def access_token(self) -> str:
@@ -375,7 +377,7 @@ class AsyncDingTalkOpenAPI(_Calls):
             body = await self._send(self._token_call(), None)
             return self._store_token(body, self._clock())
 
-    async def _send(self, call: Call, token: Optional[str]) -> Any:
+    async def _send(self, call: Call, token: str | None) -> Any:
         headers = {"x-acs-dingtalk-access-token": token} if token else {}
         try:
             response = await self._http.request(call.method, call.path, json=call.body, headers=headers)

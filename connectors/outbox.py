@@ -13,10 +13,10 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Optional
 
-from connectors.messages import Message
+from connectors.messages import InvalidMessage, Message
 from connectors.openapi import (
     AsyncDingTalkOpenAPI,
     DingTalkError,
@@ -36,9 +36,9 @@ class Destination:
 
     conversation_id: str
     is_group: bool
-    staff_id: Optional[str] = None  # 1:1 recipient (OpenAPI path)
-    session_webhook: Optional[str] = None
-    session_webhook_expires_ms: Optional[int] = None
+    staff_id: str | None = None  # 1:1 recipient (OpenAPI path)
+    session_webhook: str | None = None
+    session_webhook_expires_ms: int | None = None
 
     def webhook_usable(self, now_ms: int) -> bool:
         return bool(self.session_webhook) and (self.session_webhook_expires_ms or 0) - WEBHOOK_MARGIN_MS > now_ms
@@ -126,7 +126,7 @@ class Outbox:
     async def _deliver(self, key: str, destination: Destination, message: Message) -> None:
         window = self._windows[key]
         attempt = 0
-        pending_staff: Optional[tuple[str, ...]] = None
+        pending_staff: tuple[str, ...] | None = None
         while True:
             wait = window.wait_s(self._monotonic())
             if wait > 0:
@@ -148,10 +148,10 @@ class Outbox:
                 log.warning("dingtalk outbox: sessionWebhook errcode %s in %s, using OpenAPI", exc.errcode, key)
                 destination.session_webhook = None
                 continue
-            except DingTalkInvalidParameter as exc:
+            except (DingTalkInvalidParameter, InvalidMessage) as exc:
                 self.given_up += 1
-                log.error("dingtalk outbox: DingTalk refused a %s message for %s (%s); not retried",
-                          message.msgtype, key, exc.code)
+                log.error("dingtalk outbox: a %s message for %s cannot be sent (%s); not retried",
+                          message.msgtype, key, getattr(exc, "code", None) or exc)
                 return
             except DingTalkError as exc:
                 delay = backoff_s(attempt, cap_s=self.max_backoff_s)
@@ -160,7 +160,7 @@ class Outbox:
             await self._sleep(delay)
 
     async def _send_once(self, destination: Destination, message: Message,
-                         pending_staff: Optional[tuple[str, ...]]) -> str:
+                         pending_staff: tuple[str, ...] | None) -> str:
         if destination.webhook_usable(self._wall_ms()):
             await self.api.post_session_webhook(destination.session_webhook, message)
             return "webhook"

@@ -10,7 +10,6 @@ import base64
 import hashlib
 import hmac
 from enum import Enum
-from typing import Optional
 
 
 class SignatureProblem(str, Enum):
@@ -21,14 +20,14 @@ class SignatureProblem(str, Enum):
 
 
 def sign(app_secret: str, timestamp_ms: int | str) -> str:
-    message = f"{timestamp_ms}\n{app_secret}".encode("utf-8")
+    message = f"{timestamp_ms}\n{app_secret}".encode()
     digest = hmac.new(app_secret.encode("utf-8"), message, hashlib.sha256).digest()
     return base64.b64encode(digest).decode("ascii")
 
 
 def check_signature(
-    app_secret: str, timestamp: Optional[str], signature: Optional[str], *, now_ms: int, window_s: int
-) -> Optional[SignatureProblem]:
+    app_secret: str, timestamp: str | None, signature: str | None, *, now_ms: int, window_s: int
+) -> SignatureProblem | None:
     """None when the headers are valid, else what is wrong with them (pure: the caller passes now)."""
     if not timestamp or not signature:
         return SignatureProblem.MISSING

@@ -65,3 +65,9 @@ class ProductionK3(Protocol):
 
     def reverse_report(self, report_bill_no: str) -> None:
         """UnAudit + Delete a report (for a correction)."""
+
+
+# The implementations (sync and async shells over one sans-IO core), importable from here.
+from k3_client.client import AsyncK3Client, K3Client
+
+__all__ = ["AsyncK3Client", "K3Client", "ProductionK3"]

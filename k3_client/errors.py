@@ -8,8 +8,6 @@ a coarse ``reason``), never user sentences: ``k3_client.messages.describe`` word
 
 from __future__ import annotations
 
-from typing import Optional
-
 # MsgCode values (spec §3)
 MSG_OK = 0
 MSG_SESSION_LOST = 1
@@ -31,7 +29,7 @@ class K3Error(Exception):
 class K3Unavailable(K3Error):
     """Transport failure, timeout or HTTP 5xx: a write may still have landed."""
 
-    def __init__(self, detail: str = "", *, status: Optional[int] = None) -> None:
+    def __init__(self, detail: str = "", *, status: int | None = None) -> None:
         super().__init__(detail or "K/3 unavailable")
         self.detail, self.status = detail, status
 
@@ -66,7 +64,7 @@ class K3Rejected(K3Error):
 
     def __init__(
         self,
-        field: Optional[str],
+        field: str | None,
         message: str,
         msg_code: int = MSG_VALIDATION,
         *,
@@ -97,7 +95,7 @@ class K3QtyBelowReported(K3Rejected):
         self.qty, self.reported = qty, reported
 
 
-def _classify(field: Optional[str], message: str, msg_code: int) -> str:
+def _classify(field: str | None, message: str, msg_code: int) -> str:
     """A coarse reason from K/3's wording (Chinese, as the server sends it)."""
     text = message or ""
     if "必填" in text or "不能为空" in text:

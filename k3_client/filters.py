@@ -9,10 +9,11 @@ formatted, anything else is refused. Field names must look like K/3 keys (``FBil
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Iterable
 
 _FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -35,7 +36,7 @@ def literal(value) -> str:
     if isinstance(value, (int, Decimal)):
         return str(value)
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             raise UnsafeFilterValue("not a finite number")
         return repr(value)
     if isinstance(value, datetime):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any
 from urllib.parse import urlsplit
 
 from k3_client.errors import (
@@ -79,7 +80,7 @@ class K3Credentials:
     login_mode: str = "signed"
 
     @classmethod
-    def from_settings(cls, settings) -> "K3Credentials":
+    def from_settings(cls, settings) -> K3Credentials:
         return cls(
             base_url=settings.k3_base_url,
             acct_id=settings.k3_acct_id,
@@ -100,7 +101,7 @@ class K3Protocol:
     """Connection state (session cookie) plus request building and response parsing."""
 
     credentials: K3Credentials
-    session_id: Optional[str] = None
+    session_id: str | None = None
     cookies: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -11,8 +11,8 @@ import base64
 import binascii
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Optional
 from urllib.parse import quote
 
 AUTH_VERSION = "2.0"
@@ -141,5 +141,5 @@ def _int_or(value: str, default: int) -> int:
         return default
 
 
-def client_id_of(app_id: str) -> Optional[str]:
+def client_id_of(app_id: str) -> str | None:
     return app_id.partition("_")[0] or None

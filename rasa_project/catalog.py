@@ -125,7 +125,182 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Material {material} is not in the mapping table; please check the code.",
     },
     # --- k3 (K/3 Cloud errors and results) -----------------------------------------------
+    "k3.auth_failed": {
+        "zh": "K/3 拒绝了助手的登录（账套、应用或密钥不正确），请联系管理员。",
+        "id": "K/3 menolak login asisten (akun data, aplikasi atau kunci salah). Mohon hubungi admin.",
+        "en": "K/3 refused the assistant's login (data center, app or secret is wrong). Please tell the administrator.",
+    },
+    "k3.duplicate": {
+        "zh": "K/3 提示{field}已被使用，不能重复。",
+        "id": "K/3 menyatakan {field} sudah dipakai dan tidak boleh ganda.",
+        "en": "K/3 says the {field} is already in use.",
+    },
+    "k3.field.bill_no": {
+        "zh": "单据编号",
+        "id": "nomor dokumen",
+        "en": "document number",
+    },
+    "k3.field.bill_type": {
+        "zh": "生产订单类型",
+        "id": "jenis pesanan produksi",
+        "en": "production type",
+    },
+    "k3.field.bom": {
+        "zh": "BOM（物料清单）",
+        "id": "BOM (daftar material)",
+        "en": "BOM (bill of materials)",
+    },
+    "k3.field.date": {
+        "zh": "单据日期",
+        "id": "tanggal dokumen",
+        "en": "document date",
+    },
+    "k3.field.document_status": {
+        "zh": "单据状态",
+        "id": "status dokumen",
+        "en": "document status",
+    },
+    "k3.field.good_qty": {
+        "zh": "合格数量",
+        "id": "jumlah bagus",
+        "en": "good quantity",
+    },
+    "k3.field.material": {
+        "zh": "物料",
+        "id": "material",
+        "en": "material",
+    },
+    "k3.field.order": {
+        "zh": "生产订单",
+        "id": "pesanan produksi",
+        "en": "production order",
+    },
+    "k3.field.org": {
+        "zh": "生产组织",
+        "id": "organisasi produksi",
+        "en": "production organisation",
+    },
+    "k3.field.plan_finish": {
+        "zh": "计划完工日期",
+        "id": "tanggal rencana selesai",
+        "en": "plan finish date",
+    },
+    "k3.field.plan_start": {
+        "zh": "计划开工日期",
+        "id": "tanggal rencana mulai",
+        "en": "plan start date",
+    },
+    "k3.field.qty": {
+        "zh": "数量",
+        "id": "jumlah",
+        "en": "quantity",
+    },
+    "k3.field.report_qty": {
+        "zh": "汇报数量",
+        "id": "jumlah yang dilaporkan",
+        "en": "reported quantity",
+    },
+    "k3.field.scrap_qty": {
+        "zh": "报废数量",
+        "id": "jumlah afkir",
+        "en": "scrap quantity",
+    },
+    "k3.field.status": {
+        "zh": "订单业务状态",
+        "id": "status pesanan",
+        "en": "order status",
+    },
+    "k3.field.unit": {
+        "zh": "单位",
+        "id": "satuan",
+        "en": "unit",
+    },
+    "k3.field.unknown": {
+        "zh": "某个字段",
+        "id": "salah satu kolom",
+        "en": "one of the fields",
+    },
+    "k3.field.work_center": {
+        "zh": "生产车间",
+        "id": "work center",
+        "en": "work center",
+    },
+    "k3.invalid_reference": {
+        "zh": "K/3 不接受该{field}：它不存在、未审核或已禁用。",
+        "id": "K/3 tidak menerima {field} tersebut: tidak ada, belum diaudit, atau dinonaktifkan.",
+        "en": "K/3 does not accept that {field}: it does not exist, is not audited or is disabled.",
+    },
+    "k3.missing_field": {
+        "zh": "K/3 提示缺少{field}。",
+        "id": "K/3 menyatakan {field} belum diisi.",
+        "en": "K/3 says the {field} is missing.",
+    },
+    "k3.no_audited_bom": {
+        "zh": "K/3 中该物料没有已审核的 BOM，不能创建生产订单。",
+        "id": "Material ini tidak punya BOM yang sudah diaudit di K/3, jadi pesanan produksi tidak bisa dibuat.",
+        "en": "K/3 has no audited BOM for this material, so no production order can be created.",
+    },
+    "k3.not_found": {
+        "zh": "K/3 中找不到该{field}。",
+        "id": "{field} tersebut tidak ditemukan di K/3.",
+        "en": "K/3 could not find that {field}.",
+    },
+    "k3.over_report": {
+        "zh": "K/3 拒绝了本次报工：加上之前的报工会超过订单数量。",
+        "id": "K/3 menolak laporan ini: bersama laporan sebelumnya jumlahnya melebihi jumlah pesanan.",
+        "en": "K/3 refused the report: together with earlier reports it would exceed the order quantity.",
+    },
+    "k3.permission_denied": {
+        "zh": "助手使用的 K/3 账号没有执行此操作的权限，请联系 K/3 管理员。",
+        "id": "Akun K/3 asisten tidak berhak melakukan ini. Mohon hubungi admin K/3.",
+        "en": "The assistant's K/3 account is not allowed to do this. Please ask the K/3 administrator.",
+    },
+    "k3.qty_below_reported": {
+        "zh": "新数量 {qty} 小于已报工数量 {reported}，K/3 不能接受。",
+        "id": "Jumlah baru {qty} lebih kecil dari yang sudah dilaporkan ({reported}); K/3 tidak bisa menerimanya.",
+        "en": "The new quantity {qty} is below what has already been reported ({reported}); K/3 cannot accept it.",
+    },
+    "k3.rejected": {
+        "zh": "K/3 不接受{field}，请检查后再试。",
+        "id": "K/3 tidak menerima {field}; mohon periksa lalu coba lagi.",
+        "en": "K/3 did not accept the {field}; please check it and try again.",
+    },
+    "k3.rejected_general": {
+        "zh": "K/3 按业务规则拒绝了这个请求。",
+        "id": "K/3 menolak permintaan ini karena aturan bisnisnya.",
+        "en": "K/3 refused the request because of one of its business rules.",
+    },
+    "k3.session_lost": {
+        "zh": "助手的 K/3 登录已失效，重新登录也未成功，请联系管理员。",
+        "id": "Login K/3 asisten kedaluwarsa dan login ulang gagal. Mohon hubungi admin.",
+        "en": "The assistant's K/3 login expired and signing in again did not work. Please tell the administrator.",
+    },
+    "k3.status_not_allowed": {
+        "zh": "在当前{field}下，K/3 不允许这个操作。",
+        "id": "K/3 tidak mengizinkan ini pada {field} saat ini.",
+        "en": "K/3 does not allow this with the current {field}.",
+    },
+    "k3.unavailable": {
+        "zh": "K/3 暂时没有响应，请几分钟后再试。",
+        "id": "K/3 sedang tidak merespons; coba lagi beberapa menit lagi.",
+        "en": "K/3 is not answering right now; please try again in a few minutes.",
+    },
+    "k3.unknown_form": {
+        "zh": "K/3 中没有所需的单据（{form}），请联系管理员。",
+        "id": "K/3 tidak memiliki formulir yang dibutuhkan ({form}). Mohon hubungi admin.",
+        "en": "K/3 does not have the form this needs ({form}). Please tell the administrator.",
+    },
     # --- dingtalk (channel) ----------------------------------------------------------------
+    "dingtalk.image_title": {
+        "zh": "图片",
+        "id": "Gambar",
+        "en": "Image",
+    },
+    "dingtalk.unsupported_message": {
+        "zh": "我目前只能读文字和语音消息，请用文字告诉我您需要什么。",
+        "id": "Saat ini saya hanya bisa membaca pesan teks dan suara. Silakan ketik apa yang Anda perlukan.",
+        "en": "I can only read text and voice messages for now. Please type what you need.",
+    },
     # --- authz (LDAP roles) -------------------------------------------------------------
     "authz.action.approval_decide": {
         "zh": "审批变更",
@@ -192,6 +367,451 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Audit trail intact: {checked} records verified.",
     },
     # --- workflow (create, change, risk checks) -----------------------------------------
+    "workflow.already_decided": {
+        "zh": "变更申请 {ref} 已由 {approver} 于 {decided_at} {decision}，无需再次处理。",
+        "id": "Permintaan perubahan {ref} sudah {decision} oleh {approver} pada {decided_at}.",
+        "en": "Change request {ref} was already {decision} by {approver} at {decided_at}.",
+    },
+    "workflow.approval_not_manager": {
+        "zh": "只有经理可以审批变更申请 {ref}。",
+        "id": "Hanya manajer yang boleh memutuskan permintaan perubahan {ref}.",
+        "en": "Only a manager can decide change request {ref}.",
+    },
+    "workflow.approval_own_request": {
+        "zh": "变更申请 {ref} 是您本人提交的，需由另一位经理审批。",
+        "id": "Permintaan perubahan {ref} diajukan oleh Anda sendiri; manajer lain yang harus memutuskan.",
+        "en": "You submitted change request {ref} yourself; another manager has to decide it.",
+    },
+    "workflow.change_already_open": {
+        "zh": "生产订单 {bill_no} 已有未完成的变更申请 {ref}，请等它处理完再提新的变更。",
+        "id": "Perintah produksi {bill_no} sudah punya permintaan perubahan {ref} yang belum selesai; tunggu sampai selesai.",
+        "en": "Production order {bill_no} already has an open change request {ref}; wait until it is settled.",
+    },
+    "workflow.change_applied": {
+        "zh": "已在 K/3 中修改生产订单 {bill_no}（{material_code} {material_name}，变更申请 {ref}）：",
+        "id": "Perintah produksi {bill_no} ({material_code} {material_name}) sudah diubah di K/3 (permintaan {ref}):",
+        "en": "Production order {bill_no} ({material_code} {material_name}) was changed in K/3 (request {ref}):",
+    },
+    "workflow.change_apply_unknown": {
+        "zh": "K/3 没有及时响应，变更申请 {ref}（生产订单 {bill_no}）是否已写入尚不确定。我会先核对 K/3 中的订单再决定是否重写，不会重复修改。",
+        "id": "K/3 tidak menjawab tepat waktu; belum pasti apakah perubahan {ref} (perintah {bill_no}) sudah tersimpan. Saya akan memeriksa pesanan di K/3 dulu sebelum menulis ulang.",
+        "en": "K/3 did not answer in time, so it is not yet certain whether change {ref} (order {bill_no}) was written. I will check the order in K/3 before writing again.",
+    },
+    "workflow.change_awaiting_approval": {
+        "zh": "变更申请 {ref}（生产订单 {bill_no}）正在等待经理审批。",
+        "id": "Permintaan perubahan {ref} (perintah {bill_no}) sedang menunggu persetujuan manajer.",
+        "en": "Change request {ref} (order {bill_no}) is waiting for a manager's approval.",
+    },
+    "workflow.change_cancelled": {
+        "zh": "变更申请 {ref}（生产订单 {bill_no}）已取消，K/3 未做任何修改。",
+        "id": "Permintaan perubahan {ref} (perintah {bill_no}) dibatalkan; tidak ada yang diubah di K/3.",
+        "en": "Change request {ref} (order {bill_no}) was cancelled; nothing was changed in K/3.",
+    },
+    "workflow.change_checked": {
+        "zh": "变更申请 {ref}：生产订单 {bill_no}（{material_code} {material_name}）检查通过，确认执行以下修改吗？",
+        "id": "Permintaan perubahan {ref}: perintah produksi {bill_no} ({material_code} {material_name}) lolos pemeriksaan. Jalankan perubahan ini?",
+        "en": "Change request {ref}: production order {bill_no} ({material_code} {material_name}) passed the checks. Apply this change?",
+    },
+    "workflow.change_expired": {
+        "zh": "变更申请 {ref}（生产订单 {bill_no}）已过期，未做修改。如仍需要，请重新提交。",
+        "id": "Permintaan perubahan {ref} (perintah {bill_no}) sudah kedaluwarsa dan tidak diterapkan. Ajukan lagi bila masih perlu.",
+        "en": "Change request {ref} (order {bill_no}) expired without being applied. Please ask again if it is still needed.",
+    },
+    "workflow.change_in_progress": {
+        "zh": "变更申请 {ref}（生产订单 {bill_no}）正在写入 K/3，请稍候。",
+        "id": "Perubahan {ref} (perintah {bill_no}) sedang ditulis ke K/3, mohon tunggu.",
+        "en": "Change {ref} (order {bill_no}) is being written to K/3; please wait.",
+    },
+    "workflow.change_is_final": {
+        "zh": "变更申请 {ref}（生产订单 {bill_no}）状态：{state_name}。",
+        "id": "Permintaan perubahan {ref} (perintah {bill_no}) berstatus: {state_name}.",
+        "en": "Change request {ref} (order {bill_no}) is {state_name}.",
+    },
+    "workflow.change_k3_rejected": {
+        "zh": "K/3 拒绝了变更申请 {ref}（生产订单 {bill_no}，字段 {field}），订单未修改。",
+        "id": "K/3 menolak perubahan {ref} (perintah {bill_no}, kolom {field}); pesanan tidak diubah.",
+        "en": "K/3 refused change {ref} (order {bill_no}, field {field}); the order was not changed.",
+    },
+    "workflow.change_needs_approval": {
+        "zh": "变更申请 {ref}：生产订单 {bill_no}（{material_code} {material_name}）的修改有风险，需要经理审批，已通知经理。暂未修改 K/3。",
+        "id": "Permintaan perubahan {ref}: perubahan perintah {bill_no} ({material_code} {material_name}) berisiko dan perlu persetujuan manajer; manajer sudah diminta. K/3 belum diubah.",
+        "en": "Change request {ref}: the change to order {bill_no} ({material_code} {material_name}) is risky and needs a manager's approval; the manager was asked. K/3 has not been changed yet.",
+    },
+    "workflow.change_not_yours": {
+        "zh": "变更申请 {ref} 不是您提交的，只有提交人可以确认或取消。",
+        "id": "Permintaan perubahan {ref} bukan milik Anda; hanya pengaju yang bisa mengonfirmasi atau membatalkan.",
+        "en": "Change request {ref} is not yours; only the requester can confirm or cancel it.",
+    },
+    "workflow.change_nothing": {
+        "zh": "没有要修改的内容：生产订单 {bill_no} 已经是这些值。",
+        "id": "Tidak ada yang berubah: perintah produksi {bill_no} sudah bernilai demikian.",
+        "en": "Nothing to change: production order {bill_no} already has these values.",
+    },
+    "workflow.change_rejected": {
+        "zh": "变更申请 {ref}（生产订单 {bill_no}）已被 {approver} 驳回，订单未修改。{note}",
+        "id": "Permintaan perubahan {ref} (perintah {bill_no}) ditolak oleh {approver}; pesanan tidak diubah. {note}",
+        "en": "Change request {ref} (order {bill_no}) was rejected by {approver}; the order was not changed. {note}",
+    },
+    "workflow.change_unknown": {
+        "zh": "找不到变更申请 {ref}。",
+        "id": "Permintaan perubahan {ref} tidak ditemukan.",
+        "en": "There is no change request {ref}.",
+    },
+    "workflow.change_world_changed": {
+        "zh": "生产订单 {bill_no} 在此期间已有变化，变更申请 {ref} 没有执行：",
+        "id": "Perintah produksi {bill_no} berubah sementara itu, jadi perubahan {ref} tidak diterapkan:",
+        "en": "Production order {bill_no} changed in the meantime, so change {ref} was not applied:",
+    },
+    "workflow.check_capacity_ok": {
+        "zh": "车间 {work_center} 产能足够（最高 {load}/{capacity}，{day}）。",
+        "id": "Kapasitas {work_center} cukup (puncak {load}/{capacity}, {day}).",
+        "en": "Work center {work_center} has capacity (peak {load}/{capacity} on {day}).",
+    },
+    "workflow.check_fields_ok": {
+        "zh": "有需要修改的内容。",
+        "id": "Ada nilai yang berubah.",
+        "en": "There is something to change.",
+    },
+    "workflow.check_finish_ok": {
+        "zh": "计划完工日期 {date} 有效。",
+        "id": "Tanggal selesai {date} valid.",
+        "en": "Finish date {date} is valid.",
+    },
+    "workflow.check_quantity_ok": {
+        "zh": "数量 {qty} 有效。",
+        "id": "Jumlah {qty} valid.",
+        "en": "Quantity {qty} is valid.",
+    },
+    "workflow.check_reported_ok": {
+        "zh": "数量不低于生产订单 {bill_no} 已汇报的 {reported}。",
+        "id": "Jumlah tidak di bawah yang sudah dilaporkan pada perintah {bill_no} ({reported}).",
+        "en": "The quantity is not below what order {bill_no} has already reported ({reported}).",
+    },
+    "workflow.check_skipped": {
+        "zh": "此项检查不适用。",
+        "id": "Pemeriksaan ini tidak berlaku.",
+        "en": "This check does not apply.",
+    },
+    "workflow.check_status_ok": {
+        "zh": "生产订单 {bill_no} 状态「{status_name}」，可以修改。",
+        "id": "Perintah produksi {bill_no} berstatus “{status_name}” dan masih bisa diubah.",
+        "en": "Production order {bill_no} is {status_name} and can still be changed.",
+    },
+    "workflow.check_stock_ok": {
+        "zh": "组件 {component_code} 预计库存 {projected}，不低于安全库存 {safety_stock}。",
+        "id": "Komponen {component_code}: stok proyeksi {projected}, tidak di bawah stok pengaman {safety_stock}.",
+        "en": "Component {component_code}: projected stock {projected}, not below safety stock {safety_stock}.",
+    },
+    "workflow.check_unchanged_ok": {
+        "zh": "生产订单 {bill_no} 自检查以来没有变化。",
+        "id": "Perintah produksi {bill_no} tidak berubah sejak diperiksa.",
+        "en": "Production order {bill_no} has not changed since the checks.",
+    },
+    "workflow.date_in_past": {
+        "zh": "日期 {date} 已经过去（今天是 {today}），请给一个今天或以后的日期。",
+        "id": "Tanggal {date} sudah lewat (hari ini {today}); beri tanggal hari ini atau sesudahnya.",
+        "en": "{date} is in the past (today is {today}); please give today or a later date.",
+    },
+    "workflow.date_unreadable": {
+        "zh": "没看懂日期“{text}”，请写成例如 2025-04-10 或“4月10日”。",
+        "id": "Tanggal “{text}” tidak terbaca; tulis misalnya 2025-04-10 atau “10 April”.",
+        "en": "I could not read the date “{text}”; write e.g. 2025-04-10 or “10 April”.",
+    },
+    "workflow.draft_already_written": {
+        "zh": "该订单已写入 K/3，单号 {bill_no}，不能再取消草稿。",
+        "id": "Pesanan ini sudah tertulis di K/3 dengan nomor {bill_no}; draf tidak bisa dibatalkan lagi.",
+        "en": "This order is already in K/3 as {bill_no}; the draft can no longer be cancelled.",
+    },
+    "workflow.draft_cancelled": {
+        "zh": "已取消，K/3 中没有创建订单。",
+        "id": "Dibatalkan; tidak ada pesanan yang dibuat di K/3.",
+        "en": "Cancelled; no order was created in K/3.",
+    },
+    "workflow.draft_in_progress": {
+        "zh": "订单正在写入 K/3，请稍候。",
+        "id": "Pesanan sedang ditulis ke K/3, mohon tunggu.",
+        "en": "The order is being written to K/3; please wait.",
+    },
+    "workflow.draft_not_yours": {
+        "zh": "这张订单草稿不是您提交的，只有提交人可以确认或取消。",
+        "id": "Draf pesanan ini bukan milik Anda; hanya pengaju yang bisa mengonfirmasi atau membatalkan.",
+        "en": "This order draft is not yours; only the requester can confirm or cancel it.",
+    },
+    "workflow.draft_stale": {
+        "zh": "这张草稿的计划开工日 {plan_start} 已过（今天是 {today}），请重新下单。",
+        "id": "Draf ini berencana mulai {plan_start}, yang sudah lewat (hari ini {today}); silakan buat pesanan lagi.",
+        "en": "This draft planned to start on {plan_start}, which has passed (today is {today}); please place the order again.",
+    },
+    "workflow.draft_summary": {
+        "zh": "请确认生产订单：物料 {material_code} {material_name}（K/3 {material_number}），BOM {bom_number}，数量 {qty} {unit}，计划开工 {plan_start}，计划完工 {plan_finish}，单据类型 {bill_type_name}（{bill_type}），生产车间 {work_center} {work_center_name}。确认下单吗？",
+        "id": "Mohon konfirmasi perintah produksi: material {material_code} {material_name} (K/3 {material_number}), BOM {bom_number}, jumlah {qty} {unit}, mulai {plan_start}, selesai {plan_finish}, jenis {bill_type_name} ({bill_type}), pusat kerja {work_center} {work_center_name}. Buat pesanan?",
+        "en": "Please confirm the production order: material {material_code} {material_name} (K/3 {material_number}), BOM {bom_number}, quantity {qty} {unit}, plan start {plan_start}, plan finish {plan_finish}, bill type {bill_type_name} ({bill_type}), work center {work_center} {work_center_name}. Create it?",
+    },
+    "workflow.draft_unknown": {
+        "zh": "找不到订单草稿 {draft_id}。",
+        "id": "Draf pesanan {draft_id} tidak ditemukan.",
+        "en": "There is no order draft {draft_id}.",
+    },
+    "workflow.field_plan_finish": {
+        "zh": "计划完工：{old} → {new}",
+        "id": "Tanggal selesai: {old} → {new}",
+        "en": "Plan finish: {old} → {new}",
+    },
+    "workflow.field_qty": {
+        "zh": "数量：{old} → {new} {unit}",
+        "id": "Jumlah: {old} → {new} {unit}",
+        "en": "Quantity: {old} → {new} {unit}",
+    },
+    "workflow.field_work_center": {
+        "zh": "生产车间：{old} {old_name} → {new} {new_name}",
+        "id": "Pusat kerja: {old} {old_name} → {new} {new_name}",
+        "en": "Work center: {old} {old_name} → {new} {new_name}",
+    },
+    "workflow.finish_before_start": {
+        "zh": "计划完工日 {date} 早于计划开工日 {plan_start}。",
+        "id": "Tanggal selesai {date} lebih awal dari tanggal mulai {plan_start}.",
+        "en": "The finish date {date} is before the plan start {plan_start}.",
+    },
+    "workflow.material_forbidden": {
+        "zh": "物料 {material_code}（K/3 {material_number}）在 K/3 中已禁用，不能下单。",
+        "id": "Material {material_code} (K/3 {material_number}) dinonaktifkan di K/3; tidak bisa dipesan.",
+        "en": "Material {material_code} (K/3 {material_number}) is forbidden in K/3 and cannot be ordered.",
+    },
+    "workflow.material_no_bom": {
+        "zh": "物料 {material_code}（K/3 {material_number}）在 K/3 中没有已审核的 BOM，不能下生产订单。",
+        "id": "Material {material_code} (K/3 {material_number}) tidak punya BOM yang sudah diaudit di K/3; perintah produksi tidak bisa dibuat.",
+        "en": "{material_code} (K/3 {material_number}) has no audited BOM in K/3, so no production order can be made for it.",
+    },
+    "workflow.material_not_audited": {
+        "zh": "物料 {material_code}（K/3 {material_number}）在 K/3 中未审核，不能下单。",
+        "id": "Material {material_code} (K/3 {material_number}) belum diaudit di K/3; tidak bisa dipesan.",
+        "en": "Material {material_code} (K/3 {material_number}) is not audited in K/3 and cannot be ordered.",
+    },
+    "workflow.material_not_in_k3": {
+        "zh": "物料 {material_code} 在映射表中对应 K/3 物料 {material_number}，但 K/3 中没有这个物料。",
+        "id": "Material {material_code} dipetakan ke {material_number}, tetapi material itu tidak ada di K/3.",
+        "en": "{material_code} maps to K/3 material {material_number}, but K/3 has no such material.",
+    },
+    "workflow.material_ok": {
+        "zh": "物料 {material_code} {material_name}（K/3 {material_number}，BOM {bom_number}）。",
+        "id": "Material {material_code} {material_name} (K/3 {material_number}, BOM {bom_number}).",
+        "en": "Material {material_code} {material_name} (K/3 {material_number}, BOM {bom_number}).",
+    },
+    "workflow.material_unknown": {
+        "zh": "“{text}”不在物料映射表中，请检查物料代码（例如 BOM-2050）。",
+        "id": "“{text}” tidak ada di tabel pemetaan material; periksa kodenya (misalnya BOM-2050).",
+        "en": "{text} is not in the mapping table; please check the material code (e.g. BOM-2050).",
+    },
+    "workflow.order_already_created": {
+        "zh": "这张订单已经创建过了：单号 {bill_no}（{material_code}，{qty} {unit}，计划完工 {plan_finish}）。",
+        "id": "Pesanan ini sudah dibuat: nomor {bill_no} ({material_code}, {qty} {unit}, selesai {plan_finish}).",
+        "en": "This order was already created: {bill_no} ({material_code}, {qty} {unit}, finish {plan_finish}).",
+    },
+    "workflow.order_changed_meanwhile": {
+        "zh": "生产订单 {bill_no} 在检查之后已被修改：",
+        "id": "Perintah produksi {bill_no} sudah diubah setelah diperiksa:",
+        "en": "Production order {bill_no} was modified after the checks:",
+    },
+    "workflow.order_closed": {
+        "zh": "生产订单 {bill_no} 状态为「{status_name}」，不能再修改。",
+        "id": "Perintah produksi {bill_no} berstatus “{status_name}” dan tidak bisa diubah lagi.",
+        "en": "Production order {bill_no} is {status_name} and can no longer be changed.",
+    },
+    "workflow.order_created": {
+        "zh": "已在 K/3 创建生产订单 {bill_no}：{material_code} {material_name}，{qty} {unit}，计划完工 {plan_finish}，车间 {work_center}。",
+        "id": "Perintah produksi {bill_no} dibuat di K/3: {material_code} {material_name}, {qty} {unit}, selesai {plan_finish}, pusat kerja {work_center}.",
+        "en": "Production order {bill_no} was created in K/3: {material_code} {material_name}, {qty} {unit}, finish {plan_finish}, work center {work_center}.",
+    },
+    "workflow.order_rejected": {
+        "zh": "K/3 拒绝保存这张生产订单（字段 {field}），没有写入任何内容。",
+        "id": "K/3 menolak menyimpan perintah produksi ini (kolom {field}); tidak ada yang tertulis.",
+        "en": "K/3 refused to save this production order (field {field}); nothing was written.",
+    },
+    "workflow.order_unknown": {
+        "zh": "K/3 中找不到生产订单 {bill_no}。",
+        "id": "Perintah produksi {bill_no} tidak ditemukan di K/3.",
+        "en": "There is no production order {bill_no} in K/3.",
+    },
+    "workflow.order_write_unknown": {
+        "zh": "K/3 没有及时响应，暂不确定订单是否已写入。请稍后再确认一次：我会先按请求号查找，不会重复下单。",
+        "id": "K/3 tidak menjawab tepat waktu; belum pasti pesanan sudah tertulis. Konfirmasi lagi sebentar lagi: saya cek dulu dengan kunci permintaan, tidak akan membuat pesanan ganda.",
+        "en": "K/3 did not answer in time, so it is not certain the order was written. Confirm again in a moment: I will look it up by its request key first and never create it twice.",
+    },
+    "workflow.production_type_ok": {
+        "zh": "单据类型 {bill_type_name}（{bill_type}）。",
+        "id": "Jenis pesanan {bill_type_name} ({bill_type}).",
+        "en": "Bill type {bill_type_name} ({bill_type}).",
+    },
+    "workflow.production_type_unknown": {
+        "zh": "没有“{text}”这种生产订单类型，可选：{choices}。",
+        "id": "Jenis perintah produksi “{text}” tidak dikenal; pilihan: {choices}.",
+        "en": "There is no production order type “{text}”; choose from: {choices}.",
+    },
+    "workflow.qty_below_reported": {
+        "zh": "生产订单 {bill_no} 已汇报 {reported}（合格 {good}，报废 {scrap}），数量不能改为 {qty}。",
+        "id": "Perintah produksi {bill_no} sudah melaporkan {reported} (baik {good}, scrap {scrap}); jumlah tidak bisa diubah menjadi {qty}.",
+        "en": "Production order {bill_no} has already reported {reported} ({good} good, {scrap} scrap); the quantity cannot go down to {qty}.",
+    },
+    "workflow.qty_not_positive": {
+        "zh": "数量必须大于 0（收到 {qty}）。",
+        "id": "Jumlah harus lebih dari 0 (diterima {qty}).",
+        "en": "The quantity must be more than 0 (got {qty}).",
+    },
+    "workflow.qty_not_whole": {
+        "zh": "数量必须是整数（收到 {qty}）。",
+        "id": "Jumlah harus bilangan bulat (diterima {qty}).",
+        "en": "The quantity must be a whole number (got {qty}).",
+    },
+    "workflow.qty_too_large": {
+        "zh": "数量 {qty} 超过单张订单上限 {max_qty}。",
+        "id": "Jumlah {qty} melebihi batas satu pesanan ({max_qty}).",
+        "en": "A quantity of {qty} is above the per-order limit of {max_qty}.",
+    },
+    "workflow.qty_unreadable": {
+        "zh": "没看懂数量“{text}”，请写一个数字，例如 300。",
+        "id": "Jumlah “{text}” tidak terbaca; tulis angka, misalnya 300.",
+        "en": "I could not read the quantity “{text}”; please write a number such as 300.",
+    },
+    "workflow.risk_capacity": {
+        "zh": "车间 {work_center} {work_center_name}：{day} 计划负荷 {load}，日产能 {capacity}，超负荷 {overload_pct}%。",
+        "id": "Pusat kerja {work_center} {work_center_name}: beban {day} menjadi {load}, kapasitas harian {capacity}, kelebihan {overload_pct}%.",
+        "en": "Work center {work_center} {work_center_name}: load on {day} would be {load} against a daily capacity of {capacity} ({overload_pct}% over).",
+    },
+    "workflow.risk_stock": {
+        "zh": "组件 {component_code} {component_name}：库存 {stock}，其他在制订单需用 {other_needs}，本单需用 {need}，预计剩余 {projected}，低于安全库存 {safety_stock}（差 {shortfall}）。",
+        "id": "Komponen {component_code} {component_name}: stok {stock}, kebutuhan pesanan lain {other_needs}, kebutuhan pesanan ini {need}, sisa proyeksi {projected}, di bawah stok pengaman {safety_stock} (kurang {shortfall}).",
+        "en": "Component {component_code} {component_name}: stock {stock}, other open orders need {other_needs}, this order needs {need}, leaving {projected}, below the safety stock of {safety_stock} (short by {shortfall}).",
+    },
+    "workflow.slot_material": {
+        "zh": "物料",
+        "id": "material",
+        "en": "material",
+    },
+    "workflow.slot_missing": {
+        "zh": "还缺少：{slot_name}。",
+        "id": "Masih kurang: {slot_name}.",
+        "en": "Still missing: {slot_name}.",
+    },
+    "workflow.slot_plan_finish": {
+        "zh": "计划完工日期",
+        "id": "tanggal selesai",
+        "en": "plan finish date",
+    },
+    "workflow.slot_production_type": {
+        "zh": "生产订单类型",
+        "id": "jenis perintah produksi",
+        "en": "production order type",
+    },
+    "workflow.slot_qty": {
+        "zh": "数量",
+        "id": "jumlah",
+        "en": "quantity",
+    },
+    "workflow.slot_work_center": {
+        "zh": "生产车间",
+        "id": "pusat kerja",
+        "en": "work center",
+    },
+    "workflow.state_applied": {
+        "zh": "已执行",
+        "id": "sudah diterapkan",
+        "en": "applied",
+    },
+    "workflow.state_applying": {
+        "zh": "执行中",
+        "id": "sedang diterapkan",
+        "en": "being applied",
+    },
+    "workflow.state_approved": {
+        "zh": "已批准",
+        "id": "disetujui",
+        "en": "approved",
+    },
+    "workflow.state_cancelled": {
+        "zh": "已取消",
+        "id": "dibatalkan",
+        "en": "cancelled",
+    },
+    "workflow.state_checked": {
+        "zh": "待确认",
+        "id": "menunggu konfirmasi",
+        "en": "awaiting confirmation",
+    },
+    "workflow.state_expired": {
+        "zh": "已过期",
+        "id": "kedaluwarsa",
+        "en": "expired",
+    },
+    "workflow.state_failed": {
+        "zh": "执行失败",
+        "id": "gagal",
+        "en": "failed",
+    },
+    "workflow.state_pending_approval": {
+        "zh": "待审批",
+        "id": "menunggu persetujuan",
+        "en": "awaiting approval",
+    },
+    "workflow.state_refused": {
+        "zh": "未通过检查",
+        "id": "tidak lolos pemeriksaan",
+        "en": "refused",
+    },
+    "workflow.state_rejected": {
+        "zh": "已驳回",
+        "id": "ditolak",
+        "en": "rejected",
+    },
+    "workflow.state_requested": {
+        "zh": "已提交",
+        "id": "diajukan",
+        "en": "requested",
+    },
+    "workflow.status_1": {
+        "zh": "计划",
+        "id": "direncanakan",
+        "en": "planned",
+    },
+    "workflow.status_2": {
+        "zh": "计划确认",
+        "id": "rencana dikonfirmasi",
+        "en": "plan-confirmed",
+    },
+    "workflow.status_3": {
+        "zh": "下达",
+        "id": "dirilis",
+        "en": "released",
+    },
+    "workflow.status_4": {
+        "zh": "开工",
+        "id": "dimulai",
+        "en": "started",
+    },
+    "workflow.status_5": {
+        "zh": "完工",
+        "id": "selesai",
+        "en": "finished",
+    },
+    "workflow.status_6": {
+        "zh": "结案",
+        "id": "ditutup",
+        "en": "closed",
+    },
+    "workflow.status_7": {
+        "zh": "结算",
+        "id": "sudah dihitung biaya",
+        "en": "settled",
+    },
+    "workflow.work_center_ok": {
+        "zh": "生产车间 {work_center} {work_center_name}。",
+        "id": "Pusat kerja {work_center} {work_center_name}.",
+        "en": "Work center {work_center} {work_center_name}.",
+    },
+    "workflow.work_center_unknown": {
+        "zh": "没有“{text}”这个生产车间，可选：{choices}。",
+        "id": "Pusat kerja “{text}” tidak dikenal; pilihan: {choices}.",
+        "en": "There is no work center “{text}”; choose from: {choices}.",
+    },
     # --- approval (closed loop) --------------------------------------------------------------
     # --- report (shop-floor output) ----------------------------------------------------------
     # --- nlu / help ---------------------------------------------------------------------------

@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     k3_sim_port: int = 8801
     k3_sim_db: Path | None = None  # default var/k3sim.db
     k3_sim_session_ttl_s: int = 1800
+    k3_sim_sign_window_s: int = 300  # accepted x-api-timestamp skew (spec: unconfirmed, +-5 min)
     k3_sim_faults_enabled: bool = False  # fault-injection admin endpoint; refused in production
 
     # DingTalk

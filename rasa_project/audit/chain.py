@@ -12,11 +12,12 @@ import dataclasses
 import enum
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import PurePath
-from typing import Any, Iterable, Optional, Protocol
+from typing import Any, Protocol
 
 GENESIS_HASH = "0" * 64
 
@@ -67,9 +68,9 @@ def record_content(
     id: int,
     created_at: datetime,
     kind: str,
-    actor: Optional[str],
-    conversation_id: Optional[str],
-    order_bill_no: Optional[str],
+    actor: str | None,
+    conversation_id: str | None,
+    order_bill_no: str | None,
     payload: Any,
 ) -> dict:
     return {
@@ -91,9 +92,9 @@ class StoredRecord(Protocol):
     id: int
     created_at: datetime
     kind: str
-    actor: Optional[str]
-    conversation_id: Optional[str]
-    order_bill_no: Optional[str]
+    actor: str | None
+    conversation_id: str | None
+    order_bill_no: str | None
     payload: str
     prev_hash: str
     hash: str
@@ -103,11 +104,11 @@ class StoredRecord(Protocol):
 class VerifyResult:
     ok: bool
     checked: int
-    first_broken_id: Optional[int] = None
-    reason: Optional[str] = None  # hash_mismatch | prev_hash_mismatch | missing_before | ...
+    first_broken_id: int | None = None
+    reason: str | None = None  # hash_mismatch | prev_hash_mismatch | missing_before | ...
 
 
-def stored_hash_of(row: StoredRecord) -> Optional[str]:
+def stored_hash_of(row: StoredRecord) -> str | None:
     """The hash the row's content should have, or None if its payload is not JSON."""
     try:
         payload = json.loads(row.payload)
@@ -125,7 +126,7 @@ def stored_hash_of(row: StoredRecord) -> Optional[str]:
     return chain_hash(row.prev_hash, content)
 
 
-def verify_chain(rows: Iterable[StoredRecord], head: Optional[tuple[int, str]]) -> VerifyResult:
+def verify_chain(rows: Iterable[StoredRecord], head: tuple[int, str] | None) -> VerifyResult:
     """Check rows (ordered by id) link by link, then against the head ``(last_id, last_hash)``."""
     expected_id, expected_prev, checked = 1, GENESIS_HASH, 0
     for row in rows:

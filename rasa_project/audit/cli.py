@@ -23,8 +23,15 @@ def _verify(args) -> int:
     if result.ok:
         print(catalog.text("audit.verify.ok", args.lang, checked=result.checked))
         return 0
-    print(catalog.text("audit.verify.broken", args.lang, record_id=result.first_broken_id,
-                       reason=result.reason, checked=result.checked))
+    print(
+        catalog.text(
+            "audit.verify.broken",
+            args.lang,
+            record_id=result.first_broken_id,
+            reason=result.reason,
+            checked=result.checked,
+        )
+    )
     return 1
 
 
@@ -47,7 +54,9 @@ def _tail(args) -> int:
 def register(sub) -> None:
     audit = sub.add_parser("audit", help="the tamper-evident audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION")
-    verify = audit_sub.add_parser("verify", help="check the hash chain (exit 1 names the first broken record)")
+    verify = audit_sub.add_parser(
+        "verify", help="check the hash chain (exit 1 names the first broken record)"
+    )
     verify.add_argument("--lang", choices=("zh", "id", "en"), default="en")
     verify.set_defaults(func=_verify)
     show = audit_sub.add_parser("show", help="history of one production order")

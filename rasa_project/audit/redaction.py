@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -12,10 +13,26 @@ MASK = "***redacted***"
 # Key words that mark a value as a credential. Keys are split into words (snake, kebab,
 # camelCase), so "app_secret", "accessToken", "X-Acs-Dingtalk-Access-Token" and "kdservice-sessionid"
 # are masked while "assigned" or "design" are not.
-_SECRET_WORDS = frozenset({
-    "password", "passwd", "pwd", "secret", "token", "sign", "signature", "cookie", "cookies",
-    "authorization", "session", "sessionid", "credential", "credentials", "apikey", "privatekey",
-})
+_SECRET_WORDS = frozenset(
+    {
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "token",
+        "sign",
+        "signature",
+        "cookie",
+        "cookies",
+        "authorization",
+        "session",
+        "sessionid",
+        "credential",
+        "credentials",
+        "apikey",
+        "privatekey",
+    }
+)
 _SECRET_PREFIXES = ("password", "secret", "token", "signature", "session", "cookie", "authoriz", "credential")
 _COMPOUND = frozenset({"access_token", "app_secret", "refresh_token", "set_cookie", "api_key", "private_key"})
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
@@ -36,9 +53,7 @@ def is_secret_key(key: Any) -> bool:
 
 
 def _leaks(value: str, secrets: tuple[str, ...]) -> bool:
-    return any(
-        value == s or (len(s) >= _MIN_SECRET_LEN_FOR_SUBSTRING and s in value) for s in secrets if s
-    )
+    return any(value == s or (len(s) >= _MIN_SECRET_LEN_FOR_SUBSTRING and s in value) for s in secrets if s)
 
 
 def redact(details: Any, secrets: Iterable[str] = ()) -> Any:
@@ -65,5 +80,7 @@ def redact(details: Any, secrets: Iterable[str] = ()) -> Any:
 def secrets_of(settings) -> tuple[str, ...]:
     """Every SecretStr value configured in Settings (k3_password, app secrets, LDAP bind password...)."""
     return tuple(
-        v.get_secret_value() for v in settings.__dict__.values() if isinstance(v, SecretStr) and v.get_secret_value()
+        v.get_secret_value()
+        for v in settings.__dict__.values()
+        if isinstance(v, SecretStr) and v.get_secret_value()
     )

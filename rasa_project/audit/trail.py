@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Callable, Iterable, Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -49,7 +49,7 @@ class AuditTrail:
         self,
         sessionmaker_: sessionmaker,
         *,
-        secrets: Optional[Iterable[str]] = None,
+        secrets: Iterable[str] | None = None,
         now: Callable[[], datetime] = utc_now,
     ) -> None:
         if secrets is None:  # secure by default: every SecretStr in Settings is masked
@@ -71,9 +71,9 @@ class AuditTrail:
         self,
         kind: str | AuditKind,
         *,
-        actor: Optional[str] = None,
-        conversation_id: Optional[str] = None,
-        order_bill_no: Optional[str] = None,
+        actor: str | None = None,
+        conversation_id: str | None = None,
+        order_bill_no: str | None = None,
         **details,
     ) -> AuditRecord:
         """Append one record (details redacted) and return it once committed."""
@@ -124,7 +124,9 @@ class AuditTrail:
                 session.connection().exec_driver_sql("BEGIN")  # one read snapshot for all queries
             else:
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            head_row = session.execute(select(AuditChainHead).where(AuditChainHead.id == HEAD_ID)).scalar_one_or_none()
+            head_row = session.execute(
+                select(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
+            ).scalar_one_or_none()
             head = (head_row.last_id, head_row.last_hash) if head_row else None
             table = AuditRecord.__table__
             rows = session.execute(
@@ -136,7 +138,7 @@ class AuditTrail:
             log.error("audit chain broken at record %s: %s", result.first_broken_id, result.reason)
         return result
 
-    def history(self, order_bill_no: str, limit: Optional[int] = None) -> list[AuditRecord]:
+    def history(self, order_bill_no: str, limit: int | None = None) -> list[AuditRecord]:
         """Records about one order, oldest first (the newest ``limit`` if given)."""
         with self._session() as session:
             query = select(AuditRecord).where(AuditRecord.order_bill_no == order_bill_no)

@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 
 
 def _serve(args) -> int:
+    from rasa_project.authz.errors import SlapdError
     from rasa_project.authz.slapd import SlapdServer
     from rasa_project.settings import get_settings
 
@@ -16,22 +17,36 @@ def _serve(args) -> int:
     workdir = Path(args.workdir) if args.workdir else settings.var_dir / "slapd"
     server = SlapdServer(workdir, port, settings=settings)
 
+    stopping = False
+
     def _terminate(signum, _frame):
         # SIGTERM from the demo runner: only signal slapd here; the main thread's wait()
         # returns and stop() reaps it (waiting inside a handler would deadlock on Popen's lock).
+        nonlocal stopping
+        stopping = True
         server.request_stop()
 
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        server.start()
-        print(f"slapd serving {server.url} ({settings.ldap_base_dn}) from {workdir}; Ctrl-C stops it", flush=True)
+        try:
+            server.start()
+        except SlapdError:
+            if stopping:  # told to stop while slapd was still starting
+                return 0
+            raise
+        if stopping:  # SIGTERM arrived before slapd was spawned
+            return 0
+        print(
+            f"slapd serving {server.url} ({settings.ldap_base_dn}) from {workdir}; Ctrl-C stops it",
+            flush=True,
+        )
         code = server.wait()
     except KeyboardInterrupt:
         code = 0
     finally:
         server.stop()
         signal.signal(signal.SIGTERM, previous)
-    return 0 if code in (0, -signal.SIGTERM) else 1
+    return 0 if stopping or code == 0 else 1
 
 
 def _whois(args) -> int:
@@ -49,8 +64,10 @@ def _whois(args) -> int:
     except DirectoryUnavailable as exc:
         print(f"directory unavailable: {exc}")
         return 3
-    print(f"{args.staff_id}: roles={','.join(sorted(roles)) or '-'} "
-          f"permissions={','.join(sorted(permissions_of(roles))) or '-'}")
+    print(
+        f"{args.staff_id}: roles={','.join(sorted(roles)) or '-'} "
+        f"permissions={','.join(sorted(permissions_of(roles))) or '-'}"
+    )
     return 0
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import Optional
 
 from ldap3 import NONE, SUBTREE, Connection, Server
 from ldap3.core.exceptions import LDAPException
@@ -24,7 +23,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class DirectoryPerson:
     dn: str
-    name: Optional[str]
+    name: str | None
     group_dns: frozenset[str]
 
 
@@ -55,6 +54,8 @@ class LdapDirectory:
         self._password = settings.ldap_bind_password
         self._base_dn = settings.ldap_base_dn
         self._attribute = settings.ldap_staff_id_attribute
+        if not is_valid_attribute_name(self._attribute):  # a config error, not an outage
+            raise ValueError(f"bad ldap_staff_id_attribute {self._attribute!r}")
         self._use_tls = settings.ldap_use_tls
         self._timeout = float(settings.ldap_timeout_s)
 
@@ -71,7 +72,7 @@ class LdapDirectory:
             auto_bind=False,
         )
 
-    def find(self, staff_id: str) -> Optional[DirectoryPerson]:
+    def find(self, staff_id: str) -> DirectoryPerson | None:
         """The person holding ``staff_id`` (None if absent or ambiguous); raises DirectoryUnavailable."""
         conn = self._connect()
         try:

@@ -7,7 +7,7 @@ carries it. Unknown people and people without groups have no roles and are refus
 from __future__ import annotations
 
 import re
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 ORDER_CREATE = "order_create"
 ORDER_CHANGE = "order_change"
@@ -15,7 +15,9 @@ ORDER_QUERY = "order_query"
 STOCK_QUERY = "stock_query"
 REPORT_OUTPUT = "report_output"
 APPROVAL_DECIDE = "approval_decide"
-PERMISSIONS = frozenset({ORDER_CREATE, ORDER_CHANGE, ORDER_QUERY, STOCK_QUERY, REPORT_OUTPUT, APPROVAL_DECIDE})
+PERMISSIONS = frozenset(
+    {ORDER_CREATE, ORDER_CHANGE, ORDER_QUERY, STOCK_QUERY, REPORT_OUTPUT, APPROVAL_DECIDE}
+)
 
 ROLE_PMC = "pmc"
 ROLE_PRODUCTION = "production"

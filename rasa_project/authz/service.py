@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional, Protocol
+from typing import Protocol
 
 from rasa_project import catalog
 from rasa_project.authz.directory import DirectoryPerson, LdapDirectory
@@ -41,15 +42,15 @@ INVALID_IDENTITY = "authz.invalid_identity"
 
 
 class Directory(Protocol):
-    def find(self, staff_id: str) -> Optional[DirectoryPerson]: ...
+    def find(self, staff_id: str) -> DirectoryPerson | None: ...
 
 
 @dataclass(frozen=True)
 class AuthzDecision:
     allowed: bool
     roles: frozenset[str]
-    reason_key: Optional[str]  # catalog key explaining a refusal; None when allowed
-    person_name: Optional[str]
+    reason_key: str | None  # catalog key explaining a refusal; None when allowed
+    person_name: str | None
     staff_id: str = ""
     permission: str = ""
 
@@ -58,7 +59,7 @@ class AuthzDecision:
         return self.reason_key == DIRECTORY_UNAVAILABLE
 
 
-def refusal_text(decision: AuthzDecision, lang: str) -> Optional[str]:
+def refusal_text(decision: AuthzDecision, lang: str) -> str | None:
     """The polite chat sentence for a refused decision (None when allowed)."""
     if decision.allowed:
         return None
@@ -69,7 +70,7 @@ def refusal_text(decision: AuthzDecision, lang: str) -> Optional[str]:
 @dataclass(frozen=True)
 class _Cached:
     fetched_at: float
-    person: Optional[DirectoryPerson]
+    person: DirectoryPerson | None
 
 
 class Authorizer:
@@ -80,7 +81,7 @@ class Authorizer:
         settings,
         *,
         clock: Callable[[], float] = time.monotonic,
-        directory: Optional[Directory] = None,
+        directory: Directory | None = None,
     ) -> None:
         self._ttl = float(settings.authz_cache_ttl_s)
         self._clock = clock
@@ -93,7 +94,7 @@ class Authorizer:
         self._cache: dict[str, _Cached] = {}
         self._lock = threading.Lock()
 
-    def _person(self, staff_id: str) -> Optional[DirectoryPerson]:
+    def _person(self, staff_id: str) -> DirectoryPerson | None:
         if not is_valid_staff_id(staff_id):
             # repr() keeps control characters visible and harmless in the log line
             log.warning("refused suspicious staff id %r before any directory query", str(staff_id)[:80])
@@ -118,7 +119,13 @@ class Authorizer:
         """Whether ``staff_id`` may do ``permission``; never raises for directory trouble."""
         if permission not in PERMISSIONS:
             raise ValueError(f"unknown permission {permission!r}")
-        refuse = dict(allowed=False, roles=frozenset(), person_name=None, staff_id=str(staff_id), permission=permission)
+        refuse = {
+            "allowed": False,
+            "roles": frozenset(),
+            "person_name": None,
+            "staff_id": str(staff_id),
+            "permission": permission,
+        }
         try:
             person = self._person(staff_id)
         except InvalidStaffId:
@@ -140,7 +147,7 @@ class Authorizer:
             permission=permission,
         )
 
-    def forget(self, staff_id: Optional[str] = None) -> None:
+    def forget(self, staff_id: str | None = None) -> None:
         """Drop cached entries (one staff id or all), e.g. after an admin changed the directory."""
         with self._lock:
             if staff_id is None:
@@ -149,7 +156,7 @@ class Authorizer:
                 self._cache.pop(staff_id, None)
 
 
-_authorizer: Optional[Authorizer] = None
+_authorizer: Authorizer | None = None
 _authorizer_lock = threading.Lock()
 
 

@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
-from typing import Optional
 
 from ldap3 import NONE, Connection, Server
 from ldap3.core.exceptions import LDAPException
@@ -32,7 +31,7 @@ SCHEMAS = ("core", "cosine", "nis", "inetorgperson")
 INSTALL_HINT = "OpenLDAP is not installed: run `apt-get install -y slapd ldap-utils`"
 
 
-def ssha(password: str, salt: Optional[bytes] = None) -> str:
+def ssha(password: str, salt: bytes | None = None) -> str:
     """``{SSHA}`` userPassword/rootpw value, as slappasswd makes it."""
     salt = salt if salt is not None else os.urandom(8)
     digest = hashlib.sha1(password.encode("utf-8") + salt).digest()
@@ -42,7 +41,12 @@ def ssha(password: str, salt: Optional[bytes] = None) -> str:
 def _ldif_line(attribute: str, value: str) -> str:
     # RFC 2849: values that are not SAFE-STRINGs (non-ASCII such as 王丽, leading space/colon/<)
     # are written base64 with "::".
-    safe = value.isascii() and value.isprintable() and not value.startswith((" ", ":", "<")) and not value.endswith(" ")
+    safe = (
+        value.isascii()
+        and value.isprintable()
+        and not value.startswith((" ", ":", "<"))
+        and not value.endswith(" ")
+    )
     if safe:
         return f"{attribute}: {value}"
     return f"{attribute}:: {base64.b64encode(value.encode('utf-8')).decode('ascii')}"
@@ -77,8 +81,13 @@ def directory_ldif(factory, staff_id_attribute: str = "employeeNumber") -> str:
     base = factory.directory_base_dn
     attribute, value = _rdn_value(base)
     if attribute == "dc":
-        base_attrs = [("objectClass", "top"), ("objectClass", "dcObject"), ("objectClass", "organization"),
-                      ("dc", value), ("o", factory.organization.get("name", value) if factory.organization else value)]
+        base_attrs = [
+            ("objectClass", "top"),
+            ("objectClass", "dcObject"),
+            ("objectClass", "organization"),
+            ("dc", value),
+            ("o", factory.organization.get("name", value) if factory.organization else value),
+        ]
     elif attribute == "o":
         base_attrs = [("objectClass", "top"), ("objectClass", "organization"), ("o", value)]
     else:
@@ -91,15 +100,20 @@ def directory_ldif(factory, staff_id_attribute: str = "employeeNumber") -> str:
     members: dict[str, list[str]] = {role: [] for role in factory.directory_groups}
     for person in factory.people:
         dn = person_dn(person.uid, base)
-        given, _, family = person.cn.rpartition(" ")
-        entries.append(_entry(dn, [
-            ("objectClass", "inetOrgPerson"),
-            ("uid", person.uid),
-            ("cn", person.cn),
-            ("sn", family or person.cn),
-            ("mail", person.mail),
-            (staff_id_attribute, person.dingtalk_staff_id),
-        ]))
+        family = person.cn.rpartition(" ")[2]  # "Siti Rahma" -> Rahma; 王丽 -> 王丽
+        entries.append(
+            _entry(
+                dn,
+                [
+                    ("objectClass", "inetOrgPerson"),
+                    ("uid", person.uid),
+                    ("cn", person.cn),
+                    ("sn", family),
+                    ("mail", person.mail),
+                    (staff_id_attribute, person.dingtalk_staff_id),
+                ],
+            )
+        )
         for role in person.groups:
             if role not in members:
                 raise SlapdError(f"{person.uid} is in unknown group {role!r}")
@@ -109,8 +123,11 @@ def directory_ldif(factory, staff_id_attribute: str = "employeeNumber") -> str:
         # which no person can ever be.
         member_dns = members[role] or [group_dn]
         _, cn = _rdn_value(group_dn)
-        entries.append(_entry(group_dn, [("objectClass", "groupOfNames"), ("cn", cn)]
-                              + [("member", m) for m in member_dns]))
+        entries.append(
+            _entry(
+                group_dn, [("objectClass", "groupOfNames"), ("cn", cn)] + [("member", m) for m in member_dns]
+            )
+        )
     return "\n".join(entries)
 
 
@@ -121,8 +138,8 @@ def slapd_conf(workdir: Path, settings) -> str:
     return f"""{schemas}
 modulepath {MODULE_DIR}
 moduleload back_mdb
-pidfile {workdir / 'slapd.pid'}
-argsfile {workdir / 'slapd.args'}
+pidfile {workdir / "slapd.pid"}
+argsfile {workdir / "slapd.args"}
 disallow bind_anon
 require authc
 
@@ -131,7 +148,7 @@ maxsize 67108864
 suffix "{settings.ldap_base_dn}"
 rootdn "{settings.ldap_bind_dn}"
 rootpw {rootpw}
-directory {workdir / 'data'}
+directory {workdir / "data"}
 index objectClass eq
 index uid,{attr} eq
 index member,uniqueMember eq
@@ -157,15 +174,15 @@ class SlapdServer:
         self.factory = factory
         self.settings = settings
         self.url = f"ldap://127.0.0.1:{self.port}"
-        self.started_in_s: Optional[float] = None
-        self._process: Optional[subprocess.Popen] = None
+        self.started_in_s: float | None = None
+        self._process: subprocess.Popen | None = None
 
     @property
     def is_running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
     @property
-    def pid(self) -> Optional[int]:
+    def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
     def _prepare(self) -> Path:
@@ -181,18 +198,22 @@ class SlapdServer:
         ldif = self.workdir / "directory.ldif"
         ldif.write_text(directory_ldif(self.factory, self.settings.ldap_staff_id_attribute), encoding="utf-8")
         done = subprocess.run(
-            [str(SLAPADD), "-q", "-f", str(conf), "-l", str(ldif)], capture_output=True, text=True, timeout=60
+            [str(SLAPADD), "-q", "-f", str(conf), "-l", str(ldif)],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         if done.returncode != 0:
             raise SlapdError(f"slapadd failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
         return conf
 
-    def start(self, timeout_s: float = 15.0) -> "SlapdServer":
+    def start(self, timeout_s: float = 15.0) -> SlapdServer:
         if self.is_running:
             return self
         began = time.monotonic()
         conf = self._prepare()
-        self._log = open(self.workdir / "slapd.log", "wb")
+        self._log = open(self.workdir / "slapd.log", "wb")  # noqa: SIM115 - open while slapd runs
         # -d 0 keeps slapd in the foreground (our child, SIGTERM stops it) without debug noise.
         self._process = subprocess.Popen(
             [str(SLAPD), "-f", str(conf), "-h", f"ldap://127.0.0.1:{self.port}/", "-d", "0"],
@@ -258,7 +279,7 @@ class SlapdServer:
             return 0
         return self._process.wait()
 
-    def __enter__(self) -> "SlapdServer":
+    def __enter__(self) -> SlapdServer:  # noqa: PYI034
         return self.start()
 
     def __exit__(self, *exc) -> None:

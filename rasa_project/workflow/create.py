@@ -10,18 +10,20 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from sqlalchemy import update
 
-from k3_client.errors import K3Rejected, K3Unavailable
+from k3_client.errors import K3PermissionDenied, K3Rejected, K3SessionLost, K3Unavailable
 from k3_client.models import Bom, Material, Order, OrderDraft
+from rasa_project import catalog
 from rasa_project.mapping import MappingTables, MaterialMapping, ProductionTypeMapping, WorkCenterMapping
 from rasa_project.workflow import rules
-from rasa_project.workflow.base import ServiceBase
+from rasa_project.workflow.base import ServiceBase, k3_refusal
 from rasa_project.workflow.outcomes import Outcome, figure, iso, ok, refused
 from rasa_project.workflow.states import Draft, DraftEvent, next_draft_state
 from rasa_project.workflow.tables import OrderDraftRow, as_utc
@@ -34,7 +36,7 @@ _DOTTED_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")  # Indonesian "1.000" = o
 # -- pure parsing and validation ----------------------------------------------------------------
 
 
-def parse_quantity(value: Any) -> Optional[float]:
+def parse_quantity(value: Any) -> float | None:
     """300, "300", "1,000", "1.000" (id), "300件", "三百", "2.5万" -> a number; None if unreadable."""
     if isinstance(value, bool) or value is None:
         return None
@@ -60,7 +62,7 @@ def parse_quantity(value: Any) -> Optional[float]:
         return None
 
 
-def parse_date(value: Any) -> Optional[date]:
+def parse_date(value: Any) -> date | None:
     """A date slot: ``date``, ``datetime`` or ISO "YYYY-MM-DD[...]" (relative dates are the NLU's job)."""
     if isinstance(value, datetime):
         return value.date()
@@ -128,7 +130,7 @@ class ResolvedMaterial:
 class Suggestions:
     """Defaults the dialog offers as buttons (never applied silently)."""
 
-    work_center: Optional[WorkCenterMapping]
+    work_center: WorkCenterMapping | None
     production_type: ProductionTypeMapping
 
 
@@ -137,9 +139,9 @@ class DraftView:
     id: int
     request_key: str
     requester: str
-    conversation_id: Optional[str]
+    conversation_id: str | None
     state: Draft
-    bill_no: Optional[str]
+    bill_no: str | None
     summary: Mapping[str, Any]  # the values of workflow.draft_summary
     created_at: datetime
     updated_at: datetime
@@ -189,7 +191,7 @@ class OrderCreation(ServiceBase):
     def check_quantity(self, value: Any) -> Outcome[float]:
         return check_quantity(value, max_qty=self.settings.max_order_qty)
 
-    def check_finish_date(self, value: Any, plan_start: Optional[date] = None) -> Outcome[date]:
+    def check_finish_date(self, value: Any, plan_start: date | None = None) -> Outcome[date]:
         today = self.today()
         return check_finish_date(value, today=today, plan_start=plan_start or today)
 
@@ -205,14 +207,20 @@ class OrderCreation(ServiceBase):
         return Suggestions(work_center=wc, production_type=self.mapping.default_production_type())
 
     # drafts
-    def prepare_draft(self, requester: str, conversation_id: Optional[str], values: Mapping[str, Any]) -> Outcome:
+    def prepare_draft(
+        self, requester: str, conversation_id: str | None, values: Mapping[str, Any]
+    ) -> Outcome:
         """Validate every slot again (live) and persist a draft; ``value`` is the ``DraftView``.
 
         ``values``: material, qty, plan_finish, work_center, production_type (all required: defaults
         are offered by ``suggestions``, never filled in here) and optionally plan_start."""
         for slot in ("material", "qty", "plan_finish", "work_center", "production_type"):
             if values.get(slot) in (None, ""):
-                return refused("workflow.slot_missing", slot=slot)
+                return refused(
+                    "workflow.slot_missing",
+                    slot=slot,
+                    slot_name=dict(catalog.MESSAGES[f"workflow.slot_{slot}"]),
+                )
         material = self.check_material(values["material"])
         if not material.ok:
             return material
@@ -268,7 +276,7 @@ class OrderCreation(ServiceBase):
             view = _draft_view(row)
         return ok("workflow.draft_summary", view, draft_id=view.id, **summary)
 
-    def get_draft(self, draft_id: int) -> Optional[DraftView]:
+    def get_draft(self, draft_id: int) -> DraftView | None:
         with self.Session() as s:
             row = s.get(OrderDraftRow, draft_id)
             return _draft_view(row) if row else None
@@ -313,12 +321,14 @@ class OrderCreation(ServiceBase):
         return ok("workflow.draft_cancelled", self.get_draft(draft_id), draft_id=draft_id)
 
     # -- internals --------------------------------------------------------------------------------
-    def _stale_dates(self, draft: DraftView) -> Optional[Outcome]:
+    def _stale_dates(self, draft: DraftView) -> Outcome | None:
         """A draft left overnight may plan a start that is now in the past."""
         today = self.today()
         start = date.fromisoformat(draft.summary["plan_start"])
         if start < today:
-            return refused("workflow.draft_stale", draft, draft_id=draft.id, plan_start=iso(start), today=iso(today))
+            return refused(
+                "workflow.draft_stale", draft, draft_id=draft.id, plan_start=iso(start), today=iso(today)
+            )
         return None
 
     def _order_draft(self, draft: DraftView) -> OrderDraft:
@@ -345,12 +355,12 @@ class OrderCreation(ServiceBase):
     def _write_draft(self, draft: DraftView) -> Outcome:
         try:
             order = self.k3.create_order(self._order_draft(draft))
-        except K3Rejected as exc:
-            self._draft_transition(
-                draft, DraftEvent.WRITE_REJECTED, error={"field": exc.field, "code": getattr(exc, "code", "")}
+        except (K3Rejected, K3PermissionDenied) as exc:
+            self._draft_transition(draft, DraftEvent.WRITE_REJECTED, error=k3_refusal(exc))
+            return refused(
+                "workflow.order_rejected", draft, draft_id=draft.id, field=k3_refusal(exc)["field"]
             )
-            return refused("workflow.order_rejected", draft, draft_id=draft.id, field=exc.field or "")
-        except K3Unavailable:
+        except (K3Unavailable, K3SessionLost):
             return refused("workflow.order_write_unknown", draft, draft_id=draft.id)
         self._draft_transition(draft, DraftEvent.WRITTEN, bill_no=order.bill_no, error=None)
         return self._order_created(self.get_draft(draft.id), order, again=False)
@@ -359,7 +369,7 @@ class OrderCreation(ServiceBase):
         """A confirmed draft without a bill number: the write is running, or it was interrupted."""
         try:
             order = self.k3.find_order_by_request_key(draft.request_key)
-        except K3Unavailable:
+        except (K3Unavailable, K3SessionLost):
             return refused("workflow.order_write_unknown", draft, draft_id=draft.id)
         if order is not None:
             self._draft_transition(draft, DraftEvent.WRITTEN, bill_no=order.bill_no, error=None)
@@ -371,7 +381,7 @@ class OrderCreation(ServiceBase):
         # the earlier write died before K/3 committed anything: write again (same request key)
         return self._write_draft(draft)
 
-    def _order_created(self, draft: DraftView, order: Optional[Order], *, again: bool) -> Outcome:
+    def _order_created(self, draft: DraftView, order: Order | None, *, again: bool) -> Outcome:
         key = "workflow.order_already_created" if again else "workflow.order_created"
         return ok(key, order, draft_id=draft.id, bill_no=draft.bill_no, **draft.summary)
 

@@ -6,9 +6,10 @@ status name); ``Message.text(lang)`` picks the language, so one outcome serves e
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Generic, Mapping, Optional, TypeVar
+from typing import Any, Generic, TypeVar
 
 from rasa_project import catalog
 
@@ -25,7 +26,7 @@ def localized(values: Mapping[str, Any], lang: str) -> dict[str, Any]:
     return out
 
 
-def figure(value: Optional[float]) -> Any:
+def figure(value: float | None) -> Any:
     """A quantity as people write it: 400.0 -> 400, 12.345 -> 12.35 (JSON-friendly)."""
     if value is None:
         return None
@@ -33,7 +34,7 @@ def figure(value: Optional[float]) -> Any:
     return int(value) if value.is_integer() else round(value, 2)
 
 
-def iso(value: Optional[date]) -> Optional[str]:
+def iso(value: date | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -63,7 +64,7 @@ class Outcome(Generic[T]):
     key: str
     values: Mapping[str, Any] = field(default_factory=dict)
     details: tuple[Message, ...] = ()
-    value: Optional[T] = None
+    value: T | None = None
 
     @property
     def message(self) -> Message:

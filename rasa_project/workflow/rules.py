@@ -7,10 +7,11 @@ explains the decision to the requester, the manager and the audit trail.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import Enum
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any
 
 from k3_client.models import OrderStatus
 from rasa_project import catalog
@@ -35,14 +36,19 @@ class CheckResult:
     def is_ok(self) -> bool:
         return self.verdict in (Verdict.OK, Verdict.SKIPPED)
 
-    def with_values(self, **extra) -> "CheckResult":
+    def with_values(self, **extra) -> CheckResult:
         return CheckResult(self.check, self.verdict, self.key, {**self.values, **extra})
 
     def as_dict(self) -> dict:
-        return {"check": self.check, "verdict": self.verdict.value, "key": self.key, "values": dict(self.values)}
+        return {
+            "check": self.check,
+            "verdict": self.verdict.value,
+            "key": self.key,
+            "values": dict(self.values),
+        }
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> "CheckResult":
+    def from_dict(cls, data: Mapping) -> CheckResult:
         return cls(data["check"], Verdict(data["verdict"]), data["key"], dict(data.get("values") or {}))
 
 
@@ -62,7 +68,10 @@ def check_quantity(qty: float, *, max_qty: float) -> CheckResult:
         return CheckResult("quantity", Verdict.REFUSE, "workflow.qty_not_whole", {"qty": figure(qty)})
     if qty > max_qty:
         return CheckResult(
-            "quantity", Verdict.REFUSE, "workflow.qty_too_large", {"qty": figure(qty), "max_qty": figure(max_qty)}
+            "quantity",
+            Verdict.REFUSE,
+            "workflow.qty_too_large",
+            {"qty": figure(qty), "max_qty": figure(max_qty)},
         )
     return CheckResult("quantity", Verdict.OK, "workflow.check_quantity_ok", {"qty": figure(qty)})
 
@@ -86,7 +95,7 @@ def check_finish_date(finish: date, *, today: date, plan_start: date) -> CheckRe
 # -- order status and reported output --------------------------------------------------------
 
 
-def check_order_status(bill_no: str, status: Optional[OrderStatus]) -> CheckResult:
+def check_order_status(bill_no: str, status: OrderStatus | None) -> CheckResult:
     """Only an open order (计划 .. 开工, FStatus 1-4) may change; ``None`` = not found in K/3."""
     if status is None:
         return CheckResult("order_status", Verdict.REFUSE, "workflow.order_unknown", {"bill_no": bill_no})
@@ -96,7 +105,7 @@ def check_order_status(bill_no: str, status: Optional[OrderStatus]) -> CheckResu
     return CheckResult("order_status", Verdict.OK, "workflow.check_status_ok", values)
 
 
-def check_reported_minimum(bill_no: str, new_qty: Optional[float], *, good: float, scrap: float) -> CheckResult:
+def check_reported_minimum(bill_no: str, new_qty: float | None, *, good: float, scrap: float) -> CheckResult:
     """An order cannot go below what has already been reported on it (good + scrap)."""
     reported = good + scrap
     values = {"bill_no": bill_no, "good": figure(good), "scrap": figure(scrap), "reported": figure(reported)}
@@ -224,13 +233,12 @@ def check_capacity(
 ) -> CheckResult:
     """Approval is needed when, on some working day, the change adds load to a day that ends up
     above the work center's daily capacity; the worst such day is reported."""
-    worst: Optional[tuple[float, date]] = None
-    for day, load in after.items():
-        if load > daily_capacity and load > before.get(day, 0.0) + 1e-9:
-            if worst is None or (load, -day.toordinal()) > (worst[0], -worst[1].toordinal()):
-                worst = (load, day)
-    if worst is not None:
-        load, day = worst
+    worse = [
+        day for day, load in after.items() if load > daily_capacity and load > before.get(day, 0.0) + 1e-9
+    ]
+    if worse:
+        day = max(worse, key=lambda d: (after[d], -d.toordinal()))  # highest load, earliest day
+        load = after[day]
         return CheckResult(
             "capacity",
             Verdict.NEEDS_APPROVAL,
@@ -250,7 +258,7 @@ def check_capacity(
         "workflow.check_capacity_ok",
         {
             "work_center": work_center,
-            "day": iso(peak_day),
+            "day": iso(peak_day) or "",
             "load": figure(after.get(peak_day, 0.0)) if peak_day else 0,
             "capacity": figure(daily_capacity),
         },
@@ -265,3 +273,21 @@ def decide(results: Iterable[CheckResult]) -> Verdict:
     if Verdict.NEEDS_APPROVAL in verdicts:
         return Verdict.NEEDS_APPROVAL
     return Verdict.OK
+
+
+def check_unchanged_since(bill_no: str, recorded: Mapping[str, Any], live: Mapping[str, Any]) -> CheckResult:
+    """Before writing, the order must still be what the checks saw (else the world changed)."""
+    moved = {k: [v, live.get(k)] for k, v in recorded.items() if v is not None and v != live.get(k)}
+    if moved:
+        return CheckResult(
+            "unchanged",
+            Verdict.REFUSE,
+            "workflow.order_changed_meanwhile",
+            {"bill_no": bill_no, "moved": moved},
+        )
+    return CheckResult("unchanged", Verdict.OK, "workflow.check_unchanged_ok", {"bill_no": bill_no})
+
+
+def has_reached(target: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
+    """Does K/3 already hold every target value (an interrupted write that went through)?"""
+    return all(live.get(k) == v for k, v in target.items() if v is not None)

@@ -7,14 +7,13 @@ where the last one stopped. ``version`` guards every state change (optimistic lo
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Optional
 
 from sqlalchemy import JSON, Column, Date, DateTime, Float, ForeignKey, Integer, String, Text
 
 from rasa_project.db import Base
 
 
-def as_utc(value: Optional[datetime]) -> Optional[datetime]:
+def as_utc(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything we store is UTC."""
     if value is None:
         return None

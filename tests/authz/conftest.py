@@ -9,8 +9,10 @@ from __future__ import annotations
 import socket
 
 import pytest
+from ldap3 import Connection
 
-from rasa_project.authz.slapd import SlapdServer, start_slapd  # noqa: F401  (re-exported)
+from rasa_project.authz.service import Authorizer
+from rasa_project.authz.slapd import SlapdServer, start_slapd
 from rasa_project.settings import Settings
 
 
@@ -18,10 +20,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def ldap_settings(server: SlapdServer, **overrides) -> Settings:
-    return Settings(ldap_url=server.url, **overrides)
 
 
 @pytest.fixture(scope="session")
@@ -37,8 +35,9 @@ def make_slapd(tmp_path):
     """Private slapd instances for tests that modify or stop the directory."""
     servers: list[SlapdServer] = []
 
-    def _make() -> SlapdServer:
-        server = start_slapd(tmp_path / f"slapd{len(servers)}", free_port(), settings=Settings())
+    def _make(factory=None, settings: Settings | None = None) -> SlapdServer:
+        workdir = tmp_path / f"slapd{len(servers)}"
+        server = start_slapd(workdir, free_port(), factory=factory, settings=settings or Settings())
         servers.append(server)
         return server
 
@@ -63,3 +62,36 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+def authorizer_for(clock):
+    """Authorizer against a given slapd (or URL), with the test's clock and setting overrides."""
+
+    def _make(server_or_url, **overrides) -> Authorizer:
+        url = server_or_url if isinstance(server_or_url, str) else server_or_url.url
+        return Authorizer(Settings(ldap_url=url, **overrides), clock=clock)
+
+    return _make
+
+
+@pytest.fixture
+def admin_connection():
+    """An ldap3 connection bound as the directory admin, for tests that edit the directory."""
+    opened: list[Connection] = []
+
+    def _open(server: SlapdServer) -> Connection:
+        settings = Settings()
+        conn = Connection(
+            server.url,
+            user=settings.ldap_bind_dn,
+            password=settings.ldap_bind_password.get_secret_value(),
+            auto_bind=True,
+            raise_exceptions=True,
+        )
+        opened.append(conn)
+        return conn
+
+    yield _open
+    for conn in opened:
+        conn.unbind()

@@ -1,0 +1,71 @@
+"""Yes / no to what is pending for this person: a create draft or a checked change."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import ActiveLoop, SlotSet
+
+from actions.base import TurnAction, blocking
+from actions.create import clear_form
+from rasa_project import access, services
+from rasa_project.authz.roles import ORDER_CHANGE, ORDER_CREATE
+from rasa_project.pending import Pending, parse_pending
+
+
+class ActionConfirm(TurnAction):
+    """Writes to K/3 only here, only for the person who asked, only after the permission gate."""
+
+    def name(self) -> str:
+        return "action_confirm"
+
+    async def handle(self, turn, reply, tracker, domain):
+        pending = parse_pending(tracker.get_slot("pending"))
+        if pending is None:
+            reply.say("dialog.nothing_pending")
+            return []
+        permission = ORDER_CREATE if pending.kind == Pending.DRAFT else ORDER_CHANGE
+        refusal = await blocking(access.gate, turn, permission)
+        if refusal is not None:
+            reply.text(refusal, key="authz.refused")
+            return [SlotSet("pending", None)]
+        workflow = services.workflow()
+        if pending.kind == Pending.DRAFT:
+            outcome = await blocking(workflow.confirm_draft, int(pending.ref), turn.staff_id)
+        else:
+            outcome = await blocking(workflow.confirm_change, pending.ref, turn.staff_id)
+        reply.text(outcome.text(turn.lang), key=outcome.key)
+        await blocking(
+            services.audit().record,
+            "decision",
+            actor=turn.staff_id,
+            conversation_id=turn.conversation_id,
+            order_bill_no=_bill_no(outcome.value),
+            decision="confirm",
+            pending=str(pending),
+            outcome=outcome.key,
+        )
+        return [SlotSet("pending", None)]
+
+
+class ActionCancel(TurnAction):
+    def name(self) -> str:
+        return "action_cancel"
+
+    async def handle(self, turn, reply, tracker, domain):
+        if tracker.active_loop.get("name"):
+            reply.say("dialog.cancelled")
+            return clear_form() + [ActiveLoop(None), SlotSet("pending", None)]
+        pending = parse_pending(tracker.get_slot("pending"))
+        if pending is None:
+            reply.say("dialog.nothing_pending")
+            return []
+        workflow = services.workflow()
+        if pending.kind == Pending.DRAFT:
+            outcome = await blocking(workflow.cancel_draft, int(pending.ref), turn.staff_id)
+        else:
+            outcome = await blocking(workflow.cancel_change, pending.ref, turn.staff_id)
+        reply.text(outcome.text(turn.lang), key=outcome.key)
+        return [SlotSet("pending", None)]
+
+
+def _bill_no(value) -> str | None:
+    return getattr(value, "bill_no", None)

@@ -1,0 +1,542 @@
+"""Rasa input/output channel for a DingTalk enterprise-internal robot (HTTP callback or Stream mode).
+
+credentials.yml::
+
+    connectors.dingtalk.DingTalkInput:   # every key optional; defaults come from Settings
+      mode: http                         # or stream
+
+Routes (under /webhooks/dingtalk/): ``GET /`` health, ``POST /webhook`` robot messages,
+``POST /card`` interactive-card callbacks with callbackType HTTP.
+
+Every callback is checked before anything else (signature and timestamp against the real wall
+clock, size, JSON, robotCode/corp), deduplicated on ``msgId``, acknowledged at once, and the
+Rasa turn runs in a background task. Replies go through ``connectors.outbox``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors import messages as dt_messages
+from connectors.dedupe import DedupeStore, make_dedupe_store
+from connectors.messages import ActionCard, InvalidMessage, Markdown, Message
+from connectors.messages import Text as TextMessage
+from connectors.openapi import AsyncDingTalkOpenAPI
+from connectors.outbox import Destination, Outbox
+from connectors.signing import check_signature
+from rasa_project import catalog
+from rasa_project.language import detect
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "dingtalk"
+TOPIC_ROBOT = "/v1.0/im/bot/messages/get"
+TOPIC_CARD = "/v1.0/card/instances/callback"
+READABLE_MSGTYPES = ("text", "richText", "audio")
+SUPPORTED_MSGTYPES = READABLE_MSGTYPES + ("picture",)
+_ACTION = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
+
+# credentials.yml key -> Settings field
+CREDENTIAL_KEYS = {
+    "app_key": "dingtalk_app_key",
+    "app_secret": "dingtalk_app_secret",
+    "robot_code": "dingtalk_robot_code",
+    "corp_id": "dingtalk_corp_id",
+    "mode": "dingtalk_mode",
+    "openapi_url": "dingtalk_openapi_url",
+    "max_body_bytes": "dingtalk_max_body_bytes",
+    "sign_window_s": "dingtalk_sign_window_s",
+    "rate_per_minute": "dingtalk_rate_per_minute",
+    "robot_name": "dingtalk_robot_name",
+    "redis_url": "redis_url",
+    "dedupe_ttl_s": "dedupe_ttl_s",
+}
+
+
+class InvalidCallback(ValueError):
+    """A callback body we refuse; ``field`` names what is wrong."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One user turn, decoded from a robot message or a card button press."""
+
+    text: str
+    sender_id: str
+    dedupe_key: str
+    message_id: str
+    metadata: dict
+    is_readable: bool = True  # False: a picture (or empty) message Rasa cannot read
+
+
+# --- decoding (pure) ---------------------------------------------------------------------------
+def strip_mention(content: str, robot_name: str) -> str:
+    """Drop leading spaces and a leading "@<robot name>" (DingTalk usually removes it already)."""
+    text = content.lstrip()
+    mention = f"@{robot_name}" if robot_name else None
+    while mention and text.startswith(mention):
+        text = text[len(mention):].lstrip()
+    return text.strip()
+
+
+def message_text(body: dict) -> str:
+    msgtype = body.get("msgtype")
+    content = body.get("content") if isinstance(body.get("content"), dict) else {}
+    if msgtype == "text":
+        text = (body.get("text") or {}).get("content")
+        if not isinstance(text, str):
+            raise InvalidCallback("text.content", "missing")
+        return text
+    if msgtype == "audio":
+        return str(content.get("recognition") or "")
+    if msgtype == "richText":
+        parts = content.get("richText") or []
+        return "".join(str(p["text"]) for p in parts if isinstance(p, dict) and "text" in p)
+    return ""
+
+
+def decode_robot_message(body: dict, *, robot_name: str) -> Inbound:
+    """Decode a robot message (spec §1.2, same shape in HTTP and Stream mode)."""
+    if not isinstance(body, dict):
+        raise InvalidCallback("body", "must be an object")
+    for key in ("msgId", "conversationId", "conversationType", "msgtype"):
+        if not isinstance(body.get(key), str) or not body[key]:
+            raise InvalidCallback(key, "missing")
+    conversation_type = body["conversationType"]
+    if conversation_type not in ("1", "2"):
+        raise InvalidCallback("conversationType", "must be '1' or '2'")
+    staff_id = body.get("senderStaffId") or None
+    sender = staff_id or body.get("senderId")
+    if not sender:
+        raise InvalidCallback("senderId", "missing")
+    msgtype = body["msgtype"]
+    text = strip_mention(message_text(body), robot_name) if msgtype in SUPPORTED_MSGTYPES else ""
+    robot_user = body.get("chatbotUserId")
+    at_staff_ids = [
+        u["staffId"]
+        for u in body.get("atUsers") or []
+        if isinstance(u, dict) and u.get("staffId") and u.get("dingtalkId") != robot_user
+    ]
+    expires = body.get("sessionWebhookExpiredTime")
+    metadata = {
+        "conversation_id": body["conversationId"],
+        "conversation_type": conversation_type,
+        "conversation_title": body.get("conversationTitle"),
+        "staff_id": staff_id,
+        "sender_nick": body.get("senderNick"),
+        "msg_id": body["msgId"],
+        "session_webhook": body.get("sessionWebhook"),
+        "session_webhook_expires_ms": int(expires) if expires not in (None, "") else None,
+        "at_staff_ids": at_staff_ids,
+        "robot_code": body.get("robotCode"),
+        "is_group": conversation_type == "2",
+    }
+    return Inbound(
+        text=text,
+        sender_id=f"{body['conversationId']}:{sender}",
+        dedupe_key=f"msg:{body['msgId']}",
+        message_id=body["msgId"],
+        metadata=metadata,
+        is_readable=msgtype in READABLE_MSGTYPES and bool(text),
+    )
+
+
+def decode_card_callback(data: dict) -> Inbound:
+    """A card button press -> ``/<action>{params}`` (Rasa's intent payload syntax), spec §5."""
+    if not isinstance(data, dict):
+        raise InvalidCallback("body", "must be an object")
+    for key in ("outTrackId", "userId", "content"):
+        if not data.get(key):
+            raise InvalidCallback(key, "missing")
+    try:
+        content = json.loads(data["content"]) if isinstance(data["content"], str) else data["content"]
+    except ValueError:
+        raise InvalidCallback("content", "not JSON") from None
+    private = (content or {}).get("cardPrivateData") or {}
+    params = dict(private.get("params") or {})
+    action = params.pop("decision", None) or next(iter(private.get("actionIds") or []), None)
+    if not isinstance(action, str) or not _ACTION.match(action):
+        raise InvalidCallback("cardPrivateData", "no usable action")
+    text = f"/{action}{json.dumps(params, ensure_ascii=False, sort_keys=True)}" if params else f"/{action}"
+    space_type = data.get("spaceType") or "IM_GROUP"
+    is_group = space_type == "IM_GROUP"
+    space_id = data.get("spaceId") or data["outTrackId"]
+    user_id = data["userId"]
+    key = f"card:{data['outTrackId']}:{user_id}:{action}"
+    metadata = {
+        "conversation_id": space_id,
+        "conversation_type": "2" if is_group else "1",
+        "conversation_title": None,
+        "staff_id": user_id,
+        "sender_nick": None,
+        "msg_id": key,
+        "session_webhook": None,
+        "session_webhook_expires_ms": None,
+        "at_staff_ids": [],
+        "robot_code": None,
+        "is_group": is_group,
+    }
+    return Inbound(text, f"{space_id}:{user_id}", key, key, metadata)
+
+
+def settings_from_credentials(credentials: dict[str, Any] | None, base=None):
+    """Settings with credentials.yml values laid over ``get_settings()`` (empty values ignored)."""
+    from rasa_project.settings import get_settings
+
+    base = base or get_settings()
+    update = {}
+    for key, value in (credentials or {}).items():
+        if key not in CREDENTIAL_KEYS:
+            raise ValueError(f"unknown dingtalk credential key {key!r}")
+        if value not in (None, ""):
+            update[CREDENTIAL_KEYS[key]] = value
+    # Build through the model so types (SecretStr, int) are coerced like environment values.
+    return type(base)(**{**base.dict(), **update})
+
+
+# --- output -------------------------------------------------------------------------------------
+def _card_title(text: str) -> str:
+    first = next((line for line in text.splitlines() if line.strip()), text)
+    return first.strip().lstrip("#>*- ").strip()[:30] or text[:30]
+
+
+class DingTalkOutput(OutputChannel):
+    """Sends Rasa's responses to one DingTalk conversation (or resolves it from the recipient id)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        destination: Destination | None = None,
+        *,
+        lang: str = "zh",
+        resolve: Callable[[str], Destination] | None = None,
+    ) -> None:
+        self.outbox, self.destination, self.lang, self._resolve = outbox, destination, lang, resolve
+
+    def _destination(self, recipient_id: str) -> Destination:
+        if self.destination is not None:
+            return self.destination
+        if self._resolve is None:
+            raise ValueError("no destination for a DingTalk reply")
+        return self._resolve(recipient_id)
+
+    def _mentions(self, destination: Destination) -> tuple[str, ...]:
+        # Like the SDK's reply_text: tag the asker in a group so the reply is theirs.
+        return (destination.staff_id,) if destination.is_group and destination.staff_id else ()
+
+    async def send(self, recipient_id: str, message: Message) -> None:
+        self.outbox.enqueue(self._destination(recipient_id), message)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        if text and text.strip():
+            dest = self._destination(recipient_id)
+            await self.send(recipient_id, TextMessage(text.strip(), self._mentions(dest)))
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        pairs = tuple((str(b.get("title")), str(b.get("payload") or b.get("title"))) for b in buttons)
+        if len(pairs) <= dt_messages.MAX_BUTTONS:
+            await self.send(recipient_id, ActionCard(_card_title(text), text, pairs, is_horizontal=len(pairs) == 2))
+            return
+        # More buttons than an actionCard holds: dtmd:// links also work inside markdown.
+        links = "\n".join(f"- [{title}]({dt_messages.dtmd_send_url(chat)})" for title, chat in pairs)
+        await self.send(recipient_id, Markdown(_card_title(text), f"{text}\n\n{links}"))
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        try:
+            message = dt_messages.from_webhook_body(json_message)
+        except InvalidMessage as exc:
+            log.error("dingtalk: custom message refused (%s: %s); not sent", exc.field, exc.reason)
+            return
+        await self.send(recipient_id, message)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self.send(recipient_id, Markdown(catalog.text("dingtalk.image_title", self.lang), f"![]({image})"))
+
+
+# --- input ----------------------------------------------------------------------------------------
+class DingTalkInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> DingTalkInput:
+        return cls(settings_from_credentials(credentials))
+
+    def __init__(
+        self,
+        settings=None,
+        *,
+        dedupe: DedupeStore | None = None,
+        openapi: AsyncDingTalkOpenAPI | None = None,
+        outbox_factory: Callable[[AsyncDingTalkOpenAPI], Outbox] | None = None,
+        wall_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+    ) -> None:
+        if settings is None:
+            from rasa_project.settings import get_settings
+
+            settings = get_settings()
+        self.settings = settings
+        self._secret = settings.dingtalk_app_secret.get_secret_value()
+        self._dedupe = dedupe
+        self._openapi = openapi
+        self._outbox_factory = outbox_factory
+        self._outbox: Outbox | None = None
+        self._wall_ms = wall_ms
+        self._tasks: set[asyncio.Task] = set()
+        self._conversations: dict[str, bool] = {}  # conversation id -> is group (for proactive sends)
+        self._langs: dict[str, str] = {}  # sender id -> language of their last readable message
+        self.stream = None  # connectors.stream.StreamClient in stream mode
+
+    # shared services, created lazily inside the running event loop
+    @property
+    def dedupe(self) -> DedupeStore:
+        if self._dedupe is None:
+            self._dedupe = make_dedupe_store(self.settings)
+        return self._dedupe
+
+    @property
+    def outbox(self) -> Outbox:
+        if self._outbox is None:
+            self._openapi = self._openapi or AsyncDingTalkOpenAPI(self.settings)
+            factory = self._outbox_factory or (
+                lambda api: Outbox(api, rate_per_minute=self.settings.dingtalk_rate_per_minute)
+            )
+            self._outbox = factory(self._openapi)
+        return self._outbox
+
+    def get_output_channel(self) -> OutputChannel | None:
+        return DingTalkOutput(self.outbox, resolve=self._destination_for_recipient)
+
+    def _destination_for_recipient(self, recipient_id: str) -> Destination:
+        """Proactive send to a tracker ``<conversationId>:<staffId>``: group if we know it is one."""
+        conversation_id, _, staff_id = recipient_id.rpartition(":")
+        conversation_id = conversation_id or recipient_id
+        known_groups = {self.settings.dingtalk_pmc_group, self.settings.dingtalk_production_group}
+        is_group = self._conversations.get(conversation_id, conversation_id in known_groups)
+        return Destination(conversation_id, is_group, staff_id or None)
+
+    # tasks
+    def _spawn(self, coro: Awaitable[Any], what: str) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task) -> None:
+            self._tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                log.error("dingtalk: %s failed", what, exc_info=t.exception())
+
+        task.add_done_callback(done)
+
+    async def wait_idle(self) -> None:
+        """Wait for running turns and queued replies (tests and graceful shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        if self._outbox is not None:
+            await self._outbox.join()
+
+    # the turn
+    async def accept(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> bool:
+        """Dedupe and start the turn in the background; False when it was a redelivery."""
+        if not await asyncio.to_thread(self.dedupe.first_seen, inbound.dedupe_key):
+            log.info("dingtalk: redelivered %s ignored", inbound.message_id)
+            return False
+        self._conversations[inbound.metadata["conversation_id"]] = inbound.metadata["is_group"]
+        self._spawn(self._turn(inbound, on_new_message), f"turn {inbound.message_id}")
+        return True
+
+    def _destination(self, inbound: Inbound) -> Destination:
+        meta = inbound.metadata
+        return Destination(
+            conversation_id=meta["conversation_id"],
+            is_group=meta["is_group"],
+            staff_id=meta["staff_id"],
+            session_webhook=meta["session_webhook"],
+            session_webhook_expires_ms=meta["session_webhook_expires_ms"],
+        )
+
+    async def _turn(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        if inbound.is_readable and not inbound.text.startswith("/"):
+            self._langs[inbound.sender_id] = detect(inbound.text, default=self._langs.get(inbound.sender_id, "zh"))
+        lang = self._langs.get(inbound.sender_id, "zh")
+        output = DingTalkOutput(self.outbox, self._destination(inbound), lang=lang)
+        if not inbound.is_readable:
+            await output.send_text_message(inbound.sender_id, catalog.text("dingtalk.unsupported_message", lang))
+            return
+        message = UserMessage(
+            inbound.text,
+            output,
+            inbound.sender_id,
+            input_channel=CHANNEL,
+            message_id=inbound.message_id,
+            metadata=inbound.metadata,
+        )
+        try:
+            await on_new_message(message)
+        except Exception:
+            log.exception("dingtalk: turn %s failed", inbound.message_id)
+            await output.send_text_message(inbound.sender_id, catalog.text("general.internal_error", lang))
+
+    # HTTP mode
+    def _refuse_signature(self, request: Request) -> HTTPResponse | None:
+        problem = check_signature(
+            self._secret,
+            request.headers.get("timestamp"),
+            request.headers.get("sign"),
+            now_ms=self._wall_ms(),
+            window_s=self.settings.dingtalk_sign_window_s,
+        )
+        if problem is None:
+            return None
+        log.warning("dingtalk: callback refused, signature %s", problem.value)
+        return response.json({"error": "signature", "reason": problem.value}, status=401)
+
+    async def _read_json(self, request: Request) -> tuple[Any | None, HTTPResponse | None]:
+        limit = self.settings.dingtalk_max_body_bytes
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return None, response.json({"error": "body too large"}, status=413)
+        chunks, size = [], 0
+        async for chunk in request.stream:  # count what really arrives, not what was announced
+            size += len(chunk)
+            if size > limit:
+                return None, response.json({"error": "body too large"}, status=413)
+            chunks.append(chunk)
+        try:
+            return json.loads(b"".join(chunks).decode("utf-8")), None
+        except (UnicodeDecodeError, ValueError):
+            return None, response.json({"error": "malformed JSON"}, status=400)
+
+    def _refuse_robot(self, body: dict) -> str | None:
+        if body.get("robotCode") != self.settings.dingtalk_robot_code:
+            return "robotCode"
+        corp = body.get("chatbotCorpId")
+        if corp is not None and corp != self.settings.dingtalk_corp_id:
+            return "chatbotCorpId"
+        return None
+
+    async def _handle_robot_body(self, body: Any, on_new_message) -> tuple[int, dict]:
+        """Shared by HTTP and Stream mode: (status, json) to answer."""
+        if not isinstance(body, dict):
+            return 400, {"error": "body must be an object"}
+        try:
+            inbound = decode_robot_message(body, robot_name=self.settings.dingtalk_robot_name)
+        except InvalidCallback as exc:
+            return 400, {"error": exc.field, "reason": exc.reason}
+        refused = self._refuse_robot(body)
+        if refused:
+            log.warning("dingtalk: message for another robot/corp refused (%s)", refused)
+            return 403, {"error": f"{refused} mismatch"}
+        try:
+            await self.accept(inbound, on_new_message)
+        except Exception:  # dedupe store down: refuse, so DingTalk delivers again later
+            log.exception("dingtalk: dedupe store unavailable")
+            return 503, {"error": "try again"}
+        return 200, {}
+
+    async def _handle_card_data(self, data: Any, on_new_message) -> tuple[int, dict]:
+        if not isinstance(data, dict):
+            return 400, {"error": "body must be an object"}
+        corp = data.get("corpId")
+        if corp is not None and corp != self.settings.dingtalk_corp_id:
+            return 403, {"error": "corpId mismatch"}
+        try:
+            inbound = decode_card_callback(data)
+        except InvalidCallback as exc:
+            return 400, {"error": exc.field, "reason": exc.reason}
+        try:
+            await self.accept(inbound, on_new_message)
+        except Exception:
+            log.exception("dingtalk: dedupe store unavailable")
+            return 503, {"error": "try again"}
+        return 200, {}
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint(f"dingtalk_webhook_{id(self)}", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "mode": self.settings.dingtalk_mode})
+
+        @bp.route("/webhook", methods=["POST"], stream=True)
+        async def receive(request: Request) -> HTTPResponse:
+            refused = self._refuse_signature(request)
+            if refused:
+                return refused
+            body, refused = await self._read_json(request)
+            if refused:
+                return refused
+            status, payload = await self._handle_robot_body(body, on_new_message)
+            return response.json(payload, status=status)
+
+        @bp.route("/card", methods=["POST"], stream=True)
+        async def card(request: Request) -> HTTPResponse:
+            refused = self._refuse_signature(request)
+            if refused:
+                return refused
+            body, refused = await self._read_json(request)
+            if refused:
+                return refused
+            status, payload = await self._handle_card_data(body, on_new_message)
+            return response.json(payload, status=status)
+
+        @bp.listener("after_server_start")
+        async def start_stream(app, loop) -> None:
+            if self.settings.dingtalk_mode == "stream":
+                self.start_stream(on_new_message)
+
+        @bp.listener("before_server_stop")
+        async def stop(app, loop) -> None:
+            await self.aclose()
+
+        return bp
+
+    # Stream mode
+    def start_stream(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        from connectors.stream import StreamClient
+
+        async def robot(data: dict, headers: dict) -> tuple[int, Any]:
+            status, payload = await self._handle_robot_body(data, on_new_message)
+            return (200 if status == 200 else status), None if status == 200 else payload
+
+        async def card(data: dict, headers: dict) -> tuple[int, Any]:
+            status, payload = await self._handle_card_data(data, on_new_message)
+            return (200 if status == 200 else status), None if status == 200 else payload
+
+        self.stream = StreamClient(self.settings, {TOPIC_ROBOT: robot, TOPIC_CARD: card})
+        self._stream_task = asyncio.ensure_future(self.stream.run())
+
+    async def aclose(self, *, drain_timeout_s: float = 30.0) -> None:
+        if self.stream is not None:
+            await self.stream.stop()
+            self._stream_task.cancel()
+        try:
+            await asyncio.wait_for(self.wait_idle(), drain_timeout_s)
+        except asyncio.TimeoutError:
+            log.warning("dingtalk: shutting down with replies still queued (throttled or failing)")
+        if self._outbox is not None:
+            await self._outbox.close()
+        if self._openapi is not None:
+            await self._openapi.aclose()

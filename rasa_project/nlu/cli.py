@@ -1,0 +1,159 @@
+"""`dingk3 train | parse | data check | nlu-test`: the trainer's commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Iterator, TextIO
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train", help="train the Rasa model (cached by content hash)")
+    p.add_argument("--force", action="store_true", help="train even if a model for these inputs exists")
+    p.add_argument("--nlu-only", action="store_true", help="NLU model only (no domain.yml needed)")
+    p.add_argument("--out", type=Path, default=None, help="model directory (default: settings.model_dir)")
+    p.add_argument("--print-path", action="store_true", help="print only the model path (training if needed)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("parse", help="parse messages (JSON lines or plain lines) with the model")
+    p.add_argument("--now", default=None, help="business time for relative dates, ISO 8601")
+    p.add_argument("--jsonl", default="-", help="input file ({'text': ...} per line or plain lines); - = stdin")
+    p.add_argument("--model", type=Path, default=None, help="model .tar.gz (default: current model, trained if needed)")
+    p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("data", help="training data tools")
+    data_sub = p.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
+    check = data_sub.add_parser("check", help="validate data/ (duplicates, languages, aliases, domain)")
+    check.add_argument("--data-dir", type=Path, default=None)
+    check.add_argument("--domain", type=Path, default=None)
+    check.set_defaults(func=cmd_data_check)
+    p.set_defaults(func=lambda args: p.print_help() or 2)
+
+    p = sub.add_parser("nlu-test", help="evaluate the model on the held-out set (tests/nlu_eval)")
+    p.add_argument("--model", type=Path, default=None)
+    p.add_argument("--heldout", type=Path, default=None)
+    p.add_argument("--report", type=Path, default=None, help="report directory (default: reports/nlu)")
+    p.add_argument("--min-intent-accuracy", type=float, default=0.97)
+    p.add_argument("--min-entity-f1", type=float, default=0.95)
+    p.set_defaults(func=cmd_nlu_test)
+
+
+def _settings():
+    from rasa_project.settings import get_settings
+
+    return get_settings()
+
+
+def _train(args, nlu_only: bool):
+    from rasa_project.nlu.training import train
+
+    s = _settings()
+    return train(s.project_root, args.out or s.model_dir, s.var_dir / "logs" / "train.log",
+                 nlu_only=nlu_only, force=getattr(args, "force", False))
+
+
+def cmd_train(args) -> int:
+    from rasa_project.nlu.training import TrainingFailed
+
+    try:
+        result = _train(args, args.nlu_only)
+    except TrainingFailed as exc:
+        print(f"training failed (exit {exc.returncode}); see {exc.log_path}", file=sys.stderr)
+        return 1
+    if args.print_path:
+        print(result.path)
+    elif result.trained:
+        print(f"trained {result.path} in {result.seconds:.1f}s (log: {_settings().var_dir / 'logs' / 'train.log'})")
+    else:
+        print(f"up to date: {result.path}")
+    return 0
+
+
+def _model(path: Path | None) -> Path:
+    if path:
+        return path
+    from rasa_project.nlu.training import ensure_model
+
+    return ensure_model(nlu_only=False) if (_settings().project_root / "domain.yml").exists() else ensure_model(True)
+
+
+def read_texts(stream: TextIO) -> Iterator[str]:
+    """Texts from JSON lines ({"text": ...}) or plain lines; blank lines are skipped."""
+    for line in stream:
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("{"):
+            try:
+                yield str(json.loads(line)["text"])
+                continue
+            except (ValueError, KeyError, TypeError):
+                pass
+        yield line
+
+
+def cmd_parse(args) -> int:
+    from rasa_project.nlu.parsing import NluParser
+
+    parser = NluParser(_model(args.model))
+    stream = sys.stdin if args.jsonl == "-" else open(args.jsonl, encoding="utf-8")
+    try:
+        for record in parser.parse_many(read_texts(stream), now=args.now):
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+        parser.close()
+    return 0
+
+
+def cmd_data_check(args) -> int:
+    from rasa_project.nlu.datacheck import check_data
+
+    s = _settings()
+    problems = check_data(s.project_root, data_dir=args.data_dir, domain_path=args.domain)
+    for problem in problems:
+        print(problem)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    print(f"data check: {errors} error(s), {warnings} warning(s)")
+    return 1 if errors else 0
+
+
+def cmd_nlu_test(args) -> int:
+    from rasa_project.nlu.evaluation import load_examples, score, summary_lines, write_reports
+    from rasa_project.nlu.parsing import NluParser
+
+    s = _settings()
+    heldout = args.heldout or s.project_root / "tests" / "nlu_eval" / "heldout.yml"
+    examples, anchor = load_examples(heldout)
+    model = _model(args.model)
+    parser = NluParser(model)
+    try:
+        predictions = list(parser.parse_many((e.text for e in examples), now=anchor))
+    finally:
+        parser.close()
+    report = score(examples, predictions)
+    json_path, md_path = write_reports(report, args.report or s.project_root / "reports" / "nlu", model.name, str(heldout))
+    for line in summary_lines(report):
+        print(line)
+    print(f"report: {json_path} {md_path}")
+    ok = report.intent_accuracy >= args.min_intent_accuracy and report.entity_f1 >= args.min_entity_f1
+    if not ok:
+        print(f"below target (intent >= {args.min_intent_accuracy}, entity F1 >= {args.min_entity_f1})")
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m rasa_project.nlu.cli nlu-test` works without the console script."""
+    parser = argparse.ArgumentParser(prog="dingk3-nlu")
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0) if getattr(args, "func", None) else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Entities of one message, normalised: the deterministic half of the NLU.
+
+``extract_entities(text, tables, today, intent)`` runs the normalisers in a fixed order and
+masks what each one took, so a digit inside "P20250401", "BOM-2050", "4月10日" or "line 1" is
+never read as a quantity:
+
+    order_no -> material codes / K/3 numbers -> work center codes -> names and aliases
+    -> due_date -> numbers (quantity | good_qty | scrap_qty)
+
+Numbers become good_qty / scrap_qty by the cue next to them ("合格 80", "报废4个", "4 rejects",
+"bagus 250"). Weak cues that also mean other things ("jadi", "完成", "done", "selesai") count
+only when the intent is report_progress or a strong report cue is in the same message.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from typing import Optional
+
+from rasa_project.nlu.normalize import Span
+from rasa_project.nlu.normalize.codes import (
+    AliasIndex,
+    build_alias_index,
+    find_k3_numbers,
+    find_material_codes,
+    find_order_numbers,
+    find_work_center_codes,
+)
+from rasa_project.nlu.normalize.dates import find_dates
+from rasa_project.nlu.normalize.numbers import find_numbers
+
+ENTITIES = ("material", "quantity", "good_qty", "scrap_qty", "due_date", "order_no", "work_center", "production_type")
+
+SCRAP_CUE = r"报废了?|报废品|不良品?|废品|次品|坏了|坏的|坏|scrap(?:ped|s)?|rejects?|rejected|cacat|rusak|ng|nc"
+GOOD_CUE = r"合格品?|良品|好品|good|bagus|ok|passed"
+WEAK_GOOD_CUE = (
+    r"做完了?|做好了?|完成了?|完工了?|生产了|产出|做了|出了|入库|done|finished|completed|produced|made|output|"
+    r"selesai|jadi|hasil|sudah|produksi|lapor"
+)
+_GAP_LEFT = r"[\s:：=了]*"  # between a cue and its number: spaces, colon, 了 - never a comma
+_CUE_LEFT = {
+    "scrap": re.compile(rf"(?:^|(?<=[^a-z]))(?:{SCRAP_CUE}){_GAP_LEFT}$", re.IGNORECASE),
+    "good": re.compile(rf"(?:^|(?<=[^a-z]))(?:{GOOD_CUE}){_GAP_LEFT}$", re.IGNORECASE),
+    "weak": re.compile(rf"(?:^|(?<=[^a-z]))(?:{WEAK_GOOD_CUE}){_GAP_LEFT}$", re.IGNORECASE),
+}
+_CUE_RIGHT = {
+    "scrap": re.compile(rf"^\s*(?:{SCRAP_CUE})(?![a-z])", re.IGNORECASE),
+    "good": re.compile(rf"^\s*(?:{GOOD_CUE})(?![a-z])", re.IGNORECASE),
+    "weak": re.compile(rf"^\s*(?:{WEAK_GOOD_CUE})(?![a-z])", re.IGNORECASE),
+}
+STRONG_REPORT = re.compile(rf"(?<![a-z])(?:{SCRAP_CUE}|{GOOD_CUE})(?![a-z])", re.IGNORECASE)
+# Output reports are about what was made; "今天做了300" names the report day, not a due date.
+NO_DUE_DATE_INTENTS = frozenset({"report_progress"})
+
+
+@dataclass(frozen=True)
+class Entity:
+    entity: str
+    value: object  # str for codes and dates (ISO), int for quantities
+    start: int
+    end: int
+    text: str
+
+
+def _free(span: Span, taken: list[Span]) -> bool:
+    return not any(span.overlaps(t) for t in taken)
+
+
+def _resolve_k3_number(tables, number: str) -> str:
+    m = tables.material_by_k3_number(number) if tables is not None else None
+    return m.chat_code if m else number
+
+
+def material_prefixes(tables) -> set[str]:
+    prefixes = {"BOM"}
+    for m in getattr(tables, "materials", ()):
+        head = re.match(r"([A-Za-z]+)-\d", m.chat_code)
+        if head:
+            prefixes.add(head.group(1).upper())
+    return prefixes
+
+
+def find_entity_spans(text: str, tables, today: date, index: Optional[AliasIndex] = None) -> list[Span]:
+    """All entity spans in priority order, numbers unclassified (kind 'number'). No intent needed."""
+    text = unicodedata.normalize("NFKC", text)
+    index = index or build_alias_index(tables)
+    taken: list[Span] = []
+
+    def take(spans: list[Span], kind: Optional[str] = None) -> None:
+        for s in spans:
+            if _free(s, taken):
+                taken.append(Span(s.start, s.end, s.value, kind or s.kind))
+
+    def masked() -> str:  # what later stages may still read; same length, so offsets hold
+        return _without_spans(text, taken, MASK)
+
+    take(find_order_numbers(text), "order_no")
+    take(find_material_codes(masked(), material_prefixes(tables)), "material")
+    take([Span(s.start, s.end, _resolve_k3_number(tables, s.value)) for s in find_k3_numbers(masked())], "material")
+    take(find_work_center_codes(masked()), "work_center")
+    take(index.find(masked()))
+    take(find_dates(masked(), today), "due_date")
+    take(find_numbers(masked()), "number")
+    return sorted(taken, key=lambda s: s.start)
+
+
+def classify_numbers(text: str, spans: list[Span], intent: Optional[str]) -> list[Span]:
+    """Label each 'number' span quantity / good_qty / scrap_qty from the cues around it."""
+    numbers = [s for s in spans if s.kind == "number"]
+    strong_anywhere = bool(STRONG_REPORT.search(_without_spans(text, spans)))
+    reporting = intent == "report_progress"
+    weak_ok = reporting or strong_anywhere
+    bounds = [0, *[s.end for s in spans]]
+    labels: dict[int, tuple[Optional[str], Optional[str]]] = {}
+    for i, n in enumerate(numbers):
+        prev_end = max([b for b in bounds if b <= n.start], default=0)
+        left = text[prev_end:n.start]
+        next_start = min([s.start for s in spans if s.start >= n.end], default=len(text))
+        right = text[n.end:next_start]
+        left_cue = _first_cue(_CUE_LEFT, left, weak_ok)
+        right_cue = _first_cue(_CUE_RIGHT, right, weak_ok)
+        labels[i] = (left_cue, right_cue)
+    out: list[Span] = []
+    for i, n in enumerate(numbers):
+        left_cue, right_cue = labels[i]
+        cue = left_cue or right_cue
+        if left_cue and right_cue and i > 0:
+            prev_left, prev_right = labels[i - 1]
+            # "60 good 1 scrapped": the cue between two numbers belongs to the one without a cue.
+            if prev_right and not prev_left and _adjacent(text, numbers[i - 1], n):
+                cue = right_cue
+        if cue is None:
+            kind = "good_qty" if reporting else "quantity"
+        else:
+            kind = "scrap_qty" if cue == "scrap" else "good_qty"
+        out.append(Span(n.start, n.end, n.value, kind))
+    return out
+
+
+def _adjacent(text: str, a: Span, b: Span) -> bool:
+    return "," not in text[a.end:b.start] and "，" not in text[a.end:b.start]
+
+
+def _first_cue(patterns: dict, fragment: str, weak_ok: bool) -> Optional[str]:
+    for kind in ("scrap", "good", "weak"):
+        if kind == "weak" and not weak_ok:
+            continue
+        found = patterns[kind].search(fragment) if patterns is _CUE_LEFT else patterns[kind].match(fragment)
+        if found:
+            return "good" if kind == "weak" else kind
+    return None
+
+
+MASK = "#"  # not a word character, not dropped by alias folding, never part of a pattern
+
+
+def _without_spans(text: str, spans: list[Span], mask: str = " ") -> str:
+    chars = list(text)
+    for s in spans:
+        for i in range(s.start, s.end):
+            chars[i] = mask
+    return "".join(chars)
+
+
+def extract_entities(text: str, tables, today: date, intent: Optional[str] = None,
+                     index: Optional[AliasIndex] = None) -> list[Entity]:
+    """Normalised entities of ``text``; ``intent`` (if known) only decides unlabelled numbers."""
+    text = unicodedata.normalize("NFKC", text)
+    spans = find_entity_spans(text, tables, today, index)
+    numbers = classify_numbers(text, spans, intent)
+    others = [s for s in spans if s.kind != "number"]
+    if intent in NO_DUE_DATE_INTENTS:
+        others = [s for s in others if s.kind != "due_date"]
+    entities = []
+    for s in sorted([*others, *numbers], key=lambda s: s.start):
+        value = s.value.isoformat() if isinstance(s.value, date) else s.value
+        entities.append(Entity(s.kind, value, s.start, s.end, text[s.start:s.end]))
+    return entities
+
+
+def entity_dict(entities: list[Entity]) -> dict:
+    """{name: value} with the first occurrence of each entity (the `dingk3 parse` shape)."""
+    out: dict = {}
+    for e in entities:
+        out.setdefault(e.entity, e.value)
+    return out

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.orm import sessionmaker
+
+from rasa_project.clock import clock_from
+from rasa_project.db import make_engine, migrate
+from rasa_project.factory import load_factory
+from rasa_project.mapping import load_mapping
+from rasa_project.settings import PROJECT_ROOT, Settings
+from rasa_project.workflow.service import WorkflowService
+from tests.workflow.workflow_fixture_k3 import FixtureK3
+
+ANCHOR = datetime(2025, 4, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+class WallClock:
+    """The injected wall clock (UTC): tests move it instead of sleeping."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta) -> datetime:
+        self.current += timedelta(**delta)
+        return self.current
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(
+        env="test",
+        var_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'workflow.db'}",
+        clock_anchor=ANCHOR,
+        k3_timeout_s=1.0,
+        k3_retries=0,
+    )
+
+
+@pytest.fixture
+def factory():
+    return load_factory(PROJECT_ROOT / "data" / "demo_factory.yaml")
+
+
+@pytest.fixture
+def mapping():
+    return load_mapping(PROJECT_ROOT / "data" / "mapping")
+
+
+@pytest.fixture
+def k3(factory) -> FixtureK3:
+    return FixtureK3(factory)
+
+
+@pytest.fixture
+def wall() -> WallClock:
+    return WallClock(ANCHOR.astimezone(timezone.utc))
+
+
+@pytest.fixture
+def db_sessionmaker(settings):
+    migrate(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url)
+    yield sessionmaker(bind=engine, future=True, expire_on_commit=False)
+    engine.dispose()
+
+
+@pytest.fixture
+def make_service(mapping, settings, db_sessionmaker, wall):
+    """Build a service; several instances over one database stand for restarts / other workers."""
+
+    def _make(k3, *, Session=None, now=None) -> WorkflowService:
+        return WorkflowService(
+            k3=k3,
+            mapping=mapping,
+            clock=clock_from(settings),
+            sessionmaker=Session or db_sessionmaker,
+            settings=settings,
+            now=now or wall,
+        )
+
+    return _make
+
+
+@pytest.fixture
+def service(make_service, k3) -> WorkflowService:
+    return make_service(k3)
