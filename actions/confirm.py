@@ -46,14 +46,25 @@ class ActionConfirm(TurnAction):
         return [SlotSet("pending", None)]
 
 
+class ActionCancelForm(TurnAction):
+    """Leave the create form: nothing was written, nothing is kept."""
+
+    def name(self) -> str:
+        return "action_cancel_form"
+
+    async def handle(self, turn, reply, tracker, domain):
+        reply.say("dialog.cancelled")
+        return clear_form() + [ActiveLoop(None), SlotSet("pending", None)]
+
+    def on_error(self, turn, tracker):
+        return clear_form() + [ActiveLoop(None), SlotSet("pending", None)]
+
+
 class ActionCancel(TurnAction):
     def name(self) -> str:
         return "action_cancel"
 
     async def handle(self, turn, reply, tracker, domain):
-        if tracker.active_loop.get("name"):
-            reply.say("dialog.cancelled")
-            return clear_form() + [ActiveLoop(None), SlotSet("pending", None)]
         pending = parse_pending(tracker.get_slot("pending"))
         if pending is None:
             reply.say("dialog.nothing_pending")

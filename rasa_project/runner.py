@@ -90,7 +90,7 @@ def plan(settings: Settings, model: Path, *, simulators: bool = True) -> list[Se
             Service(
                 "dingtalk-sim",
                 [dingk3, "sim", "dingtalk", "--host", settings.dingtalk_sim_host, "--port", str(settings.dingtalk_sim_port)],
-                ready_url=f"http://{settings.dingtalk_sim_host}:{settings.dingtalk_sim_port}/_sim/health",
+                ready_url=f"http://{settings.dingtalk_sim_host}:{settings.dingtalk_sim_port}/_sim/messages",
             ),
             Service(
                 "slapd",

@@ -72,11 +72,16 @@ def cmd_train(args) -> int:
 
 
 def _model(path: Path | None) -> Path:
+    """The given model, or the NLU-only model for the current inputs (trained if needed).
+
+    Its NLU graph is the bot's: same config.yml, same data/nlu, fixed random seed; it does not
+    depend on the dialog files, so parsing works while rules/stories are being edited.
+    """
     if path:
         return path
     from rasa_project.nlu.training import ensure_model
 
-    return ensure_model(nlu_only=False) if (_settings().project_root / "domain.yml").exists() else ensure_model(True)
+    return ensure_model(nlu_only=True)
 
 
 def read_texts(stream: TextIO) -> Iterator[str]:
@@ -96,8 +101,14 @@ def read_texts(stream: TextIO) -> Iterator[str]:
 
 def cmd_parse(args) -> int:
     from rasa_project.nlu.parsing import NluParser
+    from rasa_project.nlu.training import TrainingFailed
 
-    parser = NluParser(_model(args.model))
+    try:
+        model = _model(args.model)
+    except TrainingFailed as exc:
+        print(f"training failed (exit {exc.returncode}); see {exc.log_path}", file=sys.stderr)
+        return 1
+    parser = NluParser(model)
     stream = sys.stdin if args.jsonl == "-" else open(args.jsonl, encoding="utf-8")
     try:
         for record in parser.parse_many(read_texts(stream), now=args.now):
@@ -130,7 +141,13 @@ def cmd_nlu_test(args) -> int:
     s = _settings()
     heldout = args.heldout or s.project_root / "tests" / "nlu_eval" / "heldout.yml"
     examples, anchor = load_examples(heldout)
-    model = _model(args.model)
+    from rasa_project.nlu.training import TrainingFailed
+
+    try:
+        model = _model(args.model)
+    except TrainingFailed as exc:
+        print(f"training failed (exit {exc.returncode}); see {exc.log_path}", file=sys.stderr)
+        return 1
     parser = NluParser(model)
     try:
         predictions = list(parser.parse_many((e.text for e in examples), now=anchor))

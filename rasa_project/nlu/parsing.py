@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import sys
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -28,10 +30,22 @@ def summarize(parse_data: dict) -> dict:
     }
 
 
+def _quiet_structlog() -> None:
+    """Rasa's structlog prints debug events to stdout unless configured; parse output is stdout."""
+    import structlog
+
+    if not structlog.is_configured():
+        structlog.configure(
+            wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+            logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        )
+
+
 class NluParser:
     def __init__(self, model_path: Path) -> None:
         from rasa.core.agent import Agent
 
+        _quiet_structlog()
         self.model_path = Path(model_path)
         self._agent = Agent.load(str(self.model_path))
         self._loop = asyncio.new_event_loop()

@@ -144,6 +144,7 @@ async def test_simulator_signature_switches_are_refused_and_mentions_stripped(si
         skipped = (await client.post("/_sim/chat", json={"conversation_id": "cidPMC0001", "staff_id": "pmc0002",
                                                         "text": "not for the robot", "at_bot": False})).json()
         assert skipped["status"] == "not_delivered"
+        await bot.channel.wait_idle()
         await client.post("/_sim/reset")
         assert (await bot_messages(client)) == []
     assert [m.text for m in bot.received] == ["建单 BOM-2050"]
