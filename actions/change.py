@@ -5,7 +5,7 @@ from __future__ import annotations
 from rasa_sdk.events import SlotSet
 
 from actions.base import TurnAction, blocking
-from rasa_project import approvals, services
+from rasa_project import services
 from rasa_project.authz.roles import ORDER_CHANGE
 from rasa_project.pending import Pending
 
@@ -41,5 +41,7 @@ class ActionRequestChange(TurnAction):
             return [SlotSet("pending", str(Pending(Pending.CHANGE, change.ref)))]
         reply.text(outcome.text(turn.lang), key=outcome.key)
         if outcome.key == "workflow.change_needs_approval" and change is not None:
+            from rasa_project import approvals  # the closed loop: cards to the managers
+
             await blocking(approvals.ask_managers, change)
         return [SlotSet("pending", None)]

@@ -154,6 +154,7 @@ class _Calls:
         self.app_key = settings.dingtalk_app_key
         self._app_secret = settings.dingtalk_app_secret.get_secret_value()
         self.robot_code = settings.dingtalk_robot_code
+        self.mode = settings.dingtalk_mode
         self.base_url = settings.dingtalk_openapi_url.rstrip("/")
         self._token: str | None = None
         self._token_expires_at = 0.0
@@ -211,7 +212,7 @@ class _Calls:
         conversation_id: str | None = None,
         staff_id: str | None = None,
         at_staff: Mapping[str, str] | None = None,
-        callback_type: str = "STREAM",
+        callback_type: str | None = None,
         callback_route_key: str | None = None,
     ):
         """Create and deliver an interactive card (spec §5) to a group or 1:1; returns ``CardDelivery``.
@@ -221,6 +222,8 @@ class _Calls:
         """
         if bool(conversation_id) == bool(staff_id):
             raise ValueError("give exactly one of conversation_id or staff_id")
+        # Button presses come back the way the robot listens: Stream frames or the HTTP /card route.
+        callback_type = callback_type or ("STREAM" if self.mode == "stream" else "HTTP")
         body: dict = {
             "cardTemplateId": template_id,
             "outTrackId": out_track_id,

@@ -813,7 +813,232 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "There is no work center “{text}”; choose from: {choices}.",
     },
     # --- approval (closed loop) --------------------------------------------------------------
+    "approval.button_approve": {
+        "zh": "批准",
+        "id": "Setujui",
+        "en": "Approve",
+    },
+    "approval.button_reject": {
+        "zh": "驳回",
+        "id": "Tolak",
+        "en": "Reject",
+    },
+    "approval.card_intro": {
+        "zh": "{requester} 申请修改生产订单 {bill_no}（{material_code} {material_name}），需要您审批（{ref}）：",
+        "id": "{requester} meminta perubahan perintah produksi {bill_no} ({material_code} {material_name}); perlu persetujuan Anda ({ref}):",
+        "en": "{requester} asks to change production order {bill_no} ({material_code} {material_name}); your approval is needed ({ref}):",
+    },
+    "approval.card_reasons": {
+        "zh": "需要审批的原因：",
+        "id": "Alasan perlu persetujuan:",
+        "en": "Why it needs approval:",
+    },
+    "approval.card_reminder": {
+        "zh": "提醒：变更申请 {ref} 已等待审批 {hours} 小时。",
+        "id": "Pengingat: permintaan perubahan {ref} sudah menunggu persetujuan {hours} jam.",
+        "en": "Reminder: change request {ref} has been waiting for approval for {hours} h.",
+    },
+    "approval.card_title": {
+        "zh": "变更审批 {ref}",
+        "id": "Persetujuan perubahan {ref}",
+        "en": "Change approval {ref}",
+    },
+    "approval.chat_approve": {
+        "zh": "批准 {bill_no}",
+        "id": "setujui {bill_no}",
+        "en": "approve {bill_no}",
+    },
+    "approval.chat_reject": {
+        "zh": "驳回 {bill_no}",
+        "id": "tolak {bill_no}",
+        "en": "reject {bill_no}",
+    },
+    "approval.escalation": {
+        "zh": "变更申请 {ref}（生产订单 {bill_no}）已等待审批 {hours} 小时，请各位经理尽快处理：{mentions}",
+        "id": "Permintaan perubahan {ref} (perintah {bill_no}) sudah menunggu {hours} jam; mohon para manajer segera memutuskan: {mentions}",
+        "en": "Change request {ref} (order {bill_no}) has waited {hours} h for approval; managers, please decide: {mentions}",
+    },
+    "approval.group_decided": {
+        "zh": "变更申请 {ref}（生产订单 {bill_no}）：{approver} {decision}。",
+        "id": "Permintaan perubahan {ref} (perintah {bill_no}) sudah {decision} oleh {approver}.",
+        "en": "Change request {ref} (order {bill_no}) was {decision} by {approver}.",
+    },
+    "approval.no_reason": {
+        "zh": "未说明",
+        "id": "tidak disebutkan",
+        "en": "none given",
+    },
+    "approval.none_for_order": {
+        "zh": "生产订单 {bill_no} 没有等待审批的变更申请。",
+        "id": "Perintah produksi {bill_no} tidak punya permintaan perubahan yang menunggu persetujuan.",
+        "en": "Production order {bill_no} has no change request waiting for approval.",
+    },
+    "approval.nothing_pending": {
+        "zh": "目前没有等待您审批的变更申请。",
+        "id": "Saat ini tidak ada permintaan perubahan yang menunggu persetujuan Anda.",
+        "en": "There is no change request waiting for your approval.",
+    },
+    "approval.pending_line": {
+        "zh": "{ref}：生产订单 {bill_no}（{material_code}），{requester} 申请",
+        "id": "{ref}: perintah {bill_no} ({material_code}), diajukan {requester}",
+        "en": "{ref}: order {bill_no} ({material_code}), asked by {requester}",
+    },
+    "approval.production_notice": {
+        "zh": "生产订单 {bill_no}（{material_code} {material_name}）计划已变更（{ref}，{approver} 批准）：",
+        "id": "Rencana perintah produksi {bill_no} ({material_code} {material_name}) sudah diubah ({ref}, disetujui {approver}):",
+        "en": "The plan of production order {bill_no} ({material_code} {material_name}) has changed ({ref}, approved by {approver}):",
+    },
+    "approval.requester_approved": {
+        "zh": "{approver} 批准了您的变更申请 {ref}。",
+        "id": "{approver} menyetujui permintaan perubahan Anda {ref}.",
+        "en": "{approver} approved your change request {ref}.",
+    },
+    "approval.requester_expired": {
+        "zh": "您的变更申请 {ref}（生产订单 {bill_no}）在 {hours} 小时内无人审批，已过期，订单未修改。如仍需要，请重新提交。",
+        "id": "Permintaan perubahan Anda {ref} (perintah {bill_no}) tidak diputuskan dalam {hours} jam dan kedaluwarsa; pesanan tidak diubah. Ajukan lagi bila masih perlu.",
+        "en": "Your change request {ref} (order {bill_no}) was not decided within {hours} h and expired; the order was not changed. Please ask again if it is still needed.",
+    },
+    "approval.requester_failed": {
+        "zh": "您的变更申请 {ref} 已获 {approver} 批准，但没有写入 K/3（生产订单 {bill_no}）：",
+        "id": "Permintaan perubahan Anda {ref} disetujui {approver}, tetapi tidak tertulis ke K/3 (perintah {bill_no}):",
+        "en": "Your change request {ref} was approved by {approver} but was not written to K/3 (order {bill_no}):",
+    },
+    "approval.requester_rejected": {
+        "zh": "{approver} 驳回了您的变更申请 {ref}（生产订单 {bill_no}），订单未修改。原因：{note}",
+        "id": "{approver} menolak permintaan perubahan Anda {ref} (perintah {bill_no}); pesanan tidak diubah. Alasan: {note}",
+        "en": "{approver} rejected your change request {ref} (order {bill_no}); the order was not changed. Reason: {note}",
+    },
+    "approval.requester_world_changed": {
+        "zh": "您的变更申请 {ref} 已获 {approver} 批准，但生产订单 {bill_no} 在此期间有了变化，未执行修改：",
+        "id": "Permintaan perubahan Anda {ref} disetujui {approver}, tetapi perintah {bill_no} berubah sementara itu; perubahan tidak dijalankan:",
+        "en": "Your change request {ref} was approved by {approver}, but order {bill_no} changed in the meantime, so nothing was applied:",
+    },
+    "approval.which_one": {
+        "zh": "有 {count} 个变更申请在等待审批，请说明是哪一个（例如“批准 {example}”）：",
+        "id": "Ada {count} permintaan perubahan yang menunggu; sebutkan yang mana (mis. \"setujui {example}\"):",
+        "en": "{count} change requests are waiting; say which one (e.g. \"approve {example}\"):",
+    },
     # --- report (shop-floor output) ----------------------------------------------------------
+    "report.already_finished": {
+        "zh": "生产订单 {bill_no} 已经是“{status_name}”状态，无需再完工。",
+        "id": "Perintah produksi {bill_no} sudah berstatus \"{status_name}\".",
+        "en": "Production order {bill_no} is already {status_name}.",
+    },
+    "report.already_recorded": {
+        "zh": "这条报工已经记录过（生产订单 {bill_no}，汇报单 {report_no}），不会重复汇报。",
+        "id": "Laporan ini sudah tercatat (perintah {bill_no}, laporan {report_no}); tidak dilaporkan dua kali.",
+        "en": "This report was already recorded (order {bill_no}, report {report_no}); it is not reported twice.",
+    },
+    "report.cannot_finish": {
+        "zh": "生产订单 {bill_no} 当前是“{status_name}”状态，不能完工。",
+        "id": "Perintah produksi {bill_no} berstatus \"{status_name}\" dan tidak bisa diselesaikan.",
+        "en": "Production order {bill_no} is {status_name} and cannot be finished.",
+    },
+    "report.complete_offer": {
+        "zh": "生产订单 {bill_no} 已达到订单数量 {qty}，已通知生产群。PMC 回复“确认”即可在 K/3 中将其完工。",
+        "id": "Perintah produksi {bill_no} sudah mencapai jumlah pesanan {qty}; grup produksi sudah diberi tahu. PMC cukup membalas \"ya\" untuk menyelesaikannya di K/3.",
+        "en": "Production order {bill_no} has reached its quantity of {qty}; the production group was told. PMC can reply \"yes\" to finish it in K/3.",
+    },
+    "report.corrected": {
+        "zh": "已更正：撤回汇报单 {old_report_no}（合格 {old_good}，报废 {old_scrap}），重新汇报合格 {good}，报废 {scrap}（汇报单 {report_no}）。",
+        "id": "Sudah dikoreksi: laporan {old_report_no} (baik {old_good}, scrap {old_scrap}) dibatalkan, dilaporkan ulang baik {good}, scrap {scrap} (laporan {report_no}).",
+        "en": "Corrected: report {old_report_no} ({old_good} good, {old_scrap} scrap) was withdrawn and {good} good, {scrap} scrap reported instead (report {report_no}).",
+    },
+    "report.correction_not_yours": {
+        "zh": "最近一条报工（生产订单 {bill_no}）是 {reporter} 报的，只有报工人本人可以更正。",
+        "id": "Laporan terakhir (perintah {bill_no}) dibuat oleh {reporter}; hanya pelapornya yang boleh mengoreksi.",
+        "en": "The last report (order {bill_no}) was made by {reporter}; only the person who reported it can correct it.",
+    },
+    "report.correction_too_late": {
+        "zh": "您最近一条报工（生产订单 {bill_no}，{at}）已超过 {minutes} 分钟的更正时限，请联系 PMC 处理。",
+        "id": "Laporan terakhir Anda (perintah {bill_no}, {at}) sudah lewat batas koreksi {minutes} menit; hubungi PMC.",
+        "en": "Your last report (order {bill_no}, {at}) is past the {minutes}-minute correction window; please ask PMC.",
+    },
+    "report.finished": {
+        "zh": "已在 K/3 中将生产订单 {bill_no}（{material_code} {material_name}）完工。",
+        "id": "Perintah produksi {bill_no} ({material_code} {material_name}) sudah diselesaikan di K/3.",
+        "en": "Production order {bill_no} ({material_code} {material_name}) was finished in K/3.",
+    },
+    "report.group_complete": {
+        "zh": "生产订单 {bill_no}（{material_code} {material_name}）已全部报工：合格 {total_good}，报废 {total_scrap}（订单数量 {qty}）。PMC 回复“确认”即可在 K/3 中完工。",
+        "id": "Perintah produksi {bill_no} ({material_code} {material_name}) sudah dilaporkan penuh: baik {total_good}, scrap {total_scrap} (jumlah pesanan {qty}). PMC cukup membalas \"ya\" untuk menyelesaikannya di K/3.",
+        "en": "Production order {bill_no} ({material_code} {material_name}) is fully reported: {total_good} good, {total_scrap} scrap (order quantity {qty}). PMC can reply \"yes\" to finish it in K/3.",
+    },
+    "report.group_finished": {
+        "zh": "生产订单 {bill_no}（{material_code} {material_name}）已在 K/3 中完工（{by}）。",
+        "id": "Perintah produksi {bill_no} ({material_code} {material_name}) sudah diselesaikan di K/3 ({by}).",
+        "en": "Production order {bill_no} ({material_code} {material_name}) was finished in K/3 ({by}).",
+    },
+    "report.in_progress": {
+        "zh": "这条报工（生产订单 {bill_no}）正在写入 K/3，请稍候。",
+        "id": "Laporan ini (perintah {bill_no}) sedang ditulis ke K/3, mohon tunggu.",
+        "en": "This report (order {bill_no}) is being written to K/3; please wait.",
+    },
+    "report.k3_rejected": {
+        "zh": "K/3 没有接受这条报工（生产订单 {bill_no}，字段 {field}），未汇报。",
+        "id": "K/3 tidak menerima laporan ini (perintah {bill_no}, kolom {field}); tidak dilaporkan.",
+        "en": "K/3 did not accept this report (order {bill_no}, field {field}); nothing was reported.",
+    },
+    "report.k3_unknown": {
+        "zh": "K/3 没有及时响应，这条报工（生产订单 {bill_no}）是否已写入尚不确定。同一条消息重发时我会先按编号核对，不会重复汇报。",
+        "id": "K/3 tidak menjawab tepat waktu; belum pasti apakah laporan ini (perintah {bill_no}) sudah tersimpan. Bila pesan yang sama dikirim ulang, saya periksa dulu agar tidak dilaporkan dua kali.",
+        "en": "K/3 did not answer in time, so it is not certain whether this report (order {bill_no}) was recorded. If the same message comes again I check first, so it is never reported twice.",
+    },
+    "report.negative": {
+        "zh": "报工数量不能是负数（合格 {good}，报废 {scrap}）。",
+        "id": "Jumlah laporan tidak boleh negatif (baik {good}, scrap {scrap}).",
+        "en": "Reported quantities cannot be negative ({good} good, {scrap} scrap).",
+    },
+    "report.nothing": {
+        "zh": "没看到报工数量，请写明合格数和报废数，例如：P20250401 完成 120，报废 4。",
+        "id": "Jumlahnya tidak terlihat; tulis jumlah baik dan scrap, mis.: P20250401 selesai 120, rusak 4.",
+        "en": "I did not see any quantities; write the good and scrap counts, e.g.: P20250401 done 120, scrap 4.",
+    },
+    "report.nothing_to_correct": {
+        "zh": "没有找到您最近的报工记录，无法更正。",
+        "id": "Tidak ada laporan Anda yang baru untuk dikoreksi.",
+        "en": "I found no recent report of yours to correct.",
+    },
+    "report.order_finished": {
+        "zh": "生产订单 {bill_no} 已经是“{status_name}”状态，不能再报工。",
+        "id": "Perintah produksi {bill_no} sudah berstatus \"{status_name}\"; tidak bisa dilaporkan lagi.",
+        "en": "Production order {bill_no} is already {status_name}; no more output can be reported.",
+    },
+    "report.order_not_released": {
+        "zh": "生产订单 {bill_no} 目前是“{status_name}”状态，还没有下达，不能报工。",
+        "id": "Perintah produksi {bill_no} masih berstatus \"{status_name}\" dan belum dirilis; belum bisa dilaporkan.",
+        "en": "Production order {bill_no} is still {status_name} and not released yet; output cannot be reported.",
+    },
+    "report.order_unknown": {
+        "zh": "K/3 中没有生产订单 {bill_no}，请核对单号。",
+        "id": "Perintah produksi {bill_no} tidak ada di K/3; periksa nomornya.",
+        "en": "There is no production order {bill_no} in K/3; please check the number.",
+    },
+    "report.over_remaining": {
+        "zh": "生产订单 {bill_no} 订单数量 {qty}，已汇报 {reported}，最多还能报 {remaining}；本次 {this} 超出了，未汇报。",
+        "id": "Perintah produksi {bill_no}: jumlah {qty}, sudah dilaporkan {reported}, sisa paling banyak {remaining}; laporan ini {this} melebihi, jadi tidak dilaporkan.",
+        "en": "Production order {bill_no}: quantity {qty}, already reported {reported}, at most {remaining} left; this report of {this} exceeds it and was not made.",
+    },
+    "report.progress": {
+        "zh": "累计合格 {total_good}，报废 {total_scrap}，共 {total}/{qty} {unit}，完成 {pct}%。",
+        "id": "Total baik {total_good}, scrap {total_scrap}, jumlah {total}/{qty} {unit}, selesai {pct}%.",
+        "en": "Total {total_good} good, {total_scrap} scrap, {total}/{qty} {unit}, {pct}% complete.",
+    },
+    "report.qty_unreadable": {
+        "zh": "没看懂数量“{text}”，请写数字，例如 120。",
+        "id": "Jumlah \"{text}\" tidak terbaca; tulis angka, mis. 120.",
+        "en": "I could not read the quantity \"{text}\"; please write a number such as 120.",
+    },
+    "report.recorded": {
+        "zh": "已向 K/3 汇报生产订单 {bill_no}（{material_code} {material_name}）：合格 {good}，报废 {scrap}（汇报单 {report_no}）。",
+        "id": "Sudah dilaporkan ke K/3 untuk perintah {bill_no} ({material_code} {material_name}): baik {good}, scrap {scrap} (laporan {report_no}).",
+        "en": "Reported to K/3 for order {bill_no} ({material_code} {material_name}): {good} good, {scrap} scrap (report {report_no}).",
+    },
+    "report.which_order": {
+        "zh": "要给哪个生产订单报工？请写单号，例如 P20250401。",
+        "id": "Laporan untuk perintah produksi yang mana? Tulis nomornya, mis. P20250401.",
+        "en": "Which production order is this report for? Write its number, e.g. P20250401.",
+    },
     # --- nlu / help ---------------------------------------------------------------------------
 }
 

@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "rasa_project.nlu.cli",  # parse, data check, train, nlu-test
     "rasa_project.authz.cli",  # ldap start|stop|seed, whois
     "rasa_project.audit.cli",  # audit verify|show
+    "rasa_project.approvals",  # worker: approval reminders/expiry, recovery, notification retries
 ]
 
 

@@ -35,7 +35,7 @@ def audit():
 
 @lru_cache
 def workflow():
-    from rasa_project.workflow import get_workflow_service
+    from rasa_project.workflow.service import get_workflow_service
 
     return get_workflow_service()
 

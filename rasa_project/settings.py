@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     correction_window_s: int = 1800
     approval_remind_after_s: int = 3600
     approval_expire_after_s: int = 86400
+    approval_worker_interval_s: float = 30.0  # reminders, expiry, resume, outbox retry; 0 = no thread
+    notify_group_lang: str = "zh"  # language of notices posted to the PMC / production groups
+    notify_retry_max_s: int = 600  # outbox backoff cap for a DingTalk send that failed
     working_weekdays: str = "0,1,2,3,4,5"  # Mon..Sat are working days
 
     class Config:

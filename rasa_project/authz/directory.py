@@ -10,8 +10,8 @@ import logging
 import math
 from dataclasses import dataclass
 
-from ldap3 import NONE, SUBTREE, Connection, Server
-from ldap3.core.exceptions import LDAPException
+from ldap3 import BASE, NONE, SUBTREE, Connection, Server
+from ldap3.core.exceptions import LDAPException, LDAPNoSuchObjectResult
 from ldap3.utils.conv import escape_filter_chars
 
 from rasa_project.authz.errors import DirectoryUnavailable
@@ -25,6 +25,23 @@ class DirectoryPerson:
     dn: str
     name: str | None
     group_dns: frozenset[str]
+
+
+@dataclass(frozen=True)
+class DirectoryMember:
+    """A member of a directory group, as notifications need it (who to send to, what to call them)."""
+
+    staff_id: str
+    name: str | None
+    dn: str
+    preferred_language: str | None = None  # inetOrgPerson preferredLanguage, if set
+
+
+def _first(attributes: dict, name: str) -> str | None:
+    value = attributes.get(name)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return str(value) if value not in (None, "") else None
 
 
 def equality_filter(attribute: str, value: str) -> str:
@@ -113,4 +130,51 @@ class LdapDirectory:
             try:
                 conn.unbind()
             except (LDAPException, OSError):  # the socket is already gone; nothing left to release
+                log.debug("unbind after failure at %s ignored", self._url)
+
+    def members_of(self, group_dn: str) -> list[DirectoryMember]:
+        """The people in ``group_dn`` who carry a staff id (sorted by staff id); raises DirectoryUnavailable.
+
+        Reads the group's ``member``/``uniqueMember`` values, then each member entry (scope BASE):
+        a member DN that is not a person with a staff id (e.g. the empty group's own DN) is skipped."""
+        conn = self._connect()
+        limit = max(1, math.ceil(self._timeout))
+        try:
+            conn.open()
+            if self._use_tls:
+                conn.start_tls()
+            conn.bind()
+            try:
+                conn.search(group_dn, "(objectClass=*)", search_scope=BASE,
+                            attributes=["member", "uniqueMember"], time_limit=limit)
+            except LDAPNoSuchObjectResult:
+                return []
+            entries = [e for e in conn.response if e.get("type") == "searchResEntry"]
+            if not entries:
+                return []
+            attributes = entries[0]["attributes"]
+            member_dns = list(attributes.get("member") or []) + list(attributes.get("uniqueMember") or [])
+            members = []
+            for dn in member_dns:
+                try:
+                    conn.search(dn, "(objectClass=inetOrgPerson)", search_scope=BASE,
+                                attributes=["cn", self._attribute, "preferredLanguage"], time_limit=limit)
+                except LDAPNoSuchObjectResult:  # a dangling member value: nobody to notify
+                    continue
+                found = [e for e in conn.response if e.get("type") == "searchResEntry"]
+                if not found:
+                    continue
+                attrs = found[0]["attributes"]
+                staff_id = _first(attrs, self._attribute)
+                if staff_id:
+                    members.append(DirectoryMember(staff_id, _first(attrs, "cn"), found[0]["dn"],
+                                                   _first(attrs, "preferredLanguage")))
+            return sorted(members, key=lambda m: m.staff_id)
+        except (LDAPException, OSError) as exc:
+            log.warning("LDAP group lookup failed at %s: %s", self._url, type(exc).__name__)
+            raise DirectoryUnavailable(self._url, type(exc).__name__) from exc
+        finally:
+            try:
+                conn.unbind()
+            except (LDAPException, OSError):
                 log.debug("unbind after failure at %s ignored", self._url)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, TextIO
+from typing import TextIO
 
 
 def register(sub) -> None:
@@ -109,16 +110,21 @@ def cmd_parse(args) -> int:
         print(f"training failed (exit {exc.returncode}); see {exc.log_path}", file=sys.stderr)
         return 1
     parser = NluParser(model)
-    stream = sys.stdin if args.jsonl == "-" else open(args.jsonl, encoding="utf-8")
     try:
-        for record in parser.parse_many(read_texts(stream), now=args.now):
-            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
-            sys.stdout.flush()
+        if args.jsonl == "-":
+            _write_records(parser, sys.stdin, args.now)
+        else:
+            with open(args.jsonl, encoding="utf-8") as stream:
+                _write_records(parser, stream, args.now)
     finally:
-        if stream is not sys.stdin:
-            stream.close()
         parser.close()
     return 0
+
+
+def _write_records(parser, stream: TextIO, now: str | None) -> None:
+    for record in parser.parse_many(read_texts(stream), now=now):
+        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
 
 
 def cmd_data_check(args) -> int:

@@ -14,6 +14,7 @@ trainer adds is extracted after ``dingk3 train`` without touching Python.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import date, datetime
 from pathlib import Path
@@ -35,6 +36,7 @@ from rasa_project.language import detect
 from rasa_project.mapping import get_mapping
 from rasa_project.nlu.extractor import extract_entities, find_entity_spans
 from rasa_project.nlu.lexicon import alias_index_for, jieba_words
+from rasa_project.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +59,19 @@ class DingK3Tokenizer(JiebaTokenizer):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {**JiebaTokenizer.get_default_config(), "mapping_dir": None}
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """Rasa's training cache must see the mapping tables and the jargon dictionary: a new
+        alias changes tokens (placeholders) and the stored Jieba words."""
+        digest = hashlib.sha256()
+        mapping_dir = Path(config.get("mapping_dir") or get_settings().mapping_dir)
+        files = sorted(mapping_dir.glob("*.yml"))
+        if config.get("dictionary_path"):
+            files += sorted(p for p in Path(config["dictionary_path"]).glob("*") if p.is_file())
+        for path in files:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,

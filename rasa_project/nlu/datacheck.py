@@ -197,7 +197,7 @@ def check_mapping(mapping_dir: Path, root: Path) -> list[Problem]:
         distinct = {o for o, _, _ in found}
         if len(distinct) > 1:
             file_name = next(iter(found))[2]
-            name = sorted(n for _, n, _ in found)[0]
+            name = min(n for _, n, _ in found)
             problems.append(Problem(_rel(mapping_dir / file_name, root), _line_of(mapping_dir / file_name, name),
                                     f"alias {name!r} belongs to {sorted(distinct)} ({kind})"))
     # across materials and work centers: the extractor could read either
@@ -206,7 +206,7 @@ def check_mapping(mapping_dir: Path, root: Path) -> list[Problem]:
             continue
         other = owners.get(("work_center", key))
         if other:
-            name = sorted(n for _, n, _ in found)[0]
+            name = min(n for _, n, _ in found)
             problems.append(Problem(_rel(mapping_dir / "materials.yml", root), _line_of(mapping_dir / "materials.yml", name),
                                     f"alias {name!r} names material {sorted(o for o, _, _ in found)} and work center "
                                     f"{sorted(o for o, _, _ in other)}"))

@@ -18,7 +18,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import Optional
 
 from rasa_project.nlu.normalize import Span
 from rasa_project.nlu.normalize.codes import (
@@ -83,13 +82,13 @@ def material_prefixes(tables) -> set[str]:
     return prefixes
 
 
-def find_entity_spans(text: str, tables, today: date, index: Optional[AliasIndex] = None) -> list[Span]:
+def find_entity_spans(text: str, tables, today: date, index: AliasIndex | None = None) -> list[Span]:
     """All entity spans in priority order, numbers unclassified (kind 'number'). No intent needed."""
     text = unicodedata.normalize("NFKC", text)
     index = index or build_alias_index(tables)
     taken: list[Span] = []
 
-    def take(spans: list[Span], kind: Optional[str] = None) -> None:
+    def take(spans: list[Span], kind: str | None = None) -> None:
         for s in spans:
             if _free(s, taken):
                 taken.append(Span(s.start, s.end, s.value, kind or s.kind))
@@ -107,14 +106,20 @@ def find_entity_spans(text: str, tables, today: date, index: Optional[AliasIndex
     return sorted(taken, key=lambda s: s.start)
 
 
-def classify_numbers(text: str, spans: list[Span], intent: Optional[str]) -> list[Span]:
+# "从500调成550", "from 500 to 550", "dari 500 jadi 550": the first number is the old value.
+FROM_CUE = re.compile(r"(?:^|(?<=[^a-z]))(?:从|由|原来|from|dari|semula)[\s:：]*$", re.IGNORECASE)
+
+
+def classify_numbers(text: str, spans: list[Span], intent: str | None) -> list[Span]:
     """Label each 'number' span quantity / good_qty / scrap_qty from the cues around it."""
     numbers = [s for s in spans if s.kind == "number"]
+    numbers = [n for i, n in enumerate(numbers)
+               if not (i + 1 < len(numbers) and FROM_CUE.search(text[max(0, n.start - 8):n.start]))]
     strong_anywhere = bool(STRONG_REPORT.search(_without_spans(text, spans)))
     reporting = intent == "report_progress"
     weak_ok = reporting or strong_anywhere
     bounds = [0, *[s.end for s in spans]]
-    labels: dict[int, tuple[Optional[str], Optional[str]]] = {}
+    labels: dict[int, tuple[str | None, str | None]] = {}
     for i, n in enumerate(numbers):
         prev_end = max([b for b in bounds if b <= n.start], default=0)
         left = text[prev_end:n.start]
@@ -144,7 +149,7 @@ def _adjacent(text: str, a: Span, b: Span) -> bool:
     return "," not in text[a.end:b.start] and "，" not in text[a.end:b.start]
 
 
-def _first_cue(patterns: dict, fragment: str, weak_ok: bool) -> Optional[str]:
+def _first_cue(patterns: dict, fragment: str, weak_ok: bool) -> str | None:
     for kind in ("scrap", "good", "weak"):
         if kind == "weak" and not weak_ok:
             continue
@@ -165,8 +170,8 @@ def _without_spans(text: str, spans: list[Span], mask: str = " ") -> str:
     return "".join(chars)
 
 
-def extract_entities(text: str, tables, today: date, intent: Optional[str] = None,
-                     index: Optional[AliasIndex] = None) -> list[Entity]:
+def extract_entities(text: str, tables, today: date, intent: str | None = None,
+                     index: AliasIndex | None = None) -> list[Entity]:
     """Normalised entities of ``text``; ``intent`` (if known) only decides unlabelled numbers."""
     text = unicodedata.normalize("NFKC", text)
     spans = find_entity_spans(text, tables, today, index)

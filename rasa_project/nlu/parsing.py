@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from rasa_project.nlu.components import NOW_METADATA_KEY
 

@@ -110,7 +110,7 @@ def train(root: Path, out: Path, log_path: Path, *, nlu_only: bool = False, forc
         with open(log_path, "a", encoding="utf-8") as log:
             log.write(f"\n=== {' '.join(cmd)}\n")
             log.flush()
-            proc = subprocess.run(cmd, cwd=root, env=_rasa_env(root), stdout=log, stderr=subprocess.STDOUT)
+            proc = subprocess.run(cmd, check=False, cwd=root, env=_rasa_env(root), stdout=log, stderr=subprocess.STDOUT)
         produced = tmp_out / target.name
         if proc.returncode != 0 or not produced.exists():
             raise TrainingFailed(log_path, proc.returncode)

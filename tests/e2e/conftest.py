@@ -1,6 +1,12 @@
+import shutil
+
 import pytest
 
+from rasa_project.settings import PROJECT_ROOT
 from tests.e2e.stack import Chat, start_stack
+
+# Kept after the run (not in pytest's rotating tmp dirs) so the services' logs can be read.
+E2E_VAR = PROJECT_ROOT / "var" / "e2e"
 
 
 @pytest.fixture(scope="session")
@@ -12,7 +18,8 @@ def model_path():
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory, model_path):
-    var_dir = tmp_path_factory.mktemp("stack-var")
+    shutil.rmtree(E2E_VAR, ignore_errors=True)
+    var_dir = E2E_VAR
     running, settings = start_stack(var_dir, model_path)
     try:
         yield running, settings

@@ -15,7 +15,7 @@ class Span:
     value: Any
     kind: str = ""
 
-    def overlaps(self, other: "Span") -> bool:
+    def overlaps(self, other: Span) -> bool:
         return self.start < other.end and other.start < self.end
 
 

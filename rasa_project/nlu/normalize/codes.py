@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Optional
 
 from rasa_project.nlu.normalize import Span, select_non_overlapping
 
@@ -21,7 +21,7 @@ WORK_CENTER_CODE = re.compile(r"(?<![A-Za-z0-9])WC[\s\-_]*(\d{1,3})(?!\d)", re.I
 _SEP = r"[\s\-_－—–]*"
 
 
-def normalize_order_no(text: str) -> Optional[str]:
+def normalize_order_no(text: str) -> str | None:
     """'p20250401' -> 'P20250401', 'mo 000124' -> 'MO000124'; None if not an order number."""
     m = ORDER_NO.fullmatch(unicodedata.normalize("NFKC", text).strip())
     return f"{m.group(1).upper()}{m.group(2)}" if m else None
@@ -109,7 +109,7 @@ class AliasIndex:
                 start = folded.find(alias.key, start + 1)
         return select_non_overlapping(found)
 
-    def _span(self, text: str, offsets: list[int], alias: Alias, fstart: int) -> Optional[Span]:
+    def _span(self, text: str, offsets: list[int], alias: Alias, fstart: int) -> Span | None:
         fend = fstart + len(alias.key)
         start, end = offsets[fstart], offsets[fend - 1] + 1
         if _is_latin_word_char(alias.key[0]) and start > 0 and _is_latin_word_char(text[start - 1]):

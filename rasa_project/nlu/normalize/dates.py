@@ -17,8 +17,8 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Callable, Optional
 
 from rasa_project.nlu.normalize import Span, select_non_overlapping
 from rasa_project.nlu.normalize.numbers import parse_quantity
@@ -60,7 +60,7 @@ def end_of_month(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
-def add_months(day: date, months: int, dom: int) -> Optional[date]:
+def add_months(day: date, months: int, dom: int) -> date | None:
     y, m = divmod(day.month - 1 + months, 12)
     try:
         return date(day.year + y, m + 1, dom)
@@ -68,14 +68,14 @@ def add_months(day: date, months: int, dom: int) -> Optional[date]:
         return None
 
 
-def _safe(y: int, m: int, d: int) -> Optional[date]:
+def _safe(y: int, m: int, d: int) -> date | None:
     try:
         return date(y, m, d)
     except ValueError:
         return None
 
 
-def _year_for(today: date, month: int, dom: int) -> Optional[date]:
+def _year_for(today: date, month: int, dom: int) -> date | None:
     """A month/day without a year: this year, unless that is more than a month gone (then next)."""
     this = _safe(today.year, month, dom)
     if this is None:
@@ -85,7 +85,7 @@ def _year_for(today: date, month: int, dom: int) -> Optional[date]:
     return this
 
 
-def _nearest(today: date, candidates: list[Optional[date]]) -> Optional[date]:
+def _nearest(today: date, candidates: list[date | None]) -> date | None:
     """Of the possible readings of an ambiguous date, the first one on or after today."""
     valid = sorted({c for c in candidates if c is not None})
     future = [c for c in valid if c >= today]
@@ -94,7 +94,7 @@ def _nearest(today: date, candidates: list[Optional[date]]) -> Optional[date]:
     return valid[-1] if valid else None
 
 
-def _day_of_month(today: date, dom: int) -> Optional[date]:
+def _day_of_month(today: date, dom: int) -> date | None:
     """'the 15th' / 'tanggal 15' / '15号': this month, or next month if already past."""
     this = _safe(today.year, today.month, dom)
     if this is not None and this >= today:
@@ -102,7 +102,7 @@ def _day_of_month(today: date, dom: int) -> Optional[date]:
     return add_months(today, 1, dom)
 
 
-def _n(text: str) -> Optional[int]:
+def _n(text: str) -> int | None:
     t = text.lower()
     if t in ("a", "se"):
         return 1
@@ -120,11 +120,11 @@ def _weekday(today: date, wd: int, which: str) -> date:
     return today + timedelta(days=ahead)
 
 
-Rule = tuple[re.Pattern, Callable[[re.Match, date], Optional[date]]]
+Rule = tuple[re.Pattern, Callable[[re.Match, date], date | None]]
 
 
 def _rules() -> list[Rule]:
-    r: list[tuple[str, Callable[[re.Match, date], Optional[date]]]] = [
+    r: list[tuple[str, Callable[[re.Match, date], date | None]]] = [
         # ISO and Chinese full dates
         (r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?(?!\d)",
          lambda m, t: _safe(int(m[1]), int(m[2]), int(m[3]))),
@@ -178,7 +178,7 @@ def _rules() -> list[Rule]:
     return [(re.compile(p, re.IGNORECASE), f) for p, f in r]
 
 
-def _cn_which(prefix: Optional[str]) -> str:
+def _cn_which(prefix: str | None) -> str:
     if not prefix:
         return ""
     if prefix == "下下":
@@ -186,7 +186,7 @@ def _cn_which(prefix: Optional[str]) -> str:
     return "next" if prefix.startswith("下") else "this"
 
 
-def _offset(today: date, num: str, unit: str) -> Optional[date]:
+def _offset(today: date, num: str, unit: str) -> date | None:
     n = _n(num)
     if n is None or n > 366:
         return None
@@ -194,13 +194,13 @@ def _offset(today: date, num: str, unit: str) -> Optional[date]:
     return today + timedelta(days=n * (7 if weeks else 1))
 
 
-def _with_year(today: date, month: int, dom: int, year: Optional[str]) -> Optional[date]:
+def _with_year(today: date, month: int, dom: int, year: str | None) -> date | None:
     if year:
         return _safe(int(year), month, dom)
     return _year_for(today, month, dom)
 
 
-def _slash_candidates(m: re.Match, today: date) -> list[Optional[date]]:
+def _slash_candidates(m: re.Match, today: date) -> list[date | None]:
     a, b = int(m[1]), int(m[2])
     year = m[3]
     if year:
@@ -224,7 +224,7 @@ def find_dates(text: str, today: date) -> list[Span]:
     return select_non_overlapping(spans)
 
 
-def parse_date(text: str, today: date) -> Optional[date]:
+def parse_date(text: str, today: date) -> date | None:
     """The first date in ``text`` (for slot answers like "下周三" or "10 April"), or None."""
     found = find_dates(text, today)
     return found[0].value if found else None

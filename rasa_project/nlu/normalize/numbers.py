@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Optional
 
 from rasa_project.nlu.normalize import Span
 
@@ -75,7 +74,7 @@ def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def parse_chinese(text: str) -> Optional[int]:
+def parse_chinese(text: str) -> int | None:
     """'三百' -> 300, '一千二百' -> 1200, '一千二' -> 1200, '两万五' -> 25000, '十五' -> 15."""
     if not text or any(ch not in CN_DIGITS and ch not in CN_UNITS and ch not in CN_BIG for ch in text):
         return None
@@ -107,7 +106,7 @@ def parse_chinese(text: str) -> Optional[int]:
     return total + section
 
 
-def parse_words(text: str) -> Optional[int]:
+def parse_words(text: str) -> int | None:
     """'dua ratus' -> 200, 'seratus lima puluh' -> 150, 'twelve hundred' -> 1200."""
     tokens = re.findall(r"[a-z]+", text.lower())
     if not tokens:
@@ -137,17 +136,17 @@ def parse_words(text: str) -> Optional[int]:
     return total + group + pending if seen else None
 
 
-def _digits_value(num: str, mult: Optional[str]) -> Optional[int]:
+def _digits_value(num: str, mult: str | None) -> int | None:
     factor = MULTIPLIERS[mult.lower()] if mult else 1
     if re.fullmatch(r"\d{1,3}(?:[,.]\d{3})+", num) and not mult:
         return int(re.sub(r"[,.]", "", num))  # thousands separators, either convention
     if re.fullmatch(r"\d+[.,]\d{1,3}", num):
         value = float(num.replace(",", ".")) * factor  # "1.5k", "1,5 ribu"
-        return int(round(value)) if mult and abs(value - round(value)) < 1e-6 else None
+        return round(value) if mult and abs(value - round(value)) < 1e-6 else None
     return int(num) * factor
 
 
-def parse_quantity(text: str) -> Optional[int]:
+def parse_quantity(text: str) -> int | None:
     """One quantity expression, units allowed: '1.500 pcs' -> 1500, '一千二' -> 1200; else None."""
     if text is None:
         return None
@@ -213,10 +212,11 @@ def find_numbers(text: str) -> list[Span]:
             continue
         unit_end = _unit_after(text, end)
         has_magnitude = any(ch in CN_UNITS or ch in CN_BIG for ch in run)
-        if not has_magnitude and len(run) == 1:
-            # A lone digit counts only with a piece unit, and never as "一个工单" / "一张单".
-            if unit_end == end or re.match(r"\s*(?:工单|订单|单|生产单|申请|人|事)", text[unit_end:]):
-                continue
+        # A lone digit counts only with a piece unit, and never as "一个工单" / "一张单".
+        if not has_magnitude and len(run) == 1 and (
+            unit_end == end or re.match(r"\s*(?:工单|订单|单|生产单|申请|人|事)", text[unit_end:])
+        ):
+            continue
         if NOT_QUANTITY_AFTER.match(text[end:]):
             continue
         spans.append(Span(start, unit_end, value, "chinese"))
