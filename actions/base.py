@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from rasa_project import access, catalog
@@ -47,6 +48,10 @@ class Reply:
         access.record_reply(self.turn, key=key, text=text)
 
 
+def turn_of(tracker: Tracker) -> Turn:
+    return turn_from(tracker.sender_id, tracker.latest_message, tracker.get_slot("language"))
+
+
 class TurnAction(Action, metaclass=abc.ABCMeta):
     """Base for our actions. Subclasses set ``permission`` (None = anyone) and implement handle()."""
 
@@ -61,11 +66,24 @@ class TurnAction(Action, metaclass=abc.ABCMeta):
     def on_refused(self, turn: Turn, tracker: Tracker) -> list[dict[str, Any]]:
         return []
 
+    def redirect(self, turn: Turn) -> str | None:
+        """Another action that should handle this turn instead (checked before the permission gate)."""
+        return None
+
     async def run(self, dispatcher, tracker: Tracker, domain):
-        turn = turn_from(tracker.sender_id, tracker.latest_message)
+        turn = turn_of(tracker)
         reply = Reply(dispatcher, turn)
+        events = await self._run(turn, reply, tracker, domain)
+        if turn.lang != tracker.get_slot("language"):
+            events = [*events, SlotSet("language", turn.lang)]
+        return events
+
+    async def _run(self, turn: Turn, reply: Reply, tracker: Tracker, domain) -> list[dict[str, Any]]:
         try:
             await blocking(access.record_understood, turn, self.name())
+            other = self.redirect(turn)
+            if other is not None:
+                return [FollowupAction(other)]
             if self.permission:
                 refusal = await blocking(access.gate, turn, self.permission)
                 if refusal is not None:

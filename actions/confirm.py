@@ -6,7 +6,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 
 from actions.base import TurnAction, blocking
 from actions.create import clear_form
-from rasa_project import access, services
+from rasa_project import access, reports, services
 from rasa_project.authz.roles import ORDER_CHANGE, ORDER_CREATE
 from rasa_project.pending import Pending, parse_pending
 
@@ -20,8 +20,7 @@ class ActionConfirm(TurnAction):
     async def handle(self, turn, reply, tracker, domain):
         pending = parse_pending(tracker.get_slot("pending"))
         if pending is None:
-            reply.say("dialog.nothing_pending")
-            return []
+            return await self._finish_offered_order(turn, reply)
         permission = ORDER_CREATE if pending.kind == Pending.DRAFT else ORDER_CHANGE
         refusal = await blocking(access.gate, turn, permission)
         if refusal is not None:
@@ -44,6 +43,22 @@ class ActionConfirm(TurnAction):
             outcome=outcome.key,
         )
         return [SlotSet("pending", None)]
+
+
+    async def _finish_offered_order(self, turn, reply):
+        """A PMC "确认" after the group was told an order reached its quantity finishes it in K/3."""
+        service = reports.get_output_reports()
+        bill_no = await blocking(service.open_finish_offer, turn.conversation_id)
+        if bill_no is None:
+            reply.say("dialog.nothing_pending")
+            return []
+        refusal = await blocking(access.gate, turn, ORDER_CHANGE)
+        if refusal is not None:
+            reply.text(refusal, key="authz.refused")
+            return []
+        outcome = await blocking(service.finish_order, bill_no, turn.staff_id, turn.conversation_id)
+        reply.text(outcome.text(turn.lang), key=outcome.key)
+        return []
 
 
 class ActionCancelForm(TurnAction):

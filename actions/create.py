@@ -8,10 +8,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.forms import FormValidationAction
 
-from actions.base import Reply, TurnAction, blocking
+from actions.base import Reply, TurnAction, blocking, turn_of
 from rasa_project import services
+from rasa_project.answers import answer_value
 from rasa_project.authz.roles import ORDER_CREATE
-from rasa_project.conversation import Turn, turn_from
+from rasa_project.clock import get_clock
+from rasa_project.conversation import Turn
 from rasa_project.mapping import get_mapping
 from rasa_project.prompts import question_for
 
@@ -56,7 +58,8 @@ class ValidateCreateOrderForm(FormValidationAction):
         return "validate_create_order_form"
 
     async def _check(self, slot: str, check, value, dispatcher, tracker) -> dict[str, Any]:
-        turn = turn_from(tracker.sender_id, tracker.latest_message)
+        turn = turn_of(tracker)
+        value = answer_value(slot, value, get_mapping(), get_clock().today())
         outcome = await blocking(check, value)
         if outcome.ok:
             return {slot: SLOT_VALUE[slot](outcome.value)}

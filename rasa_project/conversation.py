@@ -30,8 +30,9 @@ class Turn:
         return None if value in (None, "") else str(value)
 
 
-def turn_from(sender_id: str, latest_message: dict) -> Turn:
-    """``sender_id`` is ``<conversationId>:<staffId>`` (DingTalk channel); metadata wins when present."""
+def turn_from(sender_id: str, latest_message: dict, previous_lang: str | None = None) -> Turn:
+    """``sender_id`` is ``<conversationId>:<staffId>`` (DingTalk channel); metadata wins when present.
+    ``previous_lang`` is the conversation's language so far: a bare "300" does not switch it."""
     latest_message = latest_message or {}
     meta = latest_message.get("metadata") or {}
     text = latest_message.get("text") or ""
@@ -42,9 +43,7 @@ def turn_from(sender_id: str, latest_message: dict) -> Turn:
     for ent in latest_message.get("entities") or []:
         entities.setdefault(ent.get("entity"), ent.get("value"))
     intent = latest_message.get("intent") or {}
-    lang = latest_message.get("language") or language.detect(text)
-    if lang not in ("zh", "id", "en"):
-        lang = language.detect(text)
+    lang = language.detect_or(text, previous_lang)
     return Turn(
         sender_id=sender_id,
         staff_id=staff_id,

@@ -46,9 +46,10 @@ def _is_indonesian(word: str) -> bool:
                 return True
     return False
 
-def detect(text: str, default: str = "en") -> str:
+def _evidence(text: str) -> str | None:
+    """The language the words of ``text`` point to, or None when they point nowhere."""
     if not text:
-        return default
+        return None
     if _CJK.search(text):
         return "zh"
     words = _WORD.findall(text.lower())
@@ -59,4 +60,14 @@ def detect(text: str, default: str = "en") -> str:
         return "id"
     if en_score > id_score:
         return "en"
-    return default
+    return None
+
+
+def detect(text: str, default: str = "en") -> str:
+    return _evidence(text) or default
+
+
+def detect_or(text: str, previous: str | None, default: str = "en") -> str:
+    """Like ``detect``, but a reply with no language signal ("300", "BOM-2050", "rumah motor")
+    keeps the conversation's previous language instead of falling back to the default."""
+    return _evidence(text) or previous or default

@@ -1,7 +1,8 @@
 """Start the whole system in one process group: `dingk3 run` / `dingk3 demo`.
 
 Services (each a child process, all in our process group; Ctrl-C or SIGTERM stops them all):
-  K/3 simulator :8801, DingTalk simulator :8802, slapd :3890, action server :5055, Rasa :5005.
+  K/3 simulator :8801, DingTalk simulator :8802, slapd :3890, action server :5055, approval
+  worker, Rasa :5005.
 Ports and paths come from Settings; the children get them as DINGK3_* variables so every
 process sees the same configuration. Production starts only the action server and Rasa
 (`--no-simulators`), pointed at the real K/3, DingTalk and LDAP by settings.
@@ -16,10 +17,12 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
+from pydantic import SecretStr
 
 from rasa_project.settings import Settings, get_settings
 
@@ -44,32 +47,37 @@ def _bin(name: str) -> str:
     return str(candidate) if candidate.exists() else name
 
 
+def _env_value(value) -> str:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
 def child_env(settings: Settings, extra: dict | None = None) -> dict:
-    """Environment for every child: the parent's plus the settings that must agree across processes."""
+    """Environment for every child: the parent's, plus every setting as DINGK3_*, so all processes
+    share one configuration (secrets pass through the environment, never through argv or logs)."""
     env = dict(os.environ)
-    k3 = f"http://{settings.k3_sim_host}:{settings.k3_sim_port}/k3cloud/"
+    for name, value in settings.dict().items():
+        if value is not None:
+            env[f"DINGK3_{name.upper()}"] = _env_value(value)
+    if settings.env != "production":  # the simulators stand in for K/3 and DingTalk
+        env["DINGK3_K3_BASE_URL"] = f"http://{settings.k3_sim_host}:{settings.k3_sim_port}/k3cloud/"
+        env["DINGK3_DINGTALK_OPENAPI_URL"] = f"http://{settings.dingtalk_sim_host}:{settings.dingtalk_sim_port}"
     env.update(
         {
-            "DINGK3_ENV": settings.env,
-            "DINGK3_VAR_DIR": str(settings.var_dir),
-            "DINGK3_K3_BASE_URL": settings.k3_base_url if settings.env == "production" else k3,
-            "DINGK3_K3_SIM_PORT": str(settings.k3_sim_port),
-            "DINGK3_DINGTALK_SIM_PORT": str(settings.dingtalk_sim_port),
-            "DINGK3_DINGTALK_OPENAPI_URL": settings.dingtalk_openapi_url,
             "DINGK3_DINGTALK_BOT_WEBHOOK_URL": f"http://{settings.rasa_host}:{settings.rasa_port}/webhooks/dingtalk/webhook",
-            "DINGK3_LDAP_URL": settings.ldap_url,
-            "DINGK3_RASA_PORT": str(settings.rasa_port),
-            "DINGK3_ACTION_PORT": str(settings.action_port),
-            "DINGK3_ACTION_URL": f"http://{settings.action_host}:{settings.action_port}/webhook",
-            "DINGK3_TRACKER_DB": str(settings.var_dir / "tracker.db"),
+            "DINGK3_ACTION_URL": f"http://{settings.action_host}:{settings.action_port}/webhook",  # endpoints.yml
+            "DINGK3_TRACKER_DB": str(settings.var_dir / "tracker.db"),  # endpoints.yml
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "LOG_LEVEL_LIBRARIES": "ERROR",
             "PYTHONUNBUFFERED": "1",
             "SANIC_NO_UVLOOP": "true",
         }
     )
-    if settings.clock_anchor is not None:
-        env["DINGK3_CLOCK_ANCHOR"] = settings.clock_anchor.isoformat()
     env.update(extra or {})
     return env
 
@@ -105,6 +113,7 @@ def plan(settings: Settings, model: Path, *, simulators: bool = True) -> list[Se
             [rasa, "run", "actions", "--actions", "actions", "--port", str(settings.action_port)],
             ready_url=f"http://{settings.action_host}:{settings.action_port}/health",
         ),
+        Service("worker", [dingk3, "worker"]),  # approval reminders / expiry, notification retries
         Service(
             "rasa",
             [
@@ -131,17 +140,20 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for svc in self.services:
             svc.log_path = self.log_dir / f"{svc.name}.log"
-            with open(svc.log_path, "ab") as fh:  # the child keeps its own copy of the descriptor
-                svc.process = subprocess.Popen(
-                    svc.argv, cwd=self.settings.project_root, env=self.env, stdout=fh, stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                )
+            self._spawn(svc)
             # Rasa needs the action server and the simulators up only at the first turn,
             # but waiting per service keeps start-up failures easy to read.
-            if svc.name != "actions":
+            if svc.name not in ("actions", "worker"):
                 self._wait(svc, timeout_s)
         for svc in self.services:
             self._wait(svc, timeout_s)
+
+    def _spawn(self, svc: Service) -> None:
+        with open(svc.log_path, "ab") as fh:  # the child keeps its own copy of the descriptor
+            svc.process = subprocess.Popen(
+                svc.argv, cwd=self.settings.project_root, env=self.env, stdout=fh, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
 
     def _wait(self, svc: Service, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -164,6 +176,17 @@ class Stack:
                 except subprocess.TimeoutExpired:
                     svc.process.kill()
                     svc.process.wait()
+
+    def stop_service(self, name: str) -> None:
+        svc = self.service(name)
+        if svc.process and svc.process.poll() is None:
+            svc.process.terminate()
+            svc.process.wait(timeout=15)
+
+    def start_service(self, name: str, timeout_s: float = 240.0) -> None:
+        svc = self.service(name)
+        self._spawn(svc)
+        self._wait(svc, timeout_s)
 
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)

@@ -178,3 +178,22 @@ def test_cards_are_kept_and_sent_when_dingtalk_is_back(loop, worker, wall, dingt
     assert {n.state for n in desk.outbox.list(ref=change.ref)} == {"sent"}
     worker.tick()
     assert len(dingtalk_sim.messages()) == 3  # never twice
+
+
+def test_approval_interrupted_by_k3_outage_is_finished_by_the_worker(loop, worker, wall, k3_sim, dingtalk_sim, k3):
+    workflow, desk = loop
+    change = _risky_change(workflow, desk)
+    k3_sim.fault(kind="http_5xx", op="save", form_id="PRD_MO", count=3)  # every try of the client
+
+    outcome = desk.decide("manager0001", "cidDM", "approve", order_no="MO000124")
+    assert outcome.key == "workflow.change_apply_unknown"
+    assert not dingtalk_sim.messages(conversation_id=PROD)
+
+    wall.advance(minutes=5)  # past the write lease of the interrupted request
+    result = worker.tick()
+    assert result.resumed == [change.ref]
+    assert workflow.get_change(change.ref).state is Change.APPLIED
+    assert k3.get_order("MO000124").qty == 400
+    assert len([t for t in dingtalk_sim.texts(conversation_id=PMC) if "批准了您的变更申请" in t]) == 1
+    assert len(dingtalk_sim.texts(conversation_id=PROD)) == 1
+    assert worker.tick().resumed == []

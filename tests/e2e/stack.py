@@ -7,14 +7,16 @@ WebAPI, never by calling actions directly.
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import httpx
+from k3cloud_webapi_sdk.main import K3CloudApiSdk
 
+from rasa_project.factory import get_factory
 from rasa_project.runner import DEMO_ANCHOR, Stack
 from rasa_project.settings import Settings
 
@@ -48,7 +50,7 @@ class Reply:
     text: str
     buttons: list
     raw: dict
-    conversation_id: Optional[str]
+    conversation_id: str | None
     to_staff_ids: list
 
 
@@ -65,13 +67,13 @@ class Chat:
         msgs = self.http.get(f"{self.sim}/_sim/messages").json()["messages"]
         return max((m["seq"] for m in msgs), default=0)
 
-    def send(self, staff_id: str, text: str, conversation_id: Optional[str] = "cidPMC0001", **extra) -> dict:
+    def send(self, staff_id: str, text: str, conversation_id: str | None = "cidPMC0001", **extra) -> dict:
         body = {"conversation_id": conversation_id, "staff_id": staff_id, "text": text, **extra}
         r = self.http.post(f"{self.sim}/_sim/chat", json=body)
         r.raise_for_status()
         return r.json()
 
-    def replies(self, after: int, conversation_id: Optional[str] = None, staff_id: Optional[str] = None) -> list[Reply]:
+    def replies(self, after: int, conversation_id: str | None = None, staff_id: str | None = None) -> list[Reply]:
         params = {"after": after}
         if conversation_id:
             params["conversation_id"] = conversation_id
@@ -87,11 +89,11 @@ class Chat:
         self,
         staff_id: str,
         text: str,
-        conversation_id: Optional[str] = "cidPMC0001",
+        conversation_id: str | None = "cidPMC0001",
         *,
         expect: int = 1,
         timeout_s: float = 60.0,
-        contains: Optional[str] = None,
+        contains: str | None = None,
     ) -> list[Reply]:
         """Send ``text`` and wait until at least ``expect`` replies (or one containing ``contains``) arrive."""
         start = self.mark()
@@ -116,3 +118,37 @@ def start_stack(var_dir: Path, model: Path) -> tuple[Stack, Settings]:
     stack = Stack(settings, model)
     stack.start()
     return stack, settings
+
+
+def official_sdk(settings) -> K3CloudApiSdk:
+    factory = get_factory()
+    app = factory.k3_apps[0]
+    url = f"http://127.0.0.1:{settings.k3_sim_port}/k3cloud/"
+    sdk = K3CloudApiSdk(url)
+    sdk.InitConfig(factory.acct_id, app["user_name"], app["app_id"], app["app_secret"], url, 2052, 0)
+    return sdk
+
+
+def orders_of(sdk, material_number: str) -> list[list]:
+    rows = json.loads(
+        sdk.ExecuteBillQuery(
+            {
+                "FormId": "PRD_MO",
+                "FieldKeys": "FBillNo,FQty,FDocumentStatus,FMaterialId.FNumber",
+                "FilterString": f"FMaterialId.FNumber='{material_number}'",
+                "OrderString": "FBillNo",
+            }
+        )
+    )
+    assert isinstance(rows, list) and (not rows or isinstance(rows[0], list)), rows
+    return rows
+
+
+def order_row(sdk, bill_no: str) -> dict:
+    """The order as K/3 has it now, read with the official SDK."""
+    keys = ["FBillNo", "FQty", "FDocumentStatus", "FStatus", "FPlanFinishDate", "FWorkShopID.FNumber"]
+    rows = json.loads(
+        sdk.ExecuteBillQuery({"FormId": "PRD_MO", "FieldKeys": ",".join(keys), "FilterString": f"FBillNo='{bill_no}'"})
+    )
+    assert len(rows) == 1, rows
+    return dict(zip(keys, rows[0]))

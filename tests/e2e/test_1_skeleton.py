@@ -6,9 +6,8 @@ import re
 
 import httpx
 import pytest
-from k3cloud_webapi_sdk.main import K3CloudApiSdk
 
-from rasa_project.factory import get_factory
+from tests.e2e.stack import official_sdk, orders_of
 
 pytestmark = pytest.mark.stack
 
@@ -23,30 +22,6 @@ PROGRESS = {
     "en": "progress of P20250401?",
 }
 MATERIAL_NAME = {"zh": "电机外壳A型", "id": "Rumah motor tipe A", "en": "Motor housing type A"}
-
-
-def official_sdk(settings) -> K3CloudApiSdk:
-    factory = get_factory()
-    app = factory.k3_apps[0]
-    url = f"http://127.0.0.1:{settings.k3_sim_port}/k3cloud/"
-    sdk = K3CloudApiSdk(url)
-    sdk.InitConfig(factory.acct_id, app["user_name"], app["app_id"], app["app_secret"], url, 2052, 0)
-    return sdk
-
-
-def orders_of(sdk, material_number: str) -> list[list]:
-    rows = json.loads(
-        sdk.ExecuteBillQuery(
-            {
-                "FormId": "PRD_MO",
-                "FieldKeys": "FBillNo,FQty,FDocumentStatus,FMaterialId.FNumber",
-                "FilterString": f"FMaterialId.FNumber='{material_number}'",
-                "OrderString": "FBillNo",
-            }
-        )
-    )
-    assert isinstance(rows, list) and (not rows or isinstance(rows[0], list)), rows
-    return rows
 
 
 @pytest.mark.parametrize("lang", ["zh", "id", "en"])
