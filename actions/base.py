@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from rasa_project import access, catalog
@@ -66,8 +66,9 @@ class TurnAction(Action, metaclass=abc.ABCMeta):
     def on_refused(self, turn: Turn, tracker: Tracker) -> list[dict[str, Any]]:
         return []
 
-    def redirect(self, turn: Turn) -> str | None:
-        """Another action that should handle this turn instead (checked before the permission gate)."""
+    def redirect(self, turn: Turn) -> TurnAction | None:
+        """Another action that should handle this turn instead (checked before the permission gate).
+        It runs in this same step, so the rules never see an unexpected follow-up action."""
         return None
 
     async def run(self, dispatcher, tracker: Tracker, domain):
@@ -83,7 +84,7 @@ class TurnAction(Action, metaclass=abc.ABCMeta):
             await blocking(access.record_understood, turn, self.name())
             other = self.redirect(turn)
             if other is not None:
-                return [FollowupAction(other)]
+                return await other._run(turn, reply, tracker, domain)
             if self.permission:
                 refusal = await blocking(access.gate, turn, self.permission)
                 if refusal is not None:

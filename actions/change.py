@@ -5,6 +5,7 @@ from __future__ import annotations
 from rasa_sdk.events import SlotSet
 
 from actions.base import TurnAction, blocking
+from actions.report import ActionReportProgress
 from rasa_project import reports, services
 from rasa_project.authz.roles import ORDER_CHANGE
 from rasa_project.pending import Pending
@@ -18,7 +19,7 @@ class ActionRequestChange(TurnAction):
 
     def redirect(self, turn):
         # "改一下，刚才是110个" reads like a change but corrects the sender's last output report
-        return "action_report_progress" if reports.is_correction(turn.text) else None
+        return ActionReportProgress() if reports.refers_to_last_report(turn.text) else None
 
     async def handle(self, turn, reply, tracker, domain):
         bill_no = turn.entity("order_no")

@@ -114,9 +114,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "order.status.6": {"zh": "结案", "id": "ditutup", "en": "closed"},
     "order.status.7": {"zh": "结算", "id": "diselesaikan biayanya", "en": "settled"},
     "stock.line": {
-        "zh": "{material}（{material_number}）库存：{qty} {unit}，安全库存 {safety} {unit}{warning}",
-        "id": "Stok {material} ({material_number}): {qty} {unit}, stok pengaman {safety} {unit}{warning}",
-        "en": "Stock of {material} ({material_number}): {qty} {unit}, safety stock {safety} {unit}{warning}",
+        "zh": "{code} {material}（{material_number}）库存：{qty} {unit}，安全库存 {safety} {unit}{warning}",
+        "id": "Stok {code} {material} ({material_number}): {qty} {unit}, stok pengaman {safety} {unit}{warning}",
+        "en": "Stock of {code} {material} ({material_number}): {qty} {unit}, safety stock {safety} {unit}{warning}",
     },
     "stock.below_safety": {"zh": "（低于安全库存！）", "id": " (di bawah stok pengaman!)", "en": " (below safety stock!)"},
     "stock.unknown_material": {

@@ -50,6 +50,19 @@ CORRECTION_WORDS = re.compile(
 )
 
 
+# Words that point back at an earlier report. A change request ("P20250401 数量改成 100") shares
+# "改成" / "should be" with corrections, so only these decide that a change_order is a correction.
+LAST_REPORT_WORDS = re.compile(
+    r"刚才|刚刚|上次报|报错了|更正|koreksi|ralat|tadi|salah lapor|correction|last report|just reported",
+    re.IGNORECASE,
+)
+
+
+def refers_to_last_report(text: str | None) -> bool:
+    """Whether a message talks about the sender's previous output report ("改一下，刚才是110个")."""
+    return bool(text) and LAST_REPORT_WORDS.search(text) is not None
+
+
 def is_correction(text: str | None) -> bool:
     """Whether a report message corrects the previous one ("改一下，刚才是110个", "koreksi, tadi 110")."""
     return bool(text) and CORRECTION_WORDS.search(text) is not None

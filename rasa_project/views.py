@@ -44,6 +44,7 @@ def stock_line(
     return catalog.text(
         "stock.line",
         lang,
+        code=mapped.chat_code if mapped else "",
         material=mapped.display_name(lang) if mapped else material_number,
         material_number=material_number,
         qty=qty(on_hand),

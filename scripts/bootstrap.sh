@@ -23,10 +23,12 @@ find_python310() {
   done
 }
 
-# --- system packages: slapd + ldap-utils (LDAP), chromium (browser tests) -----------------
+# --- system packages: slapd + ldap-utils (LDAP), chromium + a CJK font (browser tests) -------
 need_apt=()
 [ -x /usr/sbin/slapd ] || need_apt+=(slapd ldap-utils)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# a CJK font, so the chat pages render Chinese in headless screenshots
+{ command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; } || need_apt+=(fonts-wqy-microhei)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing system packages: ${need_apt[*]}"

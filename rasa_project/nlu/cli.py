@@ -32,9 +32,10 @@ def register(sub) -> None:
     check.set_defaults(func=cmd_data_check)
     p.set_defaults(func=lambda args: p.print_help() or 2)
 
-    p = sub.add_parser("nlu-test", help="evaluate the model on the held-out set (tests/nlu_eval)")
+    p = sub.add_parser("nlu-test", help="evaluate the model on the held-out sets (tests/nlu_eval)")
     p.add_argument("--model", type=Path, default=None)
-    p.add_argument("--heldout", type=Path, default=None)
+    p.add_argument("--set", "--heldout", dest="sets", type=Path, action="append", default=None, metavar="FILE",
+                   help="evaluation set (repeatable); default: every tests/nlu_eval/*.yml")
     p.add_argument("--report", type=Path, default=None, help="report directory (default: reports/nlu)")
     p.add_argument("--min-intent-accuracy", type=float, default=0.97)
     p.add_argument("--min-entity-f1", type=float, default=0.95)
@@ -141,33 +142,42 @@ def cmd_data_check(args) -> int:
 
 
 def cmd_nlu_test(args) -> int:
+    """Score every requested set with one loaded model; exit 1 if any set misses a target."""
+    from rasa_project.nlu.datacheck import evaluation_sets, training_copies
     from rasa_project.nlu.evaluation import load_examples, score, summary_lines, write_reports
     from rasa_project.nlu.parsing import NluParser
-
-    s = _settings()
-    heldout = args.heldout or s.project_root / "tests" / "nlu_eval" / "heldout.yml"
-    examples, anchor = load_examples(heldout)
     from rasa_project.nlu.training import TrainingFailed
 
+    s = _settings()
+    sets = args.sets or evaluation_sets(s.project_root)
     try:
         model = _model(args.model)
     except TrainingFailed as exc:
         print(f"training failed (exit {exc.returncode}); see {exc.log_path}", file=sys.stderr)
         return 1
+    out_dir = args.report or s.project_root / "reports" / "nlu"
     parser = NluParser(model)
+    results = []
     try:
-        predictions = list(parser.parse_many((e.text for e in examples), now=anchor))
+        for path in sets:
+            examples, anchor = load_examples(path)
+            predictions = list(parser.parse_many((e.text for e in examples), now=anchor))
+            seen = training_copies(s.project_root, [e.text for e in examples])
+            report = score(examples, predictions, seen)
+            paths = write_reports(report, out_dir, model.name, str(path), name=path.stem)
+            results.append((path, report))
+            print(f"== {path}")
+            for line in summary_lines(report):
+                print(line)
+            print(f"report: {paths[0]} {paths[1]}")
     finally:
         parser.close()
-    report = score(examples, predictions)
-    json_path, md_path = write_reports(report, args.report or s.project_root / "reports" / "nlu", model.name, str(heldout))
-    for line in summary_lines(report):
-        print(line)
-    print(f"report: {json_path} {md_path}")
-    ok = report.intent_accuracy >= args.min_intent_accuracy and report.entity_f1 >= args.min_entity_f1
-    if not ok:
-        print(f"below target (intent >= {args.min_intent_accuracy}, entity F1 >= {args.min_entity_f1})")
-    return 0 if ok else 1
+    failed = [p.stem for p, r in results
+              if r.intent_accuracy < args.min_intent_accuracy or r.entity_f1 < args.min_entity_f1]
+    if failed:
+        print(f"below target (intent >= {args.min_intent_accuracy}, entity F1 >= {args.min_entity_f1}): "
+              + ", ".join(failed))
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,9 @@
   Whitespace tokens are dropped, and each entity span (order number, material, date, number...)
   becomes ONE token whose lemma is a placeholder ("__order_no__"): the intent model learns
   "__order_no__ 改成 __number__" instead of memorising P20250401 and 500.
+* ``DingK3ReplyClassifier`` - after DIET and the fallback: a message made only of confirm or
+  refusal words ("好的", "ya betul", "yes, correct", "不对") is affirm / deny by word list
+  (rasa_project.nlu.replies); everything else keeps the model's intent.
 * ``DingK3EntityExtractor`` - normalised entities (after the intent classifiers, so a bare number
   in an output report becomes good_qty) and the message language as top-level "language".
 
@@ -27,7 +30,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
 from rasa.nlu.tokenizers.tokenizer import Token
-from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -36,6 +39,7 @@ from rasa_project.language import detect
 from rasa_project.mapping import get_mapping
 from rasa_project.nlu.extractor import extract_entities, find_entity_spans
 from rasa_project.nlu.lexicon import alias_index_for, jieba_words
+from rasa_project.nlu.replies import closed_reply_intent
 from rasa_project.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -117,6 +121,29 @@ def _add_jieba_words(words: list[str]) -> None:
 
     for word in words:
         jieba.add_word(word, freq=2000)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class DingK3ReplyClassifier(GraphComponent):
+    """Bare confirm / refusal words -> affirm / deny (confidence 1.0), overriding the model."""
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> DingK3ReplyClassifier:
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            intent = closed_reply_intent(message.get(TEXT) or "")
+            if intent is None:
+                continue
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != intent]
+            message.set(INTENT, {"name": intent, "confidence": 1.0}, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [{"name": intent, "confidence": 1.0}, *ranking], add_to_output=True)
+        return messages
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)

@@ -239,10 +239,14 @@ def check_domain(domain_path: Path, examples: list[NluExample], root: Path) -> l
     return problems
 
 
-def check_heldout_leaks(examples: list[NluExample], heldout: Path, mapping_dir: Path) -> list[Problem]:
-    """Training examples that are (near) copies of held-out sentences, entity values masked."""
-    if not heldout.exists():
-        return []
+def evaluation_sets(root: Path) -> list[Path]:
+    """The held-out evaluation files: tests/nlu_eval/*.yml, heldout.yml first."""
+    folder = root / "tests" / "nlu_eval"
+    return sorted(folder.glob("*.yml"), key=lambda p: (p.name != "heldout.yml", p.name))
+
+
+def _masker(mapping_dir: Path):
+    """text -> comparison key with every entity span replaced by its kind (#material#...)."""
     from rasa_project.nlu.extractor import find_entity_spans
     from rasa_project.nlu.lexicon import alias_index_for
 
@@ -255,24 +259,48 @@ def check_heldout_leaks(examples: list[NluExample], heldout: Path, mapping_dir: 
             text = f"{text[:s.start]}#{s.kind}#{text[s.end:]}"
         return _key(text)
 
-    held = [masked(e["text"]) for e in (yaml.safe_load(heldout.read_text(encoding="utf-8")) or {}).get("examples", [])]
-    problems = []
-    for ex in examples:
-        mine = masked(_plain_text(ex.text))
-        for other in held:
-            if difflib.SequenceMatcher(None, mine, other).ratio() >= LEAK_SIMILARITY:
-                problems.append(Problem(ex.path, ex.line, f"{ex.text!r} copies a held-out sentence "
-                                        "(tests/nlu_eval is for evaluation only)"))
-                break
-    return problems
+    return masked
+
+
+def _is_near_copy(mine: str, others: list[str]) -> bool:
+    return any(difflib.SequenceMatcher(None, mine, other).ratio() >= LEAK_SIMILARITY for other in others)
+
+
+def check_heldout_leaks(examples: list[NluExample], heldout: Path | list[Path], mapping_dir: Path) -> list[Problem]:
+    """Training examples that are (near) copies of held-out sentences, entity values masked.
+
+    ``heldout`` is one evaluation file or several (every set in tests/nlu_eval counts)."""
+    sets = [p for p in ([heldout] if isinstance(heldout, Path) else heldout) if p.exists()]
+    if not sets:
+        return []
+    masked = _masker(mapping_dir)
+    held = [masked(e["text"]) for path in sets
+            for e in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("examples", [])]
+    return [
+        Problem(ex.path, ex.line, f"{ex.text!r} copies a held-out sentence (tests/nlu_eval is for evaluation only)")
+        for ex in examples if _is_near_copy(masked(_plain_text(ex.text)), held)
+    ]
+
+
+def training_copies(root: Path, texts: list[str], data_dir: Path | None = None) -> list[bool]:
+    """For each evaluation text: is it a near copy of a training example? (the same test as the
+    leak check, the other way round: `nlu-test` reports the never-seen subset separately)."""
+    data_dir = data_dir or root / "data"
+    examples: list[NluExample] = []
+    for path in sorted((data_dir / "nlu").glob("*.yml")):
+        examples += read_nlu_examples(path, root)[0]
+    masked = _masker(data_dir / "mapping")
+    trained = sorted({masked(_plain_text(ex.text)) for ex in examples})
+    return [_is_near_copy(masked(text), trained) for text in texts]
 
 
 def check_data(root: Path, data_dir: Path | None = None, domain_path: Path | None = None,
-               heldout: Path | None = None) -> list[Problem]:
-    """All problems of the training data under ``data_dir`` (default ``root/data``)."""
+               heldout: Path | list[Path] | None = None) -> list[Problem]:
+    """All problems of the training data under ``data_dir`` (default ``root/data``); near copies
+    are checked against ``heldout`` (default: every evaluation set in tests/nlu_eval)."""
     data_dir = data_dir or root / "data"
     domain_path = domain_path or root / "domain.yml"
-    heldout = heldout or root / "tests" / "nlu_eval" / "heldout.yml"
+    heldout = heldout or evaluation_sets(root)
     examples: list[NluExample] = []
     problems: list[Problem] = []
     nlu_dir = data_dir / "nlu"

@@ -61,13 +61,15 @@ class Report:
     per_intent: dict
     confusions: list = field(default_factory=list)  # [{"expected", "predicted", "count"}]
     errors: list = field(default_factory=list)  # one entry per wrong message
+    # the same scores on the messages that are NOT near copies of a training example
+    novel: dict | None = None
 
     def as_dict(self) -> dict:
         return {
             "total": self.total, "intent_accuracy": round(self.intent_accuracy, 4),
             "entity_f1": round(self.entity_f1, 4), "language_accuracy": round(self.language_accuracy, 4),
             "per_entity": self.per_entity, "per_tag": self.per_tag, "per_intent": self.per_intent,
-            "confusions": self.confusions, "errors": self.errors,
+            "confusions": self.confusions, "novel": self.novel, "errors": self.errors,
         }
 
 
@@ -95,9 +97,16 @@ def _pairs(entities: dict) -> set:
     return {(k, _plain(v)) for k, v in entities.items()}
 
 
-def score(examples: list[Example], predictions: list[dict]) -> Report:
-    """``predictions[i]`` is the `dingk3 parse` record for ``examples[i]``."""
+def score(examples: list[Example], predictions: list[dict], seen: list[bool] | None = None) -> Report:
+    """``predictions[i]`` is the `dingk3 parse` record for ``examples[i]``; ``seen[i]`` (optional)
+    says the message is a near copy of a training example: those are also left out in ``novel``."""
     assert len(examples) == len(predictions)
+    novel = None
+    if seen is not None:
+        kept = [(e, p) for e, p, s in zip(examples, predictions, seen) if not s]
+        sub = score([e for e, _ in kept], [p for _, p in kept])
+        novel = {"messages": sub.total, "seen_in_training": len(examples) - sub.total,
+                 "intent_accuracy": round(sub.intent_accuracy, 4), "entity_f1": round(sub.entity_f1, 4)}
     per_entity: dict[str, Counts] = defaultdict(Counts)
     per_tag_entities: dict[str, Counts] = defaultdict(Counts)
     per_tag_intent: dict[str, Counter] = defaultdict(Counter)
@@ -153,6 +162,7 @@ def score(examples: list[Example], predictions: list[dict]) -> Report:
                     for k, v in sorted(per_intent.items())},
         confusions=[{"expected": e, "predicted": p, "count": c} for (e, p), c in confusion.most_common()],
         errors=errors,
+        novel=novel,
     )
 
 
@@ -162,7 +172,8 @@ def render_markdown(report: Report, model: str, heldout: str) -> str:
         f"- model: `{model}`", f"- held-out set: `{heldout}` ({report.total} messages)",
         f"- intent accuracy: **{report.intent_accuracy:.4f}**",
         f"- entity F1 (micro): **{report.entity_f1:.4f}**",
-        f"- language accuracy: **{report.language_accuracy:.4f}**", "",
+        f"- language accuracy: **{report.language_accuracy:.4f}**",
+        *_novel_lines(report, "- "), "",
         "## Entities", "", "| entity | P | R | F1 | tp | fp | fn |", "|---|---|---|---|---|---|---|",
     ]
     for name, c in report.per_entity.items():
@@ -180,9 +191,19 @@ def render_markdown(report: Report, model: str, heldout: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_reports(report: Report, out_dir: Path, model: str, heldout: str) -> tuple[Path, Path]:
+def _novel_lines(report: Report, prefix: str = "") -> list[str]:
+    n = report.novel
+    if n is None:
+        return []
+    return [(f"{prefix}never seen in training ({n['messages']} messages, {n['seen_in_training']} near copies "
+            f"of training examples left out): intent {n['intent_accuracy']:.4f}, entity F1 {n['entity_f1']:.4f}")]
+
+
+def write_reports(report: Report, out_dir: Path, model: str, heldout: str,
+                  name: str = "heldout") -> tuple[Path, Path]:
+    """``<name>-report.json`` and ``<name>-report.md`` in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = out_dir / "heldout-report.json", out_dir / "heldout-report.md"
+    json_path, md_path = out_dir / f"{name}-report.json", out_dir / f"{name}-report.md"
     payload = {"model": model, "heldout": heldout, **report.as_dict()}
     json_path.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
     md_path.write_text(render_markdown(report, model, heldout), encoding="utf-8")
@@ -195,6 +216,7 @@ def summary_lines(report: Report) -> list[str]:
         f"intent accuracy:   {report.intent_accuracy:.4f}",
         f"entity F1 (micro): {report.entity_f1:.4f}",
         f"language accuracy: {report.language_accuracy:.4f}",
+        *_novel_lines(report),
         "entity F1 per entity: " + ", ".join(f"{k}={v['f1']:.3f}" for k, v in report.per_entity.items()),
         "per language tag: " + ", ".join(
             f"{k}: intent={v['intent_accuracy']:.3f} entity_f1={v['entities']['f1']:.3f}" for k, v in report.per_tag.items()

@@ -53,6 +53,10 @@ _CUE_RIGHT = {
 STRONG_REPORT = re.compile(rf"(?<![a-z])(?:{SCRAP_CUE}|{GOOD_CUE})(?![a-z])", re.IGNORECASE)
 # Output reports are about what was made; "今天做了300" names the report day, not a due date.
 NO_DUE_DATE_INTENTS = frozenset({"report_progress"})
+# Off-topic chat names no order data: "今天天气怎么样" has no due date. Unless the message is
+# nothing but values ("下周五", "0", "rumah motor": a bare answer the model could not place).
+OFF_TOPIC_INTENTS = frozenset({"out_of_scope", "nlu_fallback"})
+_BARE_ANSWER_FILLER = re.compile(r"(?<![a-z])(?:pcs|pc|units?|buah|biji|pieces?)(?![a-z])|[个件台只吧的了啊呀]", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -179,11 +183,19 @@ def extract_entities(text: str, tables, today: date, intent: str | None = None,
     others = [s for s in spans if s.kind != "number"]
     if intent in NO_DUE_DATE_INTENTS:
         others = [s for s in others if s.kind != "due_date"]
+    if intent in OFF_TOPIC_INTENTS and not is_bare_answer(text, spans):
+        return []
     entities = []
     for s in sorted([*others, *numbers], key=lambda s: s.start):
         value = s.value.isoformat() if isinstance(s.value, date) else s.value
         entities.append(Entity(s.kind, value, s.start, s.end, text[s.start:s.end]))
     return entities
+
+
+def is_bare_answer(text: str, spans: list[Span]) -> bool:
+    """True when ``text`` holds entity values and nothing else but units and particles."""
+    rest = _BARE_ANSWER_FILLER.sub(" ", _without_spans(text, spans))
+    return bool(spans) and not re.search(r"\w", rest)
 
 
 def entity_dict(entities: list[Entity]) -> dict:

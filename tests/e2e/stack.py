@@ -41,6 +41,7 @@ def stack_settings(var_dir: Path) -> Settings:
         rasa_port=ports["rasa"],
         action_port=ports["actions"],
         k3_sim_faults_enabled=True,
+        authz_cache_ttl_s=1,  # the directory-outage test must not be answered from the cache
     )
 
 

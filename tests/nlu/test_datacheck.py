@@ -95,3 +95,15 @@ def test_copying_a_heldout_sentence_into_training_is_refused(tmp_path):
     (root / "tests" / "nlu_eval").mkdir(parents=True)
     shutil.copy(ROOT / "tests" / "nlu_eval" / "heldout.yml", root / "tests" / "nlu_eval" / "heldout.yml")
     assert any(p.path == "data/nlu/leak.yml" and "held-out" in p.message for p in check_data(root))
+
+
+def test_every_evaluation_set_counts_for_the_copy_check(tmp_path):
+    root = _project(tmp_path)
+    fresh2 = yaml.safe_load((ROOT / "tests" / "nlu_eval" / "fresh2.yml").read_text(encoding="utf-8"))
+    copied = next(e["text"] for e in fresh2["examples"] if e["intent"] == "change_order" and e["language"] == "en")
+    _write(root / "data" / "nlu" / "leak.yml",
+           f'version: "3.1"\nnlu:\n- intent: change_order\n  metadata: {{lang: en}}\n  examples: |\n    - {copied}\n')
+    (root / "tests" / "nlu_eval").mkdir(parents=True)
+    for name in ("heldout.yml", "fresh2.yml"):
+        shutil.copy(ROOT / "tests" / "nlu_eval" / name, root / "tests" / "nlu_eval" / name)
+    assert any(p.path == "data/nlu/leak.yml" and "held-out" in p.message for p in check_data(root))

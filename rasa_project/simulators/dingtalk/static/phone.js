@@ -24,6 +24,16 @@ async function poll() {
                                from_nick: state.dir.robot.name, card}, me);
     if (el.outerHTML !== fresh) el.outerHTML = fresh;
   }
+  // An actionCard keeps no state (its buttons only send chat text): it waits for me until I have
+  // sent one of its buttons' texts after it.
+  for (const el of box.querySelectorAll('.msg.bot[data-msgtype="actionCard"]')) {
+    const contents = [...el.querySelectorAll(".card-btn[data-content]")].map(b => b.dataset.content).filter(Boolean);
+    if (!contents.length) continue;
+    const answered = [...box.querySelectorAll(".msg.user.mine")].some(m =>
+      Number(m.dataset.seq) > Number(el.dataset.seq) && contents.includes(m.querySelector(".bubble").textContent.trim()));
+    el.classList.toggle("answered", answered);
+    if (!answered) pending += 1;
+  }
   $("pending-title").textContent = `待审批 Pending: ${pending}`;
 }
 

@@ -1,0 +1,5 @@
+import sys
+
+from rasa_project.bench.run import main
+
+sys.exit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from rasa_project.reliability.run import main
+
+sys.exit(main())
