@@ -73,6 +73,7 @@ class TurnAction(Action, metaclass=abc.ABCMeta):
 
     async def run(self, dispatcher, tracker: Tracker, domain):
         turn = turn_of(tracker)
+        access.current_turn.set(turn)
         reply = Reply(dispatcher, turn)
         events = await self._run(turn, reply, tracker, domain)
         if turn.lang != tracker.get_slot("language"):

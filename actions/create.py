@@ -9,7 +9,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.forms import FormValidationAction
 
 from actions.base import Reply, TurnAction, blocking, turn_of
-from rasa_project import services
+from rasa_project import access, services
 from rasa_project.answers import answer_value
 from rasa_project.authz.roles import ORDER_CREATE
 from rasa_project.clock import get_clock
@@ -59,6 +59,7 @@ class ValidateCreateOrderForm(FormValidationAction):
 
     async def _check(self, slot: str, check, value, dispatcher, tracker) -> dict[str, Any]:
         turn = turn_of(tracker)
+        access.current_turn.set(turn)
         value = answer_value(slot, value, get_mapping(), get_clock().today())
         outcome = await blocking(check, value)
         if outcome.ok:

@@ -14,9 +14,11 @@ identical in both:
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Generator, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -143,7 +145,58 @@ def _settings(settings):
     return settings
 
 
+@dataclass(frozen=True)
+class CallRecord:
+    """What an observer (the audit trail) learns of one WebAPI call: never credentials or bodies."""
+
+    operation: str
+    form_id: str
+    bill_nos: tuple[str, ...]
+    ok: bool
+    error: str | None = None  # K3Error class name
+    msg_code: int | None = None
+
+
+def _bill_nos(call: Call, value: Any) -> tuple[str, ...]:
+    data = call.body.get("data") if isinstance(call.body, dict) else None
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            data = None
+    found: list[str] = []
+    if isinstance(data, dict):
+        numbers = data.get("Numbers") or []
+        found += [str(n) for n in (numbers if isinstance(numbers, list) else [numbers]) if n]
+        if data.get("Number"):
+            found.append(str(data["Number"]))
+        model = data.get("Model")
+        if isinstance(model, dict) and model.get("FBillNo"):
+            found.append(str(model["FBillNo"]))
+    if isinstance(value, dict) and isinstance(value.get("Number"), str):
+        found.append(value["Number"])
+    return tuple(dict.fromkeys(found))
+
+
 class _Shell(_Operations):
+    observer: Callable[[CallRecord], None] | None = None  # e.g. the audit trail; set by the owner
+
+    def _observe(self, call: Call, value: Any, error: K3Error | None) -> None:
+        if self.observer is None or call.kind == "login":
+            return
+        record = CallRecord(
+            operation=call.operation,
+            form_id=call.form_id,
+            bill_nos=_bill_nos(call, value),
+            ok=error is None,
+            error=type(error).__name__ if error is not None else None,
+            msg_code=getattr(error, "msg_code", None),
+        )
+        try:
+            self.observer(record)
+        except Exception:  # an observer must never change what K/3 did or what the caller sees
+            log.exception("K/3 call observer failed for %s %s", call.operation, call.form_id)
+
     def __init__(self, settings=None, *, clock: Callable[[], float] = time.time) -> None:
         self.settings = _settings(settings)
         self.protocol = K3Protocol(K3Credentials.from_settings(self.settings))
@@ -200,6 +253,7 @@ class K3Client(_Shell):
                 value, error = self._execute(call), None
             except K3Error as exc:
                 value, error = None, exc
+            self._observe(call, value, error)
 
     def _execute(self, call: Call) -> Any:
         tries = self._read_tries(call)
@@ -275,6 +329,7 @@ class AsyncK3Client(_Shell):
                 value, error = await self._execute(call), None
             except K3Error as exc:
                 value, error = None, exc
+            self._observe(call, value, error)
 
     async def _execute(self, call: Call) -> Any:
         tries = self._read_tries(call)

@@ -9,12 +9,35 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 
 from rasa_project import catalog, services
 from rasa_project.conversation import Turn
 
 log = logging.getLogger(__name__)
+
+
+# The turn being handled, so K/3 calls made deep inside a service are audited with who asked.
+# asyncio.to_thread copies the context, so the worker threads of the actions see it too.
+current_turn: contextvars.ContextVar[Turn | None] = contextvars.ContextVar("current_turn", default=None)
+
+
+def audit_k3_call(record) -> None:
+    """K/3 client observer: operation, form, bill numbers, outcome; never credentials or bodies."""
+    turn = current_turn.get()
+    services.audit().record(
+        "k3_call",
+        actor=turn.staff_id if turn else "system",
+        conversation_id=turn.conversation_id if turn else None,
+        order_bill_no=record.bill_nos[0] if record.bill_nos else None,
+        operation=record.operation,
+        form_id=record.form_id,
+        bill_nos=list(record.bill_nos),
+        ok=record.ok,
+        error=record.error,
+        msg_code=record.msg_code,
+    )
 
 
 def gate(turn: Turn, permission: str) -> str | None:

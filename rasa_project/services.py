@@ -12,10 +12,12 @@ from functools import lru_cache
 @lru_cache
 def k3():
     from k3_client.client import K3Client
-
+    from rasa_project.access import audit_k3_call
     from rasa_project.settings import get_settings
 
-    return K3Client.from_settings(get_settings())
+    client = K3Client.from_settings(get_settings())
+    client.observer = audit_k3_call  # every K/3 call lands in the audit trail
+    return client
 
 
 @lru_cache
@@ -43,7 +45,6 @@ def workflow():
 @lru_cache
 def dingtalk():
     from connectors.openapi import DingTalkOpenAPI
-
     from rasa_project.settings import get_settings
 
     return DingTalkOpenAPI(get_settings())

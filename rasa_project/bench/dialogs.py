@@ -91,9 +91,12 @@ class CreateFlow:
         return bool(self.bill_numbers)
 
 
+SETTLE_S = 0.3  # after the first reply, for a turn's trailing messages
+
+
 def ask_progress(chat: ChatDriver, slot: Slot, index: int, *, timeout_s: float) -> tuple[Turn, bool]:
     _lang, text, bill_no = PROGRESS[index % len(PROGRESS)]
-    turn = chat.ask(slot, text, timeout_s=timeout_s, until=lambda r: bill_no in "".join(m.get("text") or "" for m in r))
+    turn = chat.ask(slot, text, timeout_s=timeout_s, settle_s=SETTLE_S)
     return turn, bill_no in turn.text
 
 
@@ -108,12 +111,13 @@ def create_and_confirm(
     summary_tries: int = 1,
 ) -> CreateFlow:
     """Ask for an order, then confirm it; re-confirm (up to ``confirm_tries``) while the bot has not
-    named a bill number, as a user told "not sure it was written, confirm again" would."""
+    named a bill number, as a user told "not sure it was written, confirm again" would. A turn waits
+    for the first reply (or ``timeout_s`` when none comes, e.g. while the action server is down)."""
     import time
 
     flow = CreateFlow(slot, request)
     for _ in range(summary_tries):
-        flow.summary = chat.ask(slot, request.text, timeout_s=timeout_s, until=is_summary)
+        flow.summary = chat.ask(slot, request.text, timeout_s=timeout_s, settle_s=SETTLE_S)
         if is_summary(flow.summary.replies):
             break
     if flow.summary is None or not is_summary(flow.summary.replies):
@@ -121,7 +125,7 @@ def create_and_confirm(
     for attempt in range(confirm_tries):
         if attempt:
             time.sleep(retry_pause_s)
-        turn = chat.ask(slot, request.yes, timeout_s=timeout_s, until=has_bill_no)
+        turn = chat.ask(slot, request.yes, timeout_s=timeout_s, settle_s=SETTLE_S)
         flow.confirms.append(turn)
         if flow.is_done:
             break

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from rasa_project.bench.dialogs import (
     PROGRESS,
+    SETTLE_S,
     CreateFlow,
     ask_progress,
     create_and_confirm,
     create_request,
     create_slots,
-    has_bill_no,
     is_summary,
 )
 from rasa_project.bench.harness import ChatDriver, K3Reader, Sent, Slot, drafts, last_draft_id
@@ -86,7 +86,7 @@ def redelivery(ctx: Context, *, flows: int, timeout_s: float = 60.0) -> dict:
     sent_list: list[Sent] = []
     lock = threading.Lock()
 
-    def twice(slot: Slot, text: str, kind: str, until, parallel: bool):
+    def twice(slot: Slot, text: str, kind: str, parallel: bool):
         first = chat.send(slot, text)
         if parallel:  # the redelivery races the first delivery's turn
             t = threading.Thread(target=chat.send, args=(slot, text), kwargs={"msg_id": first.msg_id})
@@ -97,16 +97,16 @@ def redelivery(ctx: Context, *, flows: int, timeout_s: float = 60.0) -> dict:
         with lock:
             sent_kinds[first.msg_id] = kind
             sent_list.append(first)
-        return chat.wait(first, timeout_s=timeout_s, until=until)
+        return chat.wait(first, timeout_s=timeout_s, settle_s=SETTLE_S)
 
     def one(args) -> CreateFlow:
         i, slot = args
         request = create_request(ctx.rng)
-        twice(slot, PROGRESS[i % 3][1], "progress", lambda r: bool(r), i % 2 == 0)
+        twice(slot, PROGRESS[i % 3][1], "progress", i % 2 == 0)
         flow = CreateFlow(slot, request)
-        flow.summary = twice(slot, request.text, "create", is_summary, i % 2 == 1)
+        flow.summary = twice(slot, request.text, "create", i % 2 == 1)
         if is_summary(flow.summary.replies):
-            flow.confirms.append(twice(slot, request.yes, "confirm", has_bill_no, i % 2 == 0))
+            flow.confirms.append(twice(slot, request.yes, "confirm", i % 2 == 0))
         return flow
 
     done = _run_parallel(list(enumerate(_flow_slots(flows))), one)

@@ -26,3 +26,10 @@ def test_scores_intents_entities_languages_and_confusions():
     assert [e["text"] for e in report.errors] == ["a", "c"]
     assert report.per_tag["id"]["intent_accuracy"] == 0.0
     assert "approve -> reject: 1" in render_markdown(report, "m.tar.gz", "h.yml")
+
+
+def test_messages_seen_in_training_are_also_scored_apart():
+    examples = [Example("a", "affirm", {}, "zh", "zh"), Example("b", "deny", {}, "zh", "zh")]
+    report = score(examples, [_pred("affirm", {}), _pred("affirm", {})], seen=[False, True])
+    assert report.intent_accuracy == 0.5
+    assert report.novel == {"messages": 1, "seen_in_training": 1, "intent_accuracy": 1.0, "entity_f1": 1.0}

@@ -133,3 +133,18 @@ def test_tokenizer_cache_fingerprint_follows_the_mapping_tables(mapping_with_new
     before = DingK3Tokenizer.fingerprint_addon({"mapping_dir": str(MAPPING), "dictionary_path": None})
     after = DingK3Tokenizer.fingerprint_addon({"mapping_dir": str(mapping_with_new_alias), "dictionary_path": None})
     assert before != after
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("今天天气怎么样", {}),
+    ("besok libur gak", {}),
+    ("下周五", {"due_date": "2025-04-11"}),  # a bare answer keeps its value whatever the intent
+    ("1200 pcs", {"quantity": 1200}),
+    ("rumah motor", {"material": "BOM-2050"}),
+])
+def test_off_topic_messages_carry_no_entities_unless_they_are_bare_values(text, expected):
+    from rasa_project.mapping import get_mapping
+    from rasa_project.nlu.extractor import entity_dict, extract_entities
+
+    found = extract_entities(text, get_mapping(), date(2025, 4, 1), "out_of_scope")
+    assert entity_dict(found) == expected
