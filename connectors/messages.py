@@ -164,6 +164,41 @@ class ActionCard:
 Message = Text | Markdown | ActionCard
 
 
+@dataclass(frozen=True)
+class InteractiveCard:
+    """An interactive card (spec §5): delivered only through the OpenAPI (createAndDeliver);
+    its button presses come back as card callbacks (Stream or the signed HTTP /card route).
+    ``params`` are the template's cardParamMap (values become strings)."""
+
+    out_track_id: str
+    template_id: str
+    params: tuple[tuple[str, str], ...]
+
+    def __post_init__(self) -> None:
+        _require(self.out_track_id, "interactiveCard.outTrackId")
+        _require(self.template_id, "interactiveCard.cardTemplateId")
+        object.__setattr__(self, "params", tuple((str(k), str(v)) for k, v in dict(self.params).items()))
+
+    @property
+    def msgtype(self) -> str:
+        return "interactiveCard"
+
+    def to_stored_body(self) -> dict:
+        return {
+            "msgtype": "interactiveCard",
+            "interactiveCard": {
+                "outTrackId": self.out_track_id,
+                "cardTemplateId": self.template_id,
+                "cardParamMap": dict(self.params),
+            },
+        }
+
+    @classmethod
+    def from_stored_body(cls, body: dict) -> InteractiveCard:
+        part = body.get("interactiveCard") or {}
+        return cls(part.get("outTrackId"), part.get("cardTemplateId"), tuple((part.get("cardParamMap") or {}).items()))
+
+
 def _at_staff_ids(body: dict) -> tuple[str, ...]:
     at = body.get("at") or {}
     ids = at.get("atUserIds") or []

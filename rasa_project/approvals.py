@@ -28,7 +28,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from connectors.messages import ActionCard, Markdown
+from connectors.messages import ActionCard, InteractiveCard, Markdown
+from connectors.openapi import DingTalkError
 from rasa_project import catalog
 from rasa_project.authz.directory import DirectoryMember, LdapDirectory
 from rasa_project.authz.errors import DirectoryUnavailable
@@ -55,6 +56,13 @@ FINAL_KEYS = (
 def _lines(*messages: Message, lang: str) -> str:
     # DingTalk markdown needs a blank line for a line break (spec §2)
     return "\n\n".join(m.text(lang) for m in messages)
+
+
+APPROVAL_TEMPLATE = "dingk3_approval"
+
+
+def card_track_id(ref: str, staff_id: str) -> str:
+    return f"approval-{ref}-{staff_id}"
 
 
 class ApprovalDesk:
@@ -98,7 +106,10 @@ class ApprovalDesk:
         requester = self._name(change.requester)
         for m in managers:
             lang = person_language(self.Session, m.staff_id, m.name, m.preferred_language)
-            self.outbox.send(f"ask:{change.ref}:{m.staff_id}", self._card(change, lang, requester),
+            card = self._card(change, lang, requester)
+            if self.settings.approval_card == "interactive":
+                card = self._interactive(change, card, m.staff_id)
+            self.outbox.send(f"ask:{change.ref}:{m.staff_id}", card,
                              kind="approval_ask", staff_id=m.staff_id, ref=change.ref)
         group = self.settings.dingtalk_pmc_group
         self.outbox.send(f"ask:{change.ref}:group:{group}",
@@ -107,6 +118,37 @@ class ApprovalDesk:
         self.record("approval_requested", actor="bot", change=change,
                     managers=[m.staff_id for m in managers], group=group)
         return [m.staff_id for m in managers]
+
+    @staticmethod
+    def _interactive(change: ChangeRequest, card: ActionCard, staff_id: str) -> InteractiveCard:
+        """The same content as an interactive card: its Approve / Reject presses come back as card
+        callbacks carrying the request, so no chat text has to be typed or parsed."""
+        return InteractiveCard(
+            out_track_id=card_track_id(change.ref, staff_id),
+            template_id=APPROVAL_TEMPLATE,
+            params=(
+                ("title", card.title),
+                ("markdown", card.text),
+                ("status", "pending"),
+                ("approval_id", change.ref),
+                ("change_id", change.ref),
+                ("order_no", change.bill_no),
+            ),
+        )
+
+    def close_cards(self, change: ChangeRequest, status: str) -> None:
+        """After a decision, every manager's interactive card shows it and stops offering buttons."""
+        if self.settings.approval_card != "interactive":
+            return
+        try:
+            managers = self.managers(except_staff_id=change.requester)
+        except DirectoryUnavailable:
+            managers = []
+        for m in managers:
+            try:
+                self.outbox.openapi.update_card(card_track_id(change.ref, m.staff_id), {"status": status})
+            except (DingTalkError, DirectoryUnavailable):  # the decision stands; a stale card's button says so
+                log.warning("could not update the approval card of %s for %s", change.ref, m.staff_id)
 
     def _card(self, change: ChangeRequest, lang: str, requester: str, *, intro: Message | None = None) -> ActionCard:
         described = self.workflow.describe(change)
@@ -165,6 +207,8 @@ class ApprovalDesk:
         self.record(f"approval_{decision}", actor=staff_id, change=change, conversation_id=conversation_id,
                     outcome=outcome.key, note=note or None)
         self.announce(outcome)
+        if outcome.key in FINAL_KEYS and isinstance(outcome.value, ChangeRequest):
+            self.close_cards(outcome.value, "approved" if decision == APPROVE else "rejected")
         if outcome.values.get("approver"):  # people read names, not staff ids
             outcome = replace(outcome, values={**outcome.values, "approver": self._name(outcome.values["approver"])})
         return outcome

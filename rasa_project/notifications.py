@@ -23,7 +23,7 @@ from sqlalchemy import JSON, Column, DateTime, Integer, String, or_, select, upd
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from connectors.messages import InvalidMessage, Message, from_webhook_body
+from connectors.messages import InteractiveCard, InvalidMessage, Message, from_webhook_body
 from connectors.openapi import DingTalkError, DingTalkInvalidParameter, DingTalkOpenAPI
 from rasa_project.clock import utc_now
 from rasa_project.db import Base
@@ -93,7 +93,7 @@ class NotificationOutbox:
     def send(
         self,
         dedupe_key: str,
-        message: Message,
+        message: Message | InteractiveCard,
         *,
         kind: str,
         group: str | None = None,
@@ -114,7 +114,7 @@ class NotificationOutbox:
                     ref=ref,
                     target_kind="group" if group else "user",
                     target=group or staff_id,
-                    body=message.to_webhook_body(),
+                    body=message.to_stored_body() if isinstance(message, InteractiveCard) else message.to_webhook_body(),
                     state="pending",
                     attempts=0,
                     next_attempt_at=now,
@@ -190,6 +190,12 @@ class NotificationOutbox:
         if row is None:  # sent already, not due yet, or another worker has it
             return False
         try:
+            if row.body.get("msgtype") == "interactiveCard":
+                card = InteractiveCard.from_stored_body(row.body)
+                where = {"conversation_id": row.target} if row.target_kind == "group" else {"staff_id": row.target}
+                self.openapi.send_card(card.out_track_id, card.template_id, dict(card.params), **where)
+                self._finish(row_id, state="sent", sent_at=self.now(), last_error=None)
+                return True
             message = from_webhook_body(row.body)
             if row.target_kind == "group":
                 self.openapi.send_group(row.target, message)

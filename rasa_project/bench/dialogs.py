@@ -109,6 +109,7 @@ def create_and_confirm(
     confirm_tries: int = 1,
     retry_pause_s: float = 1.0,
     summary_tries: int = 1,
+    before_confirm=None,
 ) -> CreateFlow:
     """Ask for an order, then confirm it; re-confirm (up to ``confirm_tries``) while the bot has not
     named a bill number, as a user told "not sure it was written, confirm again" would. A turn waits
@@ -122,6 +123,8 @@ def create_and_confirm(
             break
     if flow.summary is None or not is_summary(flow.summary.replies):
         return flow
+    if before_confirm is not None:
+        before_confirm()
     for attempt in range(confirm_tries):
         if attempt:
             time.sleep(retry_pause_s)

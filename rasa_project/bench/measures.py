@@ -27,8 +27,9 @@ PG_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 
 
 # -- NLU ---------------------------------------------------------------------------------------------
-def measure_nlu(model: Path, heldout: Path, *, passes: int, limit: int | None) -> dict:
-    """`dingk3 parse` as the bot runs it: one loaded model, one message at a time."""
+def measure_nlu(model: Path, heldout: Path, *, passes: int, limit: int | None, when_loaded=None) -> dict:
+    """`dingk3 parse` as the bot runs it: one loaded model, one message at a time. ``when_loaded`` runs
+    between loading and measuring (the caller waits there for whatever it started meanwhile)."""
     from rasa_project.nlu.evaluation import load_examples
     from rasa_project.nlu.parsing import NluParser
 
@@ -38,6 +39,8 @@ def measure_nlu(model: Path, heldout: Path, *, passes: int, limit: int | None) -
     parser = NluParser(model)
     load_s = time.perf_counter() - started
     try:
+        if when_loaded is not None:
+            when_loaded()
         parser.parse(texts[0], anchor)  # first call builds lazy state; not a steady-state number
         per_message: list[float] = []
         correct = 0

@@ -11,6 +11,14 @@ from pathlib import Path
 from rasa_project.clock import utc_now
 
 
+def stop_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so the stack's services are stopped on the way out."""
+    import signal
+    import sys
+
+    signal.signal(signal.SIGTERM, lambda _signo, _frame: sys.exit(143))
+
+
 def machine() -> dict:
     return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
 

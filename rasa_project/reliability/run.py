@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rasa_project.bench.harness import ChatDriver, K3Reader, running_stack
-from rasa_project.bench.report import machine, write_report
+from rasa_project.bench.report import machine, stop_on_sigterm, write_report
 from rasa_project.clock import utc_now
 from rasa_project.reliability import scenarios
 from rasa_project.reliability.invariants import broken
@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "reliability")
     parser.add_argument("--model", type=Path, help="model archive (default: the trained one)")
     args = parser.parse_args(argv)
+    stop_on_sigterm()
     from rasa_project.nlu.training import ensure_model
 
     model = args.model or ensure_model()

@@ -228,20 +228,27 @@ def webhook_faults(ctx: Context, *, turns: int, burst: int, throttles: int, time
 
 
 # -- 4. action server killed and restarted mid-burst ---------------------------------------------------
-def restart_actions(ctx: Context, *, flows: int, kill_after_s: float = 1.0, timeout_s: float = 15.0,
-                    confirm_window_s: float = 90.0) -> dict:
-    """Stop the action server while confirmations are in flight, start it again; users re-send what
-    got no answer (a turn whose action failed gets no reply at all)."""
+def restart_actions(ctx: Context, *, flows: int, kill_delay_s: float = 0.5, save_delay_s: float = 2.0,
+                    timeout_s: float = 15.0, confirm_window_s: float = 90.0) -> dict:
+    """Stop the action server while confirmations are inside their K/3 Save (slowed by a latency
+    fault so the kill lands mid-write), start it again; users re-send what got no answer (a turn
+    whose action failed gets no reply at all)."""
     ledger = OrderLedger(ctx)
     timing: dict = {}
+    confirming = threading.Event()
+    ctx.k3.clear_faults()
+    ctx.k3.add_faults([{"kind": "latency", "op": "save", "form_id": "PRD_MO", "count": flows,
+                        "delay_s": save_delay_s}])
 
     def killer() -> None:
-        time.sleep(kill_after_s)
+        if not confirming.wait(timeout=120):
+            return
+        time.sleep(kill_delay_s)
         t = time.monotonic()
         ctx.stack.stop_service("actions")
-        timing["stopped_after_s"] = round(kill_after_s, 2)
+        timing["killed_after_first_confirm_s"] = kill_delay_s
         ctx.stack.start_service("actions", timeout_s=120)
-        timing["down_s"] = round(time.monotonic() - t, 2)
+        timing["restart_s"] = round(time.monotonic() - t, 2)
 
     pause = 2.0
     thread = threading.Thread(target=killer, name="kill-actions")
@@ -251,15 +258,18 @@ def restart_actions(ctx: Context, *, flows: int, kill_after_s: float = 1.0, time
             _flow_slots(flows),
             lambda slot: create_and_confirm(ctx.chat, slot, create_request(ctx.rng), timeout_s=timeout_s,
                                             summary_tries=4, confirm_tries=int(confirm_window_s / (pause + 1)) + 1,
-                                            retry_pause_s=pause),
+                                            retry_pause_s=pause, before_confirm=confirming.set),
         )
     finally:
+        confirming.set()
         thread.join(timeout=180)
+        left = ctx.k3.clear_faults()
     # A turn lost to the outage is the user's to repeat; what must hold is the orders (below).
     verdicts = [verdict("every flow finished with a bill number after the restart", all(f.is_done for f in done),
                         required=False, finished=sum(f.is_done for f in done), flows=len(done),
                         unfinished=[{"slot": f.slot.label, "last": (f.confirms[-1].text if f.confirms else
                                      (f.summary.text if f.summary else ""))[:160]} for f in done if not f.is_done])]
     verdicts += ledger.verdicts(done)
-    return {"name": "restart_actions", **timing,
-            "confirm_turns": sum(len(f.confirms) for f in done), "verdicts": verdicts}
+    return {"name": "restart_actions", **timing, "slow_saves_hit": sum(f["hits"] for f in left),
+            "confirm_turns": sum(len(f.confirms) for f in done),
+            "unanswered_turns": sum(1 for f in done for t in f.confirms if not t.replies), "verdicts": verdicts}

@@ -63,7 +63,7 @@ def test_en_quantity_out_of_range_is_re_asked_and_cancel_mid_form_writes_nothing
     sdk = official_sdk(settings)
     before = orders_of(sdk, "1.03.4100")
     who, conv = "pmc0001", "cidPMC0001"
-    asked = chat.ask(who, "create production order for control board", conv, contains="How many")
+    chat.ask(who, "create production order for control board", conv, contains="How many")
     refused = chat.ask(who, "0", conv, expect=2)
     assert "How many" in joined(refused) and len(refused) >= 2, joined(refused)
     chat.ask(who, "cancel", conv, contains="nothing was written")

@@ -89,7 +89,7 @@ def test_a_manager_cannot_approve_their_own_request(chat, stack):
 def test_shop_floor_output_becomes_k3_reports_with_progress(chat, stack):
     _, settings = stack
     sdk = official_sdk(settings)
-    good0, scrap0, n0 = report_totals(sdk, "P20250401")
+    good0, scrap0, _ = report_totals(sdk, "P20250401")
     assert (good0, scrap0) == (120, 4)
 
     text = joined(chat.ask("prod0001", "P20250401 做完了30个，报废2个", "cidPROD0001", contains="SCHB"))
