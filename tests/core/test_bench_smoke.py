@@ -68,7 +68,7 @@ def bench_report(shared_stack, tmp_path_factory):
     from rasa_project.bench.run import BenchConfig, render, run_bench
 
     stack, model = shared_stack
-    config = BenchConfig(nlu_passes=2, nlu_limit=3, k3_calls=2, e2e_progress=2, e2e_creates=1,
+    config = BenchConfig(nlu_passes=2, nlu_limit=3, k3_calls=2, e2e_progress=2, e2e_creates=1, e2e_burst=1,
                          e2e_budget_s=120.0, audit_records=8, postgres=False)
     out = tmp_path_factory.mktemp("bench-out")
     report = run_bench(config, model=model, work_dir=out / "work", stack=stack, log=lambda _m: None)
@@ -106,6 +106,7 @@ def test_bench_measures_every_part_and_writes_both_files(bench_report):
     assert e2e["failures"] == []
     assert e2e["first_reply"]["progress"]["n"] == 2 and e2e["first_reply"]["create_confirm_total"]["n"] == 1
     assert e2e["turns"] == 4  # 2 progress queries + create + confirm
+    assert e2e["burst"]["turns"] == e2e["burst"]["conversations"] == 7 and e2e["burst"]["first_reply"]["n"] == 7
     sqlite = report["audit"]["sqlite"]
     assert sqlite["verify_ok"] and sqlite["verified_records"] == sqlite["appended"] == 8 + 8
     assert report["ok"]
