@@ -47,8 +47,9 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, future=True, pool_pre_ping=True)
 
 
-def migrate(url: str) -> None:
-    """Bring the schema at ``url`` to every head (idempotent)."""
+def migrate(url: str, target: str = "heads") -> None:
+    """Bring the schema at ``url`` to ``target`` (every head by default; idempotent). A test of one
+    domain may ask for its own branch only, e.g. ``"audit@head"``."""
     from alembic import command
     from alembic.config import Config
 
@@ -58,7 +59,7 @@ def migrate(url: str) -> None:
     engine = make_engine(url)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "heads")
+        command.upgrade(cfg, target)
     engine.dispose()
 
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
@@ -14,34 +10,18 @@ from rasa_project import db
 from rasa_project.audit.redaction import secrets_of
 from rasa_project.audit.trail import AuditTrail
 from rasa_project.settings import Settings
-
-PG_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+from tests.pg import throwaway_database
 
 
 def upgrade_audit(url: str) -> None:
     """Apply only the audit branch, so this suite does not depend on the workflow migrations."""
-    cfg = Config()
-    cfg.set_main_option("script_location", str(db.MIGRATIONS_DIR))
-    cfg.set_main_option("sqlalchemy.url", url)
-    engine = db.make_engine(url)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "audit@head")
-    engine.dispose()
+    db.migrate(url, "audit@head")
 
 
 @pytest.fixture(scope="session")
 def postgres_url():
-    name = f"dingk3_audit_test_{uuid.uuid4().hex[:12]}"
-    admin = db.make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-    upgrade_audit(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_database("dingk3_audit_test", "audit@head") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -3,45 +3,26 @@
 from __future__ import annotations
 
 import threading
-import uuid
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import inspect, text
 from sqlalchemy.orm import sessionmaker
 
 from rasa_project import db
 from rasa_project.workflow.states import Change
+from tests.pg import throwaway_database
 from tests.workflow.workflow_fixture_k3 import FixtureK3
-
-PG_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 
 
 def upgrade_workflow(url: str) -> None:
     """Only the workflow branch, so this suite does not depend on the audit migrations."""
-    cfg = Config()
-    cfg.set_main_option("script_location", str(db.MIGRATIONS_DIR))
-    cfg.set_main_option("sqlalchemy.url", url)
-    engine = db.make_engine(url)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "workflow@head")
-    engine.dispose()
+    db.migrate(url, "workflow@head")
 
 
 @pytest.fixture(scope="module")
 def postgres_url():
-    name = f"dingk3_workflow_test_{uuid.uuid4().hex[:12]}"
-    admin = db.make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-    upgrade_workflow(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_database("dingk3_workflow_test", "workflow@head") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
