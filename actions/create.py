@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -86,7 +87,10 @@ class ValidateCreateOrderForm(FormValidationAction):
 
 
 class _AskSlot(TurnAction):
-    slot = ""
+    @property
+    @abc.abstractmethod
+    def slot(self) -> str:
+        """The form slot this action asks for (a class attribute in each subclass)."""
 
     def name(self) -> str:
         return f"action_ask_{self.slot}"

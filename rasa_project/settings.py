@@ -62,7 +62,8 @@ class Settings(BaseSettings):
     dingtalk_openapi_url: str = "http://127.0.0.1:8802"  # production: https://api.dingtalk.com
     dingtalk_max_body_bytes: int = 1_000_000
     dingtalk_sign_window_s: int = 3600
-    dingtalk_rate_per_minute: int = 20
+    dingtalk_rate_per_minute: int = 20  # the bot paces its sends per conversation to this
+    dingtalk_sim_rate_per_minute: int = 20  # the simulator throttles (130101) beyond this, as DingTalk does
     dingtalk_pmc_group: str = "cidPMC0001"
     dingtalk_production_group: str = "cidPROD0001"
     dingtalk_sim_host: str = "127.0.0.1"

@@ -42,6 +42,10 @@ def stack_settings(var_dir: Path) -> Settings:
         action_port=ports["actions"],
         k3_sim_faults_enabled=True,
         authz_cache_ttl_s=1,  # the directory-outage test must not be answered from the cache
+        # Functional suites send far more than DingTalk's 20 messages/minute per group; pacing and
+        # 130101 throttling have their own tests (tests/dingtalk) at the real limit.
+        dingtalk_rate_per_minute=1000,
+        dingtalk_sim_rate_per_minute=1000,
     )
 
 

@@ -103,6 +103,7 @@ def create_app(settings=None, *, factory=None, public_url: str | None = None, ac
         robot_name=settings.dingtalk_robot_name,
         people=_people(factory),
         groups=[Group(g.open_conversation_id, g.title, list(g.members)) for g in factory.groups],
+        throttle_limit=settings.dingtalk_sim_rate_per_minute,
     )
     gateway = Gateway(state, ack_timeout_s=ack_timeout_s, max_redeliveries=max_redeliveries,
                       ping_interval_s=ping_interval_s, ticket_ttl_s=ticket_ttl_s,

@@ -108,8 +108,9 @@ class Card:
 
 class SimState:
     def __init__(self, *, app_key: str, app_secret: str, robot_code: str, corp_id: str, robot_name: str,
-                 people: list[Person], groups: list[Group]) -> None:
+                 people: list[Person], groups: list[Group], throttle_limit: int = THROTTLE_LIMIT) -> None:
         self.app_key, self.app_secret, self.robot_code = app_key, app_secret, robot_code
+        self.throttle_limit = throttle_limit
         self.corp_id, self.robot_name = corp_id, robot_name
         self.clock = SimClock()
         self.people = {p.staff_id: p for p in people}
@@ -160,7 +161,8 @@ class SimState:
         self.sessions[token] = session
         return token
 
-    # throttling: 20 per minute per conversation, then refused for THROTTLE_PENALTY_MS
+    # throttling: 20 per minute per conversation (DingTalk's limit; configurable so functional
+    # end-to-end suites are not paced by it), then refused for THROTTLE_PENALTY_MS
     def throttle(self, conversation_id: str) -> bool:
         """Count one send; True when it must be refused."""
         now = self.clock.now_ms()
@@ -169,7 +171,7 @@ class SimState:
         window = self.sent_at.setdefault(conversation_id, deque())
         while window and window[0] <= now - THROTTLE_PERIOD_MS:
             window.popleft()
-        if len(window) >= THROTTLE_LIMIT:
+        if len(window) >= self.throttle_limit:
             self.throttled_until[conversation_id] = now + THROTTLE_PENALTY_MS
             return True
         window.append(now)
