@@ -8,7 +8,7 @@ from actions.base import TurnAction, blocking
 from actions.create import clear_form
 from rasa_project import access, reports, services
 from rasa_project.authz.roles import ORDER_CHANGE, ORDER_CREATE
-from rasa_project.pending import Pending, parse_pending
+from rasa_project.pending import RETRY_SAME_CONFIRMATION, Pending, parse_pending
 
 
 class ActionConfirm(TurnAction):
@@ -42,6 +42,8 @@ class ActionConfirm(TurnAction):
             pending=str(pending),
             outcome=outcome.key,
         )
+        if outcome.key in RETRY_SAME_CONFIRMATION:
+            return []  # keep `pending`: the user was told to confirm again
         return [SlotSet("pending", None)]
 
 

@@ -17,6 +17,13 @@ class Pending:
         return f"{self.kind}:{self.ref}"
 
 
+# Outcomes after which the same "yes" must still work: K/3 did not answer in time (the workflow
+# looks the write up by its request key before retrying) or another confirmation is mid-write.
+RETRY_SAME_CONFIRMATION = frozenset(
+    {"workflow.order_write_unknown", "workflow.draft_in_progress", "workflow.change_apply_unknown"}
+)
+
+
 def parse_pending(value: object) -> Pending | None:
     if not isinstance(value, str) or ":" not in value:
         return None

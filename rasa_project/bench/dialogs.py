@@ -90,6 +90,12 @@ class CreateFlow:
     def is_done(self) -> bool:
         return bool(self.bill_numbers)
 
+    def refresh(self, chat: ChatDriver) -> None:
+        """Pick up replies that came after their turn stopped waiting (DingTalk pacing or retries
+        can delay a reply by up to a minute; late is not lost)."""
+        for turn in ([self.summary] if self.summary else []) + self.confirms:
+            turn.replies = chat.replies_to(turn.sent)
+
 
 SETTLE_S = 0.3  # after the first reply, for a turn's trailing messages
 
@@ -128,6 +134,9 @@ def create_and_confirm(
     for attempt in range(confirm_tries):
         if attempt:
             time.sleep(retry_pause_s)
+            flow.refresh(chat)
+            if flow.is_done:
+                break
         turn = chat.ask(slot, request.yes, timeout_s=timeout_s, settle_s=SETTLE_S)
         flow.confirms.append(turn)
         if flow.is_done:

@@ -52,12 +52,24 @@ def _run_parallel(items: list, work, concurrency: int = 4) -> list:
         return list(pool.map(work, items))
 
 
-def _flow_slots(n: int) -> list[Slot]:
-    """``n`` distinct (person, chat) pairs, so no two flows share a conversation state."""
+def _flow_slots(n: int, offset: int = 0) -> list[Slot]:
+    """``n`` distinct (person, chat) pairs, so no two flows share a conversation state; ``offset``
+    spreads small runs over different conversations."""
     slots = create_slots()
     if n > len(slots):
         raise ValueError(f"at most {len(slots)} parallel create flows")
-    return slots[:n]
+    return [slots[(offset + i) % len(slots)] for i in range(n)]
+
+
+def settle_flows(chat: ChatDriver, flows: list[CreateFlow], timeout_s: float = 75.0) -> None:
+    """Wait (bounded) for late replies: a confirmation answered after its turn stopped waiting."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        for flow in flows:
+            flow.refresh(chat)
+        if all(f.is_done or not f.confirms for f in flows) or time.monotonic() > deadline:
+            return
+        time.sleep(0.5)
 
 
 # -- 1. redelivery ---------------------------------------------------------------------------------
@@ -110,6 +122,7 @@ def redelivery(ctx: Context, *, flows: int, timeout_s: float = 60.0) -> dict:
         return flow
 
     done = _run_parallel(list(enumerate(_flow_slots(flows))), one)
+    settle_flows(chat, done)
     time.sleep(2.0)  # a doubled turn would answer late: give it the time to show
     counts = {s.msg_id: len(chat.replies_to(s)) for s in sent_list}
     verdicts = [exactly_once(counts, expected, sent_kinds)]
@@ -139,18 +152,20 @@ def k3_faults(ctx: Context, *, flows: int, timeout_s: float = 60.0) -> dict:
     k3.clear_faults()
     k3.add_faults(burst)
     done = _run_parallel(
-        _flow_slots(flows),
+        _flow_slots(flows, offset=2),
         lambda slot: create_and_confirm(ctx.chat, slot, create_request(ctx.rng), timeout_s=timeout_s,
                                         confirm_tries=5, retry_pause_s=1.0),
     )
+    settle_flows(ctx.chat, done)
     left = k3.clear_faults()
     hits = sum(f["hits"] for f in left)
 
     # every Save attempt of one confirmation fails: the user must be told "unknown", then may retry
     attempts = int(settings.k3_retries) + 1
     k3.add_faults([{"kind": "http_5xx", "op": "save", "form_id": "PRD_MO", "count": attempts, "status": 503}])
-    retry = create_and_confirm(ctx.chat, Slot("pmc0002"), create_request(ctx.rng, "en"), timeout_s=timeout_s,
-                               confirm_tries=4, retry_pause_s=1.0)
+    retry = create_and_confirm(ctx.chat, Slot("manager0001", "cidPROD0001"), create_request(ctx.rng, "en"),
+                               timeout_s=timeout_s, confirm_tries=4, retry_pause_s=1.0)
+    settle_flows(ctx.chat, [retry], timeout_s=5.0)
     k3.clear_faults()
     first_answer = retry.confirms[0].text if retry.confirms else ""
     told_unknown = bool(retry.confirms) and not retry.confirms[0].bill_numbers
@@ -255,7 +270,7 @@ def restart_actions(ctx: Context, *, flows: int, kill_delay_s: float = 0.5, save
     thread.start()
     try:
         done = _run_parallel(
-            _flow_slots(flows),
+            _flow_slots(flows, offset=4),
             lambda slot: create_and_confirm(ctx.chat, slot, create_request(ctx.rng), timeout_s=timeout_s,
                                             summary_tries=4, confirm_tries=int(confirm_window_s / (pause + 1)) + 1,
                                             retry_pause_s=pause, before_confirm=confirming.set),
@@ -264,6 +279,7 @@ def restart_actions(ctx: Context, *, flows: int, kill_delay_s: float = 0.5, save
         confirming.set()
         thread.join(timeout=180)
         left = ctx.k3.clear_faults()
+    settle_flows(ctx.chat, done)
     # A turn lost to the outage is the user's to repeat; what must hold is the orders (below).
     verdicts = [verdict("every flow finished with a bill number after the restart", all(f.is_done for f in done),
                         required=False, finished=sum(f.is_done for f in done), flows=len(done),

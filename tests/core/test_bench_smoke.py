@@ -136,8 +136,6 @@ def test_reliability_runs_every_scenario_and_holds_the_zero_loss_invariants(reli
 
 @pytest.mark.stack
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="actions/confirm.py clears `pending` after workflow.order_write_unknown: "
-                   "the retry the user is told to make answers 'nothing waiting' and the draft stays confirmed")
 def test_a_confirmation_answered_unknown_can_be_retried_and_is_never_lost(reliability_report):
     report, _ = reliability_report
     k3 = next(s for s in report["scenarios"] if s["name"] == "k3_faults")

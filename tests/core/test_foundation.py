@@ -62,7 +62,7 @@ def test_business_clock_anchor_and_real_clock():
     # a naive anchor is read in the factory's timezone, not UTC
     naive = BusinessClock(tz=anchored.tz, anchor=datetime(2025, 4, 1, 23, 30))
     assert naive.today() == date(2025, 4, 1)
-    real = clock_from(Settings())
+    real = clock_from(Settings(clock_anchor=None))  # explicit: `make test` anchors the environment
     assert abs((real.now() - datetime.now(timezone.utc)).total_seconds()) < 60
 
 
