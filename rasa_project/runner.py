@@ -246,6 +246,7 @@ def _banner(settings: Settings) -> str:
 
 
 def run(args) -> int:
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # readiness polling is not news
     settings = get_settings()
     if args.demo and settings.clock_anchor is None:
         settings = settings.copy(update={"clock_anchor": Settings(clock_anchor=DEMO_ANCHOR).clock_anchor})
@@ -262,7 +263,7 @@ def run(args) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     try:
-        print("Starting services (loading the model takes ~30 s) ...", flush=True)
+        print("Starting services (loading the model takes ~20-30 s) ...", flush=True)
         stack.start()
         print(_banner(settings), flush=True)
         while not stopping:

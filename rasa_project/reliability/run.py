@@ -27,7 +27,7 @@ class ReliabilityConfig:
     redelivery_flows: int = 8  # parallel people, each: progress + create + confirm, every message twice
     k3_fault_flows: int = 8
     webhook_turns: int = 4  # per conversation, 4 conversations
-    webhook_burst: int = 24  # turns in one conversation (> DingTalk's 20 a minute); 0 = none
+    webhook_burst: int = 22  # turns in one conversation (> DingTalk's 20 a minute); 0 = none
     webhook_throttles: int = 4  # 130101 answers injected
     restart_flows: int = 8
     seed: int = 11

@@ -156,7 +156,7 @@ def k3_faults(ctx: Context, *, flows: int, timeout_s: float = 60.0) -> dict:
         lambda slot: create_and_confirm(ctx.chat, slot, create_request(ctx.rng), timeout_s=timeout_s,
                                         confirm_tries=5, retry_pause_s=1.0),
     )
-    settle_flows(ctx.chat, done)
+    settle_flows(ctx.chat, done, timeout_s=20.0)
     left = k3.clear_faults()
     hits = sum(f["hits"] for f in left)
 

@@ -121,7 +121,11 @@ class Chat:
 def start_stack(var_dir: Path, model: Path) -> tuple[Stack, Settings]:
     settings = stack_settings(var_dir)
     stack = Stack(settings, model)
-    stack.start()
+    try:
+        stack.start()
+    except BaseException:  # never leave half a system running behind a failed start
+        stack.stop()
+        raise
     return stack, settings
 
 
