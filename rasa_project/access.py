@@ -12,7 +12,10 @@ from __future__ import annotations
 import contextvars
 import logging
 
+from k3_client.errors import K3Error
+from k3_client.messages import describe
 from rasa_project import catalog, services
+from rasa_project.authz.errors import DirectoryUnavailable
 from rasa_project.conversation import Turn
 
 log = logging.getLogger(__name__)
@@ -91,17 +94,8 @@ def record_reply(turn: Turn, *, key: str, text: str) -> None:
 
 
 def describe_error(exc: Exception, lang: str) -> str | None:
-    try:
-        from k3_client.errors import K3Error
-        from k3_client.messages import describe
-    except ImportError:  # pragma: no cover - k3_client is part of this package
-        return None
     if isinstance(exc, K3Error):
         return describe(exc, lang)
-    try:
-        from rasa_project.authz.errors import DirectoryUnavailable
-    except ImportError:  # pragma: no cover
-        DirectoryUnavailable = ()
-    if DirectoryUnavailable and isinstance(exc, DirectoryUnavailable):
+    if isinstance(exc, DirectoryUnavailable):
         return catalog.text("authz.directory_unavailable", lang)
     return None
