@@ -17,9 +17,12 @@ Usage (inside an async test)::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -65,11 +68,13 @@ class Chromium:
         self.stop()
 
     def start(self) -> None:
-        self._profile = tempfile.TemporaryDirectory(prefix="dingk3-chromium-")
+        # chromium's helper processes may still write the profile for a moment after it exits
+        self._profile = tempfile.TemporaryDirectory(prefix="dingk3-chromium-", ignore_cleanup_errors=True)
         profile = Path(self._profile.name)
         self.process = subprocess.Popen(
             [self.binary, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its zygote/renderer/crashpad children go with it on stop()
         )
         deadline = time.monotonic() + self.start_timeout_s
         port_file = profile / "DevToolsActivePort"
@@ -84,12 +89,15 @@ class Chromium:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
-            self.process.terminate()
+            os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(5)
+        if self.process:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)  # stragglers of the group
         if self._profile:
             self._profile.cleanup()
 

@@ -26,6 +26,7 @@ STACK_OVERRIDES = {"k3_timeout_s": 3.0}
 class ReliabilityConfig:
     redelivery_flows: int = 8  # parallel people, each: progress + create + confirm, every message twice
     k3_fault_flows: int = 8
+    unknown_patience_s: float = 100.0  # how long a user told "unknown" after a failed Save keeps confirming; 0 = skip
     webhook_turns: int = 4  # per conversation, 4 conversations
     webhook_burst: int = 22  # turns in one conversation (> DingTalk's 20 a minute); 0 = none
     webhook_throttles: int = 4  # 130101 answers injected
@@ -34,7 +35,7 @@ class ReliabilityConfig:
 
 
 DEFAULT = ReliabilityConfig()
-QUICK = ReliabilityConfig(redelivery_flows=2, k3_fault_flows=2, webhook_turns=1, webhook_burst=0,
+QUICK = ReliabilityConfig(redelivery_flows=2, k3_fault_flows=2, unknown_patience_s=0.0, webhook_turns=1, webhook_burst=0,
                           webhook_throttles=2, restart_flows=2)
 
 
@@ -49,7 +50,8 @@ def run_reliability(config: ReliabilityConfig, *, model: Path, work_dir: Path, s
                                 random.Random(config.seed))
         plan = [
             ("redelivery", lambda: scenarios.redelivery(ctx, flows=config.redelivery_flows)),
-            ("k3_faults", lambda: scenarios.k3_faults(ctx, flows=config.k3_fault_flows)),
+            ("k3_faults", lambda: scenarios.k3_faults(ctx, flows=config.k3_fault_flows,
+                                                              unknown_patience_s=config.unknown_patience_s)),
             ("webhook_faults", lambda: scenarios.webhook_faults(
                 ctx, turns=config.webhook_turns, burst=config.webhook_burst, throttles=config.webhook_throttles)),
             ("restart_actions", lambda: scenarios.restart_actions(ctx, flows=config.restart_flows)),

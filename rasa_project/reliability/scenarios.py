@@ -134,7 +134,7 @@ def redelivery(ctx: Context, *, flows: int, timeout_s: float = 60.0) -> dict:
 
 
 # -- 2. K/3 faults during confirmations ---------------------------------------------------------------
-def k3_faults(ctx: Context, *, flows: int, timeout_s: float = 60.0) -> dict:
+def k3_faults(ctx: Context, *, flows: int, unknown_patience_s: float = 0.0, timeout_s: float = 60.0) -> dict:
     """timeout-after-commit and 5xx on Save/Submit/Audit while people confirm; then a confirm that
     exhausts the client's retries (the user is told "unknown") and the user's retry."""
     settings, k3 = ctx.settings, ctx.k3
@@ -160,24 +160,49 @@ def k3_faults(ctx: Context, *, flows: int, timeout_s: float = 60.0) -> dict:
     left = k3.clear_faults()
     hits = sum(f["hits"] for f in left)
 
-    # every Save attempt of one confirmation fails: the user must be told "unknown", then may retry
+    # A confirmation whose K/3 calls all fail: the user is told "unknown" and must get the order by
+    # confirming again. (a) Save and Submit went through, every Audit got a 5xx; (b) every Save got a
+    # 5xx (nothing written), retried for up to ``unknown_patience_s``.
     attempts = int(settings.k3_retries) + 1
-    k3.add_faults([{"kind": "http_5xx", "op": "save", "form_id": "PRD_MO", "count": attempts, "status": 503}])
-    retry = create_and_confirm(ctx.chat, Slot("manager0001", "cidPROD0001"), create_request(ctx.rng, "en"),
-                               timeout_s=timeout_s, confirm_tries=4, retry_pause_s=1.0)
-    settle_flows(ctx.chat, [retry], timeout_s=5.0)
-    k3.clear_faults()
-    first_answer = retry.confirms[0].text if retry.confirms else ""
-    told_unknown = bool(retry.confirms) and not retry.confirms[0].bill_numbers
+    unknown = [_unknown_then_retry(
+        ctx, "every Audit answered 5xx (order saved, not audited)",
+        {"kind": "http_5xx", "op": "audit", "form_id": "PRD_MO", "count": attempts, "status": 503},
+        Slot("manager0001", "cidPROD0001"), tries=4, pause_s=1.0, timeout_s=timeout_s)]
+    if unknown_patience_s > 0:
+        unknown.append(_unknown_then_retry(
+            ctx, "every Save answered 5xx (nothing written)",
+            {"kind": "http_5xx", "op": "save", "form_id": "PRD_MO", "count": attempts, "status": 503},
+            Slot("pmc0001", "cidPROD0001"), tries=int(unknown_patience_s / 5.0) + 1, pause_s=5.0,
+            timeout_s=timeout_s))
     verdicts = [
         verdict("every confirmation under faults ends with a bill number", all(f.is_done for f in done),
                 finished=sum(f.is_done for f in done), flows=len(done),
                 confirm_turns=sum(len(f.confirms) for f in done)),
-        verdict("a user told 'unknown' can retry and gets the order", told_unknown and retry.is_done,
-                first_answer=first_answer[:200], retry_answers=[t.text[:200] for t in retry.confirms[1:]]),
+        *[v for _, v in unknown],
     ]
-    verdicts += ledger.verdicts([*done, retry])
+    verdicts += ledger.verdicts([*done, *[f for f, _ in unknown]])
     return {"name": "k3_faults", "faults_injected": burst, "fault_hits": hits, "verdicts": verdicts}
+
+
+def _unknown_then_retry(ctx: Context, what: str, fault: dict, slot: Slot, *, tries: int, pause_s: float,
+                        timeout_s: float) -> tuple[CreateFlow, dict]:
+    ctx.k3.clear_faults()
+    ctx.k3.add_faults([fault])
+    try:
+        flow = create_and_confirm(ctx.chat, slot, create_request(ctx.rng, "en"), timeout_s=timeout_s,
+                                  confirm_tries=tries, retry_pause_s=pause_s)
+        settle_flows(ctx.chat, [flow], timeout_s=5.0)
+    finally:
+        ctx.k3.clear_faults()
+    told_unknown = bool(flow.confirms) and not flow.confirms[0].bill_numbers
+    answered = [t for t in flow.confirms if t.bill_numbers]
+    until_bill = ((answered[0].replies[0]["time_ms"] - flow.confirms[0].sent.sent_ms) / 1000.0
+                  if answered and flow.confirms else None)
+    retries = [t.text[:160] for t in flow.confirms[1:]]
+    return flow, verdict(
+        f"a user told 'unknown' can retry and gets the order ({what})", told_unknown and flow.is_done,
+        first_answer=(flow.confirms[0].text[:200] if flow.confirms else ""), retries=len(retries),
+        retry_answers=sorted(set(retries)), seconds_until_bill=until_bill)
 
 
 # -- 3. DingTalk sessionWebhook failures and throttling -----------------------------------------------

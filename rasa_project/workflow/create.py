@@ -347,10 +347,12 @@ class OrderCreation(ServiceBase):
         )
 
     def _write_lease(self) -> timedelta:
-        """How long a K/3 write may legitimately still be running before a retry takes over."""
+        """How long a K/3 write may legitimately still be running before a retry takes over: the
+        client's own attempts ((retries + 1) x timeout), then a request K/3 may still be processing
+        after the client gave up on it (2 x timeout), plus a margin."""
         timeout = float(getattr(self.settings, "k3_timeout_s", 10.0))
         retries = int(getattr(self.settings, "k3_retries", 2))
-        return timedelta(seconds=timeout * (retries + 1) * 4 + 30)
+        return timedelta(seconds=timeout * (retries + 3) + 5)
 
     def _write_draft(self, draft: DraftView) -> Outcome:
         try:
@@ -372,6 +374,12 @@ class OrderCreation(ServiceBase):
         except (K3Unavailable, K3SessionLost):
             return refused("workflow.order_write_unknown", draft, draft_id=draft.id)
         if order is not None:
+            # K/3 has the order, but an interrupted write may have stopped before Submit/Audit:
+            # create_order is idempotent on the request key and completes the approval steps.
+            try:
+                order = self.k3.create_order(self._order_draft(draft))
+            except (K3Unavailable, K3SessionLost):
+                return refused("workflow.order_write_unknown", draft, draft_id=draft.id)
             self._draft_transition(draft, DraftEvent.WRITTEN, bill_no=order.bill_no, error=None)
             return self._order_created(self.get_draft(draft.id), order, again=True)
         with self.Session() as s:

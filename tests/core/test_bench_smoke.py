@@ -82,8 +82,8 @@ def reliability_report(shared_stack, bench_report, tmp_path_factory):
     from rasa_project.reliability.run import ReliabilityConfig, render, run_reliability
 
     stack, model = shared_stack
-    config = ReliabilityConfig(redelivery_flows=1, k3_fault_flows=1, webhook_turns=1, webhook_burst=0,
-                               webhook_throttles=1, restart_flows=1)
+    config = ReliabilityConfig(redelivery_flows=1, k3_fault_flows=1, unknown_patience_s=0.0, webhook_turns=1,
+                               webhook_burst=0, webhook_throttles=1, restart_flows=1)
     out = tmp_path_factory.mktemp("reliability-out")
     report = run_reliability(config, model=model, work_dir=out / "work", stack=stack, log=lambda _m: None)
     json_path, _ = write_report("reliability", report, render(report), out)
