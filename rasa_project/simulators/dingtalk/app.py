@@ -344,18 +344,25 @@ def create_app(settings=None, *, factory=None, public_url: str | None = None, ac
             return _api_error(400, "invalidParameter.callbackType.invalid", "callbackType invalid")
         return None
 
+    def _checked_card(body: Any) -> tuple[dict | None, JSONResponse | None]:
+        """A card-creating body's cardParamMap, or DingTalk's 400 for what is wrong with it."""
+        refused = _card_body_error(body)
+        if refused:
+            return None, refused
+        params = _card_params(body)
+        if params is None:
+            return None, _api_error(400, "invalidParameter.cardData.invalid", "cardParamMap values must be strings")
+        return params, None
+
     @app.post("/v1.0/card/instances/createAndDeliver")
     async def card_create_and_deliver(request: Request):
         refused = authenticated(request)
         if refused:
             return refused
         body = await _json(request)
-        refused = _card_body_error(body)
+        params, refused = _checked_card(body)
         if refused:
             return refused
-        params = _card_params(body)
-        if params is None:
-            return _api_error(400, "invalidParameter.cardData.invalid", "cardParamMap values must be strings")
         if body["outTrackId"] in state.cards:
             return _api_error(400, "invalidParameter.outTrackId.duplicate", "outTrackId already used")
         card = _new_card(body, params)
@@ -372,12 +379,9 @@ def create_app(settings=None, *, factory=None, public_url: str | None = None, ac
         if refused:
             return refused
         body = await _json(request)
-        refused = _card_body_error(body)
+        params, refused = _checked_card(body)
         if refused:
             return refused
-        params = _card_params(body)
-        if params is None:
-            return _api_error(400, "invalidParameter.cardData.invalid", "cardParamMap values must be strings")
         state.cards.setdefault(body["outTrackId"], _new_card(body, params))
         return {"success": True, "result": body["outTrackId"]}
 
