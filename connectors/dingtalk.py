@@ -480,27 +480,24 @@ class DingTalkInput(InputChannel):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok", "mode": self.settings.dingtalk_mode})
 
-        @bp.route("/webhook", methods=["POST"], stream=True)
-        async def receive(request: Request) -> HTTPResponse:
+        async def verified(request: Request, handle) -> HTTPResponse:
+            """Signature, then size and JSON, before ``handle`` (and so Rasa) sees anything."""
             refused = self._refuse_signature(request)
             if refused:
                 return refused
             body, refused = await self._read_json(request)
             if refused:
                 return refused
-            status, payload = await self._handle_robot_body(body, on_new_message)
+            status, payload = await handle(body, on_new_message)
             return response.json(payload, status=status)
+
+        @bp.route("/webhook", methods=["POST"], stream=True)
+        async def receive(request: Request) -> HTTPResponse:
+            return await verified(request, self._handle_robot_body)
 
         @bp.route("/card", methods=["POST"], stream=True)
         async def card(request: Request) -> HTTPResponse:
-            refused = self._refuse_signature(request)
-            if refused:
-                return refused
-            body, refused = await self._read_json(request)
-            if refused:
-                return refused
-            status, payload = await self._handle_card_data(body, on_new_message)
-            return response.json(payload, status=status)
+            return await verified(request, self._handle_card_data)
 
         @bp.listener("after_server_start")
         async def start_stream(app, loop) -> None:

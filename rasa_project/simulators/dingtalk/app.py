@@ -202,15 +202,19 @@ def create_app(settings=None, *, factory=None, public_url: str | None = None, ac
             return _api_error(400, "invalidParameter.robotCode.invalid", "robot does not exist")
         return None
 
-    @app.post("/v1.0/robot/groupMessages/send")
-    async def group_send(request: Request):
+    async def _robot_send_body(request: Request) -> tuple[dict | None, JSONResponse | None]:
+        """An authenticated robot send's JSON body, or DingTalk's error for what is wrong with it."""
         refused = authenticated(request)
         if refused:
-            return refused
+            return None, refused
         body = await _json(request)
         if not isinstance(body, dict):
-            return _api_error(400, "invalidParameter.body.invalid", "body must be JSON")
-        refused = _robot_code_error(body)
+            return None, _api_error(400, "invalidParameter.body.invalid", "body must be JSON")
+        return body, _robot_code_error(body)
+
+    @app.post("/v1.0/robot/groupMessages/send")
+    async def group_send(request: Request):
+        body, refused = await _robot_send_body(request)
         if refused:
             return refused
         group = state.groups.get(body.get("openConversationId") or "")
@@ -229,13 +233,7 @@ def create_app(settings=None, *, factory=None, public_url: str | None = None, ac
 
     @app.post("/v1.0/robot/oToMessages/batchSend")
     async def users_send(request: Request):
-        refused = authenticated(request)
-        if refused:
-            return refused
-        body = await _json(request)
-        if not isinstance(body, dict):
-            return _api_error(400, "invalidParameter.body.invalid", "body must be JSON")
-        refused = _robot_code_error(body)
+        body, refused = await _robot_send_body(request)
         if refused:
             return refused
         user_ids = body.get("userIds")
@@ -424,13 +422,7 @@ def create_app(settings=None, *, factory=None, public_url: str | None = None, ac
 
     @app.post("/v1.0/im/v1.0/robot/interactiveCards/send")
     async def robot_card_send(request: Request):
-        refused = authenticated(request)
-        if refused:
-            return refused
-        body = await _json(request)
-        if not isinstance(body, dict):
-            return _api_error(400, "invalidParameter.body.invalid", "body must be JSON")
-        refused = _robot_code_error(body)
+        body, refused = await _robot_send_body(request)
         if refused:
             return refused
         if not body.get("cardBizId") or not body.get("cardTemplateId"):
