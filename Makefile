@@ -16,7 +16,7 @@ train: setup
 	@$(DEMO_ENV) $(BIN)/dingk3 train
 
 demo: setup train
-	@$(DEMO_ENV) $(BIN)/dingk3 demo
+	@$(DEMO_ENV) $(BIN)/python -m devtools demo
 
 test: setup train
 	@$(BIN)/ruff check .
@@ -35,10 +35,10 @@ lint: setup
 	@$(BIN)/ruff check .
 
 bench: setup train
-	@$(DEMO_ENV) $(BIN)/python -m rasa_project.bench
+	@$(DEMO_ENV) $(BIN)/python -m devtools.bench
 
 reliability: setup train
-	@$(DEMO_ENV) $(BIN)/python -m rasa_project.reliability
+	@$(DEMO_ENV) $(BIN)/python -m devtools.reliability
 
 clean:
 	rm -rf var models .pytest_cache .ruff_cache

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from actions.base import TurnAction, blocking
-from rasa_project import approvals
 from rasa_project.authz.roles import APPROVAL_DECIDE
+from rasa_project.ordering import approvals
 
 
 class ActionDecideApproval(TurnAction):

@@ -16,8 +16,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from rasa_project import access, catalog
-from rasa_project.conversation import Turn, turn_from
+from rasa_project import catalog
+from rasa_project.chat import access
+from rasa_project.chat.turn import Turn, turn_from
 
 log = logging.getLogger(__name__)
 

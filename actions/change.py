@@ -6,9 +6,10 @@ from rasa_sdk.events import SlotSet
 
 from actions.base import TurnAction, blocking
 from actions.report import ActionReportProgress
-from rasa_project import reports, services
+from rasa_project import wiring
 from rasa_project.authz.roles import ORDER_CHANGE
-from rasa_project.pending import Pending
+from rasa_project.chat.pending import Pending
+from rasa_project.ordering import reports
 
 
 class ActionRequestChange(TurnAction):
@@ -31,7 +32,7 @@ class ActionRequestChange(TurnAction):
             reply.say("ask.what_change", bill_no=bill_no)
             return []
         outcome = await blocking(
-            services.workflow().request_change,
+            wiring.workflow().request_change,
             bill_no,
             turn.staff_id,
             turn.conversation_id,
@@ -46,7 +47,7 @@ class ActionRequestChange(TurnAction):
             return [SlotSet("pending", str(Pending(Pending.CHANGE, change.ref)))]
         reply.text(outcome.text(turn.lang), key=outcome.key)
         if outcome.key == "workflow.change_needs_approval" and change is not None:
-            from rasa_project import approvals  # the closed loop: cards to the managers
+            from rasa_project.ordering import approvals  # the closed loop: cards to the managers
 
             await blocking(approvals.ask_managers, change)
         return [SlotSet("pending", None)]

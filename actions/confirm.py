@@ -6,9 +6,11 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 
 from actions.base import TurnAction, blocking
 from actions.create import clear_form
-from rasa_project import access, reports, services
+from rasa_project import wiring
 from rasa_project.authz.roles import ORDER_CHANGE, ORDER_CREATE
-from rasa_project.pending import RETRY_SAME_CONFIRMATION, Pending, parse_pending
+from rasa_project.chat import access
+from rasa_project.chat.pending import RETRY_SAME_CONFIRMATION, Pending, parse_pending
+from rasa_project.ordering import reports
 
 
 class ActionConfirm(TurnAction):
@@ -26,14 +28,14 @@ class ActionConfirm(TurnAction):
         if refusal is not None:
             reply.text(refusal, key="authz.refused")
             return [SlotSet("pending", None)]
-        workflow = services.workflow()
+        workflow = wiring.workflow()
         if pending.kind == Pending.DRAFT:
             outcome = await blocking(workflow.confirm_draft, int(pending.ref), turn.staff_id)
         else:
             outcome = await blocking(workflow.confirm_change, pending.ref, turn.staff_id)
         reply.text(outcome.text(turn.lang), key=outcome.key)
         await blocking(
-            services.audit().record,
+            wiring.audit().record,
             "decision",
             actor=turn.staff_id,
             conversation_id=turn.conversation_id,
@@ -86,7 +88,7 @@ class ActionCancel(TurnAction):
         if pending is None:
             reply.say("dialog.nothing_pending")
             return []
-        workflow = services.workflow()
+        workflow = wiring.workflow()
         if pending.kind == Pending.DRAFT:
             outcome = await blocking(workflow.cancel_draft, int(pending.ref), turn.staff_id)
         else:

@@ -10,13 +10,14 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.forms import FormValidationAction
 
 from actions.base import Reply, TurnAction, blocking, turn_of
-from rasa_project import access, services
-from rasa_project.answers import answer_value
+from rasa_project import wiring
 from rasa_project.authz.roles import ORDER_CREATE
+from rasa_project.chat import access
+from rasa_project.chat.answers import answer_value
+from rasa_project.chat.prompts import question_for
+from rasa_project.chat.turn import Turn
 from rasa_project.clock import get_clock
-from rasa_project.conversation import Turn
 from rasa_project.mapping import get_mapping
-from rasa_project.prompts import question_for
 
 FORM = "create_order_form"
 FORM_SLOTS = ("material", "quantity", "due_date", "production_type", "work_center")
@@ -69,21 +70,21 @@ class ValidateCreateOrderForm(FormValidationAction):
         return {slot: None}
 
     async def validate_material(self, value, dispatcher, tracker, domain):
-        return await self._check("material", services.workflow().check_material, value, dispatcher, tracker)
+        return await self._check("material", wiring.workflow().check_material, value, dispatcher, tracker)
 
     async def validate_quantity(self, value, dispatcher, tracker, domain):
-        return await self._check("quantity", services.workflow().check_quantity, value, dispatcher, tracker)
+        return await self._check("quantity", wiring.workflow().check_quantity, value, dispatcher, tracker)
 
     async def validate_due_date(self, value, dispatcher, tracker, domain):
-        return await self._check("due_date", services.workflow().check_finish_date, value, dispatcher, tracker)
+        return await self._check("due_date", wiring.workflow().check_finish_date, value, dispatcher, tracker)
 
     async def validate_production_type(self, value, dispatcher, tracker, domain):
         return await self._check(
-            "production_type", services.workflow().check_production_type, value, dispatcher, tracker
+            "production_type", wiring.workflow().check_production_type, value, dispatcher, tracker
         )
 
     async def validate_work_center(self, value, dispatcher, tracker, domain):
-        return await self._check("work_center", services.workflow().check_work_center, value, dispatcher, tracker)
+        return await self._check("work_center", wiring.workflow().check_work_center, value, dispatcher, tracker)
 
 
 class _AskSlot(TurnAction):
@@ -141,7 +142,7 @@ class ActionPrepareCreate(TurnAction):
             "work_center": tracker.get_slot("work_center"),
         }
         outcome = await blocking(
-            services.workflow().prepare_draft, turn.staff_id, turn.conversation_id, values
+            wiring.workflow().prepare_draft, turn.staff_id, turn.conversation_id, values
         )
         if not outcome.ok:
             reply.text(outcome.text(turn.lang), key=outcome.key)

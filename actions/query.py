@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from actions.base import TurnAction, blocking
-from rasa_project import services, views
+from rasa_project import wiring
 from rasa_project.authz.roles import ORDER_QUERY, STOCK_QUERY
+from rasa_project.chat import views
 from rasa_project.mapping import get_mapping
 
 
@@ -19,7 +20,7 @@ class ActionQueryOrder(TurnAction):
         if not bill_no:
             reply.say("ask.which_order")
             return []
-        order = await blocking(services.k3().get_order, bill_no)
+        order = await blocking(wiring.k3().get_order, bill_no)
         if order is None:
             reply.say("order.not_found", bill_no=bill_no)
             return []
@@ -43,7 +44,7 @@ class ActionQueryStock(TurnAction):
         if mapped is None:
             reply.say("stock.unknown_material", material=code)
             return []
-        k3 = services.k3()
+        k3 = wiring.k3()
         levels = await blocking(k3.stock_of, [mapped.k3_number])
         material = await blocking(k3.find_material, mapped.k3_number)
         line = views.stock_line(mapped.k3_number, levels.get(mapped.k3_number), material, mapping, turn.lang)

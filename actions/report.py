@@ -1,11 +1,11 @@
 """Shop-floor output report ("P20250401 完成 120，报废 4") or a correction of the last one
-("改一下，刚才是110个": detected by rasa_project.reports.is_correction on the message text)."""
+("改一下，刚才是110个": detected by rasa_project.ordering.reports.is_correction on the message text)."""
 
 from __future__ import annotations
 
 from actions.base import TurnAction, blocking
-from rasa_project import approvals, reports
 from rasa_project.authz.roles import REPORT_OUTPUT
+from rasa_project.ordering import approvals, reports
 
 
 class ActionReportProgress(TurnAction):

@@ -29,15 +29,15 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors import messages as dt_messages
 from connectors.dedupe import DedupeStore, make_dedupe_store
-from connectors.messages import ActionCard, InvalidMessage, Markdown, Message
-from connectors.messages import Text as TextMessage
-from connectors.openapi import AsyncDingTalkOpenAPI
 from connectors.outbox import Destination, Outbox
-from connectors.signing import check_signature
+from dingtalk_client import messages as dt_messages
+from dingtalk_client.messages import ActionCard, InvalidMessage, Markdown, Message
+from dingtalk_client.messages import Text as TextMessage
+from dingtalk_client.openapi import AsyncDingTalkOpenAPI
+from dingtalk_client.signing import check_signature
 from rasa_project import catalog
-from rasa_project.language import detect
+from rasa_project.nlu.language import detect
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from connectors.messages import InvalidMessage, Message
-from connectors.openapi import (
+from dingtalk_client.messages import InvalidMessage, Message
+from dingtalk_client.openapi import (
     AsyncDingTalkOpenAPI,
     DingTalkError,
     DingTalkInvalidParameter,

@@ -3,7 +3,7 @@
 K/3 answers business failures with HTTP 200 and ``IsSuccess: false``; ``error_from_status``
 is the ONE place that turns such an answer into a typed error, and ``K3Client`` turns httpx
 errors into ``K3Unavailable`` at its transport boundary. Errors carry data (field, MsgCode,
-a coarse ``reason``), never user sentences: ``k3_client.messages.describe`` words them.
+a coarse ``reason``), never user sentences: ``rasa_project.chat.k3_errors.describe`` words them.
 """
 
 from __future__ import annotations

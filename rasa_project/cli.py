@@ -13,12 +13,11 @@ import sys
 
 # module path -> exposes register(subparsers)
 COMMAND_MODULES = [
-    "rasa_project.runner",  # run / demo / settings
-    "rasa_project.simulators.cli",  # sim k3 | sim dingtalk
+    "rasa_project.runner",  # run / settings
     "rasa_project.nlu.cli",  # parse, data check, train, nlu-test
-    "rasa_project.authz.cli",  # ldap start|stop|seed, whois
+    "rasa_project.authz.cli",  # whois
     "rasa_project.audit.cli",  # audit verify|show
-    "rasa_project.approvals",  # worker: approval reminders/expiry, recovery, notification retries
+    "rasa_project.ordering.approvals",  # worker: approval reminders/expiry, recovery, notification retries
 ]
 
 
@@ -26,13 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dingk3", description="DingK3 Assistant")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:  # a domain not installed in this checkout
-            if exc.name and name.startswith(exc.name):
-                continue
-            raise
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 

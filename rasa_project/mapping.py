@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
+
+from rasa_project.workdays import FactoryCalendar
 
 LANGS = ("zh", "id", "en")
 _CODE = re.compile(r"^\s*([A-Za-z]{2,6})[\s_\-－—]*(\d{2,8})\s*$")
@@ -41,6 +44,7 @@ class MaterialMapping:
     default_work_center: str | None
     name: dict
     aliases: tuple
+    alternate_work_centers: tuple = ()  # where else it can be made (rescheduling may move work there)
 
     def display_name(self, lang: str) -> str:
         return self.name.get(lang) or self.name.get("en") or self.chat_code
@@ -73,6 +77,7 @@ class MappingTables:
     materials: tuple
     work_centers: tuple
     production_types: tuple
+    calendar: FactoryCalendar = field(default_factory=FactoryCalendar)
 
     # -- materials ---------------------------------------------------------------------
     def material(self, text: str) -> MaterialMapping | None:
@@ -135,6 +140,7 @@ def load_mapping(mapping_dir: Path) -> MappingTables:
             default_work_center=m.get("default_work_center"),
             name=dict(m.get("name") or {}),
             aliases=tuple(m.get("aliases") or ()),
+            alternate_work_centers=tuple(m.get("alternate_work_centers") or ()),
         )
         for m in _read(mapping_dir / "materials.yml", "materials")
     )
@@ -146,7 +152,19 @@ def load_mapping(mapping_dir: Path) -> MappingTables:
         ProductionTypeMapping(t["bill_type"], dict(t.get("name") or {}), tuple(t.get("aliases") or ()), bool(t.get("default")))
         for t in _read(mapping_dir / "production_types.yml", "production_types")
     )
-    return MappingTables(materials, work_centers, types)
+    return MappingTables(materials, work_centers, types, _calendar(mapping_dir / "calendar.yml"))
+
+
+def _calendar(path: Path) -> FactoryCalendar:
+    if not path.exists():
+        return FactoryCalendar()
+    with open(path, encoding="utf-8") as fh:
+        raw = (yaml.safe_load(fh) or {}).get("calendar") or {}
+    return FactoryCalendar.from_iso(
+        raw.get("working_weekdays") or (1, 2, 3, 4, 5, 6),
+        (d if isinstance(d, date) else date.fromisoformat(str(d)) for d in raw.get("holidays") or ()),
+        raw.get("overtime_capacity_pct") or 0,
+    )
 
 
 @lru_cache(maxsize=4)

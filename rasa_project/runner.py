@@ -1,11 +1,10 @@
-"""Start the whole system in one process group: `dingk3 run` / `dingk3 demo`.
+"""Start the product's processes in one process group: `dingk3 run`.
 
 Services (each a child process, all in our process group; Ctrl-C or SIGTERM stops them all):
-  K/3 simulator :8801, DingTalk simulator :8802, slapd :3890, action server :5055, approval
-  worker, Rasa :5005.
+action server :5055, worker, Rasa :5005, pointed at K/3, DingTalk and LDAP by settings.
 Ports and paths come from Settings; the children get them as DINGK3_* variables so every
-process sees the same configuration. Production starts only the action server and Rasa
-(`--no-simulators`), pointed at the real K/3, DingTalk and LDAP by settings.
+process sees the same configuration. The demo (`make demo`, ``python -m devtools demo``) puts
+the simulators and a local slapd in front of the same plan (devtools/stack.py).
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlparse
 
 import httpx
 from pydantic import SecretStr
@@ -27,9 +25,6 @@ from pydantic import SecretStr
 from rasa_project.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-
-DEMO_ANCHOR = "2025-04-01T09:00:00+08:00"
-
 
 @dataclass
 class Service:
@@ -64,9 +59,6 @@ def child_env(settings: Settings, extra: dict | None = None) -> dict:
     for name, value in settings.dict().items():
         if value is not None:
             env[f"DINGK3_{name.upper()}"] = _env_value(value)
-    if settings.env != "production":  # the simulators stand in for K/3 and DingTalk
-        env["DINGK3_K3_BASE_URL"] = f"http://{settings.k3_sim_host}:{settings.k3_sim_port}/k3cloud/"
-        env["DINGK3_DINGTALK_OPENAPI_URL"] = f"http://{settings.dingtalk_sim_host}:{settings.dingtalk_sim_port}"
     env.update(
         {
             "DINGK3_DINGTALK_BOT_WEBHOOK_URL": f"http://{settings.rasa_host}:{settings.rasa_port}/webhooks/dingtalk/webhook",
@@ -82,30 +74,12 @@ def child_env(settings: Settings, extra: dict | None = None) -> dict:
     return env
 
 
-def plan(settings: Settings, model: Path, *, simulators: bool = True) -> list[Service]:
+def plan(settings: Settings, model: Path) -> list[Service]:
+    """The product's own processes: action server, worker, Rasa (in start order)."""
     root = settings.project_root
     dingk3 = _bin("dingk3")
     rasa = _bin("rasa")
     services: list[Service] = []
-    if simulators:
-        ldap = urlparse(settings.ldap_url)
-        services += [
-            Service(
-                "k3-sim",
-                [dingk3, "sim", "k3", "--host", settings.k3_sim_host, "--port", str(settings.k3_sim_port)],
-                ready_url=f"http://{settings.k3_sim_host}:{settings.k3_sim_port}/k3cloud/_sim/health",
-            ),
-            Service(
-                "dingtalk-sim",
-                [dingk3, "sim", "dingtalk", "--host", settings.dingtalk_sim_host, "--port", str(settings.dingtalk_sim_port)],
-                ready_url=f"http://{settings.dingtalk_sim_host}:{settings.dingtalk_sim_port}/_sim/messages",
-            ),
-            Service(
-                "slapd",
-                [dingk3, "ldap", "serve", "--port", str(ldap.port), "--workdir", str(settings.var_dir / "slapd")],
-                ready_tcp=(ldap.hostname or "127.0.0.1", ldap.port or 389),
-            ),
-        ]
     endpoints = root / ("endpoints.production.yml" if settings.env == "production" else "endpoints.yml")
     services += [
         Service(
@@ -130,10 +104,10 @@ def plan(settings: Settings, model: Path, *, simulators: bool = True) -> list[Se
 class Stack:
     """The running system; a context manager that always stops what it started."""
 
-    def __init__(self, settings: Settings, model: Path, *, simulators: bool = True, env_extra: dict | None = None):
+    def __init__(self, settings: Settings, services: list[Service], *, env: dict | None = None):
         self.settings = settings
-        self.services = plan(settings, model, simulators=simulators)
-        self.env = child_env(settings, env_extra)
+        self.services = services
+        self.env = env if env is not None else child_env(settings)
         self.log_dir = settings.var_dir / "logs"
 
     def start(self, timeout_s: float = 240.0) -> None:
@@ -220,40 +194,23 @@ def _is_ready(svc: Service) -> bool:
     return True
 
 
-def _banner(settings: Settings) -> str:
-    sim = f"http://{settings.dingtalk_sim_host}:{settings.dingtalk_sim_port}"
+def banner(settings: Settings, extra: list[str] = ()) -> str:
     return "\n".join(
         [
             "",
             "DingK3 Assistant is running (Ctrl-C stops everything):",
-            f"  Chat page (DingTalk simulator) : {sim}/",
-            f"  Manager phone page            : {sim}/phone",
-            f"  K/3 Cloud simulator           : http://{settings.k3_sim_host}:{settings.k3_sim_port}/k3cloud/",
+            *extra,
             f"  Rasa + DingTalk channel       : http://{settings.rasa_host}:{settings.rasa_port}/webhooks/dingtalk/webhook",
             f"  Action server                 : http://{settings.action_host}:{settings.action_port}/webhook",
-            f"  LDAP (slapd)                  : {settings.ldap_url}",
+            f"  LDAP                          : {settings.ldap_url}",
             f"  Logs                          : {settings.var_dir / 'logs'}",
-            "",
-            "Talk to the bot as pmc0001 in group cidPMC0001 (or open the chat page):",
-            (
-                f"  curl -s {sim}/_sim/chat -H 'content-type: application/json' "
-                """-d '{"conversation_id":"cidPMC0001","staff_id":"pmc0001","text":"创建生产订单 BOM-2050 数量 300，4月10日完工，标准生产订单，冲压车间"}'"""
-            ),
-            f"  curl -s '{sim}/_sim/messages?conversation_id=cidPMC0001'",
             "",
         ]
     )
 
 
-def run(args) -> int:
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # readiness polling is not news
-    settings = get_settings()
-    if args.demo and settings.clock_anchor is None:
-        settings = settings.copy(update={"clock_anchor": Settings(clock_anchor=DEMO_ANCHOR).clock_anchor})
-    from rasa_project.nlu.training import ensure_model
-
-    model = Path(args.model) if args.model else ensure_model()
-    stack = Stack(settings, model, simulators=not args.no_simulators)
+def serve(stack: Stack, text: str) -> int:
+    """Start ``stack``, print ``text``, keep running until Ctrl-C / SIGTERM or a service dies."""
     stopping = False
 
     def _stop(_signo, _frame):
@@ -265,7 +222,7 @@ def run(args) -> int:
     try:
         print("Starting services (loading the model takes ~20-30 s) ...", flush=True)
         stack.start()
-        print(_banner(settings), flush=True)
+        print(text, flush=True)
         while not stopping:
             for svc in stack.services:
                 if svc.process and svc.process.poll() is not None:
@@ -278,6 +235,15 @@ def run(args) -> int:
     return 0
 
 
+def run(args) -> int:
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # readiness polling is not news
+    settings = get_settings()
+    from rasa_project.nlu.training import ensure_model
+
+    model = Path(args.model) if args.model else ensure_model()
+    return serve(Stack(settings, plan(settings, model)), banner(settings))
+
+
 def show_settings(_args) -> int:
     import json
 
@@ -286,10 +252,8 @@ def show_settings(_args) -> int:
 
 
 def register(sub) -> None:
-    for name, demo in (("run", False), ("demo", True)):
-        p = sub.add_parser(name, help="start the whole system" + (" on the demo clock" if demo else ""))
-        p.add_argument("--model", help="model archive (default: train or reuse the cached one)")
-        p.add_argument("--no-simulators", action="store_true", help="production: real K/3, DingTalk, LDAP")
-        p.set_defaults(func=run, demo=demo)
+    p = sub.add_parser("run", help="start the action server, the worker and Rasa (the demo: make demo)")
+    p.add_argument("--model", help="model archive (default: train or reuse the cached one)")
+    p.set_defaults(func=run)
     p = sub.add_parser("settings", help="print the effective settings (secrets masked)")
     p.set_defaults(func=show_settings)

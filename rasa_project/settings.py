@@ -107,7 +107,6 @@ class Settings(BaseSettings):
     approval_worker_interval_s: float = 30.0  # reminders, expiry, resume, outbox retry; 0 = no thread
     notify_group_lang: str = "zh"  # language of notices posted to the PMC / production groups
     notify_retry_max_s: int = 600  # outbox backoff cap for a DingTalk send that failed
-    working_weekdays: str = "0,1,2,3,4,5"  # Mon..Sat are working days
 
     class Config:
         env_prefix = "DINGK3_"
@@ -125,10 +124,6 @@ class Settings(BaseSettings):
     @property
     def k3_sim_db_path(self) -> Path:
         return self.k3_sim_db or self.var_dir / "k3sim.db"
-
-    @property
-    def working_weekday_set(self) -> frozenset[int]:
-        return frozenset(int(d) for d in self.working_weekdays.split(",") if d.strip())
 
     def safe_dict(self) -> dict:
         """Settings for logs and diagnostics: every secret masked."""

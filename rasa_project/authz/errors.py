@@ -21,7 +21,3 @@ class InvalidStaffId(AuthzError):
     def __init__(self, staff_id: str) -> None:
         super().__init__(f"invalid staff id {staff_id!r}")
         self.staff_id = staff_id
-
-
-class SlapdError(AuthzError):
-    """The local OpenLDAP server could not be prepared or started."""

@@ -35,9 +35,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from rasa_project.clock import BusinessClock, get_clock
-from rasa_project.language import detect
 from rasa_project.mapping import get_mapping
 from rasa_project.nlu.extractor import extract_entities, find_entity_spans
+from rasa_project.nlu.language import detect
 from rasa_project.nlu.lexicon import alias_index_for, jieba_words
 from rasa_project.nlu.replies import closed_reply_intent
 from rasa_project.settings import get_settings

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import yaml
 
-from rasa_project.language import detect
 from rasa_project.mapping import load_mapping
 from rasa_project.nlu.extractor import ENTITIES
+from rasa_project.nlu.language import detect
 
 INTENTS = (
     "create_order", "change_order", "query_order", "report_progress", "query_stock", "approve", "reject",

@@ -3,7 +3,7 @@ built from, so ``dingk3 train`` is a no-op when nothing changed.
 
 Hashed inputs: config.yml, domain.yml (full models), every file under data/ (NLU examples,
 rules, stories, mapping tables, the Jieba jargon dictionary), rasa_project/nlu/**/*.py and
-rasa_project/language.py + mapping.py (they decide what the components output), and the rasa
+rasa_project/nlu/language.py + mapping.py (they decide what the components output), and the rasa
 version. Rasa runs as a subprocess; its output goes to var/logs/train.log.
 """
 

@@ -1,6 +1,6 @@
 """Real OpenLDAP for the authz tests: a session slapd, plus a factory for private ones.
 
-Other suites reuse ``start_slapd(tmp_path, port) -> SlapdServer`` (rasa_project.authz.slapd)
+Other suites reuse ``start_slapd(tmp_path, port) -> SlapdServer`` (devtools.slapd)
 and the ``free_port`` helper below.
 """
 
@@ -11,8 +11,8 @@ import socket
 import pytest
 from ldap3 import Connection
 
+from devtools.slapd import SlapdServer, start_slapd
 from rasa_project.authz.service import Authorizer
-from rasa_project.authz.slapd import SlapdServer, start_slapd
 from rasa_project.settings import Settings
 
 

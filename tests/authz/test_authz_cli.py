@@ -1,4 +1,4 @@
-"""`dingk3 ldap serve` and `dingk3 whois`, run as real processes."""
+"""`python -m devtools ldap serve` and `dingk3 whois`, run as real processes."""
 
 from __future__ import annotations
 
@@ -16,9 +16,12 @@ from rasa_project.settings import Settings
 # Only our own sub-commands, so this suite does not depend on other domains' CLI modules.
 RUN_CLI = (
     "import argparse, sys\n"
+    "from devtools import slapd\n"
     "from rasa_project.authz import cli\n"
     "parser = argparse.ArgumentParser(prog='dingk3')\n"
-    "cli.register(parser.add_subparsers(dest='command'))\n"
+    "sub = parser.add_subparsers(dest='command')\n"
+    "cli.register(sub)\n"
+    "slapd.register(sub)\n"
     "args = parser.parse_args(sys.argv[1:])\n"
     "sys.exit(args.func(args))\n"
 )

@@ -8,9 +8,9 @@ import hashlib
 
 from ldap3 import Connection
 
+from devtools.factory import load_factory
+from devtools.slapd import directory_ldif, ssha
 from rasa_project.authz.service import ORDER_QUERY
-from rasa_project.authz.slapd import directory_ldif, ssha
-from rasa_project.factory import load_factory
 from rasa_project.settings import Settings
 
 

@@ -10,21 +10,21 @@ import httpx
 import pytest
 from sqlalchemy.orm import sessionmaker
 
-from connectors.openapi import DingTalkOpenAPI
+from devtools.factory import FixturePerson, load_factory
+from devtools.simulators.dingtalk import create_app as create_dingtalk_app
+from devtools.slapd import start_slapd
+from dingtalk_client.openapi import DingTalkOpenAPI
 from k3_client import K3Client
-from rasa_project.approvals import ApprovalDesk, ApprovalWorker
 from rasa_project.audit import AuditTrail
 from rasa_project.authz.service import Authorizer
-from rasa_project.authz.slapd import start_slapd
 from rasa_project.clock import clock_from
 from rasa_project.db import make_engine, migrate
-from rasa_project.factory import FixturePerson, load_factory
 from rasa_project.mapping import load_mapping
-from rasa_project.notifications import NotificationOutbox
-from rasa_project.reports import OutputReports
+from rasa_project.notify.outbox import NotificationOutbox
+from rasa_project.ordering.approvals import ApprovalDesk, ApprovalWorker
+from rasa_project.ordering.reports import OutputReports
+from rasa_project.ordering.service import WorkflowService
 from rasa_project.settings import PROJECT_ROOT, Settings
-from rasa_project.simulators.dingtalk import create_app as create_dingtalk_app
-from rasa_project.workflow.service import WorkflowService
 from tests.authz.conftest import free_port
 from tests.dingtalk.conftest import ThreadedServer
 from tests.k3.conftest import SimServer, make_settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from rasa_project.workflow.states import Change
+from rasa_project.ordering.states import Change
 
 PMC, PROD = "cidPMC0001", "cidPROD0001"
 
@@ -114,7 +114,7 @@ def test_two_managers_pressing_at_once_make_one_decision(loop, make_loop, dingta
 
 
 def test_restart_while_pending_then_approve_applies_once(loop, make_loop, settings, wall, dingtalk_sim, k3):
-    from rasa_project.approvals import ApprovalWorker
+    from rasa_project.ordering.approvals import ApprovalWorker
 
     workflow, desk = loop
     change = _risky_change(workflow, desk)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rasa_project.approvals import note_from, ref_in
-from rasa_project.reports import is_correction
+from rasa_project.ordering.approvals import note_from, ref_in
+from rasa_project.ordering.reports import is_correction
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from rasa_project.bench.harness import DraftRecord, K3Order
-from rasa_project.bench.stats import latency_summary, percentile
-from rasa_project.reliability.invariants import all_delivered, broken, exactly_once, order_invariants
+from devtools.bench.harness import DraftRecord, K3Order
+from devtools.bench.stats import latency_summary, percentile
+from devtools.reliability.invariants import all_delivered, broken, exactly_once, order_invariants
 
 
 # -- the pure parts ------------------------------------------------------------------------------------
@@ -53,9 +53,9 @@ def test_a_reply_missing_in_one_conversation_is_reported():
 # -- both commands against the real stack --------------------------------------------------------------
 @pytest.fixture(scope="module")
 def shared_stack(tmp_path_factory):
-    from rasa_project.bench.harness import running_stack
+    from devtools.bench.harness import running_stack
+    from devtools.reliability.run import STACK_OVERRIDES
     from rasa_project.nlu.training import ensure_model
-    from rasa_project.reliability.run import STACK_OVERRIDES
 
     model = ensure_model()
     with running_stack(tmp_path_factory.mktemp("bench") / "stack", model, **STACK_OVERRIDES) as running:
@@ -64,8 +64,8 @@ def shared_stack(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def bench_report(shared_stack, tmp_path_factory):
-    from rasa_project.bench.report import write_report
-    from rasa_project.bench.run import BenchConfig, render, run_bench
+    from devtools.bench.report import write_report
+    from devtools.bench.run import BenchConfig, render, run_bench
 
     stack, model = shared_stack
     config = BenchConfig(nlu_passes=2, nlu_limit=3, k3_calls=2, e2e_progress=2, e2e_creates=1, e2e_burst=1,
@@ -78,8 +78,8 @@ def bench_report(shared_stack, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def reliability_report(shared_stack, bench_report, tmp_path_factory):
-    from rasa_project.bench.report import write_report
-    from rasa_project.reliability.run import ReliabilityConfig, render, run_reliability
+    from devtools.bench.report import write_report
+    from devtools.reliability.run import ReliabilityConfig, render, run_reliability
 
     stack, model = shared_stack
     config = ReliabilityConfig(redelivery_flows=1, k3_fault_flows=1, unknown_patience_s=0.0, webhook_turns=1,

@@ -3,12 +3,12 @@ from pathlib import Path
 
 import pytest
 
+from devtools.factory import get_factory
+from rasa_project.chat.pending import Pending, parse_pending
+from rasa_project.chat.turn import turn_from
 from rasa_project.clock import BusinessClock, clock_from
-from rasa_project.conversation import turn_from
-from rasa_project.factory import get_factory
-from rasa_project.language import detect
 from rasa_project.mapping import canonical_code, get_mapping
-from rasa_project.pending import Pending, parse_pending
+from rasa_project.nlu.language import detect
 from rasa_project.settings import PROJECT_ROOT, Settings
 
 SHARED_FIXTURE = PROJECT_ROOT.parent / "shared" / "fixtures" / "demo_factory.yaml"

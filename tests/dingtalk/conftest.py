@@ -14,8 +14,8 @@ from sanic import Sanic
 
 from connectors.dedupe import SQLiteDedupe
 from connectors.dingtalk import DingTalkInput
+from devtools.simulators.dingtalk import create_app
 from rasa_project.settings import Settings
-from rasa_project.simulators.dingtalk import create_app
 
 _names = itertools.count()
 # Several Sanic apps start in one process: test mode lets Sanic's TouchUp rewrite run again.

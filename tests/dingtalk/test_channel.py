@@ -17,7 +17,7 @@ from connectors.dingtalk import (
     settings_from_credentials,
     strip_mention,
 )
-from connectors.signing import SignatureProblem, check_signature, sign
+from dingtalk_client.signing import SignatureProblem, check_signature, sign
 from tests.dingtalk.conftest import async_wait_until
 
 SECRET = "demo-app-secret-0123456789abcdefABCDEF"

@@ -55,7 +55,7 @@ async def test_chat_page_shows_replies_and_card_buttons_send_their_content(sim, 
 async def test_manager_approves_from_the_phone_page(sim, make_bot, settings, tmp_path):
     import asyncio
 
-    from connectors.openapi import DingTalkOpenAPI
+    from dingtalk_client.openapi import DingTalkOpenAPI
 
     sim_url, app = sim
     bot = await make_bot()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from connectors.messages import (
+from dingtalk_client.messages import (
     ActionCard,
     InvalidMessage,
     Markdown,

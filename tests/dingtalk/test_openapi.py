@@ -6,8 +6,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from connectors.messages import ActionCard, Markdown, Text
-from connectors.openapi import (
+from dingtalk_client.messages import ActionCard, Markdown, Text
+from dingtalk_client.openapi import (
     DingTalkAuthError,
     DingTalkInvalidParameter,
     DingTalkOpenAPI,

@@ -6,9 +6,9 @@ import asyncio
 
 import httpx
 
-from connectors.messages import Text
-from connectors.openapi import AsyncDingTalkOpenAPI
 from connectors.outbox import Destination, Outbox, RateWindow
+from dingtalk_client.messages import Text
+from dingtalk_client.openapi import AsyncDingTalkOpenAPI
 
 
 class SimTime:

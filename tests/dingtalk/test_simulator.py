@@ -7,8 +7,8 @@ import json
 import httpx
 import pytest
 
-from rasa_project.simulators.dingtalk import create_app
-from rasa_project.simulators.dingtalk.wire import sign
+from devtools.simulators.dingtalk import create_app
+from devtools.simulators.dingtalk.wire import sign
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import websockets
 
-from connectors.openapi import DingTalkOpenAPI
+from dingtalk_client.openapi import DingTalkOpenAPI
 from rasa_project.settings import PROJECT_ROOT
 from tests.dingtalk.conftest import async_wait_until, wait_until
 

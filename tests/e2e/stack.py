@@ -16,8 +16,9 @@ from pathlib import Path
 import httpx
 from k3cloud_webapi_sdk.main import K3CloudApiSdk
 
-from rasa_project.factory import get_factory
-from rasa_project.runner import DEMO_ANCHOR, Stack
+from devtools.factory import get_factory
+from devtools.stack import DEMO_ANCHOR, demo_stack
+from rasa_project.runner import Stack
 from rasa_project.settings import Settings
 
 
@@ -120,7 +121,7 @@ class Chat:
 
 def start_stack(var_dir: Path, model: Path) -> tuple[Stack, Settings]:
     settings = stack_settings(var_dir)
-    stack = Stack(settings, model)
+    stack = demo_stack(settings, model)
     try:
         stack.start()
     except BaseException:  # never leave half a system running behind a failed start

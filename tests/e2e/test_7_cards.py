@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from connectors.signing import sign
+from dingtalk_client.signing import sign
 from tests.e2e.stack import official_sdk, order_row
 
 pytestmark = pytest.mark.stack

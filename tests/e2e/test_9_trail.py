@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
+from devtools.factory import get_factory
 from rasa_project.audit import AuditTrail
 from rasa_project.db import get_sessionmaker
-from rasa_project.factory import get_factory
 
 pytestmark = pytest.mark.stack
 

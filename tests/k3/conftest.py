@@ -11,10 +11,10 @@ import httpx
 import pytest
 import uvicorn
 
+from devtools.factory import load_factory
+from devtools.simulators.k3cloud import create_app
 from k3_client import AsyncK3Client, K3Client
-from rasa_project.factory import load_factory
 from rasa_project.settings import PROJECT_ROOT, Settings
-from rasa_project.simulators.k3cloud import create_app
 
 FIXTURE = PROJECT_ROOT / "data" / "demo_factory.yaml"
 

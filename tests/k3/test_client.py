@@ -22,8 +22,8 @@ from k3_client import (
 )
 from k3_client import filters as f
 from k3_client.api import ProductionK3
-from k3_client.messages import describe
 from k3_client.models import OrderDraft, OrderStatus
+from rasa_project.chat.k3_errors import describe
 
 
 def draft(key: str, **overrides) -> OrderDraft:
@@ -123,11 +123,14 @@ def test_create_change_status_report_reverse(client, factory):
 
 
 def test_over_report_is_refused_and_leaves_no_draft(client):
+    # the fixture's report_history: three dated reports behind P20250401's 120 good / 4 scrap
+    seeded = [r.bill_no for r in client.list_reports("P20250401")]
+    assert seeded == ["SCHB00082561", "SCHB00082562", "SCHB00082563"]
     with pytest.raises(K3Rejected) as refused:
         client.report_output("P20250401", good=170, scrap=10, request_key="over-1")
     assert refused.value.reason == "over_report" and refused.value.field == "FFinishQty"
     assert "exceed the order quantity" in describe(refused.value, "en")
-    assert [r.bill_no for r in client.list_reports("P20250401")] == ["SCHB00082561"]
+    assert [r.bill_no for r in client.list_reports("P20250401")] == seeded
     assert client.report_output("P20250401", good=176, scrap=0, request_key="ok-1").good == 176.0
 
 
@@ -295,7 +298,7 @@ async def test_async_client_in_process(aclient, inproc):
     order = await aclient.get_order("P20250401")
     assert order.reported_good == 120.0
     sim = app.state.sim
-    from rasa_project.simulators.k3cloud.app import Fault
+    from devtools.simulators.k3cloud.app import Fault
 
     sim.faults.add(Fault(kind="timeout_after_commit", op="save", form_id="PRD_MO", mode="drop"))
     created = await aclient.create_order(draft("async-1"))

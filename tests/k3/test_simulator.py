@@ -8,9 +8,9 @@ import time
 import httpx
 import pytest
 
+from devtools.simulators.k3cloud import create_app
+from devtools.simulators.k3cloud.filters import FilterError, evaluate, parse
 from k3_client.signing import signed_headers
-from rasa_project.simulators.k3cloud import create_app
-from rasa_project.simulators.k3cloud.filters import FilterError, evaluate, parse
 
 from .conftest import FIXTURE, make_settings
 

@@ -1,6 +1,6 @@
 import pytest
 
-from rasa_project.language import detect
+from rasa_project.nlu.language import detect
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """The parses the dialog (tests/e2e, actions) relies on, with the trained NLU model.
 
 Slot answers inside a form ("一千二百个", "下周五", "0") are read from the raw text by the
-form (rasa_project.answers); the model must only keep them out of the intents the slot
+form (rasa_project.chat.answers); the model must only keep them out of the intents the slot
 mappings exclude (cancel, deny, affirm, help) and find the value.
 """
 

@@ -6,12 +6,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.orm import sessionmaker
 
+from devtools.factory import load_factory
 from rasa_project.clock import clock_from
 from rasa_project.db import make_engine, migrate
-from rasa_project.factory import load_factory
 from rasa_project.mapping import load_mapping
+from rasa_project.ordering.service import WorkflowService
 from rasa_project.settings import PROJECT_ROOT, Settings
-from rasa_project.workflow.service import WorkflowService
 from tests.workflow.workflow_fixture_k3 import FixtureK3
 
 ANCHOR = datetime(2025, 4, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

@@ -7,10 +7,10 @@ import pytest
 
 from k3_client.models import OrderStatus
 from rasa_project import catalog
-from rasa_project.workflow.states import Change
+from rasa_project.ordering.states import Change
 
-SOURCES = Path(catalog.__file__).parent / "workflow"
-KEY = re.compile(r'"(workflow\.[a-z0-9_]+)"')
+SOURCES = Path(catalog.__file__).parent / "ordering"
+KEY = re.compile(r'"(workflow\.[a-z0-9_]*[a-z0-9])"')  # a key, not a prefix such as "workflow.field_"
 
 
 def used_keys() -> set[str]:

@@ -6,8 +6,8 @@ import pytest
 
 from k3_client.errors import K3Unavailable
 from k3_client.models import OrderDraft, OrderStatus
-from rasa_project.workflow.rules import Verdict
-from rasa_project.workflow.states import Change
+from rasa_project.ordering.rules import Verdict
+from rasa_project.ordering.states import Change
 
 LANGS = ("zh", "id", "en")
 
@@ -172,19 +172,20 @@ def test_lowering_quantity_skips_the_stock_check(service):
 
 
 def test_moving_to_another_work_center_loads_the_target(service, k3):
-    # P20250403 (WC-03, 500 pcs, 04-02..04-04) joins P20250402 on WC-02 (695/day on 04-01 and 04-02)
+    # P20250403 (WC-03, 500 pcs, 04-02..04-04) joins P20250402 on WC-02 (695/day on 04-01 and 04-02);
+    # 04-04 is a Qingming holiday in the factory calendar, so its 500 pcs fall on 04-02 and 04-03
     ok = service.request_change("P20250403", "pmc0001", "c", work_center="注塑")
     assert ok.value.state is Change.CHECKED
     capacity = next(r for r in ok.value.reasons if r.check == "capacity")
     assert (capacity.values["work_center"], capacity.values["day"], capacity.values["load"]) == (
         "WC-02",
         "2025-04-02",
-        861.67,
+        945,
     )
     service.cancel_change(ok.value.ref, "pmc0001")
     risky = service.request_change("P20250403", "pmc0001", "c", work_center="WC-02", qty=2000)
     [risk] = [r for r in risky.value.risks if r.check == "capacity"]
-    assert (risk.values["day"], risk.values["load"]) == ("2025-04-02", 1361.67)
+    assert (risk.values["day"], risk.values["load"]) == ("2025-04-02", 1695)
     assert [d.key for d in risky.details][:2] == ["workflow.field_qty", "workflow.field_work_center"]
     assert k3.get_order("P20250403").work_center == "WC-03"
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from rasa_project.workflow.states import Draft
+from rasa_project.ordering.states import Draft
 
 VALUES = {
     "material": "风扇叶轮",

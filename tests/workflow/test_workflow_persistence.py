@@ -9,7 +9,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.orm import sessionmaker
 
 from rasa_project import db
-from rasa_project.workflow.states import Change
+from rasa_project.ordering.states import Change
 from tests.pg import throwaway_database
 from tests.workflow.workflow_fixture_k3 import FixtureK3
 
@@ -175,7 +175,7 @@ def test_draft_confirmed_twice_at_once_writes_one_order(worker, factory):
 
 def test_default_service_is_built_from_settings(settings):
     from k3_client.client import K3Client
-    from rasa_project.workflow.service import WorkflowService, get_workflow_service
+    from rasa_project.ordering.service import WorkflowService, get_workflow_service
 
     service = get_workflow_service(settings)  # migrates every head (audit + workflow) on first use
     try:

@@ -4,9 +4,9 @@ import pytest
 
 from k3_client.models import OrderStatus
 from rasa_project import catalog
-from rasa_project.workflow import rules
-from rasa_project.workflow.create import parse_date, parse_quantity
-from rasa_project.workflow.rules import ComponentPosition, Verdict
+from rasa_project.ordering import rules
+from rasa_project.ordering.create import parse_date, parse_quantity
+from rasa_project.ordering.rules import ComponentPosition, Verdict
 
 MON_SAT = frozenset({0, 1, 2, 3, 4, 5})
 MON_FRI = frozenset({0, 1, 2, 3, 4})

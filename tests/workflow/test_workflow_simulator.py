@@ -13,11 +13,11 @@ import time
 import pytest
 import uvicorn
 
+from devtools.factory import load_factory
+from devtools.simulators.k3cloud import create_app
 from k3_client.client import K3Client
-from rasa_project.factory import load_factory
+from rasa_project.ordering.states import Change
 from rasa_project.settings import PROJECT_ROOT
-from rasa_project.simulators.k3cloud import create_app
-from rasa_project.workflow.states import Change
 
 FIXTURE = PROJECT_ROOT / "data" / "demo_factory.yaml"
 

@@ -1,6 +1,6 @@
 import pytest
 
-from rasa_project.workflow.states import (
+from rasa_project.ordering.states import (
     DRAFT_TRANSITIONS,
     FINAL_STATES,
     TRANSITIONS,

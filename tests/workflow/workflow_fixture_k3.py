@@ -14,9 +14,9 @@ import threading
 from collections.abc import Iterable
 from datetime import date
 
+from devtools.factory import Factory
 from k3_client.errors import K3NotFound, K3QtyBelowReported, K3Rejected, K3Unavailable
 from k3_client.models import Bom, BomLine, Material, Order, OrderDraft, OrderStatus, OutputReport, StockLevel
-from rasa_project.factory import Factory
 
 _OPERATIONS = {
     "ToPlanConfirm": (OrderStatus.PLANNED, OrderStatus.CONFIRMED),

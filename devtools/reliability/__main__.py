@@ -1,0 +1,5 @@
+import sys
+
+from devtools.reliability.run import main
+
+sys.exit(main())

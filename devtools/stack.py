@@ -1,0 +1,97 @@
+"""The demo and test system: the simulators and a local slapd in front of the product's processes.
+
+``python -m devtools demo`` (``make demo``) and the end-to-end tests run this: K/3 simulator :8801,
+DingTalk simulator :8802, slapd :3890, then the product plan of rasa_project/runner.py (action
+server, worker, Rasa). The product itself never starts a simulator.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+from rasa_project.runner import Service, Stack, banner, child_env, plan, serve
+from rasa_project.settings import Settings, get_settings
+
+DEMO_ANCHOR = "2025-04-01T09:00:00+08:00"
+
+
+def _devtools(*args: str) -> list[str]:
+    """argv of a devtools command (devtools is not installed with the product: run it from the tree)."""
+    return [sys.executable, "-m", "devtools", *args]
+
+
+def simulator_services(settings: Settings) -> list[Service]:
+    ldap = urlparse(settings.ldap_url)
+    return [
+        Service(
+            "k3-sim",
+            _devtools("sim", "k3", "--host", settings.k3_sim_host, "--port", str(settings.k3_sim_port)),
+            ready_url=f"http://{settings.k3_sim_host}:{settings.k3_sim_port}/k3cloud/_sim/health",
+        ),
+        Service(
+            "dingtalk-sim",
+            _devtools("sim", "dingtalk", "--host", settings.dingtalk_sim_host, "--port", str(settings.dingtalk_sim_port)),
+            ready_url=f"http://{settings.dingtalk_sim_host}:{settings.dingtalk_sim_port}/_sim/messages",
+        ),
+        Service(
+            "slapd",
+            _devtools("ldap", "serve", "--port", str(ldap.port), "--workdir", str(settings.var_dir / "slapd")),
+            ready_tcp=(ldap.hostname or "127.0.0.1", ldap.port or 389),
+        ),
+    ]
+
+
+def demo_env(settings: Settings, extra: dict | None = None) -> dict:
+    """The product's child environment, pointed at the simulators."""
+    env = child_env(settings)
+    env["DINGK3_K3_BASE_URL"] = f"http://{settings.k3_sim_host}:{settings.k3_sim_port}/k3cloud/"
+    env["DINGK3_DINGTALK_OPENAPI_URL"] = f"http://{settings.dingtalk_sim_host}:{settings.dingtalk_sim_port}"
+    env.update(extra or {})
+    return env
+
+
+def demo_stack(settings: Settings, model: Path, *, env_extra: dict | None = None) -> Stack:
+    """Simulators + slapd + the product, one process group."""
+    return Stack(settings, simulator_services(settings) + plan(settings, model), env=demo_env(settings, env_extra))
+
+
+def demo_banner(settings: Settings) -> str:
+    sim = f"http://{settings.dingtalk_sim_host}:{settings.dingtalk_sim_port}"
+    lines = [
+        f"  Chat page (DingTalk simulator) : {sim}/",
+        f"  Manager phone page            : {sim}/phone",
+        f"  K/3 Cloud simulator           : http://{settings.k3_sim_host}:{settings.k3_sim_port}/k3cloud/",
+    ]
+    talk = [
+        "Talk to the bot as pmc0001 in group cidPMC0001 (or open the chat page):",
+        (
+            f"  curl -s {sim}/_sim/chat -H 'content-type: application/json' "
+            """-d '{"conversation_id":"cidPMC0001","staff_id":"pmc0001","text":"创建生产订单 BOM-2050 数量 300，4月10日完工，标准生产订单，冲压车间"}'"""
+        ),
+        f"  curl -s '{sim}/_sim/messages?conversation_id=cidPMC0001'",
+        "",
+    ]
+    return banner(settings, lines) + "\n".join(talk)
+
+
+def run_demo(args) -> int:
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # readiness polling is not news
+    settings = get_settings()
+    if settings.env == "production":
+        print("the demo (simulators, demo credentials) never runs with DINGK3_ENV=production", file=sys.stderr)
+        return 2
+    if settings.clock_anchor is None:
+        settings = settings.copy(update={"clock_anchor": Settings(clock_anchor=DEMO_ANCHOR).clock_anchor})
+    from rasa_project.nlu.training import ensure_model
+
+    model = Path(args.model) if args.model else ensure_model()
+    return serve(demo_stack(settings, model), demo_banner(settings))
+
+
+def register(sub) -> None:
+    p = sub.add_parser("demo", help="the whole system on the embedded defaults and the simulators")
+    p.add_argument("--model", help="model archive (default: train or reuse the cached one)")
+    p.set_defaults(func=run_demo)

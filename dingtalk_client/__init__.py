@@ -1,0 +1,1 @@
+"""DingTalk OpenAPI client, message shapes and signatures: imports nothing from the core."""

@@ -1,0 +1,1 @@
+"""The chat edge of the core: the turn, what is pending, answers, prompts, views."""

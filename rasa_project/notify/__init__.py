@@ -1,0 +1,1 @@
+"""Proactive DingTalk sends that must not be lost (the SQL outbox)."""

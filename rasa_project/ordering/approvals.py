@@ -1,0 +1,531 @@
+"""The approval loop around a risky change: ask the managers, take a decision, tell everyone.
+
+``ApprovalDesk`` is the core: ``ask_managers(change)`` sends an approval card (order, old -> new,
+the stock / capacity figures that made it risky, Approve / Reject buttons whose dtmd:// chat text
+is "批准 P20250402" / "setujui ..." / "approve ...") to every manager in the LDAP group
+``managers`` except the requester (four-eyes), one-to-one, and to the PMC group.
+``decide(...)`` resolves which request a manager means, checks APPROVAL_DECIDE, lets
+``WorkflowService.approve/reject`` decide (decided-once and the live re-check live there), then
+tells the requester and, once applied, the production group.
+
+``ApprovalWorker.tick(now)`` reminds (then escalates to all managers in the PMC group), expires
+requests and tells the requester, resumes requests a crash left half-way, and retries unsent
+notifications. Every send goes through the SQL outbox with a dedupe key, so announcing the same
+event twice (two workers, a restart) never sends it twice.
+
+The module functions (``ask_managers``, ``decide``, ``ensure_worker``) use the process-wide
+collaborators of the action server; ``dingk3 worker`` runs the worker on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from dingtalk_client.messages import ActionCard, InteractiveCard, Markdown
+from dingtalk_client.openapi import DingTalkError
+from rasa_project import catalog
+from rasa_project.authz.directory import DirectoryMember, LdapDirectory
+from rasa_project.authz.errors import DirectoryUnavailable
+from rasa_project.authz.roles import APPROVAL_DECIDE
+from rasa_project.clock import utc_now
+from rasa_project.notify.outbox import NotificationOutbox, person_language
+from rasa_project.ordering.changes import ChangeRequest
+from rasa_project.ordering.outcomes import Message, Outcome, figure, localized, refused
+from rasa_project.ordering.states import Change
+
+log = logging.getLogger(__name__)
+
+APPROVE, REJECT = "approve", "reject"
+# workflow outcome keys after which the requester hears the result
+FINAL_KEYS = (
+    "workflow.change_applied",
+    "workflow.change_rejected",
+    "workflow.change_world_changed",
+    "workflow.change_k3_rejected",
+    "workflow.change_expired",
+)
+
+
+def _lines(*messages: Message, lang: str) -> str:
+    # DingTalk markdown needs a blank line for a line break (spec §2)
+    return "\n\n".join(m.text(lang) for m in messages)
+
+
+APPROVAL_TEMPLATE = "dingk3_approval"
+
+
+def card_track_id(ref: str, staff_id: str) -> str:
+    return f"approval-{ref}-{staff_id}"
+
+
+class ApprovalDesk:
+    def __init__(
+        self,
+        settings,
+        workflow,
+        outbox: NotificationOutbox,
+        *,
+        directory: LdapDirectory | None = None,
+        authorizer=None,
+        audit=None,
+        now: Callable[[], datetime] = utc_now,
+    ) -> None:
+        from rasa_project.authz.service import Authorizer
+
+        self.settings = settings
+        self.workflow = workflow
+        self.outbox = outbox
+        self.directory = directory or LdapDirectory(settings)
+        self.authorizer = authorizer or Authorizer(settings)
+        self.audit = audit
+        self.now = now
+        self.Session = outbox.Session
+        self._names: dict[str, str] = {}
+
+    # -- asking -------------------------------------------------------------------------------
+    def managers(self, *, except_staff_id: str | None = None) -> list[DirectoryMember]:
+        """The managers to ask (LDAP group ``managers``), never the requester themself."""
+        members = self.directory.members_of(self.settings.ldap_group_managers)
+        return [m for m in members if m.staff_id != except_staff_id]
+
+    def ask_managers(self, change: ChangeRequest) -> list[str]:
+        """Send the approval card to each manager 1:1 and to the PMC group; returns who was asked."""
+        try:
+            managers = self.managers(except_staff_id=change.requester)
+        except DirectoryUnavailable:
+            # the group card still goes out; the worker's reminders ask the managers 1:1 later
+            log.warning("managers of %s unknown: directory unavailable", change.ref)
+            managers = []
+        requester = self._name(change.requester)
+        for m in managers:
+            lang = person_language(self.Session, m.staff_id, m.name, m.preferred_language)
+            card = self._card(change, lang, requester)
+            if self.settings.approval_card == "interactive":
+                card = self._interactive(change, card, m.staff_id)
+            self.outbox.send(f"ask:{change.ref}:{m.staff_id}", card,
+                             kind="approval_ask", staff_id=m.staff_id, ref=change.ref)
+        group = self.settings.dingtalk_pmc_group
+        self.outbox.send(f"ask:{change.ref}:group:{group}",
+                         self._card(change, self.settings.notify_group_lang, requester),
+                         kind="approval_ask", group=group, ref=change.ref)
+        self.record("approval_requested", actor="bot", change=change,
+                    managers=[m.staff_id for m in managers], group=group)
+        return [m.staff_id for m in managers]
+
+    @staticmethod
+    def _interactive(change: ChangeRequest, card: ActionCard, staff_id: str) -> InteractiveCard:
+        """The same content as an interactive card: its Approve / Reject presses come back as card
+        callbacks carrying the request, so no chat text has to be typed or parsed."""
+        return InteractiveCard(
+            out_track_id=card_track_id(change.ref, staff_id),
+            template_id=APPROVAL_TEMPLATE,
+            params=(
+                ("title", card.title),
+                ("markdown", card.text),
+                ("status", "pending"),
+                ("approval_id", change.ref),
+                ("change_id", change.ref),
+                ("order_no", change.bill_no),
+            ),
+        )
+
+    def close_cards(self, change: ChangeRequest, status: str) -> None:
+        """After a decision, every manager's interactive card shows it and stops offering buttons."""
+        if self.settings.approval_card != "interactive":
+            return
+        try:
+            managers = self.managers(except_staff_id=change.requester)
+        except DirectoryUnavailable:
+            managers = []
+        for m in managers:
+            try:
+                self.outbox.openapi.update_card(card_track_id(change.ref, m.staff_id), {"status": status})
+            except (DingTalkError, DirectoryUnavailable):  # the decision stands; a stale card's button says so
+                log.warning("could not update the approval card of %s for %s", change.ref, m.staff_id)
+
+    def _card(self, change: ChangeRequest, lang: str, requester: str, *, intro: Message | None = None) -> ActionCard:
+        described = self.workflow.describe(change)
+        fields = [d for d in described.details if d.key.startswith("workflow.field_")]
+        risks = [d for d in described.details if not d.key.startswith("workflow.field_")]
+        labels = localized(self._labels(change), lang)
+        head = [intro] if intro else []
+        head.append(Message("approval.card_intro", {**labels, "requester": requester, "ref": change.ref}))
+        parts = [_lines(*head, lang=lang), "\n\n".join(f"- {m.text(lang)}" for m in fields)]
+        if risks:
+            parts.append(f"**{catalog.text('approval.card_reasons', lang)}**")
+            parts.append("\n\n".join(f"- {m.text(lang)}" for m in risks))
+        values = {"bill_no": change.bill_no, "ref": change.ref}
+        return ActionCard(
+            title=catalog.text("approval.card_title", lang, **values),
+            text="\n\n".join(p for p in parts if p),
+            buttons=(
+                (catalog.text("approval.button_approve", lang), catalog.text("approval.chat_approve", lang, **values)),
+                (catalog.text("approval.button_reject", lang), catalog.text("approval.chat_reject", lang, **values)),
+            ),
+            is_horizontal=True,
+        )
+
+    # -- deciding -----------------------------------------------------------------------------
+    def decide(
+        self,
+        staff_id: str,
+        conversation_id: str | None,
+        decision: str,
+        *,
+        order_no: str | None = None,
+        ref: str | None = None,
+        note: str = "",
+    ) -> Outcome:
+        """A manager's approve / reject, by order number, by CR ref, or of the one request pending.
+
+        Outcome keys: the workflow's (workflow.change_applied, workflow.change_rejected,
+        workflow.already_decided, workflow.approval_own_request, workflow.approval_not_manager,
+        workflow.change_world_changed, workflow.change_expired ...), or approval.nothing_pending,
+        approval.none_for_order, approval.which_one (details: one line per pending request),
+        authz.directory_unavailable."""
+        if decision not in (APPROVE, REJECT):
+            raise ValueError(f"decision must be approve or reject, not {decision!r}")
+        authz = self.authorizer.check(staff_id, APPROVAL_DECIDE)
+        if authz.is_directory_unavailable:
+            return refused("authz.directory_unavailable", name="", action=_action_name())
+        change, answer = self._resolve(staff_id, order_no=order_no, ref=ref)
+        if answer is not None:
+            if not authz.allowed:
+                return refused(authz.reason_key or "authz.refused", name=authz.person_name or "", action=_action_name())
+            return answer
+        if decision == APPROVE:
+            outcome = self.workflow.approve(change.ref, staff_id, is_manager=authz.allowed)
+        else:
+            outcome = self.workflow.reject(change.ref, staff_id, note or "", is_manager=authz.allowed)
+        self.record(f"approval_{decision}", actor=staff_id, change=change, conversation_id=conversation_id,
+                    outcome=outcome.key, note=note or None)
+        self.announce(outcome)
+        if outcome.key in FINAL_KEYS and isinstance(outcome.value, ChangeRequest):
+            self.close_cards(outcome.value, "approved" if decision == APPROVE else "rejected")
+        if outcome.values.get("approver"):  # people read names, not staff ids
+            outcome = replace(outcome, values={**outcome.values, "approver": self._name(outcome.values["approver"])})
+        return outcome
+
+    def _resolve(self, staff_id: str, *, order_no: str | None, ref: str | None) -> tuple[ChangeRequest | None, Outcome | None]:
+        if ref:
+            change = self.workflow.get_change(ref)
+            return (change, None) if change else (None, refused("workflow.change_unknown", ref=ref.strip().upper()))
+        if order_no:
+            bill_no = order_no.strip().upper()
+            changes = self.workflow.list_changes(bill_no=bill_no)
+            pending = [c for c in changes if c.state is Change.PENDING_APPROVAL]
+            # a second press on a decided card lands on the latest request, and the workflow says who decided it
+            decided = [c for c in changes if c.approver or c.state is Change.EXPIRED]
+            change = (pending or decided or [None])[-1]
+            return (change, None) if change else (None, refused("approval.none_for_order", bill_no=bill_no))
+        pending = [c for c in self.workflow.pending_approvals() if c.requester != staff_id]
+        if len(pending) == 1:
+            return pending[0], None
+        if not pending:
+            return None, refused("approval.nothing_pending")
+        lines = tuple(
+            Message("approval.pending_line", {**self._labels(c), "ref": c.ref, "requester": self._name(c.requester)})
+            for c in pending
+        )
+        return None, refused("approval.which_one", details=lines, count=len(pending), example=pending[0].bill_no)
+
+    # -- telling ------------------------------------------------------------------------------
+    def announce(self, outcome: Outcome) -> None:
+        """Tell the requester (and the production group, once applied) what became of a request."""
+        change = outcome.value
+        if not isinstance(change, ChangeRequest) or outcome.key not in FINAL_KEYS:
+            return
+        approver = self._name(change.approver) if change.approver else ""
+        labels = self._labels(change)
+        if outcome.key == "workflow.change_expired":
+            hours = figure(self.settings.approval_expire_after_s / 3600)
+            head = Message("approval.requester_expired", {**labels, "ref": change.ref, "hours": hours})
+            self._to_requester(change, "expired", head)
+            return
+        if outcome.key == "workflow.change_applied":
+            head = Message("approval.requester_approved", {"approver": approver, "ref": change.ref})
+            self._to_requester(change, "applied", head, outcome.message, *outcome.details)
+            lang = self.settings.notify_group_lang
+            notice = Message("approval.production_notice", {**labels, "ref": change.ref, "approver": approver})
+            group = self.settings.dingtalk_production_group
+            self.outbox.send(f"applied:{change.ref}:group:{group}", self._markdown(lang, notice, *outcome.details),
+                             kind="plan_changed", group=group, ref=change.ref)
+        elif outcome.key == "workflow.change_rejected":
+            note = change.decision_note or dict(catalog.MESSAGES["approval.no_reason"])
+            head = Message("approval.requester_rejected", {**labels, "ref": change.ref, "approver": approver,
+                                                           "note": note})
+            self._to_requester(change, "rejected", head)
+        elif outcome.key == "workflow.change_world_changed":
+            head = Message("approval.requester_world_changed", {**labels, "ref": change.ref, "approver": approver})
+            self._to_requester(change, "world_changed", head, *outcome.details)
+        else:
+            head = Message("approval.requester_failed", {**labels, "ref": change.ref, "approver": approver})
+            self._to_requester(change, "failed", head, outcome.message)
+        if change.approver:
+            state = Change.REJECTED if change.state is Change.REJECTED else Change.APPROVED
+            decided = Message("approval.group_decided", {**labels, "ref": change.ref, "approver": approver,
+                                                         "decision": dict(catalog.MESSAGES[f"workflow.state_{state.value}"])})
+            group = self.settings.dingtalk_pmc_group
+            self.outbox.send(f"decided:{change.ref}:group:{group}",
+                             self._markdown(self.settings.notify_group_lang, decided),
+                             kind="approval_decided", group=group, ref=change.ref)
+
+    def remind(self, change: ChangeRequest, now: datetime) -> None:
+        """Remind the managers 1:1; from the second reminder on, escalate in the PMC group too."""
+        since = change.pending_since or change.created_at
+        hours = figure(round((now - since).total_seconds() / 3600, 1))
+        stamp = (change.reminded_at or since).isoformat()
+        try:
+            managers = self.managers(except_staff_id=change.requester)
+        except DirectoryUnavailable:
+            managers = []
+        requester = self._name(change.requester)
+        for m in managers:
+            lang = person_language(self.Session, m.staff_id, m.name, m.preferred_language)
+            intro = Message("approval.card_reminder", {"ref": change.ref, "hours": hours})
+            self.outbox.send(f"remind:{change.ref}:{m.staff_id}:{stamp}",
+                             self._card(change, lang, requester, intro=intro),
+                             kind="approval_reminder", staff_id=m.staff_id, ref=change.ref)
+        escalated = change.reminded_at is not None
+        if escalated:
+            mentions = " ".join(f"@{m.staff_id}" for m in managers)
+            message = Message("approval.escalation", {"ref": change.ref, "bill_no": change.bill_no,
+                                                      "hours": hours, "mentions": mentions})
+            group = self.settings.dingtalk_pmc_group
+            lang = self.settings.notify_group_lang
+            self.outbox.send(f"escalate:{change.ref}:{stamp}",
+                             self._card(change, lang, requester, intro=message),
+                             kind="approval_escalation", group=group, ref=change.ref)
+        self.record("approval_reminded", actor="bot", change=change, managers=[m.staff_id for m in managers],
+                    escalated=escalated)
+
+    def _to_requester(self, change: ChangeRequest, event: str, *messages: Message) -> None:
+        """Into the group the request came from (a known group), else 1:1, in the requester's language."""
+        groups = {self.settings.dingtalk_pmc_group, self.settings.dingtalk_production_group}
+        lang = person_language(self.Session, change.requester, self._name(change.requester))
+        message = self._markdown(lang, *messages, at=(change.requester,))
+        key = f"{event}:{change.ref}:requester"
+        if change.conversation_id in groups:
+            self.outbox.send(key, message, kind=f"requester_{event}", group=change.conversation_id, ref=change.ref)
+        else:
+            self.outbox.send(key, message, kind=f"requester_{event}", staff_id=change.requester, ref=change.ref)
+
+    def _markdown(self, lang: str, *messages: Message, at: tuple[str, ...] = ()) -> Markdown:
+        text = _lines(*messages, lang=lang)
+        title = text.split("\n", 1)[0][:60]
+        return Markdown(title=title, text=text, at_staff_ids=at)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _labels(self, change: ChangeRequest) -> dict[str, Any]:
+        label = (self.workflow.material_label(change.material_number) if change.material_number
+                 else {"code": "", "name": ""})
+        return {"bill_no": change.bill_no, "material_code": label["code"], "material_name": label["name"]}
+
+    def _name(self, staff_id: str | None) -> str:
+        """A person's directory name for messages (their staff id if the directory cannot say)."""
+        if not staff_id:
+            return ""
+        if staff_id not in self._names:
+            try:
+                person = self.directory.find(staff_id)
+            except DirectoryUnavailable:
+                return staff_id
+            self._names[staff_id] = person.name if person and person.name else staff_id
+        return self._names[staff_id]
+
+    def record(self, event: str, *, actor: str, change: ChangeRequest, conversation_id: str | None = None,
+               **details) -> None:
+        if self.audit is None:
+            return
+        self.audit.record("approval", actor=actor, conversation_id=conversation_id, order_bill_no=change.bill_no,
+                          event=event, ref=change.ref, **{k: v for k, v in details.items() if v is not None})
+
+
+def _action_name() -> dict:
+    return dict(catalog.MESSAGES["authz.action.approval_decide"])
+
+
+# -- the background worker ------------------------------------------------------------------------
+@dataclass
+class TickResult:
+    reminded: list[str] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)
+    resumed: list[str] = field(default_factory=list)
+    sent: int = 0
+
+
+class ApprovalWorker:
+    """Reminders, escalation, expiry, crash recovery and outbox retries; ``tick(now)`` is one pass
+    (idempotent: several workers may tick at once), ``start()`` runs it every
+    ``settings.approval_worker_interval_s`` in a daemon thread."""
+
+    def __init__(self, settings, workflow, openapi=None, *, desk: ApprovalDesk | None = None,
+                 now: Callable[[], datetime] = utc_now, audit=None) -> None:
+        if desk is None:
+            outbox = NotificationOutbox(workflow.Session, openapi, now=now, retry_max_s=settings.notify_retry_max_s)
+            desk = ApprovalDesk(settings, workflow, outbox, audit=audit, now=now)
+        self.settings, self.workflow, self.desk, self.now = settings, workflow, desk, now
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self, now: datetime | None = None) -> TickResult:
+        now = now or self.now()
+        result = TickResult()
+        for change in self.workflow.expire_due(now):
+            result.expired.append(change.ref)
+            self.desk.announce(self.workflow.describe(change))
+            self.desk.record("approval_expired", actor="system", change=change)
+        for change in self.workflow.due_reminders(now):
+            self.desk.remind(change, now)
+            self.workflow.mark_reminded(change.ref, now)
+            result.reminded.append(change.ref)
+        for outcome in self.workflow.resume_all():
+            if outcome.value is not None:
+                result.resumed.append(outcome.value.ref)
+            self.desk.announce(outcome)
+        result.sent = self.desk.outbox.flush(now)
+        return result
+
+    def start(self) -> ApprovalWorker:
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="approval-worker", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        interval = max(1.0, float(self.settings.approval_worker_interval_s))
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # one bad pass (K/3 or DingTalk down) must not end the loop
+                log.exception("approval worker pass failed")
+            self._stop.wait(interval)
+
+
+# -- process-wide entry points (action server) ---------------------------------------------------
+_worker_lock = threading.Lock()
+_worker: ApprovalWorker | None = None
+
+
+@lru_cache
+def desk() -> ApprovalDesk:
+    from rasa_project import wiring
+    from rasa_project.notify.outbox import get_outbox
+    from rasa_project.settings import get_settings
+
+    return ApprovalDesk(get_settings(), wiring.workflow(), get_outbox(), authorizer=wiring.authorizer(),
+                        audit=wiring.audit())
+
+
+def ask_managers(change: ChangeRequest) -> None:
+    """Send the approval card for a pending change (called by actions/change.py)."""
+    ensure_worker()
+    desk().ask_managers(change)
+
+
+def decide(staff_id: str, conversation_id: str | None, decision: str, *, order_no: str | None = None,
+           ref: str | None = None, note: str = "") -> Outcome:
+    ensure_worker()
+    return desk().decide(staff_id, conversation_id, decision, order_no=order_no, ref=ref, note=note)
+
+
+def ensure_worker() -> ApprovalWorker | None:
+    """Start the worker thread once per process (no-op when the interval setting is 0)."""
+    global _worker
+    from rasa_project.settings import get_settings
+
+    settings = get_settings()
+    if float(settings.approval_worker_interval_s) <= 0:
+        return None
+    with _worker_lock:
+        if _worker is None:
+            d = desk()
+            _worker = ApprovalWorker(settings, d.workflow, desk=d).start()
+        return _worker
+
+
+# -- `dingk3 worker` -------------------------------------------------------------------------------
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("worker", help="approval reminders/expiry, recovery and notification retries")
+    parser.add_argument("--once", action="store_true", help="run one pass and exit")
+    parser.add_argument("--interval", type=float, default=None, help="seconds between passes")
+    parser.set_defaults(func=_run_worker)
+
+
+def _run_worker(args) -> int:
+    from rasa_project.settings import get_settings
+
+    settings = get_settings()
+    if args.interval is not None:
+        settings = settings.copy(update={"approval_worker_interval_s": args.interval})
+    d = desk()
+    worker = ApprovalWorker(settings, d.workflow, desk=d)
+    if args.once:
+        result = worker.tick()
+        print(f"reminded={len(result.reminded)} expired={len(result.expired)} "
+              f"resumed={len(result.resumed)} sent={result.sent}")
+        return 0
+    worker.start()
+    try:
+        while worker._thread is not None and worker._thread.is_alive():
+            worker._thread.join(1.0)
+    except KeyboardInterrupt:
+        worker.stop()
+    return 0
+
+
+
+# -- reading a manager's message ----------------------------------------------------------------
+_REF = re.compile(r"\bCR-?\d{1,6}\b", re.IGNORECASE)
+_DECISION_WORDS = sorted(
+    ["批准", "同意", "审批", "通过", "准了", "批了", "驳回", "拒绝", "不批准", "不同意", "否决", "不予批准", "不能批",
+     "退回", "我", "了", "吧", "approve", "approved", "reject", "rejected", "decline", "deny", "i", "setujui",
+     "setuju", "disetujui", "tolak", "ditolak", "saya", "menolak", "oke", "ok"],
+    key=len, reverse=True,
+)
+_EDGE = " \t\r\n,.;:!?，。；：！？、-—"
+
+
+def ref_in(text: str | None) -> str | None:
+    """A change-request ref written in a message ("批准 CR-000012"), normalised."""
+    match = _REF.search(text or "")
+    if not match:
+        return None
+    digits = re.sub(r"\D", "", match.group(0))
+    return f"CR-{int(digits):06d}"
+
+
+def note_from(text: str | None, bill_no: str | None = None) -> str:
+    """The manager's own words around a decision ("P20250401 驳回，数量不合理" -> "数量不合理");
+    empty for a bare button text such as "驳回 P20250401"."""
+    rest = _REF.sub(" ", text or "")
+    if bill_no:
+        rest = re.sub(re.escape(bill_no), " ", rest, flags=re.IGNORECASE)
+    changed = True
+    while changed:
+        changed = False
+        rest = rest.strip(_EDGE)
+        low = rest.lower()
+        for word in _DECISION_WORDS:
+            # an ASCII word must end at a word edge ("ok" is not the start of "okay"); CJK needs none
+            if low.startswith(word) and (not word.isascii() or len(low) == len(word) or low[len(word)] in _EDGE):
+                rest, changed = rest[len(word):], True
+                break
+            if low.endswith(word) and (not word.isascii() or len(low) == len(word) or low[-len(word) - 1] in _EDGE):
+                rest, changed = rest[: -len(word)], True
+                break
+    rest = rest.strip(_EDGE)
+    return rest if len(rest) >= 2 else ""

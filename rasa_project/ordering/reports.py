@@ -1,0 +1,509 @@
+"""Shop-floor output reports: chat -> K/3 PRD_MORPT (pushed from the PRD_MO), once per message.
+
+Rules (decided here, not in actions):
+- An order takes reports while its K/3 status is 下达 (released) or 开工 (started), as K/3 itself
+  gates the PRD_MO -> PRD_MORPT push; 计划/计划确认 is "not released yet", 完工/结案/结算 is "finished".
+- Quantities are good and scrap pieces, never negative, not both zero; good + scrap may not exceed
+  what is left of the order quantity (plus ``settings.report_tolerance_pct``).
+- Every report carries an idempotency request key derived from the chat message id, stored here
+  (table output_reports) and in K/3 (the report's remark): a redelivered message reports once.
+- "改一下，刚才是110个": ``correct_last`` reverses the reporter's own last report in K/3 (UnAudit +
+  Delete) and reports the new figures, only within ``settings.correction_window_s``.
+- When the order reaches its quantity the production group is told and PMC is offered to finish
+  it in K/3 (``finish_order`` -> ExcuteOperation ToFinish).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Float, Integer, String, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from dingtalk_client.messages import Markdown
+from k3_client.errors import K3Rejected, K3SessionLost, K3Unavailable
+from k3_client.models import Order, OrderStatus
+from rasa_project.clock import BusinessClock, utc_now
+from rasa_project.db import Base
+from rasa_project.mapping import MappingTables
+from rasa_project.ordering.base import ServiceBase, k3_refusal
+from rasa_project.ordering.outcomes import Message, Outcome, figure, ok, refused
+from rasa_project.ordering.rules import status_name
+from rasa_project.ordering.tables import as_utc
+
+log = logging.getLogger(__name__)
+
+EPS = 1e-6
+CLAIM_LEASE_S = 120  # a report "pending" longer than this was left by a crashed process
+REPORTABLE = (OrderStatus.RELEASED, OrderStatus.STARTED)
+CORRECTION_WORDS = re.compile(
+    r"改一下|改成|刚才是|刚才的|刚才报|更正|报错了|koreksi|ralat|tadi|salah lapor|correction|correct it|actually|should be",
+    re.IGNORECASE,
+)
+
+
+# Words that point back at an earlier report. A change request ("P20250401 数量改成 100") shares
+# "改成" / "should be" with corrections, so only these decide that a change_order is a correction.
+LAST_REPORT_WORDS = re.compile(
+    r"刚才|刚刚|上次报|报错了|更正|koreksi|ralat|tadi|salah lapor|correction|last report|just reported",
+    re.IGNORECASE,
+)
+
+
+def refers_to_last_report(text: str | None) -> bool:
+    """Whether a message talks about the sender's previous output report ("改一下，刚才是110个")."""
+    return bool(text) and LAST_REPORT_WORDS.search(text) is not None
+
+
+def is_correction(text: str | None) -> bool:
+    """Whether a report message corrects the previous one ("改一下，刚才是110个", "koreksi, tadi 110")."""
+    return bool(text) and CORRECTION_WORDS.search(text) is not None
+
+
+class OutputReportRow(Base):
+    __tablename__ = "output_reports"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    request_key = Column(String(96), nullable=False, unique=True)
+    bill_no = Column(String(32), nullable=False, index=True)
+    reporter = Column(String(64), nullable=False, index=True)
+    conversation_id = Column(String(128), nullable=True)
+    message_id = Column(String(128), nullable=True)
+    good = Column(Float, nullable=False)
+    scrap = Column(Float, nullable=False)
+    report_no = Column(String(32), nullable=True)
+    # pending -> done | failed | unknown;  done -> correcting -> reversed (or back to done)
+    state = Column(String(16), nullable=False, index=True)
+    corrects_id = Column(Integer, nullable=True)
+    error = Column(JSON, nullable=True)
+    claimed_at = Column(DateTime(timezone=True), nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class FinishOfferRow(Base):
+    __tablename__ = "finish_offers"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    bill_no = Column(String(32), nullable=False, index=True)
+    conversation_id = Column(String(128), nullable=True)
+    state = Column(String(16), nullable=False)  # open | finished
+    decided_by = Column(String(64), nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    decided_at = Column(DateTime(timezone=True), nullable=True)
+
+
+@dataclass(frozen=True)
+class ReportRecord:
+    id: int
+    request_key: str
+    bill_no: str
+    reporter: str
+    conversation_id: str | None
+    good: float
+    scrap: float
+    report_no: str | None
+    state: str
+    corrects_id: int | None
+    created_at: datetime
+
+
+def _view(row: OutputReportRow) -> ReportRecord:
+    return ReportRecord(row.id, row.request_key, row.bill_no, row.reporter, row.conversation_id, row.good,
+                        row.scrap, row.report_no, row.state, row.corrects_id, as_utc(row.created_at))
+
+
+class _Unreadable(ValueError):
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def _qty(value: Any) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        return float(str(value).replace(",", "").strip())
+    except ValueError:
+        raise _Unreadable(str(value)) from None
+
+
+class OutputReports(ServiceBase):
+    """``OutputReports(k3, mapping, clock, sessionmaker, settings, now=utc_now, outbox=None, audit=None)``."""
+
+    def __init__(
+        self,
+        k3,
+        mapping: MappingTables,
+        clock: BusinessClock,
+        sessionmaker: sessionmaker,
+        settings: Any,
+        now: Callable[[], datetime] = utc_now,
+        *,
+        outbox=None,
+        audit=None,
+    ) -> None:
+        super().__init__(k3, mapping, clock, sessionmaker, settings, now)
+        self.outbox = outbox
+        self.audit = audit
+
+    # -- reporting ----------------------------------------------------------------------------
+    def report(
+        self,
+        bill_no: str | None,
+        good: Any,
+        scrap: Any,
+        reporter: str,
+        conversation_id: str | None = None,
+        *,
+        message_id: str | None = None,
+    ) -> Outcome[ReportRecord]:
+        """Report good / scrap pieces of an order to K/3 (PRD_MO -> PRD_MORPT), once per message.
+
+        Outcome keys: report.recorded (details: progress, and the finish offer once complete),
+        report.already_recorded, report.in_progress, report.which_order, report.qty_unreadable,
+        report.negative, report.nothing, report.order_unknown, report.order_not_released,
+        report.order_finished, report.over_remaining, report.k3_rejected, report.k3_unknown."""
+        bill_no = (bill_no or "").strip().upper()
+        if not bill_no:
+            return refused("report.which_order")
+        try:
+            g, s = _qty(good) or 0.0, _qty(scrap) or 0.0
+        except _Unreadable as exc:
+            return refused("report.qty_unreadable", text=exc.text)
+        if g < 0 or s < 0:
+            return refused("report.negative", good=figure(g), scrap=figure(s))
+        if g + s <= 0:
+            return refused("report.nothing")
+        key = f"rpt:{message_id}" if message_id else f"rpt:{uuid.uuid4()}"
+        existing = self._by_key(key)
+        if existing is not None:
+            return self._replay(existing)
+        order = self.k3.get_order(bill_no)
+        refusal = self._check(bill_no, order, g + s)
+        if refusal is not None:
+            return refusal
+        row_id = self._insert(key, bill_no, reporter, conversation_id, message_id, g, s)
+        if row_id is None:  # the same message arrived twice at once: the other delivery has it
+            return self._replay(self._by_key(key))
+        return self._push(row_id, reporter)
+
+    def _check(self, bill_no: str, order: Order | None, this: float, *, giving_back: float = 0.0) -> Outcome | None:
+        if order is None:
+            return refused("report.order_unknown", bill_no=bill_no)
+        if order.status not in REPORTABLE:
+            key = "report.order_not_released" if order.status < OrderStatus.RELEASED else "report.order_finished"
+            return refused(key, bill_no=bill_no, status_name=status_name(order.status))
+        reported = order.reported_total - giving_back
+        limit = order.qty * (1 + self.settings.report_tolerance_pct / 100.0)
+        if reported + this > limit + EPS:
+            return refused("report.over_remaining", bill_no=bill_no, qty=figure(order.qty),
+                           reported=figure(reported), remaining=figure(max(0.0, limit - reported)),
+                           this=figure(this))
+        return None
+
+    def _push(self, row_id: int, actor: str) -> Outcome[ReportRecord]:
+        """The K/3 write of a claimed report row (idempotent in K/3 on the row's request key)."""
+        row = self._get(row_id)
+        try:
+            pushed = self.k3.report_output(row.bill_no, good=row.good, scrap=row.scrap, request_key=row.request_key)
+        except K3Rejected as exc:
+            self._set(row_id, state="failed", error=k3_refusal(exc))
+            if exc.reason == "over_report":  # another report got in first: explain with live figures
+                order = self.k3.get_order(row.bill_no)
+                refusal = self._check(row.bill_no, order, row.good + row.scrap)
+                if refusal is not None:
+                    return refusal
+            return refused("report.k3_rejected", bill_no=row.bill_no, field=k3_refusal(exc)["field"] or "-")
+        except (K3Unavailable, K3SessionLost):
+            self._set(row_id, state="unknown")
+            return refused("report.k3_unknown", bill_no=row.bill_no)
+        done = self._set(row_id, state="done", report_no=pushed.bill_no, error=None)
+        self._record(actor, done, event="report_output", report_no=pushed.bill_no, good=figure(done.good),
+                     scrap=figure(done.scrap), request_key=done.request_key)
+        return self._recorded("report.recorded", done)
+
+    def _recorded(self, key: str, record: ReportRecord, **values) -> Outcome[ReportRecord]:
+        order = self.k3.get_order(record.bill_no)
+        label = self.material_label(order.material_number) if order else {"code": "", "name": ""}
+        details = [self._progress(order)] if order else []
+        if order and order.reported_total >= order.qty - EPS and order.status in REPORTABLE:
+            self._offer_finish(order, label, record)
+            details.append(Message("report.complete_offer", {"bill_no": order.bill_no, "qty": figure(order.qty)}))
+        return ok(key, record, tuple(details), bill_no=record.bill_no, material_code=label["code"],
+                  material_name=label["name"], good=figure(record.good), scrap=figure(record.scrap),
+                  report_no=record.report_no or "", **values)
+
+    def _progress(self, order: Order) -> Message:
+        total = order.reported_total
+        pct = figure(round(total / order.qty * 100, 1)) if order.qty else 0
+        return Message("report.progress", {"total_good": figure(order.reported_good),
+                                           "total_scrap": figure(order.reported_scrap), "total": figure(total),
+                                           "qty": figure(order.qty), "unit": order.unit, "pct": pct})
+
+    def _replay(self, row: ReportRecord) -> Outcome[ReportRecord]:
+        """The same message again: answer from what happened, or finish what a crash interrupted."""
+        if row.state == "done":
+            return self._recorded("report.already_recorded", row)
+        if row.state in ("correcting", "reversed"):
+            return refused("report.in_progress", row, bill_no=row.bill_no)
+        fresh_claim = row.state == "pending" and not self._lease_expired(row.id)
+        if fresh_claim:
+            return refused("report.in_progress", row, bill_no=row.bill_no)
+        if row.state == "failed":  # K/3 refused before: check again with live figures
+            refusal = self._check(row.bill_no, self.k3.get_order(row.bill_no), row.good + row.scrap)
+            if refusal is not None:
+                return refusal
+        if not self._claim(row.id, row.state):
+            return refused("report.in_progress", row, bill_no=row.bill_no)
+        return self._push(row.id, row.reporter)
+
+    # -- correcting ---------------------------------------------------------------------------
+    def correct_last(
+        self,
+        reporter: str,
+        new_good: Any,
+        new_scrap: Any = None,
+        *,
+        conversation_id: str | None = None,
+        bill_no: str | None = None,
+        within: float | None = None,
+        message_id: str | None = None,
+    ) -> Outcome[ReportRecord]:
+        """Replace ``reporter``'s last report (within ``within`` s, default the settings' window):
+        reverse it in K/3, then report the new figures (scrap kept unless given).
+
+        Outcome keys: report.corrected, report.nothing_to_correct, report.correction_not_yours,
+        report.correction_too_late, report.already_recorded (same message again), and the
+        report.* refusals of ``report``."""
+        window = self.settings.correction_window_s if within is None else within
+        key = f"rpt:{message_id}" if message_id else None
+        if key and (existing := self._by_key(key)) is not None:
+            return self._replay(existing)
+        bill_no = (bill_no or "").strip().upper() or None
+        last = self._last_done(reporter=reporter, bill_no=bill_no)
+        if last is None:
+            other = self._last_done(conversation_id=conversation_id, bill_no=bill_no, not_reporter=reporter)
+            if other is not None and (conversation_id or bill_no):
+                return refused("report.correction_not_yours", bill_no=other.bill_no, reporter=other.reporter)
+            return refused("report.nothing_to_correct")
+        if self.now() - last.created_at > timedelta(seconds=window):
+            return refused("report.correction_too_late", last, bill_no=last.bill_no,
+                           at=self.local_time(last.created_at), minutes=figure(window / 60))
+        try:
+            g = _qty(new_good)
+            s = _qty(new_scrap)
+        except _Unreadable as exc:
+            return refused("report.qty_unreadable", text=exc.text)
+        g = last.good if g is None else g
+        s = last.scrap if s is None else s
+        if g < 0 or s < 0:
+            return refused("report.negative", good=figure(g), scrap=figure(s))
+        if g + s <= 0:
+            return refused("report.nothing")
+        order = self.k3.get_order(last.bill_no)
+        refusal = self._check(last.bill_no, order, g + s, giving_back=last.good + last.scrap)
+        if refusal is not None:
+            return refusal
+        if not self._claim(last.id, "done", to="correcting"):
+            return refused("report.in_progress", last, bill_no=last.bill_no)
+        try:
+            self.k3.reverse_report(last.report_no)
+        except Exception:
+            self._set(last.id, state="done")  # nothing was reversed (K/3 refused or did not answer)
+            raise
+        self._set(last.id, state="reversed")
+        self._record(reporter, last, event="report_reversed", report_no=last.report_no,
+                     good=figure(last.good), scrap=figure(last.scrap), reason="correction")
+        new_id = self._insert(key or f"{last.request_key}:c{last.id}", last.bill_no, reporter, conversation_id,
+                              message_id, g, s, corrects_id=last.id)
+        if new_id is None:  # the same correction is being made by another delivery
+            return refused("report.in_progress", last, bill_no=last.bill_no)
+        outcome = self._push(new_id, reporter)
+        if outcome.key in ("report.k3_rejected", "report.over_remaining"):  # K/3 took nothing: undo the reversal
+            self._restore(last, reporter)
+        if outcome.key != "report.recorded":
+            return outcome
+        return self._recorded("report.corrected", outcome.value, old_report_no=last.report_no or "",
+                              old_good=figure(last.good), old_scrap=figure(last.scrap))
+
+    def _restore(self, last: ReportRecord, actor: str) -> None:
+        """The new figures did not go in: put the reversed report's figures back."""
+        restore_id = self._insert(f"{last.request_key}:r{last.id}", last.bill_no, last.reporter,
+                                  last.conversation_id, None, last.good, last.scrap, corrects_id=last.id)
+        if restore_id is not None:
+            self._push(restore_id, actor)
+
+    # -- finishing ----------------------------------------------------------------------------
+    def open_finish_offer(self, conversation_id: str | None) -> str | None:
+        """The order a "确认" in ``conversation_id`` would finish (latest open offer there), if any."""
+        with self.Session() as s:
+            return s.execute(
+                select(FinishOfferRow.bill_no)
+                .where(FinishOfferRow.state == "open", FinishOfferRow.conversation_id == conversation_id)
+                .order_by(FinishOfferRow.id.desc())
+                .limit(1)
+            ).scalar()
+
+    def finish_order(self, bill_no: str, by: str, conversation_id: str | None = None) -> Outcome[Order]:
+        """PMC finishes an order in K/3 (ExcuteOperation ToFinish). The caller checks ORDER_CHANGE.
+
+        Outcome keys: report.finished, report.already_finished, report.cannot_finish, report.order_unknown."""
+        bill_no = (bill_no or "").strip().upper()
+        order = self.k3.get_order(bill_no)
+        if order is None:
+            return refused("report.order_unknown", bill_no=bill_no)
+        label = self.material_label(order.material_number)
+        values = {"bill_no": bill_no, "material_code": label["code"], "material_name": label["name"]}
+        if order.status >= OrderStatus.FINISHED:
+            self._close_offers(bill_no, by)
+            return ok("report.already_finished", order, status_name=status_name(order.status), **values)
+        if order.status not in REPORTABLE:
+            return refused("report.cannot_finish", order, status_name=status_name(order.status), **values)
+        finished = self.k3.set_order_status(bill_no, "ToFinish")
+        self._close_offers(bill_no, by)
+        if self.audit is not None:
+            self.audit.record("k3_call", actor=by, conversation_id=conversation_id, order_bill_no=bill_no,
+                              event="order_finished", operation="ToFinish")
+        if self.outbox is not None:
+            group = self.settings.dingtalk_production_group
+            notice = Message("report.group_finished", {**values, "by": by})
+            self.outbox.send(f"finished:{bill_no}:{order.id}", _markdown(notice, self.settings.notify_group_lang),
+                             kind="order_finished", group=group, ref=bill_no)
+        return ok("report.finished", finished, **values)
+
+    def _offer_finish(self, order: Order, label: dict, record: ReportRecord) -> None:
+        group = self.settings.dingtalk_production_group
+        with self.Session.begin() as s:
+            has_open = s.execute(
+                select(FinishOfferRow.id).where(FinishOfferRow.bill_no == order.bill_no, FinishOfferRow.state == "open")
+            ).first()
+            if has_open is None:
+                s.add(FinishOfferRow(bill_no=order.bill_no, conversation_id=group, state="open",
+                                     created_at=self.now()))
+        if self.outbox is not None:
+            notice = Message("report.group_complete", {
+                "bill_no": order.bill_no, "material_code": label["code"], "material_name": label["name"],
+                "total_good": figure(order.reported_good), "total_scrap": figure(order.reported_scrap),
+                "qty": figure(order.qty)})
+            self.outbox.send(f"complete:{order.bill_no}:{record.report_no}",
+                             _markdown(notice, self.settings.notify_group_lang),
+                             kind="order_complete", group=group, ref=order.bill_no)
+
+    def _close_offers(self, bill_no: str, by: str) -> None:
+        with self.Session.begin() as s:
+            s.execute(
+                update(FinishOfferRow)
+                .where(FinishOfferRow.bill_no == bill_no, FinishOfferRow.state == "open")
+                .values(state="finished", decided_by=by, decided_at=self.now())
+                .execution_options(synchronize_session=False)
+            )
+
+    # -- reading ------------------------------------------------------------------------------
+    def list_reports(self, *, bill_no: str | None = None, reporter: str | None = None) -> list[ReportRecord]:
+        q = select(OutputReportRow).order_by(OutputReportRow.id)
+        if bill_no:
+            q = q.where(OutputReportRow.bill_no == bill_no)
+        if reporter:
+            q = q.where(OutputReportRow.reporter == reporter)
+        with self.Session() as s:
+            return [_view(r) for r in s.execute(q).scalars()]
+
+    # -- persistence --------------------------------------------------------------------------
+    def _get(self, row_id: int) -> ReportRecord:
+        with self.Session() as s:
+            return _view(s.get(OutputReportRow, row_id))
+
+    def _by_key(self, key: str) -> ReportRecord | None:
+        with self.Session() as s:
+            row = s.execute(select(OutputReportRow).where(OutputReportRow.request_key == key)).scalar()
+            return _view(row) if row else None
+
+    def _last_done(self, *, reporter: str | None = None, not_reporter: str | None = None,
+                   conversation_id: str | None = None, bill_no: str | None = None) -> ReportRecord | None:
+        q = select(OutputReportRow).where(OutputReportRow.state == "done")
+        if reporter:
+            q = q.where(OutputReportRow.reporter == reporter)
+        if not_reporter:
+            q = q.where(OutputReportRow.reporter != not_reporter)
+        if conversation_id:
+            q = q.where(OutputReportRow.conversation_id == conversation_id)
+        if bill_no:
+            q = q.where(OutputReportRow.bill_no == bill_no)
+        with self.Session() as s:
+            row = s.execute(q.order_by(OutputReportRow.id.desc()).limit(1)).scalar()
+            return _view(row) if row else None
+
+    def _insert(self, key: str, bill_no: str, reporter: str, conversation_id: str | None, message_id: str | None,
+                good: float, scrap: float, *, corrects_id: int | None = None) -> int | None:
+        now = self.now()
+        try:
+            with self.Session.begin() as s:
+                row = OutputReportRow(request_key=key, bill_no=bill_no, reporter=reporter,
+                                      conversation_id=conversation_id, message_id=message_id, good=good,
+                                      scrap=scrap, state="pending", corrects_id=corrects_id, claimed_at=now,
+                                      created_at=now, updated_at=now)
+                s.add(row)
+                s.flush()
+                return row.id
+        except IntegrityError:
+            return None
+
+    def _claim(self, row_id: int, state: str, *, to: str = "pending") -> bool:
+        """Conditional UPDATE from ``state``: exactly one caller wins a row."""
+        now = self.now()
+        where = [OutputReportRow.id == row_id, OutputReportRow.state == state]
+        if state == "pending":
+            where.append(OutputReportRow.claimed_at <= now - timedelta(seconds=CLAIM_LEASE_S))
+        with self.Session.begin() as s:
+            return s.execute(
+                update(OutputReportRow).where(*where).values(state=to, claimed_at=now, updated_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount == 1
+
+    def _lease_expired(self, row_id: int) -> bool:
+        with self.Session() as s:
+            claimed = as_utc(s.get(OutputReportRow, row_id).claimed_at)
+        return claimed is None or self.now() - claimed >= timedelta(seconds=CLAIM_LEASE_S)
+
+    def _set(self, row_id: int, **values) -> ReportRecord:
+        with self.Session.begin() as s:
+            s.execute(
+                update(OutputReportRow).where(OutputReportRow.id == row_id)
+                .values(updated_at=self.now(), **values).execution_options(synchronize_session=False)
+            )
+        return self._get(row_id)
+
+    def _record(self, actor: str, record: ReportRecord, **details) -> None:
+        if self.audit is not None:
+            self.audit.record("k3_call", actor=actor, conversation_id=record.conversation_id,
+                              order_bill_no=record.bill_no, **details)
+
+
+def _markdown(message: Message, lang: str) -> Markdown:
+    text = message.text(lang)
+    return Markdown(title=text[:60], text=text)
+
+
+@lru_cache
+def get_output_reports() -> OutputReports:
+    """The process-wide service over the configured K/3, database and DingTalk outbox."""
+    from rasa_project import wiring
+    from rasa_project.clock import clock_from
+    from rasa_project.db import get_sessionmaker
+    from rasa_project.mapping import get_mapping
+    from rasa_project.notify.outbox import get_outbox
+    from rasa_project.settings import get_settings
+
+    settings = get_settings()
+    return OutputReports(wiring.k3(), get_mapping(settings.mapping_dir), clock_from(settings),
+                         get_sessionmaker(settings.sqlalchemy_url), settings, outbox=get_outbox(),
+                         audit=wiring.audit())

@@ -1,5 +1,0 @@
-import sys
-
-from rasa_project.reliability.run import main
-
-sys.exit(main())
