@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
+from devtools.simulators.dingtalk import app as sim_app
 from devtools.simulators.dingtalk import create_app
 from devtools.simulators.dingtalk.wire import sign
+from tests.dingtalk.conftest import ThreadedServer, free_port
+
+# spec dingtalk.md §1.1: the fixture's app secret is the vector's
+SPEC_SECRET, SPEC_TS, SPEC_SIGN = "demo-app-secret-0123456789abcdefABCDEF", 1700000000000, (
+    "4YaBXM3dlzDoP3UxHS9kUwrIfHCuK2NPWWn/dqONQ/s=")
 
 
 @pytest.fixture
@@ -128,3 +139,56 @@ async def test_chat_page_and_directory_are_served_offline(client):
 
 def test_simulator_signs_like_the_spec():
     assert sign("demo-app-secret-0123456789abcdefABCDEF", 1700000000000) == "4YaBXM3dlzDoP3UxHS9kUwrIfHCuK2NPWWn/dqONQ/s="
+
+
+@pytest.fixture
+def robot():
+    """A plain HTTP receiver standing in for the robot: records what the simulator posts to it."""
+    received: list[dict] = []
+
+    async def record(request: Request):
+        received.append({"path": request.url.path, "headers": dict(request.headers), "body": await request.json()})
+        return JSONResponse({})
+
+    server = ThreadedServer(Starlette(routes=[Route("/robot/{name}", record, methods=["POST"])]), free_port())
+    server.start()
+    yield server.url, received
+    server.stop()
+
+
+async def test_chat_and_card_callbacks_are_signed_like_the_spec_vector(client, robot, monkeypatch):
+    """Both callbacks the simulator posts (a chat message, a card button with callbackType HTTP)
+    carry ``timestamp``/``sign`` exactly as spec §1.1 computes them: at the vector's instant they
+    are the vector."""
+    url, received = robot
+    client.app.state.bot_url = f"{url}/robot/webhook"
+    monkeypatch.setattr(sim_app, "time", SimpleNamespace(time=lambda: SPEC_TS / 1000))
+    chat = (await client.post("/_sim/chat", json={"conversation_id": "cidPMC0001", "staff_id": "pmc0001",
+                                                  "text": "hi", "via": "http"})).json()
+    assert chat["status"] == 200
+    headers = {"x-acs-dingtalk-access-token": await token(client)}
+    card = {"cardTemplateId": "dingk3_approval.schema", "outTrackId": "approval-sign-1", "callbackType": "HTTP",
+            "cardData": {"cardParamMap": {"status": "pending"}}, "openSpaceId": "dtv1.card//IM_GROUP.cidPMC0001",
+            "imGroupOpenDeliverModel": {"robotCode": "dingdemoappkey0001"}}
+    assert (await client.post("/v1.0/card/instances/createAndDeliver", json=card, headers=headers)).status_code == 200
+    press = (await client.post("/_sim/card_action", json={"out_track_id": "approval-sign-1", "staff_id": "manager0001",
+                                                          "params": {"decision": "approve"}})).json()
+    assert press["status"] == 200
+    assert [r["path"] for r in received] == ["/robot/webhook", "/robot/card"]
+    for r in received:
+        assert (r["headers"]["timestamp"], r["headers"]["sign"]) == (str(SPEC_TS), SPEC_SIGN), r["path"]
+    assert json.loads(received[1]["body"]["content"])["cardPrivateData"]["params"] == {"decision": "approve"}
+
+
+@pytest.mark.parametrize("mode", ["stale", "forged"])
+async def test_signature_switches_break_the_spec_formula(client, robot, monkeypatch, mode):
+    url, received = robot
+    client.app.state.bot_url = f"{url}/robot/webhook"
+    monkeypatch.setattr(sim_app, "time", SimpleNamespace(time=lambda: SPEC_TS / 1000))
+    await client.post("/_sim/chat", json={"conversation_id": "cidPMC0001", "staff_id": "pmc0001", "text": "hi",
+                                          "via": "http", "sign": mode})
+    sent = received[0]["headers"]
+    if mode == "stale":  # correctly signed, two hours old: outside the 1 h window
+        assert int(sent["timestamp"]) == SPEC_TS - 2 * 3600 * 1000 and sent["sign"] == sign(SPEC_SECRET, sent["timestamp"])
+    else:
+        assert sent["timestamp"] == str(SPEC_TS) and sent["sign"] != SPEC_SIGN

@@ -10,12 +10,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from devtools.simulators.k3cloud import auth
 from devtools.simulators.k3cloud.seed import seed
 from devtools.simulators.k3cloud.service import (
     BizError,
@@ -26,8 +29,6 @@ from devtools.simulators.k3cloud.service import (
     response_status,
 )
 from devtools.simulators.k3cloud.store import Store
-from k3_client.signing import SignatureError, verify_signed_headers
-from rasa_project.clock import clock_from
 
 log = logging.getLogger("k3sim")
 
@@ -111,13 +112,26 @@ class Session:
     last_seen: float
 
 
+def server_clock(settings) -> Callable[[], datetime]:
+    """The K/3 server's own date and time: the demo's anchored instant when one is configured
+    (so bill dates match the business day of the tests), else the real clock, in the factory's zone."""
+    zone = ZoneInfo(settings.timezone)
+    anchor = settings.clock_anchor
+
+    def now() -> datetime:
+        if anchor is None:
+            return datetime.now(zone)
+        return (anchor if anchor.tzinfo else anchor.replace(tzinfo=zone)).astimezone(zone)
+
+    return now
+
+
 class Simulator:
     """State behind the app: store, sessions, faults, credentials."""
 
     def __init__(self, settings, store: Store, factory, clock: Callable[[], float]) -> None:
         self.settings, self.store, self.factory, self.clock = settings, store, factory, clock
-        business = clock_from(settings)
-        self.service = K3Service(store, today=business.now, report_tolerance_pct=settings.report_tolerance_pct)
+        self.service = K3Service(store, today=server_clock(settings), report_tolerance_pct=settings.report_tolerance_pct)
         self.sessions: dict[str, Session] = {}
         self.faults = FaultBook()
         self.acct_id = factory.acct_id
@@ -154,18 +168,16 @@ class Simulator:
         """(context, session, refusal reason)."""
         if request.headers.get("x-kd-appkey") or request.headers.get("x-api-signature"):
             try:
-                ident = verify_signed_headers(
-                    request.headers, path=request.url.path, app_secrets=self.app_secrets, now=self.clock(),
-                    window_s=self.sign_window_s,
-                )  # fmt: skip
-            except SignatureError as exc:
+                caller = auth.verify(request.headers, path=request.url.path, app_secrets=self.app_secrets,
+                                     now=self.clock(), window_s=self.sign_window_s)  # fmt: skip
+            except auth.Refused as exc:
                 return None, None, str(exc)
-            app = self.apps[ident.app_id]
-            if ident.acct_id != self.acct_id:
+            app = self.apps[caller.app_id]
+            if caller.acct_id != self.acct_id:
                 return None, None, "unknown data center"
-            if ident.user_name not in self.users and ident.user_name != app.get("user_name"):
+            if caller.user_name not in self.users and caller.user_name != app.get("user_name"):
                 return None, None, "unknown user"
-            return Context(ident.user_name, ident.lcid), None, ""
+            return Context(caller.user_name, caller.lcid), None, ""
         session = self.session_of(request)
         if session is None:
             return None, None, "no valid session"
