@@ -152,5 +152,3 @@ REPORT = _register(Form("PRD_MORPT", "生产汇报单", "FID", "FBillNo", (
 def form(form_id: str) -> Form | None:
     return FORMS.get((form_id or "").upper())
 
-
-ORDER_STATUS_NAMES = {1: "计划", 2: "计划确认", 3: "下达", 4: "开工", 5: "完工", 6: "结案", 7: "结算"}

@@ -15,6 +15,7 @@ from devtools.simulators.k3cloud.store import Store
 ORG_NUMBER = "100"
 STOCK_NUMBER = "CK001"
 UNASSIGNED_BOM_SUFFIX = "_V0"  # the draft (not audited) BOM of a material without an audited one
+FIRST_REPORT_NUMBER = 82561  # seeded PRD_MORPT numbers run SCHB00082561, SCHB00082562 ...
 
 
 def _ml(names: dict) -> dict:
@@ -25,7 +26,7 @@ def _dt(day) -> str:
     return f"{day.isoformat()}T00:00:00"
 
 
-def _report_lines(factory: Factory, order) -> list[tuple]:
+def report_lines(factory: Factory, order) -> list[tuple]:
     """(date, good, scrap) of the reports behind ``order``'s reported quantities.
 
     The fixture's ``report_history`` gives them day by day and must add up to the order's
@@ -116,8 +117,8 @@ def seed(store: Store, factory: Factory) -> None:
                     "FNoStockInQty": float(o.reported_good)}]}, 140001)  # fmt: skip
             if o.bill_no.startswith("MO") and o.bill_no[2:].isdigit():
                 highest_mo = max(highest_mo, int(o.bill_no[2:]))
-            for day, good, scrap in _report_lines(factory, o):
-                number = f"SCHB{store.next('no:PRD_MORPT', 82561):08d}"
+            for day, good, scrap in report_lines(factory, o):
+                number = f"SCHB{store.next('no:PRD_MORPT', FIRST_REPORT_NUMBER):08d}"
                 put("PRD_MORPT", "FID", {
                     "FBillNo": number, "FDate": _dt(day), "FPrdOrgId": ORG_NUMBER,
                     "FWorkshipIdH": o.work_center, "FDocumentStatus": "C", "FDescription": "",

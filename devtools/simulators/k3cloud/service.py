@@ -13,16 +13,15 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Any
 
-from devtools.simulators.k3cloud import filters
+from devtools.simulators.k3cloud import filters, rules
 from devtools.simulators.k3cloud.forms import (
     DATE,
     DECIMAL,
     ENUM,
     INT,
     MLTEXT,
-    ORDER_STATUS_NAMES,
     REF,
     Entity,
     Field,
@@ -37,7 +36,7 @@ LCID_ZH = "2052"
 ORDER, REPORT = "PRD_MO", "PRD_MORPT"
 PUSH_RULE = "PRD_MO2MORPT"
 QUERY_MAX_LIMIT = 10000
-EPS = 1e-9
+EPS = rules.EPS
 
 
 class BizError(Exception):
@@ -47,8 +46,18 @@ class BizError(Exception):
         super().__init__(message)
         self.msg_code, self.message, self.field, self.index = msg_code, message, field, index
 
+    @classmethod
+    def of(cls, refusal: rules.Refusal, index: int = 0) -> BizError:
+        return cls(refusal.msg_code, refusal.message, refusal.field, index)
+
     def error(self) -> dict:
         return {"FieldName": self.field, "Message": self.message, "DIndex": self.index}
+
+
+def refuse(refusal: rules.Refusal | None, index: int = 0) -> None:
+    """Raise K/3's answer for a rule the step breaks (nothing when it breaks none)."""
+    if refusal is not None:
+        raise BizError.of(refusal, index)
 
 
 def response_status(ok: bool, *, errors=(), entities=(), msg_code: int = 0, messages=()) -> dict:
@@ -244,10 +253,8 @@ class K3Service:
             previous = self.store.get(meta.form_id, fid)
             if previous is None:
                 raise BizError(10, f"单据内码为“{fid}”的{meta.name}不存在或已被删除", "FID", index)
-            if previous["FDocumentStatus"] in ("B", "C"):
-                state = "审核中" if previous["FDocumentStatus"] == "B" else "已审核"
-                raise BizError(11, f"单据编号为“{previous[meta.number_key]}”的{meta.name}当前状态为{state}，不允许保存",
-                               None, index)  # fmt: skip
+            refuse(rules.save_refusal(form_name=meta.name, number=previous[meta.number_key],
+                                      document_status=previous["FDocumentStatus"]), index)  # fmt: skip
             bill = copy.deepcopy(previous)
         else:
             bill = {meta.pk: 0, "FDocumentStatus": "Z" if draft else "A", "FCreateDate": self._now()}
@@ -338,16 +345,12 @@ class K3Service:
 
     # -- reference and rule checks ---------------------------------------------------------------
     def _check_ref(self, fld: Field, number, index: int, row: int | None = None) -> dict:
-        where = f"第{row}行" if row else ""
         target = lookup_form(fld.ref or "")
         found = self.ref_bill(fld.ref or "", number)
-        if found is None:
-            raise BizError(9, f"{where}字段“{fld.label}”的值“{number}”在{target.name if target else ''}中不存在", fld.key,
-                           index)  # fmt: skip
-        if found.get("FDocumentStatus", "C") != "C":
-            raise BizError(11, f"{where}字段“{fld.label}”的值“{number}”未审核，不能引用", fld.key, index)
-        if found.get("FForbidStatus", "A") == "B":
-            raise BizError(11, f"{where}字段“{fld.label}”的值“{number}”已禁用，不能引用", fld.key, index)
+        refuse(rules.reference_refusal(
+            field=fld.key, label=fld.label, value=number, form_name=target.name if target else "", found=found is not None,
+            document_status=(found or {}).get("FDocumentStatus", "C"), forbid_status=(found or {}).get("FForbidStatus", "A"),
+            row=row), index)  # fmt: skip
         return found
 
     def _check_required_and_refs(self, fields, values: dict, index: int, row: int | None = None) -> None:
@@ -382,40 +385,30 @@ class K3Service:
             if not entry.get("FBomId"):
                 bom = self._audited_bom_of(material)
                 if bom is None:
-                    raise BizError(11, f"第{row}行物料“{material}”没有已审核的BOM，不能生成生产订单", "FBomId", index)
+                    refuse(rules.no_audited_bom(row=row, material=material), index)
                 entry["FBomId"] = bom["FNumber"]
             entry.setdefault("FProductType", "1")
             entry.setdefault("FStockInOrgId", bill.get("FPrdOrgId"))
             self._check_required_and_refs(entity.fields, entry, index, row)
             bom = self.ref_bill("ENG_BOM", entry["FBomId"]) or {}
             if str(bom.get("FMaterialId", "")).casefold() != str(material).casefold():
-                raise BizError(11, f"第{row}行BOM版本“{entry['FBomId']}”不是物料“{material}”的物料清单", "FBomId", index)
-            if (entry.get("FQty") or 0) <= 0:
-                raise BizError(11, f"第{row}行字段“数量”必须大于0", "FQty", index)
-            if entry["FPlanFinishDate"] < entry["FPlanStartDate"]:
-                raise BizError(11, f"第{row}行计划完工时间不能早于计划开工时间", "FPlanFinishDate", index)
+                refuse(rules.bom_of_other_material(row=row, bom=entry["FBomId"], material=material), index)
+            refuse(rules.order_line_refusal(row=row, qty=entry.get("FQty") or 0, plan_start=entry["FPlanStartDate"],
+                                            plan_finish=entry["FPlanFinishDate"]), index)  # fmt: skip
             old = before.get(int(entry.get(entity.pk) or 0))
             if old is not None:
                 self._check_order_entry_change(bill, old, entry, index, row)
 
     def _check_order_entry_change(self, bill: dict, old: dict, new: dict, index: int, row: int) -> None:
-        status = int(old.get("FStatus") or 1)
-        changed = {k for k in ("FMaterialId", "FBomId", "FUnitId", "FQty", "FPlanStartDate", "FPlanFinishDate",
-                               "FWorkShopID") if old.get(k) != new.get(k)}  # fmt: skip
-        if not changed:
-            return
-        if status >= 5:
-            raise BizError(11, f"第{row}行业务状态为“{ORDER_STATUS_NAMES[status]}”，不允许修改", min(changed), index)
-        frozen = changed & {"FMaterialId", "FBomId", "FUnitId"}
-        if frozen and status >= 3:
-            raise BizError(11, f"第{row}行已{ORDER_STATUS_NAMES[status]}，物料、BOM和单位不允许修改", min(frozen), index)
-        reported = self._reported_total(bill[ORDER_PK], int(old["FEntryID"]), statuses=("B", "C"))
-        if "FQty" in changed and new["FQty"] + EPS < reported:
-            raise BizError(11, f"第{row}行数量{new['FQty']:g}不能小于已汇报数量{reported:g}", "FQty", index)
+        changed = {k for k in rules.CHANGE_TRACKED if old.get(k) != new.get(k)}
+        reported = self._reported_total(bill[ORDER_PK], int(old["FEntryID"]), statuses=("B", "C")) if changed else 0.0
+        refuse(rules.entry_change_refusal(row=row, status=int(old.get("FStatus") or 1), changed=changed,
+                                          new_qty=new["FQty"], reported=reported), index)  # fmt: skip
 
     def _check_entry_removable(self, meta: Form, bill: dict, entry: dict, index: int) -> None:
-        if meta.form_id == ORDER and (int(entry.get("FStatus") or 1) >= 3 or self._reports_of(int(entry["FEntryID"]))):
-            raise BizError(11, "分录已下达或存在下游汇报单，不允许删除", "FTreeEntity", index)
+        if meta.form_id == ORDER:
+            refuse(rules.entry_removal_refusal(status=int(entry.get("FStatus") or 1),
+                                               has_reports=bool(self._reports_of(int(entry["FEntryID"])))), index)  # fmt: skip
 
     def _audited_bom_of(self, material: str) -> dict | None:
         boms = [
@@ -465,9 +458,8 @@ class K3Service:
             self._check_required_and_refs(entity.fields, entry, index, row)
             if str(entry["FMaterialId"]).casefold() != str(mo_entry["FMaterialId"]).casefold():
                 raise BizError(11, f"第{row}行物料与生产订单“{mo['FBillNo']}”的物料不一致", "FMaterialId", index)
-            if mo["FDocumentStatus"] != "C" or int(mo_entry.get("FStatus") or 1) not in (3, 4):
-                raise BizError(11, f"第{row}行生产订单“{mo['FBillNo']}”未审核或业务状态不是下达/开工，不能汇报", "FMoBillNo",
-                               index)  # fmt: skip
+            refuse(rules.report_source_refusal(row=row, bill_no=mo["FBillNo"], document_status=mo["FDocumentStatus"],
+                                               status=int(mo_entry.get("FStatus") or 1)), index)  # fmt: skip
             qty = {k: float(entry.get(k) or 0) for k in ("FFinishQty", "FQuaQty", "FFailQty", "FScrapQty")}
             for key, value in qty.items():
                 if value < 0:
@@ -482,15 +474,8 @@ class K3Service:
         for mo_entry_id, mine in own.items():
             mo, mo_entry = self._mo_entry(mo_entry_id)
             others = self._reported_total(mo["FID"], mo_entry_id, statuses=pending, exclude=bill.get("FID"))
-            limit = float(mo_entry["FQty"]) * (1 + self.tolerance)
-            if others + mine > limit + EPS:
-                raise BizError(
-                    11,
-                    f"汇报数量超过生产订单“{mo['FBillNo']}”可汇报数量：订单数量{float(mo_entry['FQty']):g}，"
-                    f"已汇报{others:g}，本次{mine:g}",
-                    "FFinishQty",
-                    index,
-                )
+            refuse(rules.over_report_refusal(bill_no=mo["FBillNo"], qty=float(mo_entry["FQty"]), others=others,
+                                             mine=mine, tolerance=self.tolerance), index)  # fmt: skip
 
     def _source_of(self, entry: dict) -> tuple[dict | None, dict | None]:
         if entry.get("FMoEntryId"):
@@ -536,12 +521,12 @@ class K3Service:
             raise BizError(8, "请至少指定一个单据编码（Numbers）或内码（Ids）", "Numbers")
         return out
 
-    def _bill_operation(self, form_id, data: dict, step: Callable[[Form, dict], None], op_name: str) -> dict:
+    def _bill_operation(self, form_id, data: dict, step: Callable[[Form, dict], None], operation: str) -> dict:
         meta = self.bill_form(form_id)
         entities, errors = [], []
         for index, (key, bill) in enumerate(self._targets(meta, data)):
             if bill is None:
-                errors.append(BizError(10, f"单据“{key}”不存在，不能{op_name}", meta.number_key, index))
+                errors.append(BizError.of(rules.missing_bill(key, operation, meta.number_key), index))
                 continue
             try:
                 with self.store.unit():
@@ -555,60 +540,55 @@ class K3Service:
             return envelope(response_status(False, errors=[e.error() for e in errors], entities=entities, msg_code=code))
         return envelope(response_status(True, entities=entities))
 
+    def _document_step(self, meta: Form, bill: dict, operation: str) -> None:
+        refuse(rules.document_refusal(operation, form_name=meta.name, number=bill[meta.number_key],
+                                      document_status=bill["FDocumentStatus"]))  # fmt: skip
+
     def submit(self, form_id, data: dict) -> dict:
         def step(meta: Form, bill: dict) -> None:
-            if bill["FDocumentStatus"] not in ("A", "D"):
-                raise BizError(11, f"单据编号为“{bill[meta.number_key]}”的{meta.name}，{_state_text(bill)}，不能提交")
+            self._document_step(meta, bill, "submit")
             if meta.form_id == REPORT:
                 self._check_report(meta, bill, bill, 0, pending=("B", "C"))
-            bill["FDocumentStatus"] = "B"
+            bill["FDocumentStatus"] = rules.after("submit")
             self.store.put(meta.form_id, meta.pk, bill)
 
-        return self._bill_operation(form_id, data, step, "提交")
+        return self._bill_operation(form_id, data, step, "submit")
 
     def audit(self, form_id, data: dict) -> dict:
         def step(meta: Form, bill: dict) -> None:
-            if bill["FDocumentStatus"] == "C":
-                raise BizError(11, f"单据编号为“{bill[meta.number_key]}”的{meta.name}，单据已经审核！")
-            if bill["FDocumentStatus"] != "B":
-                raise BizError(11, f"单据编号为“{bill[meta.number_key]}”的{meta.name}，{_state_text(bill)}，请先提交")
+            self._document_step(meta, bill, "audit")
             if meta.form_id == REPORT:
                 self._check_report(meta, bill, bill, 0, pending=("C",))
                 self._apply_report(bill, +1)
-            bill["FDocumentStatus"] = "C"
+            bill["FDocumentStatus"] = rules.after("audit")
             bill["FApproveDate"] = self._now()
             self.store.put(meta.form_id, meta.pk, bill)
 
-        return self._bill_operation(form_id, data, step, "审核")
+        return self._bill_operation(form_id, data, step, "audit")
 
     def unaudit(self, form_id, data: dict) -> dict:
         def step(meta: Form, bill: dict) -> None:
-            if bill["FDocumentStatus"] != "C":
-                raise BizError(11, f"单据编号为“{bill[meta.number_key]}”的{meta.name}，{_state_text(bill)}，不能反审核")
+            self._document_step(meta, bill, "unaudit")
             if meta.form_id == ORDER:
-                for entry in bill.get("FTreeEntity", []):
-                    status = int(entry.get("FStatus") or 1)
-                    if status >= 5:
-                        raise BizError(11, f"生产订单“{bill['FBillNo']}”业务状态为“{ORDER_STATUS_NAMES[status]}”，不允许反审核",
-                                       "FStatus")  # fmt: skip
+                statuses = [int(entry.get("FStatus") or 1) for entry in bill.get("FTreeEntity", [])]
+                refuse(rules.order_unaudit_refusal(bill_no=bill["FBillNo"], statuses=statuses))
             if meta.form_id == REPORT:
                 self._apply_report(bill, -1)
-            bill["FDocumentStatus"] = "D"
+            bill["FDocumentStatus"] = rules.after("unaudit")
             bill["FApproveDate"] = None
             self.store.put(meta.form_id, meta.pk, bill)
 
-        return self._bill_operation(form_id, data, step, "反审核")
+        return self._bill_operation(form_id, data, step, "unaudit")
 
     def delete(self, form_id, data: dict) -> dict:
         def step(meta: Form, bill: dict) -> None:
-            if bill["FDocumentStatus"] not in ("Z", "A", "D"):
-                raise BizError(11, f"单据编号为“{bill[meta.number_key]}”的{meta.name}，{_state_text(bill)}，不允许删除")
+            self._document_step(meta, bill, "delete")
             if meta.form_id == ORDER:
                 for entry in bill.get("FTreeEntity", []):
                     self._check_entry_removable(meta, bill, entry, 0)
             self.store.remove(meta.form_id, bill[meta.pk])
 
-        return self._bill_operation(form_id, data, step, "删除")
+        return self._bill_operation(form_id, data, step, "delete")
 
     def _apply_report(self, report: dict, sign: int) -> None:
         for entry in report.get("FEntity", []):
@@ -621,28 +601,12 @@ class K3Service:
             mo_entry["FNoStockInQty"] = mo_entry["FRptFinishQty"]
             self.store.put(ORDER, "FID", mo)
 
-    # -- ExcuteOperation (PRD_MO entry status) ----------------------------------------------------
-    # op -> (allowed from statuses, to status, needs audited bill)
-    STATUS_OPS: ClassVar[dict] = {
-        "toplanconfirm": ((1,), 2, False),
-        "torelease": ((1, 2), 3, True),
-        "tostart": ((3,), 4, True),
-        "tofinish": ((3, 4), 5, True),
-        "toclose": ((5,), 6, True),
-        "forceclose": ((1, 2, 3, 4, 5), 6, True),
-        "undotoplan": ((2,), 1, False),
-        "undotoplanconfirm": ((3,), 2, True),
-        "undotorelease": ((4,), 3, True),
-    }
-    OP_NAMES: ClassVar[dict] = {"toplanconfirm": "计划确认", "torelease": "下达", "tostart": "开工", "tofinish": "完工", "toclose": "结案",
-                "forceclose": "强制结案", "undotoplan": "反计划确认", "undotoplanconfirm": "反下达", "undotorelease": "反开工"}  # fmt: skip
-
+    # -- ExcuteOperation (PRD_MO entry status; the table is rules.STATUS_OPERATIONS) -----------------
     def execute_operation(self, form_id, op_number, data: dict) -> dict:
         meta = self.bill_form(form_id)
-        op = str(op_number or "").lower()
-        if meta.form_id != ORDER or op not in self.STATUS_OPS:
-            raise BizError(8, f"操作“{op_number}”在{meta.name}上不存在", "opNumber")
-        allowed, target, needs_audit = self.STATUS_OPS[op]
+        op = rules.status_operation(op_number)
+        if meta.form_id != ORDER or op is None:
+            refuse(rules.unknown_operation(op_number, meta.name))
         selections: list[tuple[str, dict | None, set | None]] = []
         for item in _ci(data, "PkEntryIds") or []:
             bill_id = _ci(item, "Id")
@@ -657,7 +621,7 @@ class K3Service:
                 continue
             try:
                 with self.store.unit():
-                    self._change_status(bill, op, allowed, target, needs_audit, entry_ids)
+                    self._change_status(bill, op, entry_ids)
                 entities.append({"Id": bill["FID"], "Number": bill["FBillNo"], "DIndex": index})
             except BizError as err:
                 err.index = index
@@ -667,9 +631,8 @@ class K3Service:
                                             msg_code=errors[0].msg_code))  # fmt: skip
         return envelope(response_status(True, entities=entities))
 
-    def _change_status(self, bill: dict, op: str, allowed, target: int, needs_audit: bool, entry_ids) -> None:
-        if needs_audit and bill["FDocumentStatus"] != "C":
-            raise BizError(11, f"生产订单“{bill['FBillNo']}”未审核，不能执行“{self.OP_NAMES[op]}”")
+    def _change_status(self, bill: dict, op: rules.StatusOperation, entry_ids) -> None:
+        refuse(rules.status_bill_refusal(op, bill_no=bill["FBillNo"], document_status=bill["FDocumentStatus"]))
         entries = bill.get("FTreeEntity", [])
         if entry_ids is not None:
             unknown = entry_ids - {int(e["FEntryID"]) for e in entries}
@@ -677,14 +640,10 @@ class K3Service:
                 raise BizError(10, f"分录内码“{min(unknown)}”不存在", "FEntryID")
             entries = [e for e in entries if int(e["FEntryID"]) in entry_ids]
         for entry in entries:
-            status = int(entry.get("FStatus") or 1)
-            if status not in allowed:
-                raise BizError(11, f"第{entry.get('FSeq', 1)}行业务状态为“{ORDER_STATUS_NAMES[status]}”，不能执行“{self.OP_NAMES[op]}”",
-                               "FStatus")  # fmt: skip
-            if op == "undotoplanconfirm" and self._reports_of(int(entry["FEntryID"])):
-                raise BizError(11, f"第{entry.get('FSeq', 1)}行存在下游生产汇报单，不能反下达", "FStatus")
+            refuse(rules.status_entry_refusal(op, seq=entry.get("FSeq", 1), status=int(entry.get("FStatus") or 1),
+                                              has_reports=bool(self._reports_of(int(entry["FEntryID"])))))  # fmt: skip
         for entry in entries:
-            entry["FStatus"] = str(target)
+            entry["FStatus"] = str(op.target)
         self.store.put(ORDER, "FID", bill)
 
     # -- Push PRD_MO -> PRD_MORPT ----------------------------------------------------------------
@@ -714,14 +673,11 @@ class K3Service:
                 sources.extend((mo, e) for e in mo.get("FTreeEntity", []))
         lines = []
         for mo, mo_entry in sources:
-            status = int(mo_entry.get("FStatus") or 1)
-            if mo["FDocumentStatus"] != "C" or status not in (3, 4):
-                raise BizError(11, f"生产订单“{mo['FBillNo']}”第{mo_entry.get('FSeq', 1)}行未审核或业务状态为"
-                                   f"“{ORDER_STATUS_NAMES[status]}”，不能下推生产汇报单")  # fmt: skip
             remaining = float(mo_entry["FQty"]) - self._reported_total(mo["FID"], int(mo_entry["FEntryID"]),
                                                                        statuses=("B", "C"))  # fmt: skip
-            if remaining <= EPS:
-                raise BizError(11, f"生产订单“{mo['FBillNo']}”已全部汇报，没有可下推的数量（汇报数量已超出）")
+            refuse(rules.push_refusal(bill_no=mo["FBillNo"], seq=mo_entry.get("FSeq", 1),
+                                      document_status=mo["FDocumentStatus"], status=int(mo_entry.get("FStatus") or 1),
+                                      remaining=remaining))  # fmt: skip
             lines.append({"FMoEntryId": int(mo_entry["FEntryID"]), "FFinishQty": remaining, "FQuaQty": remaining})
         model = {"FEntity": lines}
         report = lookup_form(REPORT)
@@ -891,12 +847,6 @@ ORDER_PK = "FID"
 def _label(entity: Entity, key: str) -> str:
     fld = entity.field(key)
     return fld.label if fld else key
-
-
-def _state_text(bill: dict) -> str:
-    return {"Z": "单据为暂存状态", "A": "单据为创建状态", "B": "单据正在审核中", "C": "单据已审核", "D": "单据为重新审核状态"}.get(
-        bill.get("FDocumentStatus"), "单据状态不正确"
-    )
 
 
 def _fless(key: str) -> str:
