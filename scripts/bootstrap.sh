@@ -64,12 +64,20 @@ if [ ! -x .venv-sdk/bin/python ] || [ "$(cat .venv-sdk/.stamp 2>/dev/null)" != "
   echo "$want_sdk" > .venv-sdk/.stamp
 fi
 # --- PostgreSQL and Redis (production-configuration tests); started if installed but down ---
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then
   say "starting PostgreSQL"
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
 fi
-if command -v redis-server >/dev/null 2>&1 && ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+if command -v redis-server >/dev/null 2>&1 && ! listening 6379; then
   say "starting Redis"
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no --dir /tmp >/dev/null || true
 fi
+# Tests that need a component fail when it is missing (tests/requirements.py); say so here first.
+for service in "PostgreSQL 5432 postgres" "Redis 6379 redis"; do
+  read -r label port marker <<< "$service"
+  for _ in $(seq 1 50); do listening "$port" && break; sleep 0.2; done  # up to 10 s after a fresh start
+  listening "$port" || printf '\033[33m[setup] %s is not listening on 127.0.0.1:%s: tests marked %s will fail (DINGK3_ALLOW_SKIP=%s skips them)\033[0m\n' \
+    "$label" "$port" "$marker" "$marker" >&2
+done
 say "ready: .venv ($(.venv/bin/python --version))"

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from sqlalchemy import text
 
 from rasa_project import db
+from tests.requirements import need
 
 PG_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 
@@ -16,6 +17,7 @@ PG_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 @contextmanager
 def throwaway_database(prefix: str, target: str = "heads") -> Iterator[str]:
     """Create ``<prefix>_<random>``, migrate it to ``target``, yield its URL, drop it afterwards."""
+    need("postgres")
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = db.make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -14,6 +14,7 @@ from ldap3 import Connection
 from devtools.slapd import SlapdServer, start_slapd
 from rasa_project.authz.service import Authorizer
 from rasa_project.settings import Settings
+from tests.requirements import need
 
 
 def free_port() -> int:
@@ -25,6 +26,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def slapd(tmp_path_factory) -> SlapdServer:
     """A read-only demo directory shared by the session; tests must not modify it."""
+    need("slapd")
     server = start_slapd(tmp_path_factory.mktemp("slapd"), free_port(), settings=Settings())
     yield server
     server.stop()
@@ -36,6 +38,7 @@ def make_slapd(tmp_path):
     servers: list[SlapdServer] = []
 
     def _make(factory=None, settings: Settings | None = None) -> SlapdServer:
+        need("slapd")
         workdir = tmp_path / f"slapd{len(servers)}"
         server = start_slapd(workdir, free_port(), factory=factory, settings=settings or Settings())
         servers.append(server)

@@ -28,6 +28,7 @@ from rasa_project.settings import PROJECT_ROOT, Settings
 from tests.authz.conftest import free_port
 from tests.dingtalk.conftest import ThreadedServer
 from tests.k3.conftest import SimServer, make_settings
+from tests.requirements import need
 from tests.workflow.conftest import ANCHOR, WallClock
 
 SECOND_MANAGER = FixturePerson("dewi.lestari", "Dewi Lestari", "manager0002", "dewi.lestari@demo-factory.local",
@@ -43,6 +44,7 @@ def loop_factory():
 
 @pytest.fixture(scope="session")
 def loop_slapd(tmp_path_factory, loop_factory):
+    need("slapd")
     server = start_slapd(tmp_path_factory.mktemp("cl-slapd"), free_port(), factory=loop_factory, settings=Settings())
     yield server
     server.stop()

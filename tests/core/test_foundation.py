@@ -10,13 +10,13 @@ from rasa_project.clock import BusinessClock, clock_from
 from rasa_project.mapping import canonical_code, get_mapping
 from rasa_project.nlu.language import detect
 from rasa_project.settings import PROJECT_ROOT, Settings
+from tests.requirements import need, shared_dir
 
-SHARED_FIXTURE = PROJECT_ROOT.parent / "shared" / "fixtures" / "demo_factory.yaml"
 
-
-@pytest.mark.skipif(not SHARED_FIXTURE.exists(), reason="no shared/ checkout beside the project")
 def test_the_project_copy_of_the_demo_factory_matches_shared():
-    assert (PROJECT_ROOT / "data" / "demo_factory.yaml").read_bytes() == SHARED_FIXTURE.read_bytes()
+    need("shared")
+    assert (PROJECT_ROOT / "data" / "demo_factory.yaml").read_bytes() == (
+        shared_dir() / "fixtures" / "demo_factory.yaml").read_bytes()
 
 
 def test_mapping_tables_agree_with_the_demo_factory():

@@ -12,10 +12,9 @@ import pytest
 import websockets
 
 from dingtalk_client.openapi import DingTalkOpenAPI
-from rasa_project.settings import PROJECT_ROOT
 from tests.dingtalk.conftest import async_wait_until, wait_until
+from tests.requirements import SDK_PYTHON, need
 
-SDK_PYTHON = PROJECT_ROOT / ".venv-sdk" / "bin" / "python"
 SDK_BOT = Path(__file__).with_name("sdk_stream_bot.py")
 KEY, SECRET = "dingdemoappkey0001", "demo-app-secret-0123456789abcdefABCDEF"
 TOPIC = "/v1.0/im/bot/messages/get"
@@ -31,8 +30,7 @@ def bot_messages(sim_url: str, **params) -> list[dict]:
 
 @pytest.fixture
 def sdk_bot(sim, tmp_path):
-    if not SDK_PYTHON.exists():
-        pytest.skip("the .venv-sdk with the official SDK is not installed")
+    need("sdk")
     sim_url, _ = sim
     with open(tmp_path / "sdk.log", "w") as log:
         process = subprocess.Popen([str(SDK_PYTHON), str(SDK_BOT), sim_url, KEY, SECRET], stdout=log,

@@ -5,6 +5,7 @@ import pytest
 
 from rasa_project.settings import PROJECT_ROOT
 from tests.e2e.stack import Chat, start_stack
+from tests.requirements import need
 
 # Kept after the run (not in pytest's rotating tmp dirs) so the services' logs can be read;
 # one directory per run, so two runs on one machine never share a database. var/e2e/latest
@@ -21,6 +22,7 @@ def model_path():
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory, model_path):
+    need("slapd")  # the stack runs its own slapd
     E2E_ROOT.mkdir(parents=True, exist_ok=True)
     var_dir = E2E_ROOT / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     var_dir.mkdir()

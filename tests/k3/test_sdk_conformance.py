@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from k3cloud_webapi_sdk.main import K3CloudApiSdk
 
-from rasa_project.settings import PROJECT_ROOT
+from tests.requirements import SDK_PYTHON, need
 
 
 @pytest.fixture
@@ -161,10 +161,8 @@ print(sdk.ExecuteBillQuery({"FormId": "PRD_MO", "FieldKeys": "FBillNo,FRepQuaQty
 
 
 def test_untouched_sdk_venv_reads_the_fixture_orders(server, factory):
-    python = PROJECT_ROOT / ".venv-sdk" / "bin" / "python"
-    if not python.exists():
-        pytest.skip(".venv-sdk is not installed")
+    need("sdk")
     app = factory.k3_apps[0]
-    out = subprocess.run([str(python), "-c", SDK_SCRIPT, server.base_url, factory.acct_id, app["user_name"],
+    out = subprocess.run([str(SDK_PYTHON), "-c", SDK_SCRIPT, server.base_url, factory.acct_id, app["user_name"],
                           app["app_id"], app["app_secret"]], capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
     assert json.loads(out.stdout) == [["P20250401", 120.0, 4.0], ["P20250402", 600.0, 10.0], ["P20250403", 0.0, 0.0]]
