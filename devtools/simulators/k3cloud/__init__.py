@@ -10,7 +10,8 @@ with Op in Save, Draft, BatchSave, Submit, Audit, UnAudit, Delete, View, Execute
 BillQuery, ExcuteOperation, Push; ``AuthService.ValidateUser`` and ``AuthService.LoginByAppSecret``
 (set ``kdservice-sessionid``; idle expiry ``k3_sim_session_ttl_s``). Signed-header requests
 (official SDK) are verified per spec §1a against the fixture's ``k3_apps`` (timestamp window
-``k3_sim_sign_window_s``). Forms: PRD_MO, PRD_MORPT, BD_MATERIAL, ENG_BOM, STK_Inventory,
+``k3_sim_sign_window_s``) by ``auth.py``, the simulator's own code: nothing here imports the
+client it stands in for. K/3's state rules: ``rules.py``. Forms: PRD_MO, PRD_MORPT, BD_MATERIAL, ENG_BOM, STK_Inventory,
 BD_Department, BD_UNIT, BD_STOCK, BOS_BillType, ORG_Organizations. State persists in SQLite.
 
 Admin API (under ``/k3cloud/_sim/`` and ``/_sim/``):

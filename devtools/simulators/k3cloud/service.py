@@ -4,7 +4,9 @@ Pure request -> answer logic over the ``Store`` (no HTTP here): Save/Draft/Batch
 Audit, UnAudit, Delete, View, ExecuteBillQuery/BillQuery, ExcuteOperation and Push, with the
 document state machine (Z/A -> B -> C -> D), PRD_MO entry statuses 1..7, reference checks that
 name the field, server-side numbering, and report quantities kept consistent with the orders.
-Business failures become ``BizError`` and are answered HTTP 200 with K/3's envelope.
+The state rules and their wording come from ``rules.py`` (the one table the workflow tests'
+in-memory K/3 keeps too). Business failures become ``BizError`` and are answered HTTP 200 with
+K/3's envelope.
 """
 
 from __future__ import annotations
