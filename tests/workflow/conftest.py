@@ -54,8 +54,8 @@ def mapping():
 
 
 @pytest.fixture
-def k3(factory) -> FixtureK3:
-    return FixtureK3(factory)
+def k3(factory, settings) -> FixtureK3:
+    return FixtureK3(factory, report_tolerance_pct=settings.report_tolerance_pct)
 
 
 @pytest.fixture

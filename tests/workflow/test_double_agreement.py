@@ -73,20 +73,41 @@ class DoubleSide:
         return getattr(self.k3, operation)
 
 
+TOLERANCE_PCT = 5.0  # the second simulator's report_tolerance_pct
+
+
 @pytest.fixture(scope="module")
-def _sim(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("agree-k3")
-    server = SimServer(make_settings(tmp), tmp / "k3sim.db").start()
-    yield server
-    server.stop()
+def _sims(tmp_path_factory):
+    """Two simulators: K/3's default (no over-report at all) and one that tolerates 5 %."""
+    servers = {}
+    for tolerance in (0.0, TOLERANCE_PCT):
+        tmp = tmp_path_factory.mktemp("agree-k3")
+        settings = make_settings(tmp, report_tolerance_pct=tolerance)
+        servers[tolerance] = SimServer(settings, tmp / "k3sim.db").start()
+    yield servers
+    for server in servers.values():
+        server.stop()
+
+
+def make_sides(server: SimServer, tmp_path, tolerance: float):
+    server.reset()
+    settings = make_settings(tmp_path, k3_base_url=server.base_url, k3_retries=0, report_tolerance_pct=tolerance)
+    client = K3Client(settings)
+    double = FixtureK3(load_factory(FIXTURE), report_tolerance_pct=settings.report_tolerance_pct)
+    return client, (SimSide(client), DoubleSide(double))
 
 
 @pytest.fixture
-def sides(_sim, tmp_path):
-    _sim.reset()
-    settings = make_settings(tmp_path, k3_base_url=_sim.base_url, k3_retries=0)
-    client = K3Client(settings)
-    yield SimSide(client), DoubleSide(FixtureK3(load_factory(FIXTURE)))
+def sides(_sims, tmp_path):
+    client, both = make_sides(_sims[0.0], tmp_path, 0.0)
+    yield both
+    client.close()
+
+
+@pytest.fixture
+def tolerant_sides(_sims, tmp_path):
+    client, both = make_sides(_sims[TOLERANCE_PCT], tmp_path, TOLERANCE_PCT)
+    yield both
     client.close()
 
 
@@ -255,6 +276,17 @@ def test_over_report_and_reverse(sides):
         ("report again", lambda s: s.k3.report_output(NEW, good=60, scrap=0, request_key="r6")),
     ]
     run_both(sides, steps, watch=(NEW,))
+
+
+def test_over_report_within_the_tolerance(tolerant_sides):
+    steps = [
+        *TO_STATUS[OrderStatus.STARTED],
+        ("6 % over at once", lambda s: s.k3.report_output(NEW, good=106, scrap=0, request_key="r0")),
+        ("all of it", lambda s: s.k3.report_output(NEW, good=100, scrap=0, request_key="r1")),
+        ("5 % more", lambda s: s.k3.report_output(NEW, good=4, scrap=1, request_key="r2")),
+        ("beyond 5 %", lambda s: s.k3.report_output(NEW, good=0.5, scrap=0, request_key="r3")),
+    ]
+    run_both(tolerant_sides, steps, watch=(NEW,))
 
 
 def test_a_released_order_taken_back_to_reaudit(sides):

@@ -384,13 +384,15 @@ class FixtureK3:
                 return report.public()
             self._fault("report_output", "before")
             order = self._require(bill_no)
-            reported = order.reported_total
-            _raise(rules.push_refusal(bill_no=bill_no, seq=1, document_status=order.document_status,
-                                      status=int(order.status), remaining=order.qty - reported))  # fmt: skip
+            reported, status = order.reported_total, int(order.status)
+            pushable = rules.pushable(qty=order.qty, reported=reported, tolerance=self.tolerance)
+            _raise(rules.push_refusal(bill_no=bill_no, seq=1, document_status=order.document_status, status=status,
+                                      remaining=pushable))  # fmt: skip
             pushed = self._add_report(bill_no, good, scrap, rules.CREATED, remark)  # Push saves it: a number is used
             refusal = rules.report_source_refusal(row=1, bill_no=bill_no, document_status=order.document_status,
-                                                  status=int(order.status)) or rules.over_report_refusal(
-                bill_no=bill_no, qty=order.qty, others=reported, mine=good + scrap, tolerance=self.tolerance)  # fmt: skip
+                                                  status=status)  # fmt: skip
+            refusal = refusal or rules.over_report_refusal(bill_no=bill_no, qty=order.qty, others=reported,
+                                                           mine=good + scrap, tolerance=self.tolerance)  # fmt: skip
             if refusal is not None:
                 del self.reports[pushed.bill_no]  # the client deletes the pushed report it could not fill
                 _raise(refusal, REPORT_FORM)

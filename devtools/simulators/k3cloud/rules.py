@@ -207,8 +207,15 @@ def is_reportable(*, document_status: str, status: int) -> bool:
     return document_status == AUDITED and status in REPORTABLE
 
 
+def pushable(*, qty: float, reported: float, tolerance: float) -> float:
+    """What a push may still carry from a line: up to the report limit (so the tolerance that the
+    report's own check allows is not refused one step earlier)."""
+    return report_limit(qty, tolerance) - reported
+
+
 def push_refusal(*, bill_no: str, seq: int, document_status: str, status: int, remaining: float) -> Refusal | None:
-    """Pushing a report from an order line: audited, released or started, something left to report."""
+    """Pushing a report from an order line: audited, released or started, something left to report
+    (``remaining`` from ``pushable``)."""
     if not is_reportable(document_status=document_status, status=status):
         return Refusal(11, f"生产订单“{bill_no}”第{seq}行未审核或业务状态为“{ORDER_STATUS_NAMES[status]}”，不能下推生产汇报单")
     if remaining <= EPS:

@@ -675,8 +675,8 @@ class K3Service:
                 sources.extend((mo, e) for e in mo.get("FTreeEntity", []))
         lines = []
         for mo, mo_entry in sources:
-            remaining = float(mo_entry["FQty"]) - self._reported_total(mo["FID"], int(mo_entry["FEntryID"]),
-                                                                       statuses=("B", "C"))  # fmt: skip
+            reported = self._reported_total(mo["FID"], int(mo_entry["FEntryID"]), statuses=("B", "C"))
+            remaining = rules.pushable(qty=float(mo_entry["FQty"]), reported=reported, tolerance=self.tolerance)
             refuse(rules.push_refusal(bill_no=mo["FBillNo"], seq=mo_entry.get("FSeq", 1),
                                       document_status=mo["FDocumentStatus"], status=int(mo_entry.get("FStatus") or 1),
                                       remaining=remaining))  # fmt: skip
