@@ -63,7 +63,7 @@ class OfficialSDK:
 
 
 @pytest.fixture
-def sdk(sim):
+def sdk(sim):  # noqa: F811 - the shared fixture
     need_oa_sdk()
     sim_url, _ = sim
     client = OfficialSDK(sim_url.removeprefix("http://"))
