@@ -176,7 +176,7 @@ class OASim:
         return self.state.clock.now_ms()
 
     # --- validation (what DingTalk refuses) --------------------------------------------------------
-    def _user(self, value: Any, field_name: str) -> str:
+    def known_user(self, value: Any, field_name: str) -> str:
         if not isinstance(value, str) or not value:
             raise OAError(400, f"invalidParameter.{field_name}.empty", f"{field_name} is required")
         if self.state.person(value) is None:
@@ -197,7 +197,7 @@ class OASim:
             if node["actionType"] == "NONE" and len(users) != 1:
                 raise OAError(400, "invalidParameter.approvers.userIds", "actionType NONE takes exactly one user")
             nodes.append({"actionType": node["actionType"],
-                          "userIds": [self._user(u, "approvers.userIds") for u in users]})
+                          "userIds": [self.known_user(u, "approvers.userIds") for u in users]})
         return nodes
 
     def _form(self, values: Any) -> list[dict]:
@@ -247,7 +247,7 @@ class OASim:
             raise OAError(400, "invalidParameter.processCode.empty", "processCode is required")
         if code != self.process_code:
             raise OAError(400, "invalidParameter.processCode.invalid", "审批模板不存在")
-        originator = self._user(body.get("originatorUserId"), "originatorUserId")
+        originator = self.known_user(body.get("originatorUserId"), "originatorUserId")
         dept_id = body.get("deptId", -1)
         if isinstance(dept_id, bool) or not isinstance(dept_id, int):
             raise OAError(400, "invalidParameter.deptId.invalid", "deptId is a number")
@@ -255,7 +255,7 @@ class OASim:
         cc_list = body.get("ccList") or []
         if not isinstance(cc_list, list):
             raise OAError(400, "invalidParameter.ccList.invalid", "ccList is a list of userIds")
-        cc_list = [self._user(u, "ccList") for u in cc_list]
+        cc_list = [self.known_user(u, "ccList") for u in cc_list]
         cc_position = body.get("ccPosition") or "START"
         if cc_position not in CC_POSITIONS:
             raise OAError(400, "invalidParameter.ccPosition.invalid", "ccPosition is START, FINISH or START_FINISH")
@@ -338,7 +338,7 @@ class OASim:
             raise OAError(400, "invalidParameter.isSystem.invalid", "isSystem is a boolean")
         operator = body.get("operatingUserId")
         if not is_system:
-            operator = self._user(operator, "operatingUserId")
+            operator = self.known_user(operator, "operatingUserId")
             if operator != instance.originator:
                 raise OAError(400, "invalidParameter.operatingUserId.notOriginator", "只有发起人可以撤销审批")
         if instance.status != "RUNNING":
@@ -358,7 +358,7 @@ class OASim:
         text = body.get("text")
         if not isinstance(text, str) or not text.strip():
             raise OAError(400, "invalidParameter.text.empty", "text is required")
-        user = self._user(body.get("commentUserId"), "commentUserId")
+        user = self.known_user(body.get("commentUserId"), "commentUserId")
         instance.records.append(Record("ADD_REMARK", user, self.now(), show_name="评论", remark=text))
         return instance
 
@@ -474,36 +474,42 @@ def router(oa: OASim, *, base_url: Callable[[Request], str]) -> APIRouter:
         return refused(request) or answer(
             lambda: {"success": True, "result": oa.view(oa.instance(processInstanceId), base_url(request))})
 
+    def succeeded(operation: Callable[[], Any]) -> Callable[[], dict]:
+        def run() -> dict:
+            operation()
+            return {"success": True, "result": True}
+
+        return run
+
     @api.post("/v1.0/workflow/processInstances/terminate")
     async def terminate(request: Request):
         body = await body_of(request)
-        return refused(request) or answer(lambda: (oa.terminate(body), {"success": True, "result": True})[1])
+        return refused(request) or answer(succeeded(lambda: oa.terminate(body)))
 
     @api.post("/v1.0/workflow/processInstances/execute")
     async def execute(request: Request):
         body = await body_of(request)
 
-        def run() -> dict:
+        def run() -> None:
             if not isinstance(body, dict):
                 raise OAError(400, "invalidParameter.body.invalid", "body must be JSON")
             instance = oa.instance(body.get("processInstanceId"))
-            user = oa._user(body.get("actionerUserId"), "actionerUserId")
+            user = oa.known_user(body.get("actionerUserId"), "actionerUserId")
             oa.execute(instance, task_id=body.get("taskId"), user_id=user, result=body.get("result"),
                        remark=body.get("remark"))
-            return {"success": True, "result": True}
 
-        return refused(request) or answer(run)
+        return refused(request) or answer(succeeded(run))
 
     @api.post("/v1.0/workflow/processInstances/comments")
     async def comment(request: Request):
         body = await body_of(request)
-        return refused(request) or answer(lambda: (oa.comment(body), {"success": True, "result": True})[1])
+        return refused(request) or answer(succeeded(lambda: oa.comment(body)))
 
     @api.get("/v1.0/workflow/workRecords/todoTasks")
     async def todo_tasks(request: Request, userId: str = "", status: int = 0, maxResults: int = 20,
                          nextToken: int = 0):
         def run() -> dict:
-            user = oa._user(userId, "userId")
+            user = oa.known_user(userId, "userId")
             if not 1 <= maxResults <= TODO_PAGE_MAX:
                 raise OAError(400, "invalidParameter.maxResults.invalid", f"maxResults is 1..{TODO_PAGE_MAX}")
             items = oa.todo(user) if status == 0 else []
@@ -519,7 +525,7 @@ def router(oa: OASim, *, base_url: Callable[[Request], str]) -> APIRouter:
 
     @api.get("/v1.0/workflow/processes/todoTasks/numbers")
     async def todo_numbers(request: Request, userId: str = ""):
-        return refused(request) or answer(lambda: {"result": len(oa.todo(oa._user(userId, "userId")))})
+        return refused(request) or answer(lambda: {"result": len(oa.todo(oa.known_user(userId, "userId")))})
 
     # --- admin: the approver's phone and the tests ---------------------------------------------------
     def pending_view(instance: Instance, task: Task) -> dict:
