@@ -146,20 +146,22 @@ class Inbox:
         query = select(oa_events.c.id).where(due).order_by(oa_events.c.id).limit(8)
         if types:
             query = query.where(oa_events.c.event_type.in_(types))
-        with self.engine.begin() as conn:
-            candidates = [r.id for r in conn.execute(query)]
-        for row_id in candidates:
-            token, lease_until = str(uuid.uuid4()), now + timedelta(seconds=self.lease_s)
+        while True:  # every round that finds candidates and loses them all means others progressed
             with self.engine.begin() as conn:
-                taken = conn.execute(
-                    update(oa_events).where(and_(oa_events.c.id == row_id, due))
-                    .values(claimed_by=worker, claim_token=token, lease_until=lease_until,
-                            attempts=oa_events.c.attempts + 1)).rowcount
-                if taken != 1:
-                    continue  # another worker won this one
-                row = conn.execute(select(oa_events).where(oa_events.c.id == row_id)).one()
-            return Claim(row.id, token, worker, lease_until, row.attempts, _event(row))
-        return None
+                candidates = [r.id for r in conn.execute(query)]
+            if not candidates:
+                return None
+            for row_id in candidates:
+                token, lease_until = str(uuid.uuid4()), now + timedelta(seconds=self.lease_s)
+                with self.engine.begin() as conn:
+                    taken = conn.execute(
+                        update(oa_events).where(and_(oa_events.c.id == row_id, due))
+                        .values(claimed_by=worker, claim_token=token, lease_until=lease_until,
+                                attempts=oa_events.c.attempts + 1)).rowcount
+                    if taken != 1:
+                        continue  # another worker won this one
+                    row = conn.execute(select(oa_events).where(oa_events.c.id == row_id)).one()
+                return Claim(row.id, token, worker, lease_until, row.attempts, _event(row))
 
     def _settle(self, claim: Claim, values: dict[str, Any]) -> bool:
         with self.engine.begin() as conn:

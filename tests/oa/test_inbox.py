@@ -5,7 +5,11 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
+import pytest
+
+from rasa_project.db import make_engine
 from rasa_project.oa.inbox import DONE, InboundEvent, Inbox
+from tests.pg import throwaway_database
 
 
 def instance_event(instance_id: str, kind: str, channel: str = "stream", event_id: str | None = None,
@@ -60,9 +64,27 @@ def test_an_expired_lease_goes_to_another_worker_and_the_old_one_cannot_finish(i
     assert timed.mark_done(taken)
 
 
+@pytest.fixture
+def pg_inbox():
+    with throwaway_database("oa_inbox", "oa@head") as url:
+        engine = make_engine(url)
+        yield Inbox(engine, lease_s=30)
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_on_postgresql_too_the_change_is_stored_once_and_racing_workers_share_nothing(pg_inbox):
+    assert pg_inbox.put(instance_event("p1", "finish", "stream", "ev-1", result="agree"))
+    assert not pg_inbox.put(instance_event("p1", "finish", "http", result="agree"))
+    assert pg_inbox.events()[0]["deliveries"] == 2 and pg_inbox.events()[0]["payload"]["result"] == "agree"
+    pg_inbox.mark_done(pg_inbox.claim_next("w0"))
+    test_two_workers_racing_never_claim_the_same_event(pg_inbox)
+
+
 def test_two_workers_racing_never_claim_the_same_event(inbox):
+    done_before = inbox.count(state=DONE)
     for n in range(40):
-        inbox.put(instance_event(f"p{n}", "finish", result="agree"))
+        inbox.put(instance_event(f"race{n}", "finish", result="agree"))
     claimed: dict[str, list[int]] = {"a": [], "b": [], "c": []}
     barrier = threading.Barrier(3)
 
@@ -79,4 +101,4 @@ def test_two_workers_racing_never_claim_the_same_event(inbox):
         t.join(30)
     everything = [row for rows in claimed.values() for row in rows]
     assert sorted(everything) == sorted(set(everything)) and len(everything) == 40
-    assert inbox.count(state=DONE) == 40
+    assert inbox.count(state=DONE) == done_before + 40
