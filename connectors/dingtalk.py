@@ -30,6 +30,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.dedupe import DedupeStore, make_dedupe_store
+from connectors.events import EventIntake
 from connectors.outbox import Destination, Outbox
 from dingtalk_client import messages as dt_messages
 from dingtalk_client.messages import ActionCard, InvalidMessage, Markdown, Message
@@ -293,6 +294,7 @@ class DingTalkInput(InputChannel):
         openapi: AsyncDingTalkOpenAPI | None = None,
         outbox_factory: Callable[[AsyncDingTalkOpenAPI], Outbox] | None = None,
         wall_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+        inbox=None,  # rasa_project.oa.inbox.Inbox for DingTalk events (default: on the settings' database)
     ) -> None:
         if settings is None:
             from rasa_project.settings import get_settings
@@ -309,6 +311,7 @@ class DingTalkInput(InputChannel):
         self._conversations: dict[str, bool] = {}  # conversation id -> is group (for proactive sends)
         self._langs: dict[str, str] = {}  # sender id -> language of their last readable message
         self.stream = None  # connectors.stream.StreamClient in stream mode
+        self.events = EventIntake(settings, inbox=inbox, wall_ms=wall_ms)  # POST /events + Stream EVENT frames
 
     # shared services, created lazily inside the running event loop
     @property
@@ -499,6 +502,8 @@ class DingTalkInput(InputChannel):
         async def card(request: Request) -> HTTPResponse:
             return await verified(request, self._handle_card_data)
 
+        self.events.register(bp)  # POST /events: the encrypted HTTP event subscription (spec §6)
+
         @bp.listener("after_server_start")
         async def start_stream(app, loop) -> None:
             if self.settings.dingtalk_mode == "stream":
@@ -522,7 +527,8 @@ class DingTalkInput(InputChannel):
             status, payload = await self._handle_card_data(data, on_new_message)
             return (200 if status == 200 else status), None if status == 200 else payload
 
-        self.stream = StreamClient(self.settings, {TOPIC_ROBOT: robot, TOPIC_CARD: card})
+        self.stream = StreamClient(self.settings, {TOPIC_ROBOT: robot, TOPIC_CARD: card},
+                                   event_handler=self.events.on_stream)
         self._stream_task = asyncio.ensure_future(self.stream.run())
 
     async def aclose(self, *, drain_timeout_s: float = 30.0) -> None:

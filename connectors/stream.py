@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 # (decoded data, frame headers) -> (ack code, response object put into the ack's data)
 Handler = Callable[[dict, dict], Awaitable[tuple[int, Any]]]
+# EVENT frames: (decoded data, frame headers) -> (ack code, ack data, e.g. {"status": "SUCCESS"})
+EventHandler = Callable[[Any, dict], Awaitable[tuple[int, dict]]]
 UA = "dingk3-stream/0.1"
 
 
@@ -45,11 +47,13 @@ class StreamClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         max_backoff_s: float = 60.0,
+        event_handler: EventHandler | None = None,
     ) -> None:
         self.client_id = settings.dingtalk_app_key
         self._client_secret = settings.dingtalk_app_secret.get_secret_value()
         self.openapi_url = settings.dingtalk_openapi_url.rstrip("/")
         self.handlers = dict(handlers)
+        self.event_handler = event_handler  # set: subscribe to EVENT "*" (OA approval events...)
         self._transport = transport
         self.max_backoff_s = max_backoff_s
         self.connected = asyncio.Event()
@@ -63,7 +67,8 @@ class StreamClient:
         body = {
             "clientId": self.client_id,
             "clientSecret": self._client_secret,
-            "subscriptions": [{"type": "CALLBACK", "topic": topic} for topic in self.handlers],
+            "subscriptions": [{"type": "CALLBACK", "topic": topic} for topic in self.handlers]
+            + ([{"type": "EVENT", "topic": "*"}] if self.event_handler else []),
             "ua": UA,
             "localIp": "127.0.0.1",
         }
@@ -136,7 +141,14 @@ class StreamClient:
             ack = self._system_ack(frame)
             code = 200
         elif kind == "EVENT":
-            code, ack = 200, ack_frame(message_id, 200, "OK", json.dumps({"status": "SUCCESS"}))
+            code, status = 200, {"status": "SUCCESS"}
+            if self.event_handler is not None:
+                try:
+                    code, status = await self.event_handler(json.loads(frame.get("data") or "null"), headers)
+                except Exception:
+                    log.exception("dingtalk stream: event handler failed")
+                    code, status = 500, {"status": "LATER"}
+            ack = ack_frame(message_id, code, "OK" if code == 200 else "later", json.dumps(status))
         elif kind == "CALLBACK":
             handler = self.handlers.get(headers.get("topic", ""))
             if handler is None:

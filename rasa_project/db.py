@@ -1,8 +1,8 @@
 """SQL storage shared by the audit trail and the workflow (SQLAlchemy 1.4, future=True).
 
 SQLite by default (var/dingk3.db), PostgreSQL in production (``DINGK3_DATABASE_URL``).
-Schema changes are Alembic migrations in rasa_project/migrations (two branches, ``audit`` and
-``workflow``, both on the ``0001_base`` root); ``migrate()`` upgrades to all heads. No engine
+Schema changes are Alembic migrations in rasa_project/migrations (branches ``audit``,
+``workflow`` and ``oa``, all on the ``0001_base`` root); ``migrate()`` upgrades to all heads. No engine
 is created at import time.
 """
 

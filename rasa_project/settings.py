@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     dingtalk_bot_webhook_url: str = "http://127.0.0.1:5005/webhooks/dingtalk/webhook"
     dingtalk_robot_name: str = "K3助手"  # the robot's display name; "@K3助手" is stripped from text
     dedupe_ttl_s: int = 86400
+    # DingTalk OA approval (审批) and the encrypted HTTP event subscription (spec §6, §8); the demo
+    # values are the fixture's (data/demo_factory.yaml, dingtalk.*).
+    dingtalk_approval_process_code: str = "PROC-DINGK3-MO-0001"
+    dingtalk_event_token: str = "dingk3demoeventtoken"
+    dingtalk_event_aes_key: SecretStr = SecretStr("ZGluZ2szZGVtb2Flc2tleTAxMjM0NTY3ODlhYmNkZWY")
+    dingtalk_event_window_s: int = 3600  # accepted |now - timeStamp| of an event post (DingTalk: unstated)
+    oa_inbox_lease_s: int = 60  # a claimed inbox event returns to the queue if not done within this
 
     # LDAP
     ldap_url: str = "ldap://127.0.0.1:3890"

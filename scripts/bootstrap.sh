@@ -63,6 +63,14 @@ if [ ! -x .venv-sdk/bin/python ] || [ "$(cat .venv-sdk/.stamp 2>/dev/null)" != "
   .venv-sdk/bin/pip install -q -r requirements-sdk.txt
   echo "$want_sdk" > .venv-sdk/.stamp
 fi
+# --- the official DingTalk OpenAPI SDK (OA approval) in its own venv (its pins move rasa's) ----
+want_oa=$(stamp_of requirements-oa.txt)
+if [ ! -x .venv-oa/bin/python ] || [ "$(cat .venv-oa/.stamp 2>/dev/null)" != "$want_oa" ]; then
+  say "creating .venv-oa for the official alibabacloud-dingtalk SDK"
+  [ -x .venv-oa/bin/python ] || "$PY" -m venv .venv-oa
+  .venv-oa/bin/pip install -q -r requirements-oa.txt
+  echo "$want_oa" > .venv-oa/.stamp
+fi
 # --- PostgreSQL and Redis (production-configuration tests); started if installed but down ---
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then

@@ -22,8 +22,10 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
-from devtools.simulators.dingtalk import wire
+from devtools.simulators.dingtalk import oa, wire
+from devtools.simulators.dingtalk.event_push import EventPusher
 from devtools.simulators.dingtalk.gateway import Gateway
+from devtools.simulators.dingtalk.oa import OASim
 from devtools.simulators.dingtalk.state import Card, Group, Person, Session, SimState
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -85,7 +87,8 @@ def _people(factory) -> list[Person]:
 
 def create_app(settings=None, *, factory=None, public_url: str | None = None, ack_timeout_s: float = 5.0,
                max_redeliveries: int = 3, ping_interval_s: float = 30.0, ticket_ttl_s: int = 90,
-               disconnect_grace_s: float = 1.0, bot_timeout_s: float = 5.0) -> FastAPI:
+               disconnect_grace_s: float = 1.0, bot_timeout_s: float = 5.0,
+               event_retry_base_s: float = 1.0) -> FastAPI:
     if settings is None:
         from rasa_project.settings import get_settings
 
@@ -132,6 +135,15 @@ def create_app(settings=None, *, factory=None, public_url: str | None = None, ac
 
     def base_url(request: Request) -> str:
         return (public_url or str(request.base_url)).rstrip("/")
+
+    # --- OA approval (审批) and event subscription (devtools/simulators/dingtalk/oa.py) ----------
+    pusher = EventPusher(token=dt.get("event_token", settings.dingtalk_event_token),
+                         aes_key=dt.get("event_aes_key", settings.dingtalk_event_aes_key.get_secret_value()),
+                         owner_key=state.app_key, http=http, retry_base_s=event_retry_base_s)
+    app.state.oa = OASim(state, gateway, pusher, template=oa.demo_template(),
+                         process_code=dt.get("approval_process_code", settings.dingtalk_approval_process_code),
+                         org_name=(getattr(factory, "organization", None) or {}).get("name", ""))
+    app.include_router(oa.router(app.state.oa, base_url=base_url))
 
     # --- request log and fault injection (spec §7.14) -------------------------------------------
     @app.middleware("http")
@@ -612,6 +624,8 @@ def create_app(settings=None, *, factory=None, public_url: str | None = None, ac
         gateway.forget_pending()
         gateway.reset_tracking()
         app.state.sent_bodies.clear()
+        app.state.oa.reset()
+        app.state.oa.pusher.reset()
         return {"ok": True}
 
     @app.post("/_sim/clock")

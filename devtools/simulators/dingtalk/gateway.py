@@ -137,6 +137,8 @@ class Gateway:
         for pending in list(self.pending.values()):
             if pending.deliveries and conn.subscribes(pending.kind, pending.topic) and not pending.acked.is_set():
                 self._spawn(self._push(pending, conn))
+            elif not pending.deliveries and conn.subscribes(pending.kind, pending.topic):
+                self._spawn(self._first_push(pending, conn))  # an event held while nobody subscribed
 
     async def _on_client_frame(self, conn: Connection, text: str) -> None:
         try:
@@ -156,7 +158,9 @@ class Gateway:
         if pending is None:
             return
         pending.last_code = code
-        if code == 200:
+        # EVENT acks: the Go SDK's {"status": "LATER"} asks for the event again later.
+        later = pending.kind == "EVENT" and isinstance(data, dict) and data.get("status") == "LATER"
+        if code == 200 and not later:
             pending.acked.set()
             if pending.on_ack:
                 await pending.on_ack(data if isinstance(data, dict) else {})
@@ -182,6 +186,33 @@ class Gateway:
         await self._push(pending, conn)
         self._spawn(self._watch(pending))
         return message_id
+
+    def deliver_event(self, event_type: str, data: dict, event_headers: dict) -> str:
+        """Queue an EVENT frame (headers eventId, eventBornTime, eventCorpId, eventType,
+        eventUnifiedAppId) for connections subscribed to EVENT ``*``. Unlike callbacks, DingTalk
+        keeps events while no client is connected and pushes them when one subscribes."""
+        self._counter += 1
+        now = self.state.clock.now_ms()
+        message_id = wire.new_message_id(now, self._counter)
+        conn = self.subscriber("EVENT", event_type)
+        frame = wire.frame("EVENT", event_type, data, message_id=message_id, now_ms=now, app_id=self.state.app_key,
+                           connection_id=conn.id if conn else "")
+        frame["headers"].update(event_headers)
+        pending = Pending(message_id, "EVENT", event_type, json.dumps(frame, ensure_ascii=False), None)
+        self.pending[message_id] = pending
+        if conn is not None:
+            self._spawn(self._first_push(pending, conn))
+        return message_id
+
+    async def _first_push(self, pending: Pending, conn: Connection) -> None:
+        if pending.deliveries:
+            return  # another connection took it first
+        frame = json.loads(pending.text)
+        if not frame["headers"].get("connectionId"):  # held: it goes out on this connection
+            frame["headers"]["connectionId"] = conn.id
+            pending.text = json.dumps(frame, ensure_ascii=False)
+        await self._push(pending, conn)
+        await self._watch(pending)
 
     async def _push(self, pending: Pending, conn: Connection | None = None) -> None:
         if pending.acked.is_set():

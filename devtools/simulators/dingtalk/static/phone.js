@@ -48,6 +48,7 @@ function selectMe(staffId) {
   state.lastSeq = 0;
   $("messages").innerHTML = "";
   poll();
+  if (window.approvals) window.approvals.reload();
 }
 
 async function main() {
