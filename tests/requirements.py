@@ -2,7 +2,7 @@
 
 ``make test`` (scripts/bootstrap.sh) installs or starts every component below. A test that needs
 one calls ``need(name)`` (fixtures do, and the markers ``postgres``, ``redis``, ``browser``,
-``sdk`` and ``slapd`` do it for the tests they mark, see tests/conftest.py). When the component is
+``sdk``, ``oa_sdk`` and ``slapd`` do it for the tests they mark, see tests/conftest.py). When the component is
 missing the test fails with what is missing and how to get it. It is skipped instead only when
 the person running the tests said so::
 
@@ -31,6 +31,7 @@ from tests.browser import chromium_available
 ALLOW_SKIP_VARIABLE = "DINGK3_ALLOW_SKIP"
 SDK_PYTHON = PROJECT_ROOT / ".venv-sdk" / "bin" / "python"
 SDK_MODULES = ("dingtalk_stream", "k3cloud_webapi_sdk")
+OA_SDK_PYTHON = PROJECT_ROOT / ".venv-oa" / "bin" / "python"
 
 
 def _listening(port: int) -> str | None:
@@ -48,6 +49,16 @@ def _sdk_problem() -> str | None:
                            capture_output=True, text=True, timeout=60)  # fmt: skip
     if probe.returncode != 0:
         return f"{SDK_PYTHON} cannot import {', '.join(SDK_MODULES)}: {probe.stderr.strip().splitlines()[-1:]}"
+    return None
+
+
+def _oa_sdk_problem() -> str | None:
+    if not OA_SDK_PYTHON.exists():
+        return f"{OA_SDK_PYTHON} does not exist"
+    probe = subprocess.run([str(OA_SDK_PYTHON), "-c", "import alibabacloud_dingtalk.workflow_1_0.client"],
+                           check=False, capture_output=True, text=True, timeout=60)  # fmt: skip
+    if probe.returncode != 0:
+        return f"{OA_SDK_PYTHON} cannot import alibabacloud_dingtalk: {probe.stderr.strip().splitlines()[-1:]}"
     return None
 
 
@@ -89,6 +100,8 @@ class Component:
 COMPONENTS: dict[str, Component] = {
     "sdk": Component(".venv-sdk with the official vendor SDKs", _sdk_problem,
                      "make setup (scripts/bootstrap.sh creates .venv-sdk from requirements-sdk.txt)"),
+    "oa_sdk": Component(".venv-oa with the official alibabacloud-dingtalk SDK", _oa_sdk_problem,
+                        "make setup (scripts/bootstrap.sh creates .venv-oa from requirements-oa.txt)"),
     "browser": Component("headless chromium", lambda: None if chromium_available() else "no chromium binary",
                          "make setup (scripts/bootstrap.sh apt-installs chromium)"),
     "postgres": Component("PostgreSQL on 127.0.0.1:5432", lambda: _listening(5432),

@@ -2,13 +2,12 @@
 alibabacloud-dingtalk SDK as a subprocess in .venv-oa, an inbox on a throwaway SQLite database.
 
 A test that needs .venv-oa FAILS when it is missing (run scripts/bootstrap.sh); it skips only when
-``DINGK3_TEST_SKIP_OA_SDK=1`` says so explicitly.
+``DINGK3_ALLOW_SKIP=oa_sdk`` says so (tests/requirements.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from rasa_project.db import make_engine, migrate
 from rasa_project.oa.inbox import Inbox
 from rasa_project.settings import PROJECT_ROOT
 from tests.dingtalk.conftest import make_bot, run_sim, settings, sim  # noqa: F401 - shared fixtures
+from tests.requirements import need
 
 OA_PYTHON = PROJECT_ROOT / ".venv-oa" / "bin" / "python"
 SDK_CLIENT = Path(__file__).with_name("sdk_oa_client.py")
@@ -28,14 +28,6 @@ MANAGER, PLANNER, PLANNER2 = "manager0001", "pmc0001", "pmc0002"
 FORM = [{"name": "单据编号", "value": "MO250401001"}, {"name": "物料", "value": "BOM-2050 · 1.01.2050 · 主板"},
         {"name": "数量", "value": "100"}, {"name": "单位", "value": "Pcs"}, {"name": "计划开工", "value": "2025-04-02"},
         {"name": "风险说明", "value": "交期 2 天，产能 80%"}]
-
-
-def need_oa_sdk() -> None:
-    if OA_PYTHON.exists():
-        return
-    if os.environ.get("DINGK3_TEST_SKIP_OA_SDK") == "1":
-        pytest.skip("DINGK3_TEST_SKIP_OA_SDK=1: the official alibabacloud-dingtalk SDK tests are skipped")
-    pytest.fail(".venv-oa (the official alibabacloud-dingtalk SDK) is missing: run scripts/bootstrap.sh")
 
 
 class OfficialSDK:
@@ -64,7 +56,7 @@ class OfficialSDK:
 
 @pytest.fixture
 def sdk(sim):  # noqa: F811 - the shared fixture
-    need_oa_sdk()
+    need("oa_sdk")
     sim_url, _ = sim
     client = OfficialSDK(sim_url.removeprefix("http://"))
     yield client

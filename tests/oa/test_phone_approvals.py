@@ -6,12 +6,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.browser import Chromium, chromium_available
+from tests.browser import Chromium
 from tests.dingtalk.conftest import async_wait_until
 from tests.oa.conftest import FORM, KEY, MANAGER, SECRET, start_body
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not chromium_available(), reason="chromium is not installed")]
+pytestmark = [pytest.mark.browser]
 
 
 async def start(client: httpx.AsyncClient, **overrides) -> str:
