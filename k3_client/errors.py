@@ -108,11 +108,19 @@ def _classify(field: str | None, message: str, msg_code: int) -> str:
         return "duplicate"
     if msg_code == MSG_NOT_FOUND:
         return "not_found"
-    if msg_code == MSG_NOT_EXIST or "不存在" in text or "禁用" in text or "未审核" in text:
+    if msg_code == MSG_NOT_EXIST or "不存在" in text or "禁用" in text or _unaudited_reference(text):
         return "invalid_reference"
-    if "状态" in text or "审核" in text or msg_code == MSG_NOT_OPERABLE:
+    # the document itself is not in a state that allows the operation ("生产订单…未审核，不能执行…",
+    # "…业务状态为…", "分录已下达或存在下游汇报单，不允许删除")
+    if "状态" in text or "审核" in text or "已下达" in text or "下游" in text or msg_code == MSG_NOT_OPERABLE:
         return "status"
     return "other"
+
+
+def _unaudited_reference(text: str) -> bool:
+    """A referenced value that is not audited ("字段“物料编码”的值“1.01.2099”未审核，不能引用"), as opposed
+    to the document being operated on not being audited, which is a status refusal."""
+    return "未审核" in text and ("引用" in text or "的值" in text)
 
 
 def error_from_status(status: dict, *, form_id: str = "", operation: str = "") -> K3Error:

@@ -1,7 +1,7 @@
 """K/3 Cloud signed-header authentication (spec §1a), written from the protocol, not the SDK.
 
-Pure functions: the client uses ``signed_headers`` to sign each request, the simulator uses
-``verify_signed_headers`` to check them. Both signatures are base64 of the *hex string* of an
+Pure functions: the client uses ``signed_headers`` to sign each request (the K/3 simulator checks
+them with its own code, devtools/simulators/k3cloud/auth.py, so the two cannot share a bug). Both signatures are base64 of the *hex string* of an
 HMAC-SHA256 (88 characters out), which is how the official SDK encodes them.
 """
 
@@ -11,8 +11,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import quote
 
 AUTH_VERSION = "2.0"
@@ -63,7 +61,7 @@ def signed_headers(
     timestamp: int,
 ) -> dict[str, str]:
     """Every header of a signed request for ``path`` (the URL path, starting with '/')."""
-    client_id, _, secret_part = app_id.partition("_")
+    client_id, secret_part = split_app_id(app_id)
     ts = str(int(timestamp))
     data = app_data(acct_id, user_name, lcid, org_num)
     return {
@@ -79,67 +77,13 @@ def signed_headers(
     }
 
 
-@dataclass(frozen=True)
-class SignedIdentity:
-    app_id: str
-    acct_id: str
-    user_name: str
-    lcid: int
-    org_num: str
+class AppIdError(ValueError):
+    """An app id the official SDK would not sign with: it must be ``<client id>_<32 characters>``."""
 
 
-class SignatureError(Exception):
-    """Why a signed request was refused (for the simulator's answer and its log)."""
-
-
-def verify_signed_headers(
-    headers: Mapping[str, str],
-    *,
-    path: str,
-    app_secrets: Mapping[str, str],
-    now: float,
-    window_s: float,
-) -> SignedIdentity:
-    """Check a signed request; ``app_secrets`` maps registered app ids to their secrets.
-
-    ``headers`` must be case-insensitive (HTTP header semantics). Raises ``SignatureError``.
-    """
-    app_id = headers.get("x-kd-appkey") or ""
-    if app_id not in app_secrets:
-        raise SignatureError("unknown app")
-    client_id, _, secret_part = app_id.partition("_")
-    if headers.get("x-api-clientid") != client_id:
-        raise SignatureError("client id does not match the app")
-    ts, nonce = headers.get("x-api-timestamp") or "", headers.get("x-api-nonce") or ""
-    try:
-        skew = abs(now - int(ts))
-    except ValueError:
-        raise SignatureError("bad timestamp") from None
-    if skew > window_s:
-        raise SignatureError("timestamp outside the allowed window")
-    expected = api_signature(path, ts, nonce, decode_app_secret(secret_part))
-    if not hmac.compare_digest(expected, headers.get("x-api-signature") or ""):
-        raise SignatureError("X-Api-Signature mismatch")
-    try:
-        data = base64.b64decode(headers.get("x-kd-appdata") or "", validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        raise SignatureError("bad X-Kd-Appdata") from None
-    expected_kd = hmac_b64hex(app_id + data, app_secrets[app_id])
-    if not hmac.compare_digest(expected_kd, headers.get("x-kd-signature") or ""):
-        raise SignatureError("X-Kd-Signature mismatch")
-    parts = data.split(",")
-    if len(parts) != 4:
-        raise SignatureError("bad X-Kd-Appdata")
-    acct_id, user_name, lcid, org_num = parts
-    return SignedIdentity(app_id, acct_id, user_name, _int_or(lcid, 2052), org_num)
-
-
-def _int_or(value: str, default: int) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        return default
-
-
-def client_id_of(app_id: str) -> str | None:
-    return app_id.partition("_")[0] or None
+def split_app_id(app_id: str) -> tuple[str, str]:
+    """(client id, secret part) as the official SDK splits the app id: on ``_``, exactly two parts."""
+    parts = app_id.split("_")
+    if len(parts) != 2 or not parts[0]:
+        raise AppIdError(f"app id must be <client id>_<secret part>, got {len(parts)} part(s)")
+    return parts[0], parts[1]

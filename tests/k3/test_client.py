@@ -336,3 +336,23 @@ def test_sync_client_accepts_a_mock_transport(server_settings):
     with pytest.raises(K3Unavailable):
         client.get_order("P20250401")
     assert len(seen) == 2 and seen[0].endswith("DynamicFormService.ExecuteBillQuery.common.kdsvc")
+
+
+@pytest.mark.parametrize(
+    "message,field,expected",
+    [
+        ("字段“物料编码”的值“1.01.2099”未审核，不能引用", "FMaterialId", "invalid_reference"),
+        ("字段“生产车间”的值“WC-99”不存在", "FWorkShopID", "invalid_reference"),
+        ("生产订单“MO000125”未审核，不能执行“下达”", None, "status"),
+        ("第1行生产订单“MO000125”未审核或业务状态不是下达/开工，不能汇报", "FMoBillNo", "status"),
+        ("第1行业务状态为“完工”，不允许修改", "FQty", "status"),
+        ("分录已下达或存在下游汇报单，不允许删除", "FTreeEntity", "status"),
+    ],
+)
+def test_refusals_are_classified_by_what_they_refuse(message, field, expected):
+    # an unaudited *referenced value* is a bad reference; the *document* not being audited (or
+    # released, or having downstream reports) is a status refusal, worded as such to the user
+    from k3_client.errors import error_from_status
+
+    status = {"IsSuccess": False, "MsgCode": 11, "Errors": [{"FieldName": field, "Message": message}]}
+    assert error_from_status(status).reason == expected

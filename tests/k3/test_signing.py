@@ -1,4 +1,6 @@
-"""Signed-header computation (ours) against the spec's test vector and the official SDK."""
+"""Signed-header computation (ours) against the spec's test vector, the official SDK, and the K/3
+simulator's independent verifier (devtools/simulators/k3cloud/auth.py): the client's headers must be
+accepted by code that shares nothing with it, and refused when anything about them is wrong."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ from k3cloud_webapi_sdk.core import webapi_client
 from k3cloud_webapi_sdk.main import K3CloudApiSdk
 from requests.structures import CaseInsensitiveDict
 
-from k3_client.signing import SignatureError, decode_app_secret, signed_headers, verify_signed_headers
+from devtools.simulators.k3cloud.auth import Refused, verify
+from k3_client.signing import AppIdError, decode_app_secret, signed_headers
 
 VECTOR_APP = "100001_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
 VECTOR_SECRET = "0123456789abcdef0123456789abcdef"
@@ -53,13 +56,13 @@ def test_our_headers_equal_the_official_sdk_headers(monkeypatch, factory):
         assert theirs[name] == value, name
 
 
-def verify(headers: dict, *, secrets=None, now=1700000000, path=SAVE_PATH):
-    return verify_signed_headers(CaseInsensitiveDict(headers), path=path,
-                                 app_secrets=secrets or {VECTOR_APP: VECTOR_SECRET}, now=now, window_s=300)  # fmt: skip
+def verify_ours(headers: dict, *, secrets=None, now=1700000000, path=SAVE_PATH):
+    return verify(CaseInsensitiveDict(headers), path=path,
+                  app_secrets=secrets or {VECTOR_APP: VECTOR_SECRET}, now=now, window_s=300)  # fmt: skip
 
 
 def test_vector_verifies_and_names_the_identity():
-    ident = verify(vector_headers())
+    ident = verify_ours(vector_headers())
     assert (ident.acct_id, ident.user_name, ident.lcid, ident.org_num) == ("TESTACCT01", "demo", 2052, "0")
 
 
@@ -74,12 +77,20 @@ def test_vector_verifies_and_names_the_identity():
     ids=["wrong-app-secret", "unknown-app", "stale-timestamp", "other-path"],
 )
 def test_tampered_or_foreign_requests_are_refused(change):
-    with pytest.raises(SignatureError):
-        verify(vector_headers(), **change)
+    with pytest.raises(Refused):
+        verify_ours(vector_headers(), **change)
 
 
 def test_tampered_appdata_is_refused():
     headers = vector_headers()
     headers["X-Kd-Appdata"] = vector_headers(user_name="administrator")["X-Kd-Appdata"]
-    with pytest.raises(SignatureError):
-        verify(headers)
+    with pytest.raises(Refused):
+        verify_ours(headers)
+
+
+@pytest.mark.parametrize("app_id", ["100001", "100001_ABC_DEF", "_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"])
+def test_an_app_id_the_sdk_would_not_sign_with_is_refused_before_any_request(app_id):
+    # the official SDK splits the app id on "_" and needs exactly two parts; signing anything else
+    # would send headers no K/3 accepts, so the client says what is wrong with its configuration
+    with pytest.raises(AppIdError):
+        vector_headers(app_id=app_id)
