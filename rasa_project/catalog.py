@@ -1039,6 +1039,208 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Laporan untuk perintah produksi yang mana? Tulis nomornya, mis. P20250401.",
         "en": "Which production order is this report for? Write its number, e.g. P20250401.",
     },
+    # --- planning (delay risk, rescheduling) ---------------------------------------------------
+    "planning.full_stop": {"zh": "。", "id": ".", "en": "."},
+    "planning.level_at_risk": {"zh": "有延期风险", "id": "berisiko terlambat", "en": "at risk"},
+    "planning.level_late": {"zh": "将延期", "id": "akan terlambat", "en": "late"},
+    "planning.level_on_track": {"zh": "进度正常", "id": "sesuai jadwal", "en": "on track"},
+    "planning.option_due_date": {
+        "zh": "把 {bill_no} 的交期从 {due} 改到 {new_due}，这是不动其他订单时最早能完工的日期",
+        "id": "pindahkan tenggat {bill_no} dari {due} ke {new_due}, tanggal paling awal ia bisa selesai tanpa mengubah pesanan lain",
+        "en": "move the due date of {bill_no} from {due} to {new_due}, the earliest it can finish without touching other orders",
+    },
+    "planning.option_move": {
+        "zh": "把剩余的 {qty} 全部转到 {alternate} 生产（{start} 至 {end}），{bill_no} 在 {finish} 完工",
+        "id": "pindahkan seluruh {qty} ke {alternate} ({start} sampai {end}); {bill_no} selesai {finish}",
+        "en": "move all {qty} to {alternate} ({start} to {end}); {bill_no} finishes {finish}",
+    },
+    "planning.option_no_slip": {
+        "zh": "其他订单都不受影响",
+        "id": "tidak ada pesanan lain yang mundur",
+        "en": "no other order slips",
+    },
+    "planning.option_on_due_date": {
+        "zh": "按期完成（正好在交期当天）",
+        "id": "tepat waktu (selesai di hari tenggat)",
+        "en": "on time (it finishes on the due date)",
+    },
+    "planning.option_on_time": {
+        "zh": "按期完成，还有 {days} 个工作日余量",
+        "id": "tepat waktu, sisa {days} hari kerja",
+        "en": "on time with {days} working days to spare",
+    },
+    "planning.option_on_time_one": {
+        "zh": "按期完成，还有 1 个工作日余量",
+        "id": "tepat waktu, sisa 1 hari kerja",
+        "en": "on time with 1 working day to spare",
+    },
+    "planning.option_overtime": {
+        "zh": "{work_center} 加班 {count} 天：{days}；{bill_no} 在 {finish} 完工",
+        "id": "lembur di {work_center} selama {count} hari kerja: {days}; {bill_no} selesai {finish}",
+        "en": "overtime on {work_center} on {count} working days: {days}; {bill_no} finishes {finish}",
+    },
+    "planning.option_overtime_one": {
+        "zh": "{work_center} 加班 1 天：{days}；{bill_no} 在 {finish} 完工",
+        "id": "lembur di {work_center} selama 1 hari kerja: {days}; {bill_no} selesai {finish}",
+        "en": "overtime on {work_center} on 1 working day: {days}; {bill_no} finishes {finish}",
+    },
+    "planning.option_resequence": {
+        "zh": "在 {work_center} 上优先生产 {bill_no}，{finish} 完工",
+        "id": "dahulukan {bill_no} di {work_center}; selesai {finish}",
+        "en": "run {bill_no} ahead of others on {work_center}; it finishes {finish}",
+    },
+    "planning.option_slip": {
+        "zh": "{bill_no} 推迟 {days} 个工作日到 {finish}（交期 {due}，仍按期）",
+        "id": "{bill_no} mundur {days} hari kerja ke {finish} (tenggat {due}, masih tepat waktu)",
+        "en": "{bill_no} slips {days} working days to {finish} (due {due}, still on time)",
+    },
+    "planning.option_slip_late": {
+        "zh": "{bill_no} 推迟 {days} 个工作日到 {finish}，晚于其交期 {due}",
+        "id": "{bill_no} mundur {days} hari kerja ke {finish}, melewati tenggatnya {due}",
+        "en": "{bill_no} slips {days} working days to {finish}, after its due date {due}",
+    },
+    "planning.option_slip_late_one": {
+        "zh": "{bill_no} 推迟 1 个工作日到 {finish}，晚于其交期 {due}",
+        "id": "{bill_no} mundur 1 hari kerja ke {finish}, melewati tenggatnya {due}",
+        "en": "{bill_no} slips 1 working day to {finish}, after its due date {due}",
+    },
+    "planning.option_slip_one": {
+        "zh": "{bill_no} 推迟 1 个工作日到 {finish}（交期 {due}，仍按期）",
+        "id": "{bill_no} mundur 1 hari kerja ke {finish} (tenggat {due}, masih tepat waktu)",
+        "en": "{bill_no} slips 1 working day to {finish} (due {due}, still on time)",
+    },
+    "planning.option_split": {
+        "zh": "把剩余 {remaining} 中的 {qty} 拆到 {alternate} 作为新订单（{start} 至 {end}），{bill_no} 在 {finish} 完工",
+        "id": "pisahkan {qty} dari sisa {remaining} ke {alternate} sebagai pesanan baru ({start} sampai {end}); {bill_no} selesai {finish}",
+        "en": "split {qty} of the {remaining} left to {alternate} as a new order ({start} to {end}); {bill_no} finishes {finish}",
+    },
+    "planning.option_still_late": {
+        "zh": "仍延误 {days} 个工作日",
+        "id": "masih terlambat {days} hari kerja",
+        "en": "still {days} working days late",
+    },
+    "planning.option_still_late_one": {
+        "zh": "仍延误 1 个工作日",
+        "id": "masih terlambat 1 hari kerja",
+        "en": "still 1 working day late",
+    },
+    "planning.option_title": {"zh": "方案{number}", "id": "Opsi {number}", "en": "Option {number}"},
+    "planning.plan_blocked": {
+        "zh": "{bill_no} 缺料且没有到料日期，排产无法解决，请先解决缺料。",
+        "id": "{bill_no} kekurangan bahan tanpa tanggal pasokan; jadwal ulang tidak bisa membantu sebelum bahan tersedia.",
+        "en": "{bill_no} is short of a component with no supply date; no schedule helps until the shortage is solved.",
+    },
+    "planning.plan_no_option": {
+        "zh": "在产能、日历和其他订单的约束下，找不到能让 {bill_no} 提前完工的方案。",
+        "id": "Dengan kapasitas, kalender dan pesanan lain yang ada, tidak ada cara membuat {bill_no} selesai lebih awal.",
+        "en": "Within the capacities, the calendar and the other orders, nothing brings {bill_no} in earlier.",
+    },
+    "planning.plan_not_at_risk": {
+        "zh": "{bill_no} 进度正常，不需要调整排产。",
+        "id": "{bill_no} sesuai jadwal; tidak perlu jadwal ulang.",
+        "en": "{bill_no} is on track; it needs no reschedule.",
+    },
+    "planning.plan_not_open": {
+        "zh": "{bill_no} 不是未完工的生产订单，无需排产。",
+        "id": "{bill_no} bukan pesanan produksi yang masih terbuka; tidak ada yang perlu dijadwalkan.",
+        "en": "{bill_no} is not an open production order; there is nothing to reschedule.",
+    },
+    "planning.projection_at_risk": {
+        "zh": "但若慢 {pct}%，将在 {slow_finish} 完工，晚于交期",
+        "id": "tetapi jika {pct}% lebih lambat akan selesai {slow_finish}, setelah tenggat",
+        "en": "but {pct}% slower it would finish {slow_finish}, after the due date",
+    },
+    "planning.projection_beyond": {
+        "zh": "按此速度 {horizon} 个工作日内无法完工；交期 {due}",
+        "id": "dengan tempo ini tidak selesai dalam {horizon} hari kerja; tenggat {due}",
+        "en": "at this pace it does not finish within {horizon} working days; due {due}",
+    },
+    "planning.projection_blocked": {
+        "zh": "缺料解决前无法完工；交期 {due}",
+        "id": "tidak bisa selesai sebelum kekurangan bahan teratasi; tenggat {due}",
+        "en": "it cannot finish until the shortage is solved; due {due}",
+    },
+    "planning.projection_due_day": {
+        "zh": "预计 {projected} 完工，刚好赶上交期 {due}，没有余量",
+        "id": "perkiraan selesai {projected}, tepat memenuhi tenggat {due} tanpa sisa waktu",
+        "en": "projected finish {projected}, which meets its due date {due} with no margin",
+    },
+    "planning.projection_late": {
+        "zh": "预计 {projected} 完工，交期 {due}：延误 {days} 个工作日",
+        "id": "perkiraan selesai {projected}, tenggat {due}: terlambat {days} hari kerja",
+        "en": "projected finish {projected}, due {due}: {days} working days late",
+    },
+    "planning.projection_late_one": {
+        "zh": "预计 {projected} 完工，交期 {due}：延误 1 个工作日",
+        "id": "perkiraan selesai {projected}, tenggat {due}: terlambat 1 hari kerja",
+        "en": "projected finish {projected}, due {due}: 1 working day late",
+    },
+    "planning.projection_on_time": {
+        "zh": "预计 {projected} 完工，交期 {due}：还有 {days} 个工作日余量",
+        "id": "perkiraan selesai {projected}, tenggat {due}: sisa waktu {days} hari kerja",
+        "en": "projected finish {projected}, due {due}: {days} working days to spare",
+    },
+    "planning.projection_on_time_one": {
+        "zh": "预计 {projected} 完工，交期 {due}：还有 1 个工作日余量",
+        "id": "perkiraan selesai {projected}, tenggat {due}: sisa waktu 1 hari kerja",
+        "en": "projected finish {projected}, due {due}: 1 working day to spare",
+    },
+    "planning.reason_needs": {
+        "zh": "需日产 {needed}，共 {days} 个工作日",
+        "id": "perlu {needed}/hari selama {days} hari kerja",
+        "en": "it needs {needed}/day for {days} working days",
+    },
+    "planning.reason_needs_one": {
+        "zh": "需在 1 个工作日内完成 {needed}",
+        "id": "perlu {needed} dalam 1 hari kerja",
+        "en": "it needs {needed} in 1 working day",
+    },
+    "planning.reason_not_started_center": {
+        "zh": "尚未开工；{work_center} 近期订单达到计划节奏的 {pct}%，按此本单约日产 {rate}，最早 {start} 开工",
+        "id": "belum mulai; pesanan terakhir di {work_center} berjalan {pct}% dari tempo rencananya, jadi sekitar {rate}/hari untuk pesanan ini, paling cepat mulai {start}",
+        "en": "not started; recent orders on {work_center} ran at {pct}% of their planned pace, so about {rate}/day for this one, starting {start} at the earliest",
+    },
+    "planning.reason_not_started_material": {
+        "zh": "尚未开工；{work_center} 上此前的 {material} 订单日产约 {rate}，最早 {start} 开工",
+        "id": "belum mulai; pesanan {material} sebelumnya di {work_center} sekitar {rate}/hari, paling cepat mulai {start}",
+        "en": "not started; earlier {material} orders on {work_center} made about {rate}/day, starting {start} at the earliest",
+    },
+    "planning.reason_not_started_plan": {
+        "zh": "尚未开工；{work_center} 暂无可参考的记录，按计划日产 {rate} 估算，最早 {start} 开工",
+        "id": "belum mulai; belum ada riwayat di {work_center}, jadi dihitung dengan tempo rencananya {rate}/hari, paling cepat mulai {start}",
+        "en": "not started; {work_center} has no track record yet, so it is taken at its planned {rate}/day, starting {start} at the earliest",
+    },
+    "planning.reason_overdue": {
+        "zh": "交期 {due} 已过，还差 {remaining}，目前日产约 {rate}",
+        "id": "tenggat {due} sudah lewat dan masih kurang {remaining}, sekitar {rate}/hari",
+        "en": "the due date {due} has passed with {remaining} still to make at about {rate}/day",
+    },
+    "planning.reason_pace": {
+        "zh": "需日产 {needed}，剩 {days} 个工作日，目前日产约 {rate}",
+        "id": "perlu {needed}/hari selama {days} hari kerja, saat ini sekitar {rate}/hari",
+        "en": "needs {needed}/day for {days} working days, makes about {rate}/day",
+    },
+    "planning.reason_pace_one": {
+        "zh": "最后 1 个工作日需完成 {needed}，目前日产约 {rate}",
+        "id": "perlu {needed} di 1 hari kerja terakhirnya, saat ini sekitar {rate}/hari",
+        "en": "needs {needed} in its last working day, makes about {rate}/day",
+    },
+    "planning.reason_queue": {
+        "zh": "{work_center}（日产能 {capacity}）先给 {count} 个交期更早的订单（还需 {qty}），本单自 {start} 起约日产 {rate}",
+        "id": "{work_center} ({capacity}/hari) mendahulukan {count} pesanan bertenggat lebih awal (sisa {qty}), jadi pesanan ini dapat sekitar {rate}/hari mulai {start}",
+        "en": "{work_center} ({capacity}/day) goes first to {count} earlier-due orders with {qty} to make, so this one gets about {rate}/day from {start}",
+    },
+    "planning.reason_shortage_open": {
+        "zh": "缺料 {component}：库存只够再做 {coverable}，且没有到料日期",
+        "id": "kekurangan {component}: stok hanya cukup untuk {coverable} lagi dan belum ada tanggal pasokan",
+        "en": "short of {component}: stock covers only {coverable} more and no supply date is known",
+    },
+    "planning.reason_shortage_until": {
+        "zh": "缺料 {component}：{available} 前库存只够再做 {coverable}",
+        "id": "kekurangan {component}: sampai {available} stok hanya cukup untuk {coverable} lagi",
+        "en": "short of {component}: until {available} stock covers only {coverable} more",
+    },
+    "planning.separator": {"zh": "；", "id": "; ", "en": "; "},
     # --- nlu / help ---------------------------------------------------------------------------
 }
 

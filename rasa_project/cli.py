@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "rasa_project.authz.cli",  # whois
     "rasa_project.audit.cli",  # audit verify|show
     "rasa_project.ordering.approvals",  # worker: approval reminders/expiry, recovery, notification retries
+    "rasa_project.planning.cli",  # risk predict | reschedule
 ]
 
 
