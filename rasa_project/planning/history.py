@@ -225,6 +225,8 @@ def history_lines(history: History) -> Iterator[str]:
         }
         if o.alternates:
             line["alternates"] = list(o.alternates)
+        if o.status != 3:
+            line["status"] = o.status
         yield _dump(line)
     for r in history.reports:
         yield _dump(

@@ -274,6 +274,7 @@ class Option:
     overtime: tuple[OvertimeDay, ...] = ()
     slips: tuple[Slip, ...] = ()
     summary: tuple[Phrase, ...] = ()
+    schedule: tuple[tuple[str, str, date, float], ...] = ()  # (bill_no, center, day, pieces) the plan makes
 
     @property
     def on_time(self) -> bool:
@@ -296,6 +297,7 @@ class Option:
             "overtime": [d.as_dict() for d in self.overtime],
             "slips": [s.as_dict() for s in self.slips],
             "summary": [p.as_dict() for p in self.summary],
+            "schedule": [[b, c, d.isoformat(), q] for b, c, d, q in self.schedule],
         }
 
 
@@ -306,7 +308,7 @@ class Plan:
     bill_no: str
     status: str  # ok | not_open | not_at_risk | no_option
     options: tuple[Option, ...] = ()
-    solver_status: str = ""  # CP-SAT's word for the last solve (OPTIMAL / FEASIBLE)
+    solver_status: str = ""  # OPTIMAL when every solve proved its optimum, else FEASIBLE
 
     def option(self, number: int) -> Option | None:
         return next((o for o in self.options if o.number == number), None)

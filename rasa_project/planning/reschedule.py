@@ -132,30 +132,32 @@ def reschedule(
     centers = [center.number, *alternates]
     items, capacity, horizon = _items(snapshot, projection, centers, bill_no, speeds or {}, params)
     target = items[bill_no]
+    if target.reference is None:  # whole pieces of a shortage's cover leave it unfinished
+        return Plan(bill_no, "blocked")
     goal = target.due - (1 if target.reference <= target.due else 0)  # at risk but on time: aim for a day of margin
     tl = projection.timeline
 
+    def solve(kind, where, ot=0):
+        sol = _solve(items, capacity, horizon, bill_no, goal, kind, where, params, ot)
+        statuses.append(sol.status)
+        return sol
+
     ot_pct = round(snapshot.calendar.overtime_capacity_pct)
     candidates: list[tuple[OptionKind, _Solution]] = []
-    status = ""
-    if ot_pct > 0:
-        sol = _solve(items, capacity, horizon, bill_no, goal, OptionKind.OVERTIME, [center.number], params, ot_pct)
-        status = sol.status
-        if sol.finish[bill_no] < target.reference:
-            candidates.append((OptionKind.OVERTIME, sol))
-    if alternates:
-        sol = _solve(items, capacity, horizon, bill_no, goal, OptionKind.ALTERNATE, centers, params)
-        status = sol.status
-        if sol.finish[bill_no] < target.reference:
-            candidates.append((OptionKind.ALTERNATE, sol))
-    sol = _solve(items, capacity, horizon, bill_no, goal, OptionKind.RESEQUENCE, [center.number], params)
-    status = sol.status
-    if sol.finish[bill_no] < target.reference:
-        candidates.append((OptionKind.RESEQUENCE, sol))
+    statuses: list[str] = []
+    home = [center.number]
+    for kind, where, ot, wanted in (
+        (OptionKind.OVERTIME, home, ot_pct, ot_pct > 0),
+        (OptionKind.ALTERNATE, centers, 0, bool(alternates)),
+        (OptionKind.RESEQUENCE, home, 0, True),
+    ):
+        if wanted:
+            sol = solve(kind, where, ot)
+            if sol.finish[bill_no] < target.reference:  # offered only when it brings the order in earlier
+                candidates.append((kind, sol))
     if target.reference > target.due:
-        sol = _solve(items, capacity, horizon, bill_no, goal, OptionKind.DUE_DATE, [center.number], params)
-        status = sol.status
-        candidates.append((OptionKind.DUE_DATE, sol))
+        candidates.append((OptionKind.DUE_DATE, solve(OptionKind.DUE_DATE, home)))
+    status = "OPTIMAL" if all(s == "OPTIMAL" for s in statuses) else "FEASIBLE"
 
     options = [
         _option(kind, sol, items, target, order, snapshot, tl, center.number, capacity) for kind, sol in candidates
@@ -439,6 +441,9 @@ def _option(kind, sol: _Solution, items, target: _Item, order: OrderPlan, snapsh
         overtime=tuple(overtime),
         slips=tuple(slips),
         summary=tuple(summary),
+        schedule=tuple(
+            (b, c, tl.day(t), float(q)) for (b, c, t), q in sorted(sol.made.items(), key=lambda kv: (kv[0][2], kv[0][0]))
+        ),
     )
 
 
