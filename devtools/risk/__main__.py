@@ -1,7 +1,8 @@
 """``python -m devtools.risk backtest | generate | tune``.
 
 backtest   run the delay-risk backtest on the fixed evaluation sets; reports/risk/backtest.{json,md};
-           exit 1 when the model does not beat both baselines (F1 higher, MAE lower) at every horizon
+           exit 1 when, on a set it was not tuned on, the model does not beat both baselines (F1 higher,
+           MAE lower) at every horizon
 generate   write one seeded history (JSON lines, the `dingk3 risk predict --history` format) and its truth
 tune       score a grid of model parameters on the TUNING set only (the other sets stay unseen)
 """
@@ -30,7 +31,8 @@ def _backtest(args) -> int:
     json_path, md_path = write_reports(report, Path(args.out))
     print(markdown(report))
     print(f"reports: {json_path} {md_path}")
-    ok = all(beats_baselines(data["results"]) for data in report["sets"].values())
+    # the verdict counts the sets the model was never tuned on; the tuning set is reported, not evidence
+    ok = all(beats_baselines(data["results"]) for name, data in report["sets"].items() if name != "tuning")
     return 0 if ok else 1
 
 

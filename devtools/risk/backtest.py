@@ -122,6 +122,13 @@ class Result:
         self.orders += other.orders
         self.late_orders += other.late_orders
 
+    def pooled(self, method: str) -> dict:
+        """One score over all horizons together."""
+        total = Score()
+        for h in HORIZONS:
+            total.merge(self.scores[(method, h)])
+        return total.as_dict()
+
     def table(self) -> dict:
         return {
             method: {str(h): self.scores[(method, h)].as_dict() for h in HORIZONS} for method in METHODS
