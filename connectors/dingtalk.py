@@ -8,9 +8,16 @@ credentials.yml::
 Routes (under /webhooks/dingtalk/): ``GET /`` health, ``POST /webhook`` robot messages,
 ``POST /card`` interactive-card callbacks with callbackType HTTP.
 
-Every callback is checked before anything else (signature and timestamp against the real wall
-clock, size, JSON, robotCode/corp), deduplicated on ``msgId``, acknowledged at once, and the
-Rasa turn runs in a background task. Replies go through ``connectors.outbox``.
+Every callback is checked before anything else, in this order (docs/SECURITY.md):
+signature and timestamp against the real wall clock (the current or, while rotating, the
+previous app secret); size and JSON; the signature used once (``connectors.replay``: the same
+headers with another body are a replay, 401); field sizes (``connectors.limits``); robotCode and
+corp; the ``sessionWebhook`` under an allowed origin (``connectors.origins``, else 400 before
+anything is processed or sent); the sender a member of the conversation
+(``connectors.speakers``, else 403). Then it is deduplicated on ``msgId``, rate-limited per
+sender and per conversation, acknowledged at once, and the Rasa turn runs in a background
+task. Replies go through ``connectors.outbox``. Stream frames skip only the signature steps:
+they arrive over our own connection, authenticated with the app's credentials.
 """
 
 from __future__ import annotations
@@ -31,12 +38,22 @@ from sanic.response import HTTPResponse
 
 from connectors.dedupe import DedupeStore, make_dedupe_store
 from connectors.events import EventIntake
+from connectors.limits import (
+    Admission,
+    FloodGate,
+    oversized_card_field,
+    oversized_card_params,
+    oversized_robot_field,
+)
+from connectors.origins import ReplyOrigins
 from connectors.outbox import Destination, Outbox
+from connectors.replay import ClaimStore, ReplayGuard, Verdict, body_digest, make_claim_store
+from connectors.speakers import SpeakerCheck
 from dingtalk_client import messages as dt_messages
 from dingtalk_client.messages import ActionCard, InvalidMessage, Markdown, Message
 from dingtalk_client.messages import Text as TextMessage
-from dingtalk_client.openapi import AsyncDingTalkOpenAPI
-from dingtalk_client.signing import check_signature
+from dingtalk_client.openapi import AsyncDingTalkOpenAPI, DingTalkError
+from dingtalk_client.signing import SignatureProblem, check_signature
 from rasa_project import catalog
 from rasa_project.nlu.language import detect
 
@@ -84,6 +101,7 @@ class Inbound:
     message_id: str
     metadata: dict
     is_readable: bool = True  # False: a picture (or empty) message Rasa cannot read
+    is_too_long: bool = False  # longer than settings.dingtalk_max_text_chars: answered, not read
 
 
 # --- decoding (pure) ---------------------------------------------------------------------------
@@ -112,10 +130,13 @@ def message_text(body: dict) -> str:
     return ""
 
 
-def decode_robot_message(body: dict, *, robot_name: str) -> Inbound:
+def decode_robot_message(body: dict, *, robot_name: str, max_text_chars: int | None = None) -> Inbound:
     """Decode a robot message (spec §1.2, same shape in HTTP and Stream mode)."""
     if not isinstance(body, dict):
         raise InvalidCallback("body", "must be an object")
+    oversized = oversized_robot_field(body)
+    if oversized:
+        raise InvalidCallback(oversized, "too long")
     for key in ("msgId", "conversationId", "conversationType", "msgtype"):
         if not isinstance(body.get(key), str) or not body[key]:
             raise InvalidCallback(key, "missing")
@@ -135,6 +156,12 @@ def decode_robot_message(body: dict, *, robot_name: str) -> Inbound:
         if isinstance(u, dict) and u.get("staffId") and u.get("dingtalkId") != robot_user
     ]
     expires = body.get("sessionWebhookExpiredTime")
+    if expires not in (None, "") and (isinstance(expires, bool) or not str(expires).isdigit() or len(str(expires)) > 16):
+        raise InvalidCallback("sessionWebhookExpiredTime", "not epoch milliseconds")
+    webhook = body.get("sessionWebhook")
+    if webhook is not None and not isinstance(webhook, str):
+        raise InvalidCallback("sessionWebhook", "must be a string")
+    too_long = max_text_chars is not None and len(text) > max_text_chars
     metadata = {
         "conversation_id": body["conversationId"],
         "conversation_type": conversation_type,
@@ -142,7 +169,7 @@ def decode_robot_message(body: dict, *, robot_name: str) -> Inbound:
         "staff_id": staff_id,
         "sender_nick": body.get("senderNick"),
         "msg_id": body["msgId"],
-        "session_webhook": body.get("sessionWebhook"),
+        "session_webhook": webhook or None,
         "session_webhook_expires_ms": int(expires) if expires not in (None, "") else None,
         "at_staff_ids": at_staff_ids,
         "robot_code": body.get("robotCode"),
@@ -154,7 +181,8 @@ def decode_robot_message(body: dict, *, robot_name: str) -> Inbound:
         dedupe_key=f"msg:{body['msgId']}",
         message_id=body["msgId"],
         metadata=metadata,
-        is_readable=msgtype in READABLE_MSGTYPES and bool(text),
+        is_readable=msgtype in READABLE_MSGTYPES and bool(text) and not too_long,
+        is_too_long=too_long,
     )
 
 
@@ -169,8 +197,14 @@ def decode_card_callback(data: dict) -> Inbound:
         content = json.loads(data["content"]) if isinstance(data["content"], str) else data["content"]
     except ValueError:
         raise InvalidCallback("content", "not JSON") from None
-    private = (content or {}).get("cardPrivateData") or {}
+    private = content.get("cardPrivateData") if isinstance(content, dict) else None
+    private = private or {}
+    if not isinstance(private, dict) or not isinstance(private.get("params") or {}, dict) \
+            or not isinstance(private.get("actionIds") or [], list):
+        raise InvalidCallback("cardPrivateData", "must be an object")
     params = dict(private.get("params") or {})
+    if oversized_card_params(params):
+        raise InvalidCallback("cardPrivateData.params", "too many or too long")
     action = params.pop("decision", None) or next(iter(private.get("actionIds") or []), None)
     if not isinstance(action, str) or not _ACTION.match(action):
         raise InvalidCallback("cardPrivateData", "no usable action")
@@ -295,13 +329,21 @@ class DingTalkInput(InputChannel):
         outbox_factory: Callable[[AsyncDingTalkOpenAPI], Outbox] | None = None,
         wall_ms: Callable[[], int] = lambda: int(time.time() * 1000),
         inbox=None,  # rasa_project.oa.inbox.Inbox for DingTalk events (default: on the settings' database)
+        claims: ClaimStore | None = None,
+        speakers: SpeakerCheck | None = None,
+        flood: FloodGate | None = None,
     ) -> None:
         if settings is None:
             from rasa_project.settings import get_settings
 
             settings = get_settings()
         self.settings = settings
-        self._secret = settings.dingtalk_app_secret.get_secret_value()
+        self._secrets = settings.dingtalk_callback_secrets  # current first, then the previous one
+        self.reply_origins = ReplyOrigins(settings.dingtalk_reply_origins)
+        self._claims = claims
+        self._replay: ReplayGuard | None = None
+        self._speakers = speakers
+        self.flood = flood or FloodGate.from_settings(settings)
         self._dedupe = dedupe
         self._openapi = openapi
         self._outbox_factory = outbox_factory
@@ -321,13 +363,37 @@ class DingTalkInput(InputChannel):
         return self._dedupe
 
     @property
+    def claims(self) -> ClaimStore:
+        if self._claims is None:
+            self._claims = make_claim_store(self.settings)
+        return self._claims
+
+    @property
+    def replay(self) -> ReplayGuard:
+        if self._replay is None:
+            self._replay = ReplayGuard(self.claims, self.settings.dingtalk_sign_window_s)
+        return self._replay
+
+    @property
+    def openapi(self) -> AsyncDingTalkOpenAPI:
+        if self._openapi is None:
+            self._openapi = AsyncDingTalkOpenAPI(self.settings)
+        return self._openapi
+
+    @property
+    def speakers(self) -> SpeakerCheck:
+        if self._speakers is None:
+            self._speakers = SpeakerCheck.from_settings(self.settings, self.openapi, self.claims)
+        return self._speakers
+
+    @property
     def outbox(self) -> Outbox:
         if self._outbox is None:
-            self._openapi = self._openapi or AsyncDingTalkOpenAPI(self.settings)
             factory = self._outbox_factory or (
-                lambda api: Outbox(api, rate_per_minute=self.settings.dingtalk_rate_per_minute)
+                lambda api: Outbox(api, rate_per_minute=self.settings.dingtalk_rate_per_minute,
+                                   allow_webhook=self.reply_origins.allows)
             )
-            self._outbox = factory(self._openapi)
+            self._outbox = factory(self.openapi)
         return self._outbox
 
     def get_output_channel(self) -> OutputChannel | None:
@@ -362,13 +428,34 @@ class DingTalkInput(InputChannel):
 
     # the turn
     async def accept(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> bool:
-        """Dedupe and start the turn in the background; False when it was a redelivery."""
+        """Dedupe, rate-limit and start the turn in the background; False when nothing is started
+        (a redelivery, or a flood past its one polite answer)."""
         if not await asyncio.to_thread(self.dedupe.first_seen, inbound.dedupe_key):
             log.info("dingtalk: redelivered %s ignored", inbound.message_id)
             return False
         self._conversations[inbound.metadata["conversation_id"]] = inbound.metadata["is_group"]
+        admission = self.flood.admit(inbound.sender_id.rpartition(":")[2], inbound.metadata["conversation_id"])
+        if admission is Admission.DROP:
+            log.info("dingtalk: %s dropped (rate limit)", inbound.message_id)
+            return False
+        if admission is Admission.WARN:
+            log.warning("dingtalk: rate limit reached in %s; answered once, then dropping",
+                        inbound.metadata["conversation_id"])
+            self._spawn(self._answer(inbound, "dingtalk.slow_down"), f"slow-down {inbound.message_id}")
+            return True
         self._spawn(self._turn(inbound, on_new_message), f"turn {inbound.message_id}")
         return True
+
+    def _lang_of(self, inbound: Inbound) -> str:
+        if inbound.is_readable and not inbound.text.startswith("/"):
+            self._langs[inbound.sender_id] = detect(inbound.text, default=self._langs.get(inbound.sender_id, "zh"))
+        return self._langs.get(inbound.sender_id, "zh")
+
+    async def _answer(self, inbound: Inbound, key: str, **values: Any) -> None:
+        """One catalog sentence instead of a turn."""
+        lang = self._lang_of(inbound)
+        output = DingTalkOutput(self.outbox, self._destination(inbound), lang=lang)
+        await output.send_text_message(inbound.sender_id, catalog.text(key, lang, **values))
 
     def _destination(self, inbound: Inbound) -> Destination:
         meta = inbound.metadata
@@ -381,9 +468,10 @@ class DingTalkInput(InputChannel):
         )
 
     async def _turn(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        if inbound.is_readable and not inbound.text.startswith("/"):
-            self._langs[inbound.sender_id] = detect(inbound.text, default=self._langs.get(inbound.sender_id, "zh"))
-        lang = self._langs.get(inbound.sender_id, "zh")
+        if inbound.is_too_long:
+            await self._answer(inbound, "dingtalk.too_long", max=self.settings.dingtalk_max_text_chars)
+            return
+        lang = self._lang_of(inbound)
         output = DingTalkOutput(self.outbox, self._destination(inbound), lang=lang)
         if not inbound.is_readable:
             await output.send_text_message(inbound.sender_id, catalog.text("dingtalk.unsupported_message", lang))
@@ -404,17 +492,36 @@ class DingTalkInput(InputChannel):
 
     # HTTP mode
     def _refuse_signature(self, request: Request) -> HTTPResponse | None:
-        problem = check_signature(
-            self._secret,
-            request.headers.get("timestamp"),
-            request.headers.get("sign"),
-            now_ms=self._wall_ms(),
-            window_s=self.settings.dingtalk_sign_window_s,
-        )
+        now_ms = self._wall_ms()
+        for secret in self._secrets:  # during a rotation the previous secret still signs
+            problem = check_signature(
+                secret,
+                request.headers.get("timestamp"),
+                request.headers.get("sign"),
+                now_ms=now_ms,
+                window_s=self.settings.dingtalk_sign_window_s,
+            )
+            if problem is not SignatureProblem.MISMATCH:
+                break
         if problem is None:
             return None
         log.warning("dingtalk: callback refused, signature %s", problem.value)
         return response.json({"error": "signature", "reason": problem.value}, status=401)
+
+    async def _refuse_replay(self, request: Request, body: Any) -> HTTPResponse | None:
+        """A valid signature is good for one message: the one it first came with."""
+        ident = body.get("msgId") or body.get("outTrackId") if isinstance(body, dict) else None
+        try:
+            verdict = await asyncio.to_thread(self.replay.check, request.headers["timestamp"],
+                                              request.headers["sign"], str(ident or ""), body_digest(body))
+        except Exception:  # the replay store is down: refuse, so DingTalk delivers again later
+            log.exception("dingtalk: replay store unavailable")
+            return response.json({"error": "try again"}, status=503)
+        if verdict is Verdict.REPLAY:
+            log.warning("dingtalk: callback refused, signature replayed with another body (claims msgId %s)",
+                        str(ident or "-")[:64])
+            return response.json({"error": "signature", "reason": "replayed"}, status=401)
+        return None
 
     async def _read_json(self, request: Request) -> tuple[Any | None, HTTPResponse | None]:
         limit = self.settings.dingtalk_max_body_bytes
@@ -440,18 +547,42 @@ class DingTalkInput(InputChannel):
             return "chatbotCorpId"
         return None
 
+    async def _refuse_speaker(self, inbound: Inbound) -> tuple[int, dict] | None:
+        meta = inbound.metadata
+        if not self.settings.dingtalk_verify_speakers:
+            return None
+        try:
+            belongs = await self.speakers.belongs(meta["conversation_id"], meta["is_group"], meta["staff_id"])
+        except (DingTalkError, OSError):  # DingTalk cannot say now: refuse, it delivers again later
+            log.warning("dingtalk: membership check unavailable for %s", meta["conversation_id"])
+            return 503, {"error": "try again"}
+        if belongs:
+            return None
+        log.warning("dingtalk: %s refused: sender %s is not in conversation %s", inbound.message_id,
+                    meta["staff_id"], meta["conversation_id"])
+        return 403, {"error": "sender", "reason": "not in this conversation"}
+
     async def _handle_robot_body(self, body: Any, on_new_message) -> tuple[int, dict]:
         """Shared by HTTP and Stream mode: (status, json) to answer."""
         if not isinstance(body, dict):
             return 400, {"error": "body must be an object"}
         try:
-            inbound = decode_robot_message(body, robot_name=self.settings.dingtalk_robot_name)
+            inbound = decode_robot_message(body, robot_name=self.settings.dingtalk_robot_name,
+                                           max_text_chars=self.settings.dingtalk_max_text_chars)
         except InvalidCallback as exc:
             return 400, {"error": exc.field, "reason": exc.reason}
         refused = self._refuse_robot(body)
         if refused:
             log.warning("dingtalk: message for another robot/corp refused (%s)", refused)
             return 403, {"error": f"{refused} mismatch"}
+        webhook = inbound.metadata["session_webhook"]
+        if webhook is not None and not self.reply_origins.allows(webhook):
+            log.warning("dingtalk: %s refused: sessionWebhook outside the allowed origins (%s)",
+                        inbound.message_id, webhook.split("?", 1)[0][:200])
+            return 400, {"error": "sessionWebhook", "reason": "origin not allowed"}
+        speaker = await self._refuse_speaker(inbound)
+        if speaker:
+            return speaker
         try:
             await self.accept(inbound, on_new_message)
         except Exception:  # dedupe store down: refuse, so DingTalk delivers again later
@@ -465,10 +596,16 @@ class DingTalkInput(InputChannel):
         corp = data.get("corpId")
         if corp is not None and corp != self.settings.dingtalk_corp_id:
             return 403, {"error": "corpId mismatch"}
+        oversized = oversized_card_field(data)
+        if oversized:
+            return 400, {"error": oversized, "reason": "too long"}
         try:
             inbound = decode_card_callback(data)
         except InvalidCallback as exc:
             return 400, {"error": exc.field, "reason": exc.reason}
+        speaker = await self._refuse_speaker(inbound)
+        if speaker:
+            return speaker
         try:
             await self.accept(inbound, on_new_message)
         except Exception:
@@ -489,6 +626,9 @@ class DingTalkInput(InputChannel):
             if refused:
                 return refused
             body, refused = await self._read_json(request)
+            if refused:
+                return refused
+            refused = await self._refuse_replay(request, body)
             if refused:
                 return refused
             status, payload = await handle(body, on_new_message)

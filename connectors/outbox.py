@@ -77,8 +77,11 @@ class Outbox:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         throttle_wait_s: float = 3.0,
         max_backoff_s: float = 60.0,
+        allow_webhook: Callable[[str], bool] | None = None,
     ) -> None:
         self.api = api
+        # a second look at the sessionWebhook right before sending (the channel checked it on arrival)
+        self._allow_webhook = allow_webhook
         self.rate_per_minute = rate_per_minute
         self._monotonic, self._wall_ms, self._sleep = monotonic, wall_ms, sleep
         self.throttle_wait_s, self.max_backoff_s = throttle_wait_s, max_backoff_s
@@ -162,8 +165,12 @@ class Outbox:
     async def _send_once(self, destination: Destination, message: Message,
                          pending_staff: tuple[str, ...] | None) -> str:
         if destination.webhook_usable(self._wall_ms()):
-            await self.api.post_session_webhook(destination.session_webhook, message)
-            return "webhook"
+            if self._allow_webhook is None or self._allow_webhook(destination.session_webhook):
+                await self.api.post_session_webhook(destination.session_webhook, message)
+                return "webhook"
+            log.error("dingtalk outbox: sessionWebhook outside the allowed origins for %s; using OpenAPI",
+                      destination.conversation_id)
+            destination.session_webhook = None
         if destination.is_group:
             await self.api.send_group(destination.conversation_id, message)
             return "openapi"

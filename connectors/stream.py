@@ -52,6 +52,7 @@ class StreamClient:
         self.client_id = settings.dingtalk_app_key
         self._client_secret = settings.dingtalk_app_secret.get_secret_value()
         self.openapi_url = settings.dingtalk_openapi_url.rstrip("/")
+        self.max_frame_bytes = settings.dingtalk_max_body_bytes  # a bigger frame closes the socket
         self.handlers = dict(handlers)
         self.event_handler = event_handler  # set: subscribe to EVENT "*" (OA approval events...)
         self._transport = transport
@@ -72,7 +73,7 @@ class StreamClient:
             "ua": UA,
             "localIp": "127.0.0.1",
         }
-        async with httpx.AsyncClient(transport=self._transport, timeout=10) as http:
+        async with httpx.AsyncClient(transport=self._transport, timeout=10, follow_redirects=False) as http:
             r = await http.post(f"{self.openapi_url}/v1.0/gateway/connections/open", json=body,
                                 headers={"Accept": "application/json"})
         r.raise_for_status()
@@ -86,7 +87,8 @@ class StreamClient:
             try:
                 endpoint, ticket = await self.open_connection()
                 async with websockets.connect(
-                    f"{endpoint}?ticket={quote_plus(ticket)}", ping_interval=20, ping_timeout=20, open_timeout=10
+                    f"{endpoint}?ticket={quote_plus(ticket)}", ping_interval=20, ping_timeout=20, open_timeout=10,
+                    max_size=self.max_frame_bytes,
                 ) as ws:
                     self._ws = ws
                     self.connections += 1

@@ -296,6 +296,12 @@ class _Calls:
             Call("POST", "/v1.0/im/v1.0/robot/interactiveCards/send", body), lambda b: b.get("processQueryKey", "")
         )
 
+    def is_group_member(self, conversation_id: str, staff_id: str):
+        """Is ``staff_id`` a member of the internal group ``conversation_id``? (im_1.0
+        CheckUserIsGroupMember: ``POST /v1.0/im/innerGroups/members/check``.)"""
+        body = {"openConversationId": conversation_id, "userId": staff_id}
+        return self._run(Call("POST", "/v1.0/im/innerGroups/members/check", body), lambda b: b.get("result") is True)
+
     def post_session_webhook(self, url: str, message: Message):
         """Reply through a message's sessionWebhook (no token: the session in the URL authenticates)."""
         return self._run(Call("POST", url, message.to_webhook_body(), False, True), lambda b: None)
@@ -324,7 +330,9 @@ class DingTalkOpenAPI(_Calls):
         super().__init__(settings)
         self._clock = clock
         self._lock = threading.Lock()
-        self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout_s)
+        # never follow a redirect: a reply goes to the checked URL or nowhere
+        self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout_s,
+                                  follow_redirects=False)
 
     def access_token(self) -> str:
         with self._lock:
@@ -370,7 +378,8 @@ class AsyncDingTalkOpenAPI(_Calls):
         super().__init__(settings)
         self._clock = clock
         self._lock: asyncio.Lock | None = None
-        self._http = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=timeout_s)
+        self._http = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=timeout_s,
+                                       follow_redirects=False)
 
     async def access_token(self) -> str:
         self._lock = self._lock or asyncio.Lock()

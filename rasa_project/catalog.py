@@ -296,6 +296,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Gambar",
         "en": "Image",
     },
+    "dingtalk.slow_down": {
+        "zh": "消息发得太快了，我先暂停处理你的新消息，请稍等一分钟再发。",
+        "id": "Pesan Anda terlalu cepat; pesan baru tidak saya proses dulu. Tunggu sekitar satu menit lalu kirim lagi.",
+        "en": "You are sending messages too fast, so I am not reading new ones for a moment. "
+        "Please wait a minute and send it again.",
+    },
+    "dingtalk.too_long": {
+        "zh": "这条消息太长了（最多 {max} 个字），我没有处理。请分几条、简短地发给我。",
+        "id": "Pesan ini terlalu panjang (maksimal {max} karakter), jadi tidak saya proses. Kirim lebih singkat, "
+        "dalam beberapa pesan.",
+        "en": "That message is too long (at most {max} characters), so I did not read it. "
+        "Please send it in shorter messages.",
+    },
     "dingtalk.unsupported_message": {
         "zh": "我目前只能读文字和语音消息，请用文字告诉我您需要什么。",
         "id": "Saat ini saya hanya bisa membaca pesan teks dan suara. Silakan ketik apa yang Anda perlukan.",

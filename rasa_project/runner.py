@@ -9,6 +9,7 @@ the simulators and a local slapd in front of the same plan (devtools/stack.py).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -45,6 +46,8 @@ def _bin(name: str) -> str:
 def _env_value(value) -> str:
     if isinstance(value, SecretStr):
         return value.get_secret_value()
+    if isinstance(value, (list, dict)):  # pydantic reads complex settings from the environment as JSON
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):

@@ -13,7 +13,8 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseSettings, SecretStr, validator
+from pydantic import BaseSettings, SecretStr, root_validator, validator
+from pydantic.env_settings import SecretsSettingsSource, SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +55,7 @@ class Settings(BaseSettings):
     k3_sim_faults_enabled: bool = False  # fault-injection admin endpoint; refused in production
 
     # DingTalk
-    dingtalk_mode: str = "http"  # http | stream
+    dingtalk_mode: str | None = None  # http | stream; default by env: stream in production, http otherwise
     dingtalk_app_key: str = "dingdemoappkey0001"
     dingtalk_app_secret: SecretStr = SecretStr("demo-app-secret-0123456789abcdefABCDEF")
     dingtalk_robot_code: str = "dingdemoappkey0001"
@@ -115,8 +116,72 @@ class Settings(BaseSettings):
     notify_group_lang: str = "zh"  # language of notices posted to the PMC / production groups
     notify_retry_max_s: int = 600  # outbox backoff cap for a DingTalk send that failed
 
+    # Security (issue 20; docs/SECURITY.md). Secrets come from DINGK3_* variables or, for a
+    # secrets_dir (DINGK3_SECRETS_DIR), from one file per setting named like its variable
+    # (e.g. <dir>/DINGK3_K3_PASSWORD); a variable wins over a file. Production refuses every
+    # demo default of a SecretStr.
+    secrets_dir: Path | None = None
+    dingtalk_app_secret_previous: SecretStr | None = None  # also accepted on callbacks while rotating
+    # sessionWebhook origins replies may go to: "scheme://host[:port]"; port "*" = any port. None =
+    # by env: DingTalk's own host in production; the simulator's origin and http://127.0.0.1 (any port,
+    # for test harnesses' webhook servers) otherwise.
+    dingtalk_reply_origins: list[str] | None = None
+    dingtalk_verify_speakers: bool = True  # cross-check senderStaffId with the conversation (OpenAPI)
+    dingtalk_member_cache_ttl_s: int = 300  # a confirmed membership is trusted this long
+    dingtalk_nonmember_cache_ttl_s: int = 10  # a refusal is not re-asked of DingTalk for this long
+    dingtalk_sender_rate_per_minute: int = 30  # token bucket per sender: refill per minute ...
+    dingtalk_sender_burst: int = 15  # ... and capacity
+    dingtalk_conversation_rate_per_minute: int = 120
+    dingtalk_conversation_burst: int = 40
+    dingtalk_max_text_chars: int = 2000  # longer messages are answered with a catalog sentence, not read
+    rasa_enable_api: bool = True  # Rasa's HTTP API, always behind rasa_api_token
+    rasa_api_token: SecretStr = SecretStr("demo-rasa-api-token-0123456789")
+    action_server_token: SecretStr = SecretStr("demo-action-server-token-0123456789")
+    audit_anchor_key: SecretStr = SecretStr("demo-audit-anchor-key-0123456789")  # HMAC key of anchors
+    audit_anchor_path: Path | None = None  # append-only JSON lines; default var_dir/audit/anchors.jsonl
+    audit_anchor_interval_s: float = 300.0  # the worker exports the chain head this often; 0 = never
+    audit_anchor_group: str | None = None  # also post each anchor to this DingTalk group
+
     class Config:
         env_prefix = "DINGK3_"
+
+        @classmethod
+        def customise_sources(cls, init_settings, env_settings, file_secret_settings):
+            def secrets_files(settings: BaseSettings) -> dict:
+                directory = init_settings(settings).get("secrets_dir") or env_settings(settings).get("secrets_dir")
+                if not directory:
+                    return {}
+                if not Path(directory).is_dir():
+                    raise SettingsError(f"secrets_dir {directory} is not a directory")
+                return SecretsSettingsSource(directory)(settings)
+
+            return init_settings, env_settings, secrets_files
+
+    @validator("dingtalk_mode", always=True)
+    def _mode_by_env(cls, value, values):
+        value = value or ("stream" if values.get("env") == "production" else "http")
+        if value not in ("http", "stream"):
+            raise ValueError("dingtalk_mode must be http or stream")
+        return value
+
+    @validator("dingtalk_reply_origins", always=True)
+    def _reply_origins_by_env(cls, value, values):
+        if value is None:
+            if values.get("env") == "production":
+                return ["https://oapi.dingtalk.com"]
+            return [f"http://{values.get('dingtalk_sim_host')}:{values.get('dingtalk_sim_port')}", "http://127.0.0.1:*"]
+        if values.get("env") == "production" and any(o.endswith(":*") or not o.startswith("https://") for o in value):
+            raise ValueError("production reply origins must be https and name their port")
+        return value
+
+    @root_validator(skip_on_failure=True)
+    def _no_demo_secrets_in_production(cls, values):
+        if values.get("env") == "production":
+            demo = [name for name, field in cls.__fields__.items()
+                    if isinstance(field.default, SecretStr) and values.get(name) == field.default]
+            if demo:
+                raise ValueError(f"production needs real secrets, not the demo defaults: {', '.join(sorted(demo))}")
+        return values
 
     @validator("k3_sim_faults_enabled")
     def _no_faults_in_production(cls, value, values):
@@ -131,6 +196,16 @@ class Settings(BaseSettings):
     @property
     def k3_sim_db_path(self) -> Path:
         return self.k3_sim_db or self.var_dir / "k3sim.db"
+
+    @property
+    def audit_anchor_file(self) -> Path:
+        return self.audit_anchor_path or self.var_dir / "audit" / "anchors.jsonl"
+
+    @property
+    def dingtalk_callback_secrets(self) -> tuple[str, ...]:
+        """The app secrets a callback signature may be made with: current first, then the previous one."""
+        previous = self.dingtalk_app_secret_previous
+        return tuple(s.get_secret_value() for s in (self.dingtalk_app_secret, previous) if s and s.get_secret_value())
 
     def safe_dict(self) -> dict:
         """Settings for logs and diagnostics: every secret masked."""

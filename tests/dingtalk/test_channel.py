@@ -27,6 +27,15 @@ METADATA_KEYS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _spec_conversation(settings):
+    """These tests post the spec's own bodies: replies to DingTalk's own host, and no DingTalk here to
+    ask who is in the conversation (origins and membership are tested with the simulator in
+    tests/security)."""
+    settings.dingtalk_reply_origins = ["https://oapi.dingtalk.com"]
+    settings.dingtalk_verify_speakers = False
+
+
 def spec_body(**changes) -> dict:
     """The documented robot message (spec §1.2), addressed to our demo robot."""
     body = {

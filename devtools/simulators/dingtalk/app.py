@@ -22,7 +22,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
-from devtools.simulators.dingtalk import oa, wire
+from devtools.simulators.dingtalk import members, oa, wire
 from devtools.simulators.dingtalk.event_push import EventPusher
 from devtools.simulators.dingtalk.gateway import Gateway
 from devtools.simulators.dingtalk.oa import OASim
@@ -175,6 +175,8 @@ def create_app(settings=None, *, factory=None, public_url: str | None = None, ac
         if not state.token_is_valid(request.headers.get("x-acs-dingtalk-access-token")):
             return _api_error(401, "InvalidAuthentication", "不合法的access_token")
         return None
+
+    members.register(app, state, authenticated, _api_error)  # group membership (members.py)
 
     # --- OAuth ----------------------------------------------------------------------------------
     @app.post("/v1.0/oauth2/accessToken")

@@ -1,0 +1,71 @@
+"""Who is speaking: a body's ``senderStaffId`` must belong to the conversation it names.
+
+Groups: DingTalk's OpenAPI answers whether a user is a member of an internal group
+(``POST /v1.0/im/innerGroups/members/check``, im_1.0 CheckUserIsGroupMember). A yes is trusted for
+``dingtalk_member_cache_ttl_s``; a no for ``dingtalk_nonmember_cache_ttl_s`` (short, so someone
+who just joined is heard within seconds, while a flood of made-up names costs one call per name).
+
+1:1 conversations: DingTalk offers no API that says whose robot chat a conversation id is, so the
+first person heard in it owns it (kept in the channel's claim store, across restarts and
+replicas); a later body naming anyone else in that conversation is refused. Card presses are
+checked the same way against the space they came from.
+
+A sender without a staff id (an external contact) claims no identity; the permission gate
+refuses them everything, so there is nothing to cross-check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from connectors.replay import ClaimStore
+from dingtalk_client.openapi import DingTalkInvalidParameter
+
+log = logging.getLogger(__name__)
+
+DM_OWNER_TTL_S = 400 * 86400  # a robot chat keeps its owner
+
+
+class SpeakerCheck:
+    def __init__(self, openapi, claims: ClaimStore, *, member_ttl_s: int, nonmember_ttl_s: int,
+                 clock: Callable[[], float] = time.monotonic, max_entries: int = 50_000) -> None:
+        self.openapi, self.claims = openapi, claims
+        self.member_ttl_s, self.nonmember_ttl_s = member_ttl_s, nonmember_ttl_s
+        self._clock, self._max = clock, max_entries
+        self._cache: dict[tuple[str, str], tuple[bool, float]] = {}  # (conversation, staff) -> (member, until)
+        self.lookups = 0  # OpenAPI calls made (diagnostics, tests)
+
+    @classmethod
+    def from_settings(cls, settings, openapi, claims: ClaimStore) -> SpeakerCheck:
+        return cls(openapi, claims, member_ttl_s=settings.dingtalk_member_cache_ttl_s,
+                   nonmember_ttl_s=settings.dingtalk_nonmember_cache_ttl_s)
+
+    async def belongs(self, conversation_id: str, is_group: bool, staff_id: str | None) -> bool:
+        """True if ``staff_id`` may speak in ``conversation_id``; raises DingTalkError if DingTalk
+        cannot say (the caller answers "try again" so DingTalk delivers it later)."""
+        if not staff_id:
+            return True
+        if not is_group:
+            owner = await asyncio.to_thread(self.claims.claim, f"dm:{conversation_id}", staff_id, DM_OWNER_TTL_S)
+            return owner is None or owner == staff_id
+        return await self._is_member(conversation_id, staff_id)
+
+    async def _is_member(self, conversation_id: str, staff_id: str) -> bool:
+        now = self._clock()
+        key = (conversation_id, staff_id)
+        cached = self._cache.get(key)
+        if cached and cached[1] > now:
+            return cached[0]
+        self.lookups += 1
+        try:
+            member = bool(await self.openapi.is_group_member(conversation_id, staff_id))
+        except DingTalkInvalidParameter as exc:  # not a group DingTalk knows (or not ours)
+            log.warning("dingtalk: membership of %s unknown to DingTalk (%s)", conversation_id, exc.code)
+            member = False
+        if len(self._cache) >= self._max:
+            self._cache = {k: v for k, v in self._cache.items() if v[1] > now}
+        self._cache[key] = (member, now + (self.member_ttl_s if member else self.nonmember_ttl_s))
+        return member
