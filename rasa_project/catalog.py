@@ -891,6 +891,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Saat ini tidak ada permintaan perubahan yang menunggu persetujuan Anda.",
         "en": "There is no change request waiting for your approval.",
     },
+    "approval.not_addressed": {
+        "zh": "变更申请 {ref}（生产订单 {bill_no}）没有发给你审批，所以你不能批准或驳回它。",
+        "id": "Permintaan perubahan {ref} (perintah produksi {bill_no}) tidak dikirim kepada Anda untuk disetujui, "
+        "jadi Anda tidak dapat menyetujui atau menolaknya.",
+        "en": "Change request {ref} (production order {bill_no}) was not sent to you for approval, "
+        "so you cannot approve or reject it.",
+    },
     "approval.pending_line": {
         "zh": "{ref}：生产订单 {bill_no}（{material_code}），{requester} 申请",
         "id": "{ref}: perintah {bill_no} ({material_code}), diajukan {requester}",

@@ -156,6 +156,14 @@ class NotificationOutbox:
         with self.Session() as s:
             return [_view(r) for r in s.execute(q).scalars()]
 
+    def recipients(self, ref: str, kinds: tuple[str, ...]) -> set[str]:
+        """The people a notification of one of ``kinds`` about ``ref`` was addressed to (sent or not)."""
+        with self.Session() as s:
+            return set(s.execute(
+                select(NotificationRow.target).where(NotificationRow.ref == ref, NotificationRow.kind.in_(kinds),
+                                                     NotificationRow.target_kind == "user")
+            ).scalars())
+
     # -- delivery -----------------------------------------------------------------------------
     def _claim(self, row_id: int, now: datetime) -> NotificationRow | None:
         lease_cutoff = now - timedelta(seconds=SENDING_LEASE_S)

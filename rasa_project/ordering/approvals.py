@@ -173,6 +173,10 @@ class ApprovalDesk:
         )
 
     # -- deciding -----------------------------------------------------------------------------
+    def addressees(self, ref: str) -> set[str]:
+        """Whom the approval of ``ref`` was sent to (the cards and reminders 1:1): only they decide it."""
+        return self.outbox.recipients(ref, ("approval_ask", "approval_reminder"))
+
     def decide(
         self,
         staff_id: str,
@@ -200,6 +204,10 @@ class ApprovalDesk:
             if not authz.allowed:
                 return refused(authz.reason_key or "authz.refused", name=authz.person_name or "", action=_action_name())
             return answer
+        if (authz.allowed and staff_id != change.requester and change.state is Change.PENDING_APPROVAL
+                and staff_id not in self.addressees(change.ref)):
+            self.record("approval_not_addressed", actor=staff_id, change=change, conversation_id=conversation_id)
+            return refused("approval.not_addressed", ref=change.ref, bill_no=change.bill_no)
         if decision == APPROVE:
             outcome = self.workflow.approve(change.ref, staff_id, is_manager=authz.allowed)
         else:
