@@ -81,24 +81,26 @@ def plan(settings: Settings, model: Path) -> list[Service]:
     """The product's own processes: action server, worker, Rasa (in start order)."""
     root = settings.project_root
     dingk3 = _bin("dingk3")
-    rasa = _bin("rasa")
     services: list[Service] = []
     endpoints = root / ("endpoints.production.yml" if settings.env == "production" else "endpoints.yml")
     services += [
+        # Our launchers: the action server takes calls with the action-server token only and binds
+        # action_host; Rasa gets its API token in memory (rasa_project/rasa_server.py), never in argv.
         Service(
             "actions",
-            [rasa, "run", "actions", "--actions", "actions", "--port", str(settings.action_port)],
+            [sys.executable, "-m", "actions.server"],
             ready_url=f"http://{settings.action_host}:{settings.action_port}/health",
         ),
-        Service("worker", [dingk3, "worker"]),  # approval reminders / expiry, notification retries
+        Service("worker", [dingk3, "worker"]),  # approval reminders / expiry, notification retries, anchors
         Service(
             "rasa",
             [
-                rasa, "run", "--model", str(model), "--port", str(settings.rasa_port),
-                "--interface", settings.rasa_host, "--credentials", str(root / "credentials.yml"),
-                "--endpoints", str(endpoints), "--enable-api",
+                sys.executable, "-m", "rasa_project.rasa_server", "--model", str(model),
+                "--port", str(settings.rasa_port), "--interface", settings.rasa_host,
+                "--credentials", str(root / "credentials.yml"), "--endpoints", str(endpoints),
             ],
-            ready_url=f"http://{settings.rasa_host}:{settings.rasa_port}/status",
+            # the channel's health route: no token, and served only once the model is loaded
+            ready_url=f"http://{settings.rasa_host}:{settings.rasa_port}/webhooks/dingtalk/",
         ),
     ]
     return services

@@ -47,6 +47,13 @@ def stack_settings(var_dir: Path) -> Settings:
         # 130101 throttling have their own tests (tests/dingtalk) at the real limit.
         dingtalk_rate_per_minute=1000,
         dingtalk_sim_rate_per_minute=1000,
+        # ... and far more than one person types: the channel's flood limits are tested at their
+        # defaults in tests/security.
+        dingtalk_sender_rate_per_minute=1000,
+        dingtalk_sender_burst=1000,
+        dingtalk_conversation_rate_per_minute=1000,
+        dingtalk_conversation_burst=1000,
+        audit_anchor_interval_s=5,  # the worker anchors the audit trail often enough to be checked
     )
 
 

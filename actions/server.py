@@ -1,0 +1,64 @@
+"""The action server, reachable only by our Rasa servers: ``python -m actions.server``.
+
+rasa_sdk's own app (``rasa_sdk.endpoint.create_app``) behind one request check: every route but
+``/health`` needs ``Authorization: Bearer <settings.action_server_token>``, which Rasa sends with
+each action call (endpoints.yml ``action_endpoint.headers``; rasa/utils/endpoints.py adds them to
+every request). Without it a hand-written tracker posted to ``/webhook`` runs nothing and reads
+nothing. It listens on ``settings.action_host`` (loopback in the demo, the internal network in
+production; ``rasa run actions`` would take every interface) and answers no cross-origin browser
+request (rasa_sdk's default CORS admits any origin).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from sanic import Sanic, response
+from sanic.request import Request
+
+log = logging.getLogger("actions.server")  # also when run as __main__
+
+OPEN_PATHS = frozenset({"/health"})  # readiness, says nothing
+
+
+def create_app(token: str, action_package: str = "actions") -> Sanic:
+    from rasa_sdk.endpoint import create_app as create_sdk_app
+
+    if not token:
+        raise ValueError("the action server needs a token")
+    app = create_sdk_app(action_package, cors_origins=None)
+    expected = f"Bearer {token}".encode()
+
+    @app.on_request
+    async def authenticate(request: Request):
+        if request.path in OPEN_PATHS:
+            return None
+        given = request.headers.get("authorization", "").encode("utf-8", "replace")
+        if hmac.compare_digest(given, expected):
+            return None
+        log.warning("action server: %s %s refused: not from our Rasa server (%s)", request.method, request.path,
+                    request.ip)
+        return response.json({"error": "not authenticated"}, status=401)
+
+    return app
+
+
+def main() -> None:
+    from rasa_sdk import utils
+    from rasa_sdk.plugin import plugin_manager
+
+    from rasa_project.settings import get_settings
+
+    settings = get_settings()
+    utils.configure_colored_logging(settings.log_level)
+    utils.update_sanic_log_level()
+    app = create_app(settings.action_server_token.get_secret_value())
+    plugin_manager().hook.attach_sanic_app_extensions(app=app)
+    log.info("action server on http://%s:%s (calls need the action server token)", settings.action_host,
+             settings.action_port)
+    app.run(host=settings.action_host, port=settings.action_port, workers=1, access_log=False)
+
+
+if __name__ == "__main__":
+    main()
