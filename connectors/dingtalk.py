@@ -535,8 +535,10 @@ class DingTalkInput(InputChannel):
                 return None, response.json({"error": "body too large"}, status=413)
             chunks.append(chunk)
         try:
-            return json.loads(b"".join(chunks).decode("utf-8")), None
-        except (UnicodeDecodeError, ValueError):
+            body = json.loads(b"".join(chunks).decode("utf-8"))
+            json.dumps(body, ensure_ascii=False).encode("utf-8")  # no lone surrogates past this point
+            return body, None
+        except (UnicodeError, ValueError, RecursionError):  # RecursionError: nesting too deep
             return None, response.json({"error": "malformed JSON"}, status=400)
 
     def _refuse_robot(self, body: dict) -> str | None:

@@ -3,7 +3,9 @@
 ``FloodGate`` keeps a token bucket per sender and per conversation. A sender's own bucket is
 drawn first, so a flood from one person empties their bucket and, at most, their share of the
 conversation's: the others keep talking. The first refused message of a run is answered once
-(politely, from the catalog); the rest are dropped unread until the bucket has tokens again.
+(politely, from the catalog); the rest are dropped unread. During a run the sender is still heard
+at the refill rate; the run ends when their bucket has filled up again (they paused), and only
+then would a new flood be answered again.
 Buckets live in the process (per replica); DingTalk's own limits come on top.
 
 The size limits bound every field of what DingTalk sends (robot messages, card callbacks), so
@@ -144,6 +146,7 @@ class FloodGate:
                 self._warned.add(key)
                 return Admission.WARN
         for key, bucket in zip(keys, buckets):
+            if bucket.is_full(now):  # a run ends once the bucket has filled up again: warn afresh then
+                self._warned.discard(key)
             bucket.take(now)
-            self._warned.discard(key)
         return Admission.ADMIT

@@ -47,8 +47,11 @@ def test_the_gate_refills_and_warns_again_after_a_pause():
                                                          Admission.DROP]
     assert gate.admit("b", "c") is Admission.ADMIT  # a's flood used a's bucket, not the conversation's
     assert gate.admit("b", "c") is Admission.WARN  # ... until the conversation's own bucket is empty
+    now[0] += 1.0
+    assert gate.admit("a", "c") is Admission.ADMIT  # one token back: heard at the refill rate ...
+    assert gate.admit("a", "c") is Admission.DROP  # ... but the run goes on: not answered twice
     now[0] += 2.0
-    assert gate.admit("a", "c") is Admission.ADMIT  # refilled: heard again, and warned afresh next time
+    assert gate.admit("a", "c") is Admission.ADMIT  # a pause long enough to fill up: the run is over
     assert gate.admit("a", "c") is Admission.ADMIT
     assert gate.admit("a", "c") is Admission.WARN
 
@@ -95,6 +98,15 @@ async def test_every_card_field_is_bounded(sim, make_bot, signer, settings, chan
              "userId": "manager0001", "spaceType": "IM_GROUP", "spaceId": "cidPMC0001", "extension": "{}",
              "content": '{"cardPrivateData": {"actionIds": ["approve"], "params": {"order_no": "P1"}}}', **change}
     r = await post(bot, press, signer.headers(), "/card")
+    assert r.status_code == 400
+    await bot.channel.wait_idle()
+    assert bot.received == []
+
+
+@pytest.mark.parametrize("raw", [b"[" * 100_000, b'{"msgId": "\\ud800"}', b"\xc3\x28", b'"text"', b"null"])
+async def test_bodies_no_parser_should_choke_on_get_a_400(sim, make_bot, signer, raw):
+    bot = await make_bot()
+    r = await post(bot, raw, signer.headers())
     assert r.status_code == 400
     await bot.channel.wait_idle()
     assert bot.received == []
