@@ -369,6 +369,28 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Sorry {name}, you are not allowed to {action}. Ask your manager or an administrator for access.",
     },
     # --- audit ----------------------------------------------------------------------------
+    "audit.anchor.group_post": {
+        "zh": "审计链头锚点：#{record_id} {hash}（{at}）签名 {mac}",
+        "id": "Jangkar kepala rantai audit: #{record_id} {hash} ({at}) tanda tangan {mac}",
+        "en": "Audit chain head anchor: #{record_id} {hash} ({at}) signature {mac}",
+    },
+    "audit.anchor.written": {
+        "zh": "已导出审计链头：#{record_id} {hash}，写入 {path}。",
+        "id": "Kepala rantai audit diekspor: #{record_id} {hash}, ditulis ke {path}.",
+        "en": "Audit chain head exported: #{record_id} {hash}, written to {path}.",
+    },
+    "audit.anchors.broken": {
+        "zh": "审计记录与外部锚点不符：锚点 #{record_id}（{reason}），共核对 {anchors} 个锚点。整条链可能已被改写。",
+        "id": "Jejak audit TIDAK cocok dengan jangkar luar: jangkar #{record_id} ({reason}); {anchors} jangkar diperiksa. "
+        "Seluruh rantai mungkin telah ditulis ulang.",
+        "en": "Audit trail does NOT match its outside anchors: anchor #{record_id} ({reason}); {anchors} anchors "
+        "checked. The whole chain may have been rewritten.",
+    },
+    "audit.anchors.ok": {
+        "zh": "审计记录与 {anchors} 个外部锚点一致。",
+        "id": "Jejak audit cocok dengan {anchors} jangkar luar.",
+        "en": "Audit trail matches its {anchors} outside anchors.",
+    },
     "audit.verify.broken": {
         "zh": "审计记录校验失败：第一条异常记录是 #{record_id}（{reason}），共检查 {checked} 条。",
         "id": "Verifikasi jejak audit GAGAL: catatan rusak pertama #{record_id} ({reason}); {checked} diperiksa.",

@@ -1,8 +1,9 @@
-"""`dingk3 audit verify | show --order BILL_NO | tail`."""
+"""`dingk3 audit verify [--anchors FILE] | anchor | show --order BILL_NO | tail`."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 
 def _line(record) -> str:
@@ -19,20 +20,44 @@ def _verify(args) -> int:
     from rasa_project import catalog
     from rasa_project.audit.trail import get_audit_trail
 
-    result = get_audit_trail().verify()
+    trail = get_audit_trail()
+    result = trail.verify()
     if result.ok:
         print(catalog.text("audit.verify.ok", args.lang, checked=result.checked))
-        return 0
-    print(
-        catalog.text(
-            "audit.verify.broken",
-            args.lang,
-            record_id=result.first_broken_id,
-            reason=result.reason,
-            checked=result.checked,
+    else:
+        print(
+            catalog.text(
+                "audit.verify.broken",
+                args.lang,
+                record_id=result.first_broken_id,
+                reason=result.reason,
+                checked=result.checked,
+            )
         )
-    )
-    return 1
+    if args.anchors is None:
+        return 0 if result.ok else 1
+    from rasa_project.audit.anchor import read_anchors
+    from rasa_project.settings import get_settings
+
+    anchored = trail.verify_anchors(read_anchors(args.anchors), get_settings().audit_anchor_key.get_secret_value())
+    if anchored.ok:
+        print(catalog.text("audit.anchors.ok", args.lang, anchors=anchored.anchors))
+    else:
+        print(catalog.text("audit.anchors.broken", args.lang, record_id=anchored.anchor_id, reason=anchored.reason,
+                           anchors=anchored.anchors))
+    return 0 if result.ok and anchored.ok else 1
+
+
+def _anchor(args) -> int:
+    from rasa_project import catalog
+    from rasa_project.audit.anchor import AnchorWorker
+    from rasa_project.settings import get_settings
+
+    settings = get_settings()
+    anchor = AnchorWorker(settings).anchor_now()
+    print(catalog.text("audit.anchor.written", args.lang, record_id=anchor.id, hash=anchor.hash,
+                       path=settings.audit_anchor_file))
+    return 0
 
 
 def _show(args) -> int:
@@ -58,7 +83,12 @@ def register(sub) -> None:
         "verify", help="check the hash chain (exit 1 names the first broken record)"
     )
     verify.add_argument("--lang", choices=("zh", "id", "en"), default="en")
+    verify.add_argument("--anchors", type=Path, default=None, metavar="FILE",
+                        help="also hold the chain against these signed anchors (detects a rewrite of it all)")
     verify.set_defaults(func=_verify)
+    anchor = audit_sub.add_parser("anchor", help="export the signed chain head to the anchor file now")
+    anchor.add_argument("--lang", choices=("zh", "id", "en"), default="en")
+    anchor.set_defaults(func=_anchor)
     show = audit_sub.add_parser("show", help="history of one production order")
     show.add_argument("--order", required=True, metavar="BILL_NO")
     show.add_argument("--limit", type=int, default=None)

@@ -138,6 +138,33 @@ class AuditTrail:
             log.error("audit chain broken at record %s: %s", result.first_broken_id, result.reason)
         return result
 
+    def head(self) -> tuple[int, str]:
+        """The chain head (last id, last hash): what an anchor exports."""
+        with self._session() as session:
+            row = session.execute(select(AuditChainHead).where(AuditChainHead.id == HEAD_ID)).scalar_one_or_none()
+            if row is None:
+                raise AuditChainMissing("audit_chain_head row missing; run `rasa_project.db.migrate()`")
+            return row.last_id, row.last_hash
+
+    def verify_anchors(self, anchors, key: str):
+        """Hold signed anchors (rasa_project.audit.anchor) against the chain recomputed from its rows."""
+        from rasa_project.audit.anchor import check_anchors
+
+        with self._session() as session:
+            if self._is_sqlite(session):
+                session.connection().exec_driver_sql("BEGIN")
+            else:
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            table = AuditRecord.__table__
+            rows = session.execute(
+                select(table).order_by(table.c.id).execution_options(yield_per=1000, stream_results=True)
+            )
+            result = check_anchors(rows, anchors, key)
+            session.rollback()
+        if not result.ok:
+            log.error("audit trail does not match anchor %s: %s", result.anchor_id, result.reason)
+        return result
+
     def history(self, order_bill_no: str, limit: int | None = None) -> list[AuditRecord]:
         """Records about one order, oldest first (the newest ``limit`` if given)."""
         with self._session() as session:

@@ -481,12 +481,17 @@ def _run_worker(args) -> int:
         settings = settings.copy(update={"approval_worker_interval_s": args.interval})
     d = desk()
     worker = ApprovalWorker(settings, d.workflow, desk=d)
+    from rasa_project.audit.anchor import AnchorWorker  # the audit trail's outside anchors (issue 20)
+
+    anchors = AnchorWorker(settings)
     if args.once:
+        anchors.anchor_now()
         result = worker.tick()
         print(f"reminded={len(result.reminded)} expired={len(result.expired)} "
               f"resumed={len(result.resumed)} sent={result.sent}")
         return 0
     worker.start()
+    anchors.start()
     try:
         while worker._thread is not None and worker._thread.is_alive():
             worker._thread.join(1.0)
