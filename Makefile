@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DEMO_ENV := DINGK3_ENV=demo DINGK3_CLOCK_ANCHOR=2025-04-01T09:00:00+08:00
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup demo test test-fast train nlu-test data-check lint bench reliability risk-backtest clean
+.PHONY: setup demo test test-fast train nlu-test data-check lint bench reliability risk-backtest security clean
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -42,6 +42,9 @@ reliability: setup train
 
 risk-backtest: setup
 	@$(DEMO_ENV) $(BIN)/python -m devtools.risk backtest --out reports/risk
+
+security: setup train
+	@$(DEMO_ENV) $(BIN)/python -m devtools.security
 
 clean:
 	rm -rf var models .pytest_cache .ruff_cache

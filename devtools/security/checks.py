@@ -49,9 +49,11 @@ class TrailState:
     head: tuple[int, str]
     chain_ok: bool
     writes: int  # k3_call records of a K/3 write (Save, Submit, Audit, ...)
-    decisions: int  # approval decisions taken
+    decisions: int  # change requests decided (approved or rejected)
 
 
+DECIDED = ("workflow.change_applied", "workflow.change_rejected", "workflow.change_world_changed",
+           "workflow.change_k3_rejected", "workflow.change_apply_unknown")  # a request was decided
 WRITE_OPS = ("save", "submit", "audit", "unaudit", "delete", "push", "draft", "cancel", "forbid")
 
 
@@ -70,7 +72,7 @@ def trail_state(settings) -> TrailState:
         op = str(data.get("operation") or data.get("op") or data.get("service") or "").lower()
         if kind == "k3_call" and any(w in op for w in WRITE_OPS):
             writes += 1
-        if kind == "approval" and str(data.get("event", "")).startswith(("approval_approve", "approval_reject")):
+        if kind == "approval" and data.get("outcome") in DECIDED:
             decisions += 1
     return TrailState(len(rows), trail.head(), trail.verify().ok, writes, decisions)
 

@@ -70,3 +70,10 @@ def card_press(*, corp_id: str, out_track_id: str, staff_id: str, space_id: str,
 
 def encode(body) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+def card_message_id(press: dict) -> str:
+    """The message id a card press becomes in the channel (outTrackId, user, action): how its turn is audited."""
+    private = json.loads(press["content"])["cardPrivateData"]
+    action = private["params"].get("decision") or private["actionIds"][0]
+    return f"card:{press['outTrackId']}:{press['userId']}:{action}"

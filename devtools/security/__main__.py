@@ -1,0 +1,5 @@
+import sys
+
+from devtools.security.run import main
+
+sys.exit(main())
