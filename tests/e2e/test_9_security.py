@@ -130,13 +130,27 @@ def test_no_service_listens_beyond_loopback_and_no_token_is_on_a_command_line(st
     for svc in running.services:
         cmdline = Path(f"/proc/{svc.process.pid}/cmdline").read_bytes().decode("utf-8", "replace")
         assert not any(s in cmdline for s in secrets), svc.name
-    listening = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True, check=True).stdout
-    ports = {settings.rasa_port, settings.action_port}
-    for line in listening.splitlines():
-        local = line.split()[3]
-        host, _, port = local.rpartition(":")
-        if int(port) in ports:
-            assert host in ("127.0.0.1", "[::ffff:127.0.0.1]"), line
+    ports = {settings.rasa_port, settings.action_port, settings.dingtalk_sim_port, settings.k3_sim_port}
+    found = listening_addresses(ports)
+    assert set(found) == ports and all(hosts == {"127.0.0.1"} for hosts in found.values()), found
+
+
+def listening_addresses(ports: set[int]) -> dict[int, set[str]]:
+    """Local addresses in LISTEN state per port, from /proc/net/tcp{,6}."""
+    found: dict[int, set[str]] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            address, state = fields[1], fields[3]
+            host_hex, port_hex = address.split(":")
+            if state != "0A" or int(port_hex, 16) not in ports:
+                continue
+            if len(host_hex) == 8:
+                host = ".".join(str(b) for b in reversed(bytes.fromhex(host_hex)))
+            else:
+                host = "v6:" + host_hex
+            found.setdefault(int(port_hex, 16), set()).add(host)
+    return found
 
 
 def test_the_worker_anchors_the_trail_and_the_anchors_hold(stack):

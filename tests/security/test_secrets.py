@@ -77,3 +77,21 @@ def test_stream_is_the_production_default_and_http_stays_available():
     assert Settings(env="demo").dingtalk_mode == "http"
     with pytest.raises(ValueError):
         Settings(dingtalk_mode="webhook")
+
+
+def test_the_rasa_launcher_hands_the_token_over_or_turns_the_api_off():
+    from rasa_project.rasa_server import rasa_argv
+
+    argv = rasa_argv(Settings(), ["--port", "5005"])
+    assert argv[:4] == ["rasa", "run", "--port", "5005"]
+    assert argv[argv.index("--auth-token") + 1] == Settings().rasa_api_token.get_secret_value()
+    assert "--enable-api" not in rasa_argv(Settings(rasa_enable_api=False), [])
+    with pytest.raises(ValueError):
+        rasa_argv(Settings(rasa_api_token=""), [])
+
+
+def test_the_action_server_will_not_start_without_a_token():
+    from actions.server import create_app
+
+    with pytest.raises(ValueError):
+        create_app("")
