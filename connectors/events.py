@@ -68,12 +68,12 @@ class EventIntake:
 
     # HTTP subscription
     async def on_http(self, request: Request) -> HTTPResponse:
-        raw = request.body or b""
-        if len(raw) > self.settings.dingtalk_max_body_bytes:
+        raw = await _read_bounded(request, self.settings.dingtalk_max_body_bytes)
+        if raw is None:
             return self._refuse("too large", 413)
         try:
             body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
             return self._refuse("malformed", 400)
         try:
             post = SignedPost.from_request(dict(request.args), body)
@@ -93,7 +93,7 @@ class EventIntake:
         return response.json(self.crypto.reply("success", now_ms=self._wall_ms()))
 
     def register(self, bp: Blueprint) -> None:
-        @bp.route("/events", methods=["POST"])
+        @bp.route("/events", methods=["POST"], stream=True)  # read bounded, not buffered whole by Sanic
         async def events(request: Request) -> HTTPResponse:
             return await self.on_http(request)
 
@@ -115,3 +115,19 @@ class EventIntake:
             log.exception("dingtalk events: inbox unavailable; asking for redelivery")
             return 500, {"status": "LATER"}
         return 200, {"status": "SUCCESS"}
+
+
+async def _read_bounded(request: Request, limit: int) -> bytes | None:
+    """The body, or None once more than ``limit`` bytes were announced or have arrived."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > limit):
+        return None
+    if request.stream is None:  # not a streamed route (Sanic read it already)
+        return None if len(request.body or b"") > limit else (request.body or b"")
+    chunks, size = [], 0
+    async for chunk in request.stream:
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -15,6 +15,16 @@ from tests.dingtalk.conftest import make_bot, run_sim, settings, sim  # noqa: F4
 SECRET = "demo-app-secret-0123456789abcdefABCDEF"
 
 
+def real_secrets() -> dict[str, str]:
+    """A non-demo value for every secret setting: what production must be given."""
+    from pydantic import SecretStr
+
+    from rasa_project.settings import Settings
+
+    return {name: f"not-the-demo-{name}-0123456789" for name, field in Settings.__fields__.items()
+            if isinstance(field.default, SecretStr)}
+
+
 @pytest.fixture
 def signer() -> Signer:
     return Signer(SECRET)

@@ -110,3 +110,20 @@ async def test_bodies_no_parser_should_choke_on_get_a_400(sim, make_bot, signer,
     assert r.status_code == 400
     await bot.channel.wait_idle()
     assert bot.received == []
+
+
+async def test_the_event_route_reads_its_body_bounded_and_refuses_deep_nesting(make_bot, settings):
+    settings.dingtalk_max_body_bytes = 10_000
+    bot = await make_bot()
+    query = "?msg_signature=a&timestamp=1&nonce=n"
+
+    async def chunks():  # no Content-Length: counted as it arrives
+        for _ in range(20):
+            yield b" " * 1_000
+
+    async with httpx.AsyncClient() as client:
+        deep = await client.post(bot.url + "/events" + query, content=b"[" * 5_000 + b"]" * 5_000)
+        streamed = await client.post(bot.url + "/events" + query, content=chunks())
+        announced = await client.post(bot.url + "/events" + query, content=b"{" + b" " * 20_000 + b"}")
+    assert (deep.status_code, streamed.status_code, announced.status_code) == (400, 413, 413)
+    assert bot.channel.events.refused[-3:] == ["malformed", "too large", "too large"]

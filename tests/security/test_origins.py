@@ -10,7 +10,7 @@ from connectors.origins import ReplyOrigins
 from devtools.simulators.dingtalk import create_app
 from rasa_project.settings import Settings
 from tests.dingtalk.conftest import ThreadedServer, async_wait_until, free_port
-from tests.security.conftest import post, sim_messages
+from tests.security.conftest import post, real_secrets, sim_messages
 
 
 def disallowed(listeners) -> list[str]:
@@ -79,9 +79,7 @@ def test_production_allows_dingtalk_only_and_the_demo_the_simulator_and_127_0_0_
         Settings(env="production", dingtalk_reply_origins=["http://127.0.0.1:*"], **PRODUCTION_SECRETS)
 
 
-PRODUCTION_SECRETS = {name: f"not-a-demo-{name}-0123456789" for name in (
-    "k3_password", "k3_app_secret", "dingtalk_app_secret", "ldap_bind_password", "rasa_api_token",
-    "action_server_token", "audit_anchor_key")}
+PRODUCTION_SECRETS = real_secrets()
 
 
 @pytest.fixture

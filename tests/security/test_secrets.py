@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from devtools.factory import get_factory
 from rasa_project.settings import Settings
-from tests.security.conftest import SECRET, post
+from tests.security.conftest import SECRET, post, real_secrets
 
 NEW_SECRET = "rotated-app-secret-9876543210zyxwvuZYXWVU"
 
@@ -69,9 +69,7 @@ def test_production_refuses_every_demo_secret_and_shows_none():
 
 
 def test_stream_is_the_production_default_and_http_stays_available():
-    secrets = {n: f"real-{n}-0123456789" for n in ("k3_password", "k3_app_secret", "dingtalk_app_secret",
-                                                    "ldap_bind_password", "rasa_api_token", "action_server_token",
-                                                    "audit_anchor_key")}
+    secrets = real_secrets()
     assert Settings(env="production", **secrets).dingtalk_mode == "stream"
     assert Settings(env="production", dingtalk_mode="http", **secrets).dingtalk_mode == "http"
     assert Settings(env="demo").dingtalk_mode == "http"

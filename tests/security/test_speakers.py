@@ -95,3 +95,24 @@ async def test_an_external_sender_claims_no_staff_id_and_is_not_asked_about(sim,
     await async_wait_until(lambda: bot.received)
     assert bot.received[0].metadata["staff_id"] is None
     assert requests_to(sim_url, MEMBERS_CHECK) == []
+
+
+def test_the_membership_route_satisfies_the_official_sdk(sim):
+    import json
+    import subprocess
+    from pathlib import Path
+
+    from tests.requirements import OA_SDK_PYTHON, need
+
+    need("oa_sdk")
+    sim_url, _ = sim
+    script = Path(__file__).with_name("sdk_members_client.py")
+    pairs = ["cidPMC0001:pmc0001", "cidPMC0001:prod0001", "cidNOTOURS:pmc0001"]
+    run = subprocess.run([str(OA_SDK_PYTHON), str(script), sim_url.removeprefix("http://"), "dingdemoappkey0001",
+                          "demo-app-secret-0123456789abcdefABCDEF", *pairs],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]
+    member, outsider, unknown = (json.loads(line) for line in run.stdout.splitlines())
+    assert member == {"ok": {"result": True}, "status": 200}
+    assert outsider == {"ok": {"result": False}, "status": 200}
+    assert unknown["error"]["status"] == 400 and unknown["error"]["code"].startswith("invalidParameter")
