@@ -76,6 +76,22 @@ async def test_a_robot_chat_belongs_to_the_first_person_heard_in_it_across_resta
     assert [m.sender_id for m in second.received] == ["cidDMpmc0001:pmc0001"]
 
 
+async def test_a_group_passed_off_as_a_robot_chat_is_refused(sim, make_bot, body, signer, settings):
+    bot = await make_bot()
+    # the configured groups are groups from the start, whoever the body names
+    configured = body("manager0001", settings.dingtalk_production_group, "进度", is_group=False, title=None)
+    assert (await post(bot, configured, signer.headers())).status_code == 403
+    # a group DingTalk counts the sender in is no robot chat
+    assert (await post(bot, body("pmc0001", "cidPROD0001", "进度", is_group=False, title=None),
+                       signer.headers())).status_code == 403
+    # and a conversation keeps the kind it was first heard as, both ways
+    dm = body("pmc0002", "cidDMpmc0002", "你好", is_group=False, title=None)
+    assert (await post(bot, dm, signer.headers())).status_code == 200
+    assert (await post(bot, body("pmc0002", "cidDMpmc0002", "你好"), signer.headers())).status_code == 403
+    await bot.channel.wait_idle()
+    assert [m.sender_id for m in bot.received] == ["cidDMpmc0002:pmc0002"]
+
+
 async def test_a_card_press_from_outside_the_space_is_refused(sim, make_bot, signer, settings):
     bot = await make_bot()
     press = card_press(corp_id=settings.dingtalk_corp_id, out_track_id="approval-CR-000001-manager0001",
