@@ -30,8 +30,8 @@ from rasa_project.settings import Settings
 log = logging.getLogger("devtools.security")
 
 # in run order; the flood goes last (it empties one sender's bucket on purpose)
-CLASSES = ("signatures", "replay", "origins", "action_server", "rasa_api", "malformed", "cards", "injection",
-           "events", "flood", "web_pages")
+CLASSES = ("signatures", "replay", "impersonation", "origins", "action_server", "rasa_api", "malformed", "cards",
+           "injection", "events", "flood", "web_pages")
 
 
 def free_port() -> int:
