@@ -60,6 +60,17 @@ def record_hashes(settings) -> list[str]:
         return [h for (h,) in s.query(AuditRecord.hash).order_by(AuditRecord.id)]
 
 
+def warm_up(ctx: Context) -> None:
+    for staff, conversation, text in (("pmc0001", "cidPMC0001", "进度 P20250401"),
+                                      ("prod0001", "cidPROD0001", "BOM-4100 还有多少库存"),
+                                      ("manager0001", None, "你好")):
+        start = max((m["seq"] for m in ctx.sim_messages()), default=0)
+        ctx.chat(staff, text, conversation)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not ctx.sim_messages(after=start):
+            time.sleep(0.2)
+
+
 def unchanged(settings, k3_before: str, hashes_before: list[str], trail_before) -> dict:
     from rasa_project.audit import AuditTrail
     from rasa_project.audit.anchor import read_anchors
@@ -91,9 +102,10 @@ def run_suite(attempts: int, out_dir: Path, work_dir: Path, model: Path, only: t
     started = time.monotonic()
     results: list[Result] = []
     with stack:
-        k3_before, hashes_before, trail_before = (digest(k3_snapshot(settings)), record_hashes(settings),
-                                                  trail_state(settings))
         with Context(settings, attempts) as ctx:
+            warm_up(ctx)  # a few ordinary turns first, so the trail has records the attacks must not touch
+            k3_before, hashes_before, trail_before = (digest(k3_snapshot(settings)), record_hashes(settings),
+                                                      trail_state(settings))
             for name in CLASSES:
                 if only and name not in only:
                     continue
