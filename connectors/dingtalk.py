@@ -39,6 +39,7 @@ from dingtalk_client.openapi import AsyncDingTalkOpenAPI
 from dingtalk_client.signing import check_signature
 from rasa_project import catalog
 from rasa_project.nlu.language import detect
+from rasa_project.wiring import dingtalk_config
 
 log = logging.getLogger(__name__)
 
@@ -323,7 +324,7 @@ class DingTalkInput(InputChannel):
     @property
     def outbox(self) -> Outbox:
         if self._outbox is None:
-            self._openapi = self._openapi or AsyncDingTalkOpenAPI(self.settings)
+            self._openapi = self._openapi or AsyncDingTalkOpenAPI(dingtalk_config(self.settings))
             factory = self._outbox_factory or (
                 lambda api: Outbox(api, rate_per_minute=self.settings.dingtalk_rate_per_minute)
             )
