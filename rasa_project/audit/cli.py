@@ -16,10 +16,9 @@ def _line(record) -> str:
 
 
 def _verify(args) -> int:
-    from rasa_project import catalog
-    from rasa_project.audit.trail import get_audit_trail
+    from rasa_project import catalog, wiring
 
-    result = get_audit_trail().verify()
+    result = wiring.current().audit.verify()
     if result.ok:
         print(catalog.text("audit.verify.ok", args.lang, checked=result.checked))
         return 0
@@ -36,17 +35,17 @@ def _verify(args) -> int:
 
 
 def _show(args) -> int:
-    from rasa_project.audit.trail import get_audit_trail
+    from rasa_project import wiring
 
-    for record in get_audit_trail().history(args.order, limit=args.limit):
+    for record in wiring.current().audit.history(args.order, limit=args.limit):
         print(_line(record))
     return 0
 
 
 def _tail(args) -> int:
-    from rasa_project.audit.trail import get_audit_trail
+    from rasa_project import wiring
 
-    for record in get_audit_trail().tail(args.n):
+    for record in wiring.current().audit.tail(args.n):
         print(_line(record))
     return 0
 
