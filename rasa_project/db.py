@@ -4,8 +4,7 @@ SQLite by default (var/dingk3.db), PostgreSQL in production (``DINGK3_DATABASE_U
 ``move_row`` is the one conditional transition every stateful row (draft, change request, output
 report, notification) takes. Schema changes are Alembic migrations in rasa_project/migrations
 (branches ``audit``, ``workflow`` and ``oa``, all on the ``0001_base`` root); ``migrate()`` upgrades
-to all heads. No engine
-is created at import time.
+to all heads. No engine is created at import time.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData, create_engine, event, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
 
 NAMING = {
@@ -87,7 +86,7 @@ def get_sessionmaker(url: str | None = None) -> sessionmaker:
 
 
 def move_row(
-    session: Session,
+    session: Session | Connection,
     model: Any,
     row_id: int,
     values: Mapping[str, Any],
@@ -102,14 +101,16 @@ def move_row(
     The conditional UPDATE is the lock: SQLite serialises writers, and PostgreSQL re-evaluates the
     WHERE clause once a concurrent update commits, so of two callers that read the same row exactly
     one sees rowcount 1; the other answers from the row's new state. ``state`` may be several
-    states (any of them) or None (``also`` says which rows qualify)."""
-    where = [model.id == row_id, *also]
+    states (any of them) or None (``also`` says which rows qualify). ``model`` is an ORM class or a
+    Core ``Table`` with ``id`` / ``state`` (/ ``version``) columns."""
+    columns = getattr(model, "c", model)  # an ORM class, or a Core ``Table`` (its ``.c``)
+    where = [columns.id == row_id, *also]
     if isinstance(state, str):
-        where.append(model.state == state)
+        where.append(columns.state == state)
     elif state is not None:
-        where.append(model.state.in_(list(state)))
+        where.append(columns.state.in_(list(state)))
     if version is not None:
-        where.append(model.version == version)
+        where.append(columns.version == version)
     result = session.execute(
         update(model).where(*where).values(**values).execution_options(synchronize_session=False)
     )
