@@ -61,7 +61,10 @@ class Reply:
             self.dispatcher.utter_message(text=text, buttons=[{"title": t, "payload": p} for t, p in buttons])
         else:
             self.dispatcher.utter_message(text=text)
-        use_cases().record_reply(self.turn, key=key, text=text)
+        try:
+            use_cases().record_reply(self.turn, key=key, text=text)
+        except Exception:  # the reply still goes out (even when the core cannot be built at all)
+            log.exception("could not audit a reply to %s", self.turn.sender_id)
 
 
 def pending_events(answer: Answer) -> list[dict[str, Any]]:
