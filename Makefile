@@ -20,6 +20,7 @@ demo: setup train
 
 test: setup train
 	@$(BIN)/ruff check .
+	@$(BIN)/python scripts/check_imports.py
 	@$(DEMO_ENV) $(BIN)/pytest -q -ra
 
 test-fast: setup
@@ -33,6 +34,7 @@ data-check: setup
 
 lint: setup
 	@$(BIN)/ruff check .
+	@$(BIN)/python scripts/check_imports.py
 
 bench: setup train
 	@$(DEMO_ENV) $(BIN)/python -m devtools.bench

@@ -1,8 +1,9 @@
 """What every action shares: the turn, the language, permission gate, replies, error edge.
 
-Actions stay thin (STYLE.md §5): build the turn, pass the gate, call one service in
-rasa_project, phrase its outcome from the catalog. Blocking services (httpx, SQLAlchemy,
-ldap3) run in a worker thread so the action server's event loop never stalls.
+Actions stay thin (STYLE.md §5): build the turn, pass the gate, call ONE use case of
+``rasa_project.chat.use_cases`` (through the composition root, ``rasa_project.wiring``) and say
+its answer from the catalog. Use cases block (httpx, SQLAlchemy, ldap3): they run in a worker
+thread so the action server's event loop never stalls.
 """
 
 from __future__ import annotations
@@ -16,15 +17,22 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from rasa_project import catalog
+from rasa_project import catalog, wiring
 from rasa_project.chat import access
 from rasa_project.chat.turn import Turn, turn_from
+from rasa_project.chat.use_cases import KEEP, Answer, ChatUseCases, yes_no_buttons
+from rasa_project.outcomes import Outcome
 
 log = logging.getLogger(__name__)
 
 
 async def blocking(fn, *args, **kwargs):
     return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+def use_cases() -> ChatUseCases:
+    """The chat use cases of this process (built once by the composition root)."""
+    return wiring.current().chat
 
 
 class Reply:
@@ -41,12 +49,27 @@ class Reply:
     def say(self, key: str, *, buttons: list[tuple[str, str]] | None = None, **values) -> None:
         self.text(self.t(key, **values), buttons=buttons, key=key)
 
+    def outcome(self, outcome: Outcome, *, key: str = "") -> None:
+        self.text(outcome.text(self.lang), key=key or outcome.key)
+
+    def answer(self, answer: Answer) -> None:
+        buttons = yes_no_buttons(self.lang) if answer.asks_yes_no else None
+        self.text(answer.outcome.text(self.lang), buttons=buttons, key=answer.reply_key)
+
     def text(self, text: str, *, buttons: list[tuple[str, str]] | None = None, key: str = "") -> None:
         if buttons:
             self.dispatcher.utter_message(text=text, buttons=[{"title": t, "payload": p} for t, p in buttons])
         else:
             self.dispatcher.utter_message(text=text)
-        access.record_reply(self.turn, key=key, text=text)
+        try:
+            use_cases().record_reply(self.turn, key=key, text=text)
+        except Exception:  # the reply still goes out (even when the core cannot be built at all)
+            log.exception("could not audit a reply to %s", self.turn.sender_id)
+
+
+def pending_events(answer: Answer) -> list[dict[str, Any]]:
+    """The tracker's ``pending`` slot as the answer leaves it."""
+    return [] if answer.pending is KEEP else [SlotSet("pending", answer.pending)]
 
 
 def turn_of(tracker: Tracker) -> Turn:
@@ -83,14 +106,15 @@ class TurnAction(Action, metaclass=abc.ABCMeta):
 
     async def _run(self, turn: Turn, reply: Reply, tracker: Tracker, domain) -> list[dict[str, Any]]:
         try:
-            await blocking(access.record_understood, turn, self.name())
+            chat = use_cases()
+            await blocking(chat.record_understood, turn, self.name())
             other = self.redirect(turn)
             if other is not None:
                 return await other._run(turn, reply, tracker, domain)
             if self.permission:
-                refusal = await blocking(access.gate, turn, self.permission)
+                refusal = await blocking(chat.gate, turn, self.permission)
                 if refusal is not None:
-                    reply.text(refusal, key="authz.refused")
+                    reply.outcome(refusal, key="authz.refused")
                     return self.on_refused(turn, tracker)
             return await self.handle(turn, reply, tracker, domain)
         except Exception as exc:  # the edge: typed errors -> a specific sentence; the rest logged

@@ -9,28 +9,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.forms import FormValidationAction
 
-from actions.base import Reply, TurnAction, blocking, turn_of
-from rasa_project import wiring
+from actions.base import Reply, TurnAction, blocking, pending_events, turn_of, use_cases
 from rasa_project.authz.roles import ORDER_CREATE
 from rasa_project.chat import access
-from rasa_project.chat.answers import answer_value
-from rasa_project.chat.prompts import question_for
 from rasa_project.chat.turn import Turn
-from rasa_project.clock import get_clock
-from rasa_project.mapping import get_mapping
 
 FORM = "create_order_form"
 FORM_SLOTS = ("material", "quantity", "due_date", "production_type", "work_center")
-
-
-# what a validated value is stored as in its slot (and handed to prepare_draft)
-SLOT_VALUE = {
-    "material": lambda resolved: resolved.mapping.chat_code,
-    "quantity": float,
-    "due_date": lambda day: day.isoformat(),
-    "production_type": lambda kind: kind.bill_type,
-    "work_center": lambda center: center.number,
-}
 
 
 def clear_form() -> list[dict[str, Any]]:
@@ -54,37 +39,33 @@ class ActionStartCreate(TurnAction):
 
 
 class ValidateCreateOrderForm(FormValidationAction):
-    """One validator per slot; each calls the workflow and re-asks with the specific reason."""
+    """One validator per slot; each re-asks with the specific reason the core gives."""
 
     def name(self) -> str:
         return "validate_create_order_form"
 
-    async def _check(self, slot: str, check, value, dispatcher, tracker) -> dict[str, Any]:
+    async def _check(self, slot: str, value, dispatcher, tracker) -> dict[str, Any]:
         turn = turn_of(tracker)
         access.current_turn.set(turn)
-        value = answer_value(slot, value, get_mapping(), get_clock().today())
-        outcome = await blocking(check, value)
-        if outcome.ok:
-            return {slot: SLOT_VALUE[slot](outcome.value)}
-        Reply(dispatcher, turn).text(outcome.text(turn.lang), key=outcome.key)
-        return {slot: None}
+        check = await blocking(use_cases().check_slot, turn, slot, value)
+        if not check.outcome.ok:
+            Reply(dispatcher, turn).outcome(check.outcome)
+        return {slot: check.value}
 
     async def validate_material(self, value, dispatcher, tracker, domain):
-        return await self._check("material", wiring.workflow().check_material, value, dispatcher, tracker)
+        return await self._check("material", value, dispatcher, tracker)
 
     async def validate_quantity(self, value, dispatcher, tracker, domain):
-        return await self._check("quantity", wiring.workflow().check_quantity, value, dispatcher, tracker)
+        return await self._check("quantity", value, dispatcher, tracker)
 
     async def validate_due_date(self, value, dispatcher, tracker, domain):
-        return await self._check("due_date", wiring.workflow().check_finish_date, value, dispatcher, tracker)
+        return await self._check("due_date", value, dispatcher, tracker)
 
     async def validate_production_type(self, value, dispatcher, tracker, domain):
-        return await self._check(
-            "production_type", wiring.workflow().check_production_type, value, dispatcher, tracker
-        )
+        return await self._check("production_type", value, dispatcher, tracker)
 
     async def validate_work_center(self, value, dispatcher, tracker, domain):
-        return await self._check("work_center", wiring.workflow().check_work_center, value, dispatcher, tracker)
+        return await self._check("work_center", value, dispatcher, tracker)
 
 
 class _AskSlot(TurnAction):
@@ -97,7 +78,7 @@ class _AskSlot(TurnAction):
         return f"action_ask_{self.slot}"
 
     async def handle(self, turn, reply, tracker, domain):
-        question = question_for(self.slot, dict(tracker.slots), turn.lang, get_mapping())
+        question = await blocking(use_cases().ask, turn, self.slot, dict(tracker.slots))
         reply.text(question.text, buttons=question.buttons or None, key=f"ask.{self.slot}")
         return []
 
@@ -134,23 +115,6 @@ class ActionPrepareCreate(TurnAction):
         return clear_form()
 
     async def handle(self, turn, reply, tracker, domain):
-        values = {
-            "material": tracker.get_slot("material"),
-            "qty": tracker.get_slot("quantity"),
-            "plan_finish": tracker.get_slot("due_date"),
-            "production_type": tracker.get_slot("production_type"),
-            "work_center": tracker.get_slot("work_center"),
-        }
-        outcome = await blocking(
-            wiring.workflow().prepare_draft, turn.staff_id, turn.conversation_id, values
-        )
-        if not outcome.ok:
-            reply.text(outcome.text(turn.lang), key=outcome.key)
-            return clear_form()
-        draft = outcome.value
-        reply.text(
-            outcome.text(turn.lang),
-            buttons=[(reply.t("button.confirm"), reply.t("button.confirm")), (reply.t("button.cancel"), reply.t("button.cancel"))],
-            key=outcome.key,
-        )
-        return clear_form() + [SlotSet("pending", f"draft:{draft.id}")]
+        answer = await blocking(use_cases().prepare_draft, turn, dict(tracker.slots))
+        reply.answer(answer)
+        return clear_form() + pending_events(answer)

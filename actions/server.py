@@ -48,9 +48,9 @@ def main() -> None:
     from rasa_sdk import utils
     from rasa_sdk.plugin import plugin_manager
 
-    from rasa_project.settings import get_settings
+    from rasa_project import wiring
 
-    settings = get_settings()
+    settings = wiring.current().settings
     utils.configure_colored_logging(settings.log_level)
     utils.update_sanic_log_level()
     app = create_app(settings.action_server_token.get_secret_value())

@@ -56,6 +56,7 @@ from dingtalk_client.openapi import AsyncDingTalkOpenAPI, DingTalkError
 from dingtalk_client.signing import SignatureProblem, check_signature
 from rasa_project import catalog
 from rasa_project.nlu.language import detect
+from rasa_project.wiring import dingtalk_config
 
 log = logging.getLogger(__name__)
 
@@ -377,7 +378,7 @@ class DingTalkInput(InputChannel):
     @property
     def openapi(self) -> AsyncDingTalkOpenAPI:
         if self._openapi is None:
-            self._openapi = AsyncDingTalkOpenAPI(self.settings)
+            self._openapi = AsyncDingTalkOpenAPI(dingtalk_config(self.settings))
         return self._openapi
 
     @property

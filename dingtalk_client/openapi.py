@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 from typing_extensions import Self
 
+from dingtalk_client.config import DingTalkConfig
 from dingtalk_client.messages import Message
 
 log = logging.getLogger(__name__)
@@ -150,12 +151,14 @@ def _json_body(response: httpx.Response) -> Any:
 class _Calls:
     """The OpenAPI operations, written once; subclasses say how ``_run`` does the I/O."""
 
-    def __init__(self, settings) -> None:
-        self.app_key = settings.dingtalk_app_key
-        self._app_secret = settings.dingtalk_app_secret.get_secret_value()
-        self.robot_code = settings.dingtalk_robot_code
-        self.mode = settings.dingtalk_mode
-        self.base_url = settings.dingtalk_openapi_url.rstrip("/")
+    def __init__(self, config: DingTalkConfig) -> None:
+        if not isinstance(config, DingTalkConfig):
+            raise TypeError(f"{type(self).__name__} takes a DingTalkConfig, not {type(config).__name__}")
+        self.app_key = config.app_key
+        self._app_secret = config.app_secret
+        self.robot_code = config.robot_code
+        self.mode = config.mode
+        self.base_url = config.openapi_url.rstrip("/")
         self._token: str | None = None
         self._token_expires_at = 0.0
 
@@ -325,9 +328,9 @@ def _check(call: Call, response: httpx.Response) -> Any:
 class DingTalkOpenAPI(_Calls):
     """Sync client; safe to share between threads."""
 
-    def __init__(self, settings, *, transport: httpx.BaseTransport | None = None,
+    def __init__(self, config: DingTalkConfig, *, transport: httpx.BaseTransport | None = None,
                  clock: Callable[[], float] = time.monotonic, timeout_s: float = 10.0) -> None:
-        super().__init__(settings)
+        super().__init__(config)
         self._clock = clock
         self._lock = threading.Lock()
         # never follow a redirect: a reply goes to the checked URL or nowhere
@@ -373,9 +376,9 @@ class DingTalkOpenAPI(_Calls):
 class AsyncDingTalkOpenAPI(_Calls):
     """Async client for the channel (Sanic event loop)."""
 
-    def __init__(self, settings, *, transport: httpx.AsyncBaseTransport | None = None,
+    def __init__(self, config: DingTalkConfig, *, transport: httpx.AsyncBaseTransport | None = None,
                  clock: Callable[[], float] = time.monotonic, timeout_s: float = 10.0) -> None:
-        super().__init__(settings)
+        super().__init__(config)
         self._clock = clock
         self._lock: asyncio.Lock | None = None
         self._http = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=timeout_s,

@@ -24,6 +24,15 @@ class ProductionK3(Protocol):
     def find_audited_bom(self, material_number: str) -> Bom | None:
         """The audited, non-forbidden BOM of a material (None if it has none)."""
 
+    def find_materials(self, numbers: Iterable[str]) -> dict[str, Material]:
+        """Many materials in one read (unknown numbers are absent)."""
+
+    def find_boms(self, numbers: Iterable[str]) -> dict[str, Bom]:
+        """Many BOMs in one read, by BOM number (unknown numbers are absent)."""
+
+    def find_audited_boms(self, material_numbers: Iterable[str]) -> dict[str, Bom]:
+        """``find_audited_bom`` for many materials in one read: material number -> BOM."""
+
     def get_order(self, bill_no: str) -> Order | None: ...
 
     def list_orders(

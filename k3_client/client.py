@@ -7,7 +7,7 @@ identical in both:
 * login: signed headers on every call (``signed``), or ValidateUser (``password``) /
   LoginByAppSecret (``appsecret``) once, then the ``kdservice-sessionid`` cookie;
 * session lost (MsgCode 1): log in again once and replay the call once;
-* reads (View, ExecuteBillQuery) are retried up to ``k3_retries`` times on ``K3Unavailable``;
+* reads (View, ExecuteBillQuery) are retried up to ``K3Config.retries`` times on ``K3Unavailable``;
   writes never are: the facade looks the result up by its request key instead;
 * httpx errors become ``K3Unavailable`` here and nowhere else; nothing secret is logged.
 """
@@ -24,9 +24,10 @@ from typing import Any
 import httpx
 
 from k3_client import facade, ops
+from k3_client.config import K3Config
 from k3_client.errors import K3AuthFailed, K3Error, K3SessionLost, K3Unavailable
 from k3_client.models import OrderDraft, OrderStatus
-from k3_client.protocol import Call, K3Credentials, K3Protocol
+from k3_client.protocol import Call, K3Protocol
 
 log = logging.getLogger("k3_client")
 
@@ -102,6 +103,15 @@ class _Operations:
     def find_audited_bom(self, material_number: str):
         return self._run(facade.find_audited_bom(material_number))
 
+    def find_materials(self, numbers: Iterable[str]):
+        return self._run(facade.find_materials(numbers))
+
+    def find_boms(self, numbers: Iterable[str]):
+        return self._run(facade.find_boms(numbers))
+
+    def find_audited_boms(self, material_numbers: Iterable[str]):
+        return self._run(facade.find_audited_boms(material_numbers))
+
     def get_order(self, bill_no: str):
         return self._run(facade.get_order(bill_no))
 
@@ -135,14 +145,6 @@ class _Operations:
 
     def reverse_report(self, report_bill_no: str):
         return self._run(facade.reverse_report(report_bill_no, self.attempts))
-
-
-def _settings(settings):
-    if settings is None:
-        from rasa_project.settings import get_settings
-
-        settings = get_settings()
-    return settings
 
 
 @dataclass(frozen=True)
@@ -179,7 +181,7 @@ def _bill_nos(call: Call, value: Any) -> tuple[str, ...]:
 
 
 class _Shell(_Operations):
-    observer: Callable[[CallRecord], None] | None = None  # e.g. the audit trail; set by the owner
+    observer: Callable[[CallRecord], None] | None  # e.g. the audit trail, given by the owner
 
     def _observe(self, call: Call, value: Any, error: K3Error | None) -> None:
         if self.observer is None or call.kind == "login":
@@ -197,12 +199,21 @@ class _Shell(_Operations):
         except Exception:  # an observer must never change what K/3 did or what the caller sees
             log.exception("K/3 call observer failed for %s %s", call.operation, call.form_id)
 
-    def __init__(self, settings=None, *, clock: Callable[[], float] = time.time) -> None:
-        self.settings = _settings(settings)
-        self.protocol = K3Protocol(K3Credentials.from_settings(self.settings))
-        self.attempts = max(1, int(self.settings.k3_retries) + 1)
+    def __init__(
+        self,
+        config: K3Config,
+        *,
+        clock: Callable[[], float] = time.time,
+        observer: Callable[[CallRecord], None] | None = None,
+    ) -> None:
+        if not isinstance(config, K3Config):
+            raise TypeError(f"{type(self).__name__} takes a K3Config, not {type(config).__name__}")
+        self.config = config
+        self.protocol = K3Protocol(config.credentials)
+        self.attempts = config.attempts
+        self.observer = observer
         self._clock = clock
-        self._timeout = httpx.Timeout(self.settings.k3_timeout_s)
+        self._timeout = httpx.Timeout(config.timeout_s)
 
     def _after_response(self, call: Call, response: httpx.Response, started: float) -> Any:
         self.protocol.absorb_cookies(response.headers.get_list("set-cookie"))
@@ -225,13 +236,9 @@ def _unavailable(call: Call, exc: Exception) -> K3Unavailable:
 class K3Client(_Shell):
     """Blocking K/3 WebAPI client; implements ``k3_client.api.ProductionK3``."""
 
-    def __init__(self, settings=None, *, transport: httpx.BaseTransport | None = None, **kw) -> None:
-        super().__init__(settings, **kw)
+    def __init__(self, config: K3Config, *, transport: httpx.BaseTransport | None = None, **kw) -> None:
+        super().__init__(config, **kw)
         self._http = httpx.Client(base_url=self.protocol.base_url, transport=transport, timeout=self._timeout)
-
-    @classmethod
-    def from_settings(cls, settings) -> K3Client:
-        return cls(settings)
 
     def close(self) -> None:
         self._http.close()
@@ -301,13 +308,9 @@ class K3Client(_Shell):
 class AsyncK3Client(_Shell):
     """The asyncio twin of ``K3Client``: same methods, each returns an awaitable."""
 
-    def __init__(self, settings=None, *, transport: httpx.AsyncBaseTransport | None = None, **kw) -> None:
-        super().__init__(settings, **kw)
+    def __init__(self, config: K3Config, *, transport: httpx.AsyncBaseTransport | None = None, **kw) -> None:
+        super().__init__(config, **kw)
         self._http = httpx.AsyncClient(base_url=self.protocol.base_url, transport=transport, timeout=self._timeout)
-
-    @classmethod
-    def from_settings(cls, settings) -> AsyncK3Client:
-        return cls(settings)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -137,13 +137,35 @@ def list_orders(
     return (yield from _orders(f.all_of(*clauses)))
 
 
-def find_material(number: str) -> Op:
-    keys = ("FNumber", "FName", "FBaseUnitId.FNumber", "FDocumentStatus", "FForbidStatus", "FSafeStock")
-    rows = yield from ops.execute_bill_query(MATERIAL_FORM, keys, filter=f.eq("FNumber", number))
-    if not rows:
-        return None
-    num, name, unit, doc, forbid, safe = rows[0]
+IN_CHUNK = 200  # values per IN (...) list: one query reads this many bills, a long list stays well-formed
+
+_MATERIAL_KEYS = ("FNumber", "FName", "FBaseUnitId.FNumber", "FDocumentStatus", "FForbidStatus", "FSafeStock")
+
+
+def _chunks(values: Iterable[str]) -> list[list[str]]:
+    unique = list(dict.fromkeys(v for v in values if v))
+    return [unique[i : i + IN_CHUNK] for i in range(0, len(unique), IN_CHUNK)]
+
+
+def _material(row: list) -> Material:
+    num, name, unit, doc, forbid, safe = row
     return Material(num, name or "", unit or "", doc == "C", forbid == "B", _num(safe))
+
+
+def find_material(number: str) -> Op:
+    rows = yield from ops.execute_bill_query(MATERIAL_FORM, _MATERIAL_KEYS, filter=f.eq("FNumber", number))
+    return _material(rows[0]) if rows else None
+
+
+def find_materials(numbers: Iterable[str]) -> Op:
+    """Materials by number, one query per ``IN_CHUNK`` numbers; unknown numbers are absent."""
+    found: dict[str, Material] = {}
+    for chunk in _chunks(numbers):
+        rows = yield from ops.query_all(MATERIAL_FORM, _MATERIAL_KEYS, filter=f.in_("FNumber", chunk))
+        for row in rows:
+            material = _material(row)
+            found.setdefault(material.number, material)
+    return found
 
 
 _BOM_KEYS = ("FNumber", "FMaterialId.FNumber", "FDocumentStatus", "FForbidStatus", "FMaterialIDChild.FNumber",
@@ -168,11 +190,31 @@ def find_bom(number: str) -> Op:
     return found[0] if found else None
 
 
+def find_boms(numbers: Iterable[str]) -> Op:
+    """BOMs by number, one query per ``IN_CHUNK`` numbers; unknown numbers are absent."""
+    found: dict[str, Bom] = {}
+    for chunk in _chunks(numbers):
+        for bom in (yield from _boms(f.in_("FNumber", chunk))):
+            found[bom.number] = bom
+    return found
+
+
+def _audited_of(material_filter: str) -> str:
+    return f.all_of(material_filter, f.eq("FDocumentStatus", "C"), f.eq("FForbidStatus", "A"))
+
+
 def find_audited_bom(material_number: str) -> Op:
-    found = yield from _boms(
-        f.all_of(f.eq("FMaterialId.FNumber", material_number), f.eq("FDocumentStatus", "C"), f.eq("FForbidStatus", "A"))
-    )
+    found = yield from _boms(_audited_of(f.eq("FMaterialId.FNumber", material_number)))
     return found[-1] if found else None  # the highest version number
+
+
+def find_audited_boms(material_numbers: Iterable[str]) -> Op:
+    """``find_audited_bom`` for many materials at once: material number -> its audited BOM."""
+    found: dict[str, Bom] = {}
+    for chunk in _chunks(material_numbers):
+        for bom in (yield from _boms(_audited_of(f.in_("FMaterialId.FNumber", chunk)))):
+            found[bom.material_number] = bom  # ordered by number: the highest version wins
+    return found
 
 
 def stock_of(material_numbers: Iterable[str]) -> Op:

@@ -79,19 +79,6 @@ class K3Credentials:
     org_num: str = "0"
     login_mode: str = "signed"
 
-    @classmethod
-    def from_settings(cls, settings) -> K3Credentials:
-        return cls(
-            base_url=settings.k3_base_url,
-            acct_id=settings.k3_acct_id,
-            user=settings.k3_user,
-            password=settings.k3_password.get_secret_value(),
-            app_id=settings.k3_app_id,
-            app_secret=settings.k3_app_secret.get_secret_value(),
-            lcid=settings.k3_lcid,
-            login_mode=settings.k3_login_mode,
-        )
-
     def __repr__(self) -> str:  # never print secrets
         return f"K3Credentials(base_url={self.base_url!r}, acct_id={self.acct_id!r}, user={self.user!r}, mode={self.login_mode!r})"
 

@@ -17,7 +17,7 @@ COMMAND_MODULES = [
     "rasa_project.nlu.cli",  # parse, data check, train, nlu-test
     "rasa_project.authz.cli",  # whois
     "rasa_project.audit.cli",  # audit verify|show
-    "rasa_project.ordering.approvals",  # worker: approval reminders/expiry, recovery, notification retries
+    "rasa_project.worker_cli",  # worker: approval reminders/expiry, recovery, notification retries
     "rasa_project.planning.cli",  # risk predict | reschedule
 ]
 

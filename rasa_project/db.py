@@ -1,19 +1,22 @@
 """SQL storage shared by the audit trail and the workflow (SQLAlchemy 1.4, future=True).
 
 SQLite by default (var/dingk3.db), PostgreSQL in production (``DINGK3_DATABASE_URL``).
-Schema changes are Alembic migrations in rasa_project/migrations (branches ``audit``,
-``workflow`` and ``oa``, all on the ``0001_base`` root); ``migrate()`` upgrades to all heads. No engine
-is created at import time.
+``move_row`` is the one conditional transition every stateful row (draft, change request, output
+report, notification) takes. Schema changes are Alembic migrations in rasa_project/migrations
+(branches ``audit``, ``workflow`` and ``oa``, all on the ``0001_base`` root); ``migrate()`` upgrades
+to all heads. No engine is created at import time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import declarative_base, sessionmaker
+from sqlalchemy import MetaData, create_engine, event, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, declarative_base, sessionmaker
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -80,3 +83,35 @@ def get_engine(url: str | None = None) -> Engine:
 
 def get_sessionmaker(url: str | None = None) -> sessionmaker:
     return sessionmaker(bind=get_engine(url), future=True, expire_on_commit=False)
+
+
+def move_row(
+    session: Session | Connection,
+    model: Any,
+    row_id: int,
+    values: Mapping[str, Any],
+    *,
+    state: str | Iterable[str] | None,
+    version: int | None = None,
+    also: Iterable[Any] = (),
+) -> bool:
+    """``UPDATE model SET values WHERE id = row_id AND state = state [AND version = version] [AND also]``;
+    True if this caller moved the row, False if it was no longer where the caller saw it.
+
+    The conditional UPDATE is the lock: SQLite serialises writers, and PostgreSQL re-evaluates the
+    WHERE clause once a concurrent update commits, so of two callers that read the same row exactly
+    one sees rowcount 1; the other answers from the row's new state. ``state`` may be several
+    states (any of them) or None (``also`` says which rows qualify). ``model`` is an ORM class or a
+    Core ``Table`` with ``id`` / ``state`` (/ ``version``) columns."""
+    columns = getattr(model, "c", model)  # an ORM class, or a Core ``Table`` (its ``.c``)
+    where = [columns.id == row_id, *also]
+    if isinstance(state, str):
+        where.append(columns.state == state)
+    elif state is not None:
+        where.append(columns.state.in_(list(state)))
+    if version is not None:
+        where.append(columns.version == version)
+    result = session.execute(
+        update(model).where(*where).values(**values).execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

@@ -1,50 +1,274 @@
-"""Process-wide collaborators for the action server, built lazily from settings.
+"""The composition root: every process-wide collaborator, built from one ``Settings``.
 
-Nothing connects at import time; each getter builds its object on first use and keeps it.
-Tests of the core build their own objects instead of using these.
+``Wiring(settings)`` builds each collaborator on first use and keeps it: ONE audited K/3 client
+(its observer writes every WebAPI call to the audit trail), the audit trail, the directory and the
+authorizer, the workflow, the DingTalk client and the notification outbox, output reports, the
+approval desk, the background worker and the chat use cases the actions call. Nothing connects at
+import time or when a ``Wiring`` is made.
+
+``current()`` is the instance of this process (action server, ``dingk3 worker``, CLI) for
+``get_settings()``; tests build their own ``Wiring(settings, k3_transport=..., now=...)``. The
+adapters (``k3_client``, ``dingtalk_client``) read no settings: ``k3_config`` / ``dingtalk_config``
+turn ours into their plain config values here, and nowhere else.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
+from dingtalk_client.config import DingTalkConfig
+from k3_client.config import K3Config
+from rasa_project.clock import utc_now
+from rasa_project.settings import Settings, get_settings
 
-@lru_cache
-def k3():
-    from k3_client.client import K3Client
-    from rasa_project.chat.access import audit_k3_call
-    from rasa_project.settings import get_settings
-
-    client = K3Client.from_settings(get_settings())
-    client.observer = audit_k3_call  # every K/3 call lands in the audit trail
-    return client
-
-
-@lru_cache
-def authorizer():
-    from rasa_project.authz.service import Authorizer
-    from rasa_project.settings import get_settings
-
-    return Authorizer(get_settings())
-
-
-@lru_cache
-def audit():
-    from rasa_project.audit import get_audit_trail
-
-    return get_audit_trail()
-
-
-@lru_cache
-def workflow():
-    from rasa_project.ordering.service import get_workflow_service
-
-    return get_workflow_service()
-
-
-@lru_cache
-def dingtalk():
+if TYPE_CHECKING:
     from dingtalk_client.openapi import DingTalkOpenAPI
-    from rasa_project.settings import get_settings
+    from k3_client.client import K3Client
+    from rasa_project.audit.anchor import AnchorWorker
+    from rasa_project.audit.trail import AuditTrail
+    from rasa_project.authz.directory import LdapDirectory
+    from rasa_project.authz.service import Authorizer
+    from rasa_project.chat.access import Access
+    from rasa_project.chat.use_cases import ChatUseCases
+    from rasa_project.mapping import MappingTables
+    from rasa_project.notify.outbox import NotificationOutbox
+    from rasa_project.ordering.approval_desk import ApprovalDesk
+    from rasa_project.ordering.reports import OutputReports
+    from rasa_project.ordering.service import WorkflowService
+    from rasa_project.worker import Worker
 
-    return DingTalkOpenAPI(get_settings())
+
+def k3_config(settings: Settings) -> K3Config:
+    return K3Config(
+        base_url=settings.k3_base_url,
+        acct_id=settings.k3_acct_id,
+        user=settings.k3_user,
+        password=settings.k3_password.get_secret_value(),
+        app_id=settings.k3_app_id,
+        app_secret=settings.k3_app_secret.get_secret_value(),
+        lcid=settings.k3_lcid,
+        login_mode=settings.k3_login_mode,
+        timeout_s=settings.k3_timeout_s,
+        retries=settings.k3_retries,
+    )
+
+
+def dingtalk_config(settings: Settings) -> DingTalkConfig:
+    return DingTalkConfig(
+        app_key=settings.dingtalk_app_key,
+        app_secret=settings.dingtalk_app_secret.get_secret_value(),
+        robot_code=settings.dingtalk_robot_code,
+        openapi_url=settings.dingtalk_openapi_url,
+        mode=settings.dingtalk_mode,
+    )
+
+
+class Wiring:
+    """The collaborators of one process, each built once (thread-safe) on first use."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        k3_transport: Any = None,
+        dingtalk_transport: Any = None,
+        now: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.settings = settings
+        self.now = now  # wall clock (UTC) of the workflow, outbox, desk and worker
+        self._k3_transport = k3_transport
+        self._dingtalk_transport = dingtalk_transport
+        self._built: dict[str, Any] = {}
+        self._lock = threading.RLock()
+        self._worker_started = False
+
+    def _once(self, name: str, build: Callable[[], Any]) -> Any:
+        with self._lock:
+            if name not in self._built:
+                self._built[name] = build()
+            return self._built[name]
+
+    # -- storage, time, tables ----------------------------------------------------------------
+    @property
+    def sessionmaker(self):
+        from rasa_project.db import get_sessionmaker
+
+        return self._once("sessionmaker", lambda: get_sessionmaker(self.settings.sqlalchemy_url))
+
+    @property
+    def clock(self):
+        from rasa_project.clock import clock_from
+
+        return self._once("clock", lambda: clock_from(self.settings))
+
+    @property
+    def mapping(self) -> MappingTables:
+        """The mapping tables as they are on disk now (reloaded when a YAML file changes)."""
+        from rasa_project.mapping import get_mapping
+
+        return get_mapping(self.settings.mapping_dir)
+
+    # -- audit, people ------------------------------------------------------------------------
+    @property
+    def audit(self) -> AuditTrail:
+        from rasa_project.audit.redaction import secrets_of
+        from rasa_project.audit.trail import AuditTrail
+
+        return self._once("audit", lambda: AuditTrail(self.sessionmaker, secrets=secrets_of(self.settings)))
+
+    @property
+    def anchors(self) -> AnchorWorker:
+        """The audit trail's outside anchors: the chain head exported, signed, on a schedule (issue 20)."""
+        from rasa_project.audit.anchor import AnchorWorker
+
+        return self._once("anchors", lambda: AnchorWorker(self.settings, self.audit, openapi=self.dingtalk, now=self.now))
+
+    @property
+    def directory(self) -> LdapDirectory:
+        from rasa_project.authz.directory import LdapDirectory
+
+        return self._once("directory", lambda: LdapDirectory(self.settings))
+
+    @property
+    def authorizer(self) -> Authorizer:
+        from rasa_project.authz.service import Authorizer
+
+        return self._once("authorizer", lambda: Authorizer(self.settings, directory=self.directory))
+
+    @property
+    def access(self) -> Access:
+        from rasa_project.chat.access import Access
+
+        return self._once("access", lambda: Access(self.authorizer, self.audit))
+
+    # -- the outside world --------------------------------------------------------------------
+    @property
+    def k3(self) -> K3Client:
+        """The one K/3 client of the process; every call it makes lands in the audit trail."""
+        from k3_client.client import K3Client
+        from rasa_project.chat.access import K3CallAudit
+
+        return self._once(
+            "k3",
+            lambda: K3Client(
+                k3_config(self.settings), transport=self._k3_transport, observer=K3CallAudit(self.audit)
+            ),
+        )
+
+    @property
+    def dingtalk(self) -> DingTalkOpenAPI:
+        from dingtalk_client.openapi import DingTalkOpenAPI
+
+        return self._once(
+            "dingtalk", lambda: DingTalkOpenAPI(dingtalk_config(self.settings), transport=self._dingtalk_transport)
+        )
+
+    @property
+    def outbox(self) -> NotificationOutbox:
+        from rasa_project.notify.outbox import NotificationOutbox
+
+        return self._once(
+            "outbox",
+            lambda: NotificationOutbox(
+                self.sessionmaker, self.dingtalk, now=self.now, retry_max_s=self.settings.notify_retry_max_s
+            ),
+        )
+
+    # -- the business -------------------------------------------------------------------------
+    @property
+    def workflow(self) -> WorkflowService:
+        from rasa_project.ordering.service import WorkflowService
+
+        return self._once(
+            "workflow",
+            lambda: WorkflowService(
+                self.k3, self.mapping, self.clock, self.sessionmaker, self.settings, now=self.now
+            ),
+        )
+
+    @property
+    def output_reports(self) -> OutputReports:
+        from rasa_project.ordering.reports import OutputReports
+
+        return self._once(
+            "output_reports",
+            lambda: OutputReports(
+                self.k3, self.mapping, self.clock, self.sessionmaker, self.settings, now=self.now,
+                outbox=self.outbox, audit=self.audit,
+            ),
+        )
+
+    @property
+    def desk(self) -> ApprovalDesk:
+        from rasa_project.ordering.approval_desk import ApprovalDesk
+
+        return self._once(
+            "desk",
+            lambda: ApprovalDesk(
+                self.settings, self.workflow, self.outbox, directory=self.directory, authorizer=self.authorizer,
+                audit=self.audit, now=self.now,
+            ),
+        )
+
+    @property
+    def worker(self) -> Worker:
+        from rasa_project.worker import Worker
+
+        return self._once("worker", lambda: Worker(self.settings, self.workflow, self.desk, now=self.now))
+
+    def start_worker(self) -> Worker | None:
+        """Run the worker's thread in this process, once (no-op when the interval setting is 0)."""
+        if float(self.settings.approval_worker_interval_s) <= 0:
+            return None
+        with self._lock:
+            if not self._worker_started:
+                self.worker.start()
+                self._worker_started = True
+        return self.worker
+
+    @property
+    def chat(self) -> ChatUseCases:
+        """What the actions call: one use case per thing a person asks for."""
+        from rasa_project.chat.use_cases import ChatUseCases
+
+        return self._once(
+            "chat",
+            lambda: ChatUseCases(
+                access=self.access,
+                workflow=self.workflow,
+                reports=self.output_reports,
+                desk=self.desk,
+                k3=self.k3,
+                tables=lambda: self.mapping,
+                clock=self.clock,
+                start_worker=self.start_worker,
+            ),
+        )
+
+    def close(self) -> None:
+        """Stop the worker and close the HTTP clients this wiring built (tests, shutdown)."""
+        with self._lock:
+            built = dict(self._built)
+        if "worker" in built:
+            built["worker"].stop()
+        if "k3" in built:
+            built["k3"].close()
+        if "dingtalk" in built:
+            built["dingtalk"].close()
+
+
+_current: Wiring | None = None
+_current_lock = threading.Lock()
+
+
+def current() -> Wiring:
+    """This process's wiring, for the settings ``get_settings()`` returns now."""
+    global _current
+    settings = get_settings()
+    with _current_lock:
+        if _current is None or _current.settings is not settings:
+            _current = Wiring(settings)
+        return _current

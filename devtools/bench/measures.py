@@ -73,13 +73,14 @@ def measure_k3_client(settings: Settings, *, calls: int) -> dict:
     """Our blocking ``K3Client`` over real HTTP to the K/3 simulator."""
     from k3_client import K3Client
     from k3_client.models import OrderDraft
+    from rasa_project.wiring import k3_config
 
     bills = ("P20250401", "P20250402", "P20250403", "MO000124")
     materials = (["1.01.2050"], ["1.02.3100", "1.03.4100"], ["1.04.5200"])
     run = uuid.uuid4().hex[:8]
     timings: dict[str, list[float]] = {"get_order": [], "stock_of": [], "create_order": []}
     created: list[str] = []
-    with K3Client(settings) as k3:
+    with K3Client(k3_config(settings)) as k3:
         k3.get_order(bills[0])  # log in once; sessions are reused like the action server does
         for i in range(calls):
             t = time.perf_counter()

@@ -3,6 +3,6 @@
 from rasa_project.audit.chain import AuditKind, VerifyResult
 from rasa_project.audit.models import AuditRecord
 from rasa_project.audit.redaction import redact
-from rasa_project.audit.trail import AuditTrail, get_audit_trail
+from rasa_project.audit.trail import AuditTrail
 
-__all__ = ["AuditKind", "AuditRecord", "AuditTrail", "VerifyResult", "get_audit_trail", "redact"]
+__all__ = ["AuditKind", "AuditRecord", "AuditTrail", "VerifyResult", "redact"]

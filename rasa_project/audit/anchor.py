@@ -135,13 +135,12 @@ def check_anchors(rows: Iterable[StoredRecord], anchors: list[Anchor | None], ke
 class AnchorWorker:
     """``anchor_now()`` exports the head once; ``start()`` does it every interval in a daemon thread."""
 
-    def __init__(self, settings, trail=None, *, openapi=None, now=None) -> None:
-        from rasa_project.audit.trail import get_audit_trail
+    def __init__(self, settings, trail, *, openapi=None, now=None) -> None:
         from rasa_project.clock import utc_now
 
         self.settings = settings
-        self.trail = trail or get_audit_trail()
-        self.openapi = openapi
+        self.trail = trail
+        self.openapi = openapi  # the DingTalk client of the process (wiring); needed only with audit_anchor_group
         self.now = now or utc_now
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -155,14 +154,15 @@ class AnchorWorker:
 
     def _post(self, anchor: Anchor) -> None:
         from dingtalk_client.messages import Text
-        from dingtalk_client.openapi import DingTalkError, DingTalkOpenAPI
+        from dingtalk_client.openapi import DingTalkError
         from rasa_project import catalog
 
         text = catalog.text("audit.anchor.group_post", self.settings.notify_group_lang, record_id=anchor.id,
                             hash=anchor.hash, at=anchor.at, mac=anchor.mac)
+        if self.openapi is None:
+            log.warning("audit anchor #%s not posted: no DingTalk client given", anchor.id)
+            return
         try:
-            if self.openapi is None:
-                self.openapi = DingTalkOpenAPI(self.settings)
             self.openapi.send_group(self.settings.audit_anchor_group, Text(text))
         except DingTalkError as exc:  # the file has it; the group copy is a courtesy
             log.warning("audit anchor #%s not posted to the audit group (%s)", anchor.id, type(exc).__name__)

@@ -17,10 +17,9 @@ def _line(record) -> str:
 
 
 def _verify(args) -> int:
-    from rasa_project import catalog
-    from rasa_project.audit.trail import get_audit_trail
+    from rasa_project import catalog, wiring
 
-    trail = get_audit_trail()
+    trail = wiring.current().audit
     result = trail.verify()
     if result.ok:
         print(catalog.text("audit.verify.ok", args.lang, checked=result.checked))
@@ -37,9 +36,8 @@ def _verify(args) -> int:
     if args.anchors is None:
         return 0 if result.ok else 1
     from rasa_project.audit.anchor import read_anchors
-    from rasa_project.settings import get_settings
 
-    anchored = trail.verify_anchors(read_anchors(args.anchors), get_settings().audit_anchor_key.get_secret_value())
+    anchored = trail.verify_anchors(read_anchors(args.anchors), wiring.current().settings.audit_anchor_key.get_secret_value())
     if anchored.ok:
         print(catalog.text("audit.anchors.ok", args.lang, anchors=anchored.anchors))
     else:
@@ -49,29 +47,27 @@ def _verify(args) -> int:
 
 
 def _anchor(args) -> int:
-    from rasa_project import catalog
-    from rasa_project.audit.anchor import AnchorWorker
-    from rasa_project.settings import get_settings
+    from rasa_project import catalog, wiring
 
-    settings = get_settings()
-    anchor = AnchorWorker(settings).anchor_now()
+    settings = wiring.current().settings
+    anchor = wiring.current().anchors.anchor_now()
     print(catalog.text("audit.anchor.written", args.lang, record_id=anchor.id, hash=anchor.hash,
                        path=settings.audit_anchor_file))
     return 0
 
 
 def _show(args) -> int:
-    from rasa_project.audit.trail import get_audit_trail
+    from rasa_project import wiring
 
-    for record in get_audit_trail().history(args.order, limit=args.limit):
+    for record in wiring.current().audit.history(args.order, limit=args.limit):
         print(_line(record))
     return 0
 
 
 def _tail(args) -> int:
-    from rasa_project.audit.trail import get_audit_trail
+    from rasa_project import wiring
 
-    for record in get_audit_trail().tail(args.n):
+    for record in wiring.current().audit.tail(args.n):
         print(_line(record))
     return 0
 

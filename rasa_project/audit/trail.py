@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
-from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -179,22 +177,3 @@ class AuditTrail:
         with self._session() as session:
             rows = session.execute(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(n)).scalars()
             return list(reversed(list(rows)))
-
-
-_lock = threading.Lock()
-
-
-@lru_cache(maxsize=8)
-def _trail_for(url: str, secrets: tuple[str, ...]) -> AuditTrail:
-    from rasa_project.db import get_sessionmaker
-
-    return AuditTrail(get_sessionmaker(url), secrets=secrets)
-
-
-def get_audit_trail() -> AuditTrail:
-    """The process-wide trail for ``settings.sqlalchemy_url`` (schema migrated on first use)."""
-    from rasa_project.settings import get_settings
-
-    settings = get_settings()
-    with _lock:
-        return _trail_for(settings.sqlalchemy_url, secrets_of(settings))

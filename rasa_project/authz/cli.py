@@ -4,12 +4,11 @@ from __future__ import annotations
 
 
 def _whois(args) -> int:
+    from rasa_project import wiring
     from rasa_project.authz.errors import DirectoryUnavailable, InvalidStaffId
     from rasa_project.authz.roles import permissions_of
-    from rasa_project.authz.service import Authorizer
-    from rasa_project.settings import get_settings
 
-    authorizer = Authorizer(get_settings())
+    authorizer = wiring.current().authorizer
     try:
         roles = authorizer.roles_of(args.staff_id)
     except InvalidStaffId:

@@ -32,6 +32,7 @@ from rasa_project.authz.roles import (  # noqa: F401  (re-exported: callers impo
     is_valid_staff_id,
     roles_from_groups,
 )
+from rasa_project.outcomes import Outcome, refused
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +60,18 @@ class AuthzDecision:
         return self.reason_key == DIRECTORY_UNAVAILABLE
 
 
-def refusal_text(decision: AuthzDecision, lang: str) -> str | None:
-    """The polite chat sentence for a refused decision (None when allowed)."""
+def refusal(decision: AuthzDecision) -> Outcome | None:
+    """The polite refusal of a refused decision, in every chat language (None when allowed)."""
     if decision.allowed:
         return None
-    action = catalog.text(f"authz.action.{decision.permission}", lang)
-    return catalog.text(decision.reason_key or REFUSED, lang, name=decision.person_name or "", action=action)
+    action = dict(catalog.MESSAGES[f"authz.action.{decision.permission}"])
+    return refused(decision.reason_key or REFUSED, decision, name=decision.person_name or "", action=action)
+
+
+def refusal_text(decision: AuthzDecision, lang: str) -> str | None:
+    """The polite chat sentence for a refused decision (None when allowed)."""
+    outcome = refusal(decision)
+    return outcome.text(lang) if outcome is not None else None
 
 
 @dataclass(frozen=True)
@@ -154,18 +161,3 @@ class Authorizer:
                 self._cache.clear()
             else:
                 self._cache.pop(staff_id, None)
-
-
-_authorizer: Authorizer | None = None
-_authorizer_lock = threading.Lock()
-
-
-def get_authorizer() -> Authorizer:
-    """The process-wide Authorizer for the current settings (shares one cache)."""
-    global _authorizer
-    with _authorizer_lock:
-        if _authorizer is None:
-            from rasa_project.settings import get_settings
-
-            _authorizer = Authorizer(get_settings())
-        return _authorizer

@@ -18,6 +18,7 @@ from k3_client.errors import (
     K3UnknownForm,
 )
 from rasa_project.catalog import text
+from rasa_project.values import figure
 
 # K/3 FieldName (lower case) -> catalog key of its human name
 FIELD_WORDS = {
@@ -58,14 +59,10 @@ def field_words(field: str | None, lang: str) -> str:
     return text(key, lang)
 
 
-def _number(value: float) -> str:
-    return f"{value:g}"
-
-
 def describe(error: K3Error, lang: str) -> str:
     """The user sentence for ``error`` in ``lang`` (zh | id | en)."""
     if isinstance(error, K3QtyBelowReported):
-        return text("k3.qty_below_reported", lang, qty=_number(error.qty), reported=_number(error.reported))
+        return text("k3.qty_below_reported", lang, qty=figure(error.qty), reported=figure(error.reported))
     if isinstance(error, K3AuthFailed):
         return text("k3.auth_failed", lang)
     if isinstance(error, K3SessionLost):

@@ -30,6 +30,7 @@ from rasa_project.nlu.normalize.codes import (
 )
 from rasa_project.nlu.normalize.dates import find_dates
 from rasa_project.nlu.normalize.numbers import find_numbers
+from rasa_project.values import iso
 
 ENTITIES = ("material", "quantity", "good_qty", "scrap_qty", "due_date", "order_no", "work_center", "production_type")
 
@@ -187,7 +188,7 @@ def extract_entities(text: str, tables, today: date, intent: str | None = None,
         return []
     entities = []
     for s in sorted([*others, *numbers], key=lambda s: s.start):
-        value = s.value.isoformat() if isinstance(s.value, date) else s.value
+        value = iso(s.value) if isinstance(s.value, date) else s.value
         entities.append(Entity(s.kind, value, s.start, s.end, text[s.start:s.end]))
     return entities
 

@@ -17,16 +17,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 
-from sqlalchemy import JSON, Column, DateTime, Integer, String, or_, select, update
+from sqlalchemy import JSON, Column, DateTime, Integer, String, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from dingtalk_client.messages import InteractiveCard, InvalidMessage, Message, from_webhook_body
 from dingtalk_client.openapi import DingTalkError, DingTalkInvalidParameter, DingTalkOpenAPI
 from rasa_project.clock import utc_now
-from rasa_project.db import Base
+from rasa_project.db import Base, move_row
 from rasa_project.ordering.tables import as_utc
 
 log = logging.getLogger(__name__)
@@ -131,20 +130,8 @@ class NotificationOutbox:
     def flush(self, now: datetime | None = None) -> int:
         """Deliver every due notification; returns how many went out."""
         now = now or self.now()
-        lease_cutoff = now - timedelta(seconds=SENDING_LEASE_S)
         with self.Session() as s:
-            ids = list(
-                s.execute(
-                    select(NotificationRow.id)
-                    .where(
-                        or_(
-                            (NotificationRow.state == "pending") & (NotificationRow.next_attempt_at <= now),
-                            (NotificationRow.state == "sending") & (NotificationRow.claimed_at <= lease_cutoff),
-                        )
-                    )
-                    .order_by(NotificationRow.id)
-                ).scalars()
-            )
+            ids = list(s.execute(select(NotificationRow.id).where(_due(now)).order_by(NotificationRow.id)).scalars())
         return sum(1 for row_id in ids if self._deliver(row_id, now))
 
     def list(self, *, ref: str | None = None, state: str | None = None) -> list[Notification]:
@@ -166,32 +153,17 @@ class NotificationOutbox:
 
     # -- delivery -----------------------------------------------------------------------------
     def _claim(self, row_id: int, now: datetime) -> NotificationRow | None:
-        lease_cutoff = now - timedelta(seconds=SENDING_LEASE_S)
         with self.Session.begin() as s:
-            claimed = s.execute(
-                update(NotificationRow)
-                .where(
-                    NotificationRow.id == row_id,
-                    or_(
-                        (NotificationRow.state == "pending") & (NotificationRow.next_attempt_at <= now),
-                        (NotificationRow.state == "sending") & (NotificationRow.claimed_at <= lease_cutoff),
-                    ),
-                )
-                .values(state="sending", claimed_at=now, attempts=NotificationRow.attempts + 1)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if claimed != 1:
-                return None
-            return s.get(NotificationRow, row_id)
+            claimed = move_row(
+                s, NotificationRow, row_id,
+                {"state": "sending", "claimed_at": now, "attempts": NotificationRow.attempts + 1},
+                state=("pending", "sending"), also=[_due(now)],
+            )
+            return s.get(NotificationRow, row_id) if claimed else None
 
     def _finish(self, row_id: int, **values) -> None:
         with self.Session.begin() as s:
-            s.execute(
-                update(NotificationRow)
-                .where(NotificationRow.id == row_id, NotificationRow.state == "sending")
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
+            move_row(s, NotificationRow, row_id, values, state="sending")
 
     def _deliver(self, row_id: int, now: datetime) -> bool:
         row = self._claim(row_id, now)
@@ -226,6 +198,15 @@ class NotificationOutbox:
             return False
         self._finish(row_id, state="sent", sent_at=self.now(), last_error=None)
         return True
+
+
+def _due(now: datetime):
+    """Rows to (re)send at ``now``: pending and due, or left "sending" by a process that died."""
+    lease_cutoff = now - timedelta(seconds=SENDING_LEASE_S)
+    return or_(
+        (NotificationRow.state == "pending") & (NotificationRow.next_attempt_at <= now),
+        (NotificationRow.state == "sending") & (NotificationRow.claimed_at <= lease_cutoff),
+    )
 
 
 def _short(exc: Exception) -> str:
@@ -266,16 +247,3 @@ def person_language(
     if lang:
         return lang
     return "zh" if name and _CJK.search(name) else "en"
-
-
-@lru_cache
-def get_outbox() -> NotificationOutbox:
-    """The process-wide outbox over the configured database and DingTalk OpenAPI."""
-    from rasa_project import wiring
-    from rasa_project.db import get_sessionmaker
-    from rasa_project.settings import get_settings
-
-    settings = get_settings()
-    return NotificationOutbox(
-        get_sessionmaker(settings.sqlalchemy_url), wiring.dingtalk(), retry_max_s=settings.notify_retry_max_s
-    )

@@ -12,7 +12,7 @@ from k3_client.api import ProductionK3
 from k3_client.models import Material
 from rasa_project.clock import BusinessClock, utc_now
 from rasa_project.mapping import MappingTables
-from rasa_project.ordering.outcomes import iso
+from rasa_project.values import iso
 
 
 def k3_refusal(exc: Exception) -> dict:
@@ -52,12 +52,21 @@ class ServiceBase:
         return iso(value.astimezone(self.clock.tz))
 
     def material_label(self, number: str, k3_material: Material | None = None) -> dict:
-        """Chat code and name of a K/3 material in every language (K/3's own name as fallback)."""
-        m = self.mapping.material_by_k3_number(number)
-        if m is not None:
-            return {"code": m.chat_code, "name": dict(m.name)}
-        return {"code": number, "name": (k3_material.name if k3_material else number)}
+        return material_label(self.mapping, number, k3_material)
 
     def work_center_name(self, number: str | None) -> Any:
-        wc = self.mapping.work_center(number) if number else None
-        return dict(wc.name) if wc else (number or "")
+        return work_center_name(self.mapping, number)
+
+
+def material_label(mapping: MappingTables, number: str, k3_material: Material | None = None) -> dict:
+    """Chat code and name of a K/3 material in every language (K/3's own name as fallback)."""
+    m = mapping.material_by_k3_number(number)
+    if m is not None:
+        return {"code": m.chat_code, "name": dict(m.name)}
+    return {"code": number, "name": (k3_material.name if k3_material else number)}
+
+
+def work_center_name(mapping: MappingTables, number: str | None) -> Any:
+    """A work center's name in every language (its number if the mapping does not know it)."""
+    wc = mapping.work_center(number) if number else None
+    return dict(wc.name) if wc else (number or "")

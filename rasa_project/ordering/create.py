@@ -7,77 +7,30 @@ a retry after a timeout finds the order K/3 already committed instead of writing
 
 from __future__ import annotations
 
-import re
-import unicodedata
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
-
-from sqlalchemy import update
 
 from k3_client.errors import K3PermissionDenied, K3Rejected, K3SessionLost, K3Unavailable
 from k3_client.models import Bom, Material, Order, OrderDraft
 from rasa_project import catalog
+from rasa_project.db import move_row
 from rasa_project.mapping import MappingTables, MaterialMapping, ProductionTypeMapping, WorkCenterMapping
 from rasa_project.ordering import rules
 from rasa_project.ordering.base import ServiceBase, k3_refusal
-from rasa_project.ordering.outcomes import Outcome, figure, iso, ok, refused
 from rasa_project.ordering.states import Draft, DraftEvent, next_draft_state
 from rasa_project.ordering.tables import OrderDraftRow, as_utc
+from rasa_project.outcomes import Outcome, ok, refused
+from rasa_project.values import figure, iso, read_date, read_quantity
 
-_UNITS = r"(?:件|个|只|台|套|pcs|pc|piece|pieces|buah|unit|units|biji)"
-_NUMBER = re.compile(rf"^\s*([0-9][0-9,.\s]*?)\s*{_UNITS}?\s*$", re.IGNORECASE)
-_DOTTED_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")  # Indonesian "1.000" = one thousand
-
-
-# -- pure parsing and validation ----------------------------------------------------------------
-
-
-def parse_quantity(value: Any) -> float | None:
-    """300, "300", "1,000", "1.000" (id), "300件", "三百", "2.5万" -> a number; None if unreadable."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float, Decimal)):
-        return float(value)
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    m = _NUMBER.match(text)
-    if m:
-        digits = m.group(1).replace(" ", "")
-        if _DOTTED_THOUSANDS.match(digits):
-            digits = digits.replace(".", "")
-        digits = digits.replace(",", "")
-        try:
-            return float(digits)
-        except ValueError:
-            return None
-    import cn2an  # Chinese numerals only; imported here because it loads its own tables
-
-    text = re.sub(rf"{_UNITS}$", "", text, flags=re.IGNORECASE).strip()
-    try:
-        return float(cn2an.cn2an(text, "smart"))
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-def parse_date(value: Any) -> date | None:
-    """A date slot: ``date``, ``datetime`` or ISO "YYYY-MM-DD[...]" (relative dates are the NLU's job)."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            return None
-    return None
+# -- pure validation -------------------------------------------------------------------------------
 
 
 def check_quantity(value: Any, *, max_qty: float) -> Outcome[float]:
-    qty = parse_quantity(value)
+    """A production quantity as written: readable, then the rule (whole pieces, > 0, <= max)."""
+    qty = read_quantity(value).value
     if qty is None:
         return refused("workflow.qty_unreadable", text=str(value if value is not None else ""))
     result = rules.check_quantity(qty, max_qty=max_qty)
@@ -85,7 +38,7 @@ def check_quantity(value: Any, *, max_qty: float) -> Outcome[float]:
 
 
 def check_finish_date(value: Any, *, today: date, plan_start: date) -> Outcome[date]:
-    finish = parse_date(value)
+    finish = read_date(value)
     if finish is None:
         return refused("workflow.date_unreadable", text=str(value if value is not None else ""))
     result = rules.check_finish_date(finish, today=today, plan_start=plan_start)
@@ -394,15 +347,8 @@ class OrderCreation(ServiceBase):
         return ok(key, order, draft_id=draft.id, bill_no=draft.bill_no, **draft.summary)
 
     def _draft_transition(self, draft: DraftView, event: DraftEvent, **fields) -> bool:
-        """Move a draft on if nobody else did first (conditional UPDATE on state and version)."""
+        """Move a draft on if nobody else did first (conditional UPDATE on its state)."""
         new_state = next_draft_state(draft.state, event)
+        values = {"state": new_state.value, "version": OrderDraftRow.version + 1, "updated_at": self.now(), **fields}
         with self.Session.begin() as s:
-            result = s.execute(
-                update(OrderDraftRow)
-                .where(OrderDraftRow.id == draft.id, OrderDraftRow.state == draft.state.value)
-                .values(
-                    state=new_state.value, version=OrderDraftRow.version + 1, updated_at=self.now(), **fields
-                )
-                .execution_options(synchronize_session=False)
-            )
-            return result.rowcount == 1
+            return move_row(s, OrderDraftRow, draft.id, values, state=draft.state.value)

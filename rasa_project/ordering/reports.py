@@ -21,7 +21,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Float, Integer, String, select, update
@@ -32,12 +31,13 @@ from dingtalk_client.messages import Markdown
 from k3_client.errors import K3Rejected, K3SessionLost, K3Unavailable
 from k3_client.models import Order, OrderStatus
 from rasa_project.clock import BusinessClock, utc_now
-from rasa_project.db import Base
+from rasa_project.db import Base, move_row
 from rasa_project.mapping import MappingTables
 from rasa_project.ordering.base import ServiceBase, k3_refusal
-from rasa_project.ordering.outcomes import Message, Outcome, figure, ok, refused
 from rasa_project.ordering.rules import status_name
 from rasa_project.ordering.tables import as_utc
+from rasa_project.outcomes import Message, Outcome, ok, refused
+from rasa_project.values import Quantity, QuantityKind, figure, format_order_no, read_quantity
 
 log = logging.getLogger(__name__)
 
@@ -121,19 +121,12 @@ def _view(row: OutputReportRow) -> ReportRecord:
                         row.scrap, row.report_no, row.state, row.corrects_id, as_utc(row.created_at))
 
 
-class _Unreadable(ValueError):
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
-
-
-def _qty(value: Any) -> float | None:
-    if value in (None, ""):
-        return None
-    try:
-        return float(str(value).replace(",", "").strip())
-    except ValueError:
-        raise _Unreadable(str(value)) from None
+def _unreadable(*figures: Quantity) -> Outcome | None:
+    """The refusal for the first figure that is no number (an absent one means "not given")."""
+    for q in figures:
+        if q.kind is QuantityKind.UNREADABLE:
+            return refused("report.qty_unreadable", text=q.text)
+    return None
 
 
 class OutputReports(ServiceBase):
@@ -172,13 +165,14 @@ class OutputReports(ServiceBase):
         report.already_recorded, report.in_progress, report.which_order, report.qty_unreadable,
         report.negative, report.nothing, report.order_unknown, report.order_not_released,
         report.order_finished, report.over_remaining, report.k3_rejected, report.k3_unknown."""
-        bill_no = (bill_no or "").strip().upper()
+        bill_no = format_order_no(bill_no)
         if not bill_no:
             return refused("report.which_order")
-        try:
-            g, s = _qty(good) or 0.0, _qty(scrap) or 0.0
-        except _Unreadable as exc:
-            return refused("report.qty_unreadable", text=exc.text)
+        read = read_quantity(good), read_quantity(scrap)
+        refusal = _unreadable(*read)
+        if refusal is not None:
+            return refusal
+        g, s = (q.value or 0.0 for q in read)
         if g < 0 or s < 0:
             return refused("report.negative", good=figure(g), scrap=figure(s))
         if g + s <= 0:
@@ -288,7 +282,7 @@ class OutputReports(ServiceBase):
         key = f"rpt:{message_id}" if message_id else None
         if key and (existing := self._by_key(key)) is not None:
             return self._replay(existing)
-        bill_no = (bill_no or "").strip().upper() or None
+        bill_no = format_order_no(bill_no) or None
         last = self._last_done(reporter=reporter, bill_no=bill_no)
         if last is None:
             other = self._last_done(conversation_id=conversation_id, bill_no=bill_no, not_reporter=reporter)
@@ -298,13 +292,12 @@ class OutputReports(ServiceBase):
         if self.now() - last.created_at > timedelta(seconds=window):
             return refused("report.correction_too_late", last, bill_no=last.bill_no,
                            at=self.local_time(last.created_at), minutes=figure(window / 60))
-        try:
-            g = _qty(new_good)
-            s = _qty(new_scrap)
-        except _Unreadable as exc:
-            return refused("report.qty_unreadable", text=exc.text)
-        g = last.good if g is None else g
-        s = last.scrap if s is None else s
+        read = read_quantity(new_good), read_quantity(new_scrap)
+        refusal = _unreadable(*read)
+        if refusal is not None:
+            return refusal
+        g = last.good if read[0].value is None else read[0].value
+        s = last.scrap if read[1].value is None else read[1].value
         if g < 0 or s < 0:
             return refused("report.negative", good=figure(g), scrap=figure(s))
         if g + s <= 0:
@@ -357,7 +350,7 @@ class OutputReports(ServiceBase):
         """PMC finishes an order in K/3 (ExcuteOperation ToFinish). The caller checks ORDER_CHANGE.
 
         Outcome keys: report.finished, report.already_finished, report.cannot_finish, report.order_unknown."""
-        bill_no = (bill_no or "").strip().upper()
+        bill_no = format_order_no(bill_no)
         order = self.k3.get_order(bill_no)
         if order is None:
             return refused("report.order_unknown", bill_no=bill_no)
@@ -460,14 +453,10 @@ class OutputReports(ServiceBase):
     def _claim(self, row_id: int, state: str, *, to: str = "pending") -> bool:
         """Conditional UPDATE from ``state``: exactly one caller wins a row."""
         now = self.now()
-        where = [OutputReportRow.id == row_id, OutputReportRow.state == state]
-        if state == "pending":
-            where.append(OutputReportRow.claimed_at <= now - timedelta(seconds=CLAIM_LEASE_S))
+        stale = [OutputReportRow.claimed_at <= now - timedelta(seconds=CLAIM_LEASE_S)] if state == "pending" else []
         with self.Session.begin() as s:
-            return s.execute(
-                update(OutputReportRow).where(*where).values(state=to, claimed_at=now, updated_at=now)
-                .execution_options(synchronize_session=False)
-            ).rowcount == 1
+            return move_row(s, OutputReportRow, row_id, {"state": to, "claimed_at": now, "updated_at": now},
+                            state=state, also=stale)
 
     def _lease_expired(self, row_id: int) -> bool:
         with self.Session() as s:
@@ -491,19 +480,3 @@ class OutputReports(ServiceBase):
 def _markdown(message: Message, lang: str) -> Markdown:
     text = message.text(lang)
     return Markdown(title=text[:60], text=text)
-
-
-@lru_cache
-def get_output_reports() -> OutputReports:
-    """The process-wide service over the configured K/3, database and DingTalk outbox."""
-    from rasa_project import wiring
-    from rasa_project.clock import clock_from
-    from rasa_project.db import get_sessionmaker
-    from rasa_project.mapping import get_mapping
-    from rasa_project.notify.outbox import get_outbox
-    from rasa_project.settings import get_settings
-
-    settings = get_settings()
-    return OutputReports(wiring.k3(), get_mapping(settings.mapping_dir), clock_from(settings),
-                         get_sessionmaker(settings.sqlalchemy_url), settings, outbox=get_outbox(),
-                         audit=wiring.audit())

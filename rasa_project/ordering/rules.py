@@ -15,7 +15,7 @@ from typing import Any
 
 from k3_client.models import OrderStatus
 from rasa_project import catalog
-from rasa_project.ordering.outcomes import figure, iso
+from rasa_project.values import figure, iso
 from rasa_project.workdays import FactoryCalendar, as_calendar
 
 

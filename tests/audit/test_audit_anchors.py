@@ -12,8 +12,8 @@ import pytest
 from rasa_project.audit import cli
 from rasa_project.audit.anchor import Anchor, append_anchor, make_anchor, read_anchors
 from rasa_project.audit.chain import GENESIS_HASH, chain_hash, format_created_at, record_content
-from rasa_project.audit.trail import get_audit_trail
 from rasa_project.settings import get_settings
+from rasa_project.wiring import current
 
 KEY = "anchor-key-for-tests-0123456789"
 AT = datetime(2025, 4, 1, 1, 0, tzinfo=timezone.utc)
@@ -115,7 +115,7 @@ def test_the_commands_export_and_check_anchors(settings_db, tmp_path, capsys):
 
     from rasa_project import db
 
-    trail = get_audit_trail()
+    trail = current().audit  # the process-wide trail
     story(trail, 4)
     assert run("audit", "anchor") == 0
     path = get_settings().audit_anchor_file

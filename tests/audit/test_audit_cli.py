@@ -9,8 +9,12 @@ from sqlalchemy import text
 
 from rasa_project import db
 from rasa_project.audit import cli
-from rasa_project.audit.trail import get_audit_trail
 from rasa_project.settings import get_settings
+from rasa_project.wiring import current
+
+
+def get_audit_trail():
+    return current().audit  # the process-wide trail
 
 
 @pytest.fixture

@@ -21,10 +21,12 @@ from rasa_project.clock import clock_from
 from rasa_project.db import make_engine, migrate
 from rasa_project.mapping import load_mapping
 from rasa_project.notify.outbox import NotificationOutbox
-from rasa_project.ordering.approvals import ApprovalDesk, ApprovalWorker
+from rasa_project.ordering.approval_desk import ApprovalDesk
 from rasa_project.ordering.reports import OutputReports
 from rasa_project.ordering.service import WorkflowService
 from rasa_project.settings import PROJECT_ROOT, Settings
+from rasa_project.wiring import dingtalk_config, k3_config
+from rasa_project.worker import Worker
 from tests.authz.conftest import free_port
 from tests.dingtalk.conftest import ThreadedServer
 from tests.k3.conftest import SimServer, make_settings
@@ -136,14 +138,14 @@ def audit(Session, wall) -> AuditTrail:
 
 @pytest.fixture
 def k3(settings):
-    client = K3Client(settings)
+    client = K3Client(k3_config(settings))
     yield client
     client.close()
 
 
 @pytest.fixture
 def openapi(settings, dingtalk_sim):
-    client = DingTalkOpenAPI(settings)
+    client = DingTalkOpenAPI(dingtalk_config(settings))
     yield client
     client.close()
 
@@ -156,7 +158,7 @@ def make_loop(settings, Session, audit, wall, openapi):
     mapping = load_mapping(settings.mapping_dir)
 
     def _make():
-        k3 = K3Client(settings)
+        k3 = K3Client(k3_config(settings))
         clients.append(k3)
         workflow = WorkflowService(k3, mapping, clock_from(settings), Session, settings, now=wall)
         outbox = NotificationOutbox(Session, openapi, now=wall)
@@ -176,7 +178,7 @@ def loop(make_loop):
 @pytest.fixture
 def worker(settings, loop, wall):
     workflow, desk = loop
-    return ApprovalWorker(settings, workflow, desk=desk, now=wall)
+    return Worker(settings, workflow, desk, now=wall)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from rasa_project.audit.models import AuditRecord
 from rasa_project.authz.errors import DirectoryUnavailable
 from rasa_project.authz.service import Authorizer
 from rasa_project.notify.outbox import NotificationOutbox
-from rasa_project.ordering.approvals import ApprovalDesk
+from rasa_project.ordering.approval_desk import ApprovalDesk
 from rasa_project.ordering.states import Change
 
 PMC = "cidPMC0001"

@@ -114,19 +114,19 @@ def test_two_managers_pressing_at_once_make_one_decision(loop, make_loop, dingta
 
 
 def test_restart_while_pending_then_approve_applies_once(loop, make_loop, settings, wall, dingtalk_sim, k3):
-    from rasa_project.ordering.approvals import ApprovalWorker
+    from rasa_project.worker import Worker
 
     workflow, desk = loop
     change = _risky_change(workflow, desk)
     del workflow, desk  # the action server restarts
 
     workflow2, desk2 = make_loop()
-    ApprovalWorker(settings, workflow2, desk=desk2, now=wall).tick()  # start-up pass: nothing to resume
+    Worker(settings, workflow2, desk2, now=wall).tick()  # start-up pass: nothing to resume
     assert workflow2.get_change(change.ref).state is Change.PENDING_APPROVAL
     assert desk2.decide("manager0002", "cidDM", "approve").key == "workflow.change_applied"
 
     workflow3, desk3 = make_loop()
-    result = ApprovalWorker(settings, workflow3, desk=desk3, now=wall).tick()
+    result = Worker(settings, workflow3, desk3, now=wall).tick()
     assert result.resumed == []
     assert len(_applied_events(workflow3, change.ref)) == 1
     assert k3.get_order("MO000124").qty == 400

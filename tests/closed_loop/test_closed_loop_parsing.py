@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rasa_project.ordering.approvals import note_from, ref_in
+from rasa_project.ordering.approval_desk import note_from, ref_in
 from rasa_project.ordering.reports import is_correction
 
 

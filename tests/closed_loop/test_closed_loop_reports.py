@@ -105,3 +105,15 @@ def test_reaching_the_quantity_tells_production_group_and_pmc_can_finish(reports
     assert reports.finish_order("P20250403", "pmc0001", PROD).key == "report.already_finished"
     assert reports.report("P20250403", 1, 0, "prod0002", PROD).key == "report.order_finished"
     assert len(dingtalk_sim.messages(conversation_id=PROD)) == 2
+
+
+def test_report_figures_are_read_by_the_one_quantity_reader(reports, k3):
+    before = _report_nos(k3, "P20250401")
+    unreadable = reports.report("P20250401", "lots", None, "prod0001", PROD, message_id="m-lots")
+    negative = reports.report("P20250401", "10", "-2", "prod0001", PROD, message_id="m-minus")
+    nothing = reports.report("P20250401", "", "0", "prod0001", PROD, message_id="m-empty")
+
+    assert (unreadable.key, unreadable.values["text"]) == ("report.qty_unreadable", "lots")
+    assert (negative.key, negative.values["scrap"]) == ("report.negative", -2)
+    assert nothing.key == "report.nothing"
+    assert _report_nos(k3, "P20250401") == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from rasa_project.wiring import dingtalk_config
 from tests.browser import Chromium
 from tests.dingtalk.conftest import async_wait_until
 
@@ -59,7 +60,7 @@ async def test_manager_approves_from_the_phone_page(sim, make_bot, settings, tmp
     sim_url, app = sim
     bot = await make_bot()
     app.state.bot_url = bot.url + "/webhook"
-    with DingTalkOpenAPI(settings) as api:
+    with DingTalkOpenAPI(dingtalk_config(settings)) as api:
         await asyncio.to_thread(
             api.send_card, "approval-A-17", "dingk3_approval",
             {"title": "变更审批 P20250402", "markdown": "数量 **500 → 900**", "status": "pending",

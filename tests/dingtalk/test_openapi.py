@@ -16,6 +16,7 @@ from dingtalk_client.openapi import (
     api_error,
     webhook_error,
 )
+from rasa_project.wiring import dingtalk_config
 
 
 class Clock:
@@ -36,7 +37,7 @@ def token_requests(sim_url):
 
 def test_group_and_user_sends_arrive(sim, settings):
     sim_url, _ = sim
-    with DingTalkOpenAPI(settings) as api:
+    with DingTalkOpenAPI(dingtalk_config(settings)) as api:
         key = api.send_group("cidPROD0001", Markdown("生产通知", "### P20250402 已下达\n\n- 数量 **500**"))
         result = api.send_to_users(["manager0001", "nobody0001"], Text("请审批 P20250402"))
     assert key
@@ -49,7 +50,7 @@ def test_group_and_user_sends_arrive(sim, settings):
 def test_token_is_cached_until_expiry_then_renewed(sim, settings):
     sim_url, _ = sim
     clock = Clock()
-    with DingTalkOpenAPI(settings, clock=clock) as api:
+    with DingTalkOpenAPI(dingtalk_config(settings), clock=clock) as api:
         first = api.access_token()
         api.send_group("cidPMC0001", Text("one"))
         api.send_group("cidPMC0001", Text("two"))
@@ -63,7 +64,7 @@ def test_token_is_cached_until_expiry_then_renewed(sim, settings):
 
 def test_token_expired_at_dingtalk_is_renewed_once(sim, settings):
     sim_url, _ = sim
-    with DingTalkOpenAPI(settings, clock=Clock()) as api:  # our clock never moves: we think it is fresh
+    with DingTalkOpenAPI(dingtalk_config(settings), clock=Clock()) as api:  # our clock never moves: we think it is fresh
         api.access_token()
         httpx.post(f"{sim_url}/_sim/clock", json={"advance_s": 7300})
         api.send_group("cidPMC0001", Text("after expiry"))  # 401 -> new token -> retry
@@ -74,15 +75,15 @@ def test_token_expired_at_dingtalk_is_renewed_once(sim, settings):
 
 def test_errors_are_typed(sim, settings):
     sim_url, _ = sim
-    with DingTalkOpenAPI(settings) as api:
+    with DingTalkOpenAPI(dingtalk_config(settings)) as api:
         with pytest.raises(DingTalkInvalidParameter) as exc:
             api.send_group("cidUNKNOWN", Text("x"))
         assert exc.value.code == "invalidParameter.openConversationId.invalid"
     bad = settings.copy(update={"dingtalk_app_secret": SecretStr("wrong")})
-    with DingTalkOpenAPI(bad) as api, pytest.raises(DingTalkAuthError):
+    with DingTalkOpenAPI(dingtalk_config(bad)) as api, pytest.raises(DingTalkAuthError):
         api.send_group("cidPMC0001", Text("x"))
     httpx.post(f"{sim_url}/_sim/faults", json={"rules": [{"path_prefix": "/v1.0/robot/groupMessages", "status": 503}]})
-    with DingTalkOpenAPI(settings) as api, pytest.raises(DingTalkUnavailable):
+    with DingTalkOpenAPI(dingtalk_config(settings)) as api, pytest.raises(DingTalkUnavailable):
         api.send_group("cidPMC0001", Text("x"))
 
 
@@ -96,7 +97,7 @@ def test_error_mapping_is_pure():
 
 def test_action_card_over_openapi_keeps_its_buttons(sim, settings):
     sim_url, _ = sim
-    with DingTalkOpenAPI(settings) as api:
+    with DingTalkOpenAPI(dingtalk_config(settings)) as api:
         api.send_to_users(["pmc0001"], ActionCard("确认", "### 建单?", (("确认", "/affirm"), ("取消", "/deny"))))
     card = messages(sim_url, staff_id="pmc0001")[0]
     assert [(b["title"], b["content"]) for b in card["buttons"]] == [("确认", "/affirm"), ("取消", "/deny")]
@@ -104,7 +105,7 @@ def test_action_card_over_openapi_keeps_its_buttons(sim, settings):
 
 def test_approval_card_is_delivered_pressed_and_updated(sim, settings, run_sim):
     sim_url, _app = sim
-    with DingTalkOpenAPI(settings) as api:
+    with DingTalkOpenAPI(dingtalk_config(settings)) as api:
         delivery = api.send_card("approval-P20250402", "dingk3_approval",
                                  {"title": "变更审批 P20250402", "markdown": "数量 500 → 900", "status": "pending",
                                   "order_no": "P20250402", "approval_id": "A-17"},
@@ -124,7 +125,7 @@ def test_approval_card_is_delivered_pressed_and_updated(sim, settings, run_sim):
 
 def test_one_to_one_card_and_robot_standard_card(sim, settings):
     sim_url, _ = sim
-    with DingTalkOpenAPI(settings) as api:
+    with DingTalkOpenAPI(dingtalk_config(settings)) as api:
         api.send_card("approval-1", "dingk3_approval", {"title": "t", "status": "pending"}, staff_id="manager0001")
         api.send_interactive_card("biz-1", {"header": {"title": {"type": "text", "text": "日报"}},
                                             "contents": [{"type": "markdown", "text": "产量 **800**"}]},

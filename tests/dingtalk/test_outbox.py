@@ -9,6 +9,7 @@ import httpx
 from connectors.outbox import Destination, Outbox, RateWindow
 from dingtalk_client.messages import Text
 from dingtalk_client.openapi import AsyncDingTalkOpenAPI
+from rasa_project.wiring import dingtalk_config
 
 
 class SimTime:
@@ -53,7 +54,7 @@ async def run_outbox(sim, settings, rate_per_minute: int, count: int = 25, *, fa
         url = await session_webhook(client, app) if webhook else None
         if faults:
             await client.post("/_sim/faults", json={"rules": faults})
-        api = AsyncDingTalkOpenAPI(settings)
+        api = AsyncDingTalkOpenAPI(dingtalk_config(settings))
         outbox = Outbox(api, rate_per_minute=rate_per_minute, monotonic=time_.monotonic,
                         wall_ms=state.clock.now_ms, sleep=time_.sleep)
         destination = Destination("cidPMC0001", True, "pmc0001", url, state.clock.now_ms() + 5_400_000 if url else None)

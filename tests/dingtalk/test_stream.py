@@ -12,6 +12,7 @@ import pytest
 import websockets
 
 from dingtalk_client.openapi import DingTalkOpenAPI
+from rasa_project.wiring import dingtalk_config
 from tests.dingtalk.conftest import async_wait_until, wait_until
 from tests.requirements import SDK_PYTHON, need
 
@@ -75,7 +76,7 @@ def test_official_sdk_answers_ping_and_reconnects_after_disconnect(sim, sdk_bot)
 def test_official_sdk_card_callback_updates_the_card(sim, sdk_bot, settings):
     sim_url, _ = sim
     _process, log = sdk_bot
-    with DingTalkOpenAPI(settings) as api:
+    with DingTalkOpenAPI(dingtalk_config(settings)) as api:
         api.send_card("approval-P20250402", "dingk3_approval",
                       {"title": "变更审批", "status": "pending", "order_no": "P20250402"},
                       conversation_id="cidPMC0001", callback_type="STREAM")
@@ -163,7 +164,7 @@ async def test_our_stream_client_runs_turns_and_acks(sim, make_bot, settings):
         await client.post("/_sim/stream/disconnect")
         await async_wait_until(lambda: bot.channel.stream.connections == 2, 10)
         # a card press arrives as an intent payload on the card topic
-        with DingTalkOpenAPI(settings) as api:
+        with DingTalkOpenAPI(dingtalk_config(settings)) as api:
             await asyncio.to_thread(api.send_card, "approval-9", "dingk3_approval",
                                     {"title": "t", "status": "pending", "order_no": "P20250402"},
                                     conversation_id="cidPROD0001")

@@ -15,6 +15,7 @@ from devtools.factory import load_factory
 from devtools.simulators.k3cloud import create_app
 from k3_client import AsyncK3Client, K3Client
 from rasa_project.settings import PROJECT_ROOT, Settings
+from rasa_project.wiring import k3_config
 
 FIXTURE = PROJECT_ROOT / "data" / "demo_factory.yaml"
 
@@ -109,7 +110,7 @@ def make_client(server, server_settings):
 
     def _make(**overrides) -> K3Client:
         settings = server_settings.copy(update={"k3_base_url": server.base_url, **overrides})
-        client = K3Client(settings)
+        client = K3Client(k3_config(settings))
         clients.append(client)
         return client
 
@@ -135,6 +136,6 @@ def inproc(tmp_path):
 async def aclient(inproc):
     app, settings = inproc
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    client = AsyncK3Client(settings.copy(update={"k3_base_url": "http://k3.test/k3cloud/"}), transport=transport)
+    client = AsyncK3Client(k3_config(settings.copy(update={"k3_base_url": "http://k3.test/k3cloud/"})), transport=transport)
     yield client
     await client.aclose()

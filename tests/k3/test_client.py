@@ -24,6 +24,7 @@ from k3_client import filters as f
 from k3_client.api import ProductionK3
 from k3_client.models import OrderDraft, OrderStatus
 from rasa_project.chat.k3_errors import describe
+from rasa_project.wiring import k3_config
 
 
 def draft(key: str, **overrides) -> OrderDraft:
@@ -41,7 +42,7 @@ def test_both_shells_offer_every_protocol_method_with_its_signature():
     from k3_client import AsyncK3Client
 
     names = [n for n, v in vars(ProductionK3).items() if callable(v) and not n.startswith("_")]
-    assert len(names) == 13
+    assert len(names) == 16  # 13 + the batch reads find_materials, find_boms, find_audited_boms
     for shell in (K3Client, AsyncK3Client):
         for name in names:
             theirs = list(inspect.signature(getattr(ProductionK3, name)).parameters)
@@ -66,6 +67,25 @@ def test_lookups_return_fixture_data_in_our_words(client):
     assert (stock["1.04.5200"].qty, stock["1.01.2050"].by_stock, stock["0.00.0000"].qty) == (80.0, {"CK001": 1500.0}, 0.0)
     reports = client.list_reports("P20250402")
     assert [(r.good, r.scrap, r.document_status) for r in reports] == [(600.0, 10.0, "C")]
+
+
+def test_batch_lookups_read_many_in_one_query_and_agree_with_the_single_ones(client, monkeypatch):
+    from k3_client import facade
+
+    numbers = ["1.01.2050", "1.02.3100", "1.03.4100", "9.99.9999"]
+    materials = client.find_materials(numbers)
+    assert materials == {n: client.find_material(n) for n in numbers[:3]}
+    boms = client.find_boms(["BOM-5200_V3", "BOM-2050_V1", "NO-SUCH-BOM"])
+    assert boms == {n: client.find_bom(n) for n in ("BOM-5200_V3", "BOM-2050_V1")}
+    audited = client.find_audited_boms(["1.04.5200", "1.01.2050", "1.01.2099"])
+    assert audited == {m: client.find_audited_bom(m) for m in ("1.04.5200", "1.01.2050")}
+    assert client.find_materials([]) == {} and client.find_boms([]) == {}
+
+    sent = []
+    client.observer = lambda record: sent.append(record.operation)
+    monkeypatch.setattr(facade, "IN_CHUNK", 2)  # a long list is split, never one query per value
+    assert set(client.find_materials(numbers)) == set(numbers[:3])
+    assert sent == ["ExecuteBillQuery", "ExecuteBillQuery"]
 
 
 def test_list_orders_filters_combine(client):
@@ -318,7 +338,7 @@ async def test_async_client_password_mode_in_process(inproc):
 
     app, settings = inproc
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with AsyncK3Client(settings.copy(update={"k3_base_url": "http://k3.test/k3cloud/", "k3_login_mode": "password"}),
+    async with AsyncK3Client(k3_config(settings.copy(update={"k3_base_url": "http://k3.test/k3cloud/", "k3_login_mode": "password"})),
                              transport=transport) as client:  # fmt: skip
         assert (await client.find_material("1.02.3100")).safety_stock == 500.0
         app.state.sim.sessions.clear()
@@ -332,7 +352,7 @@ def test_sync_client_accepts_a_mock_transport(server_settings):
         seen.append(request.url.path)
         return httpx.Response(503, text="down")
 
-    client = K3Client(server_settings.copy(update={"k3_retries": 1}), transport=httpx.MockTransport(handler))
+    client = K3Client(k3_config(server_settings.copy(update={"k3_retries": 1})), transport=httpx.MockTransport(handler))
     with pytest.raises(K3Unavailable):
         client.get_order("P20250401")
     assert len(seen) == 2 and seen[0].endswith("DynamicFormService.ExecuteBillQuery.common.kdsvc")

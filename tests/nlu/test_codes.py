@@ -9,8 +9,8 @@ from rasa_project.nlu.normalize.codes import (
     find_material_codes,
     find_order_numbers,
     find_work_center_codes,
-    normalize_order_no,
 )
+from rasa_project.values import normalize_order_no
 
 MAPPING = Path(__file__).resolve().parents[2] / "data" / "mapping"
 

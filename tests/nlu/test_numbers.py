@@ -1,6 +1,7 @@
 import pytest
 
-from rasa_project.nlu.normalize.numbers import find_numbers, parse_chinese, parse_quantity, parse_words
+from rasa_project.nlu.normalize.numbers import find_numbers, parse_quantity
+from rasa_project.values import parse_chinese, parse_words
 
 
 @pytest.mark.parametrize(

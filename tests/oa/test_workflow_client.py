@@ -22,6 +22,7 @@ from dingtalk_client.workflow import (
     approvers,
     form,
 )
+from rasa_project.wiring import dingtalk_config
 from tests.oa.conftest import MANAGER, PLANNER, PLANNER2, PROCESS, decide
 
 ORDER_FORM = form([("单据编号", "MO250401007"), ("物料", "BOM-2050 · 1.01.2050 · 主板"), ("数量", 120),
@@ -31,7 +32,7 @@ ORDER_FORM = form([("单据编号", "MO250401007"), ("物料", "BOM-2050 · 1.01
 @pytest.fixture
 def client(sim, settings):
     sim_url, _ = sim
-    with DingTalkOpenAPI(settings) as tokens, WorkflowClient(WorkflowConfig(sim_url, PROCESS), tokens) as wf:
+    with DingTalkOpenAPI(dingtalk_config(settings)) as tokens, WorkflowClient(WorkflowConfig(sim_url, PROCESS), tokens) as wf:
         yield wf
 
 
@@ -84,7 +85,7 @@ def test_errors_map_into_the_dingtalk_error_family(sim, client, settings):
     assert bad.value.code == "invalidParameter.formComponentValues.required"
     with pytest.raises(DingTalkInvalidParameter):
         client.start(request(approvers=approvers(["nobody"])))
-    with (DingTalkOpenAPI(settings) as tokens, WorkflowClient(WorkflowConfig(sim_url, "PROC-WRONG"), tokens) as wf,
+    with (DingTalkOpenAPI(dingtalk_config(settings)) as tokens, WorkflowClient(WorkflowConfig(sim_url, "PROC-WRONG"), tokens) as wf,
           pytest.raises(DingTalkInvalidParameter)):
         wf.start(request())
     with (WorkflowClient(WorkflowConfig("http://127.0.0.1:9", PROCESS), FixedToken("t")) as down,
@@ -116,7 +117,7 @@ def test_a_revoked_token_is_refreshed_once(sim, client, settings):
 
 async def test_async_client(sim, settings):
     sim_url, _ = sim
-    tokens = AsyncDingTalkOpenAPI(settings)
+    tokens = AsyncDingTalkOpenAPI(dingtalk_config(settings))
     wf = AsyncWorkflowClient(WorkflowConfig(sim_url, PROCESS), tokens)
     try:
         instance_id = await wf.start(request(approvers=approvers([MANAGER, PLANNER2], action_type="AND")))

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import sessionmaker
 
+from dingtalk_client.openapi import DingTalkOpenAPI
 from rasa_project import db
 from rasa_project.audit.anchor import AnchorWorker, read_anchors
 from rasa_project.audit.trail import AuditTrail
+from rasa_project.wiring import dingtalk_config
 from tests.security.conftest import sim_messages
 
 
@@ -20,7 +22,7 @@ def test_each_anchor_is_appended_and_posted_to_the_audit_group(sim, settings, tm
     trail.record("system", actor="bot", event="started")
     settings.audit_anchor_group = "cidPMC0001"
     settings.audit_anchor_path = tmp_path / "anchors.jsonl"
-    worker = AnchorWorker(settings, trail)
+    worker = AnchorWorker(settings, trail, openapi=DingTalkOpenAPI(dingtalk_config(settings)))
     first = worker.anchor_now()
     trail.record("system", actor="bot", event="again")
     second = worker.anchor_now()

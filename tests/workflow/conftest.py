@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -7,6 +8,7 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 
 from devtools.factory import load_factory
+from k3_client.models import Bom, Material
 from rasa_project.clock import clock_from
 from rasa_project.db import make_engine, migrate
 from rasa_project.mapping import load_mapping
@@ -15,6 +17,20 @@ from rasa_project.settings import PROJECT_ROOT, Settings
 from tests.workflow.workflow_fixture_k3 import FixtureK3
 
 ANCHOR = datetime(2025, 4, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+class WorkflowK3(FixtureK3):
+    """FixtureK3 with the batch reads of ``ProductionK3`` (one K/3 query each in ``K3Client``);
+    in memory they are the single lookups, so both answer alike."""
+
+    def find_materials(self, numbers: Iterable[str]) -> dict[str, Material]:
+        return {n: m for n in numbers if (m := FixtureK3.find_material(self, n)) is not None}
+
+    def find_boms(self, numbers: Iterable[str]) -> dict[str, Bom]:
+        return {n: b for n in numbers if (b := FixtureK3.find_bom(self, n)) is not None}
+
+    def find_audited_boms(self, material_numbers: Iterable[str]) -> dict[str, Bom]:
+        return {n: b for n in material_numbers if (b := FixtureK3.find_audited_bom(self, n)) is not None}
 
 
 class WallClock:
@@ -54,8 +70,8 @@ def mapping():
 
 
 @pytest.fixture
-def k3(factory, settings) -> FixtureK3:
-    return FixtureK3(factory, report_tolerance_pct=settings.report_tolerance_pct)
+def k3(factory, settings) -> WorkflowK3:
+    return WorkflowK3(factory, report_tolerance_pct=settings.report_tolerance_pct)
 
 
 @pytest.fixture

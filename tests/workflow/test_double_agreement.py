@@ -20,6 +20,7 @@ from devtools.factory import load_factory
 from k3_client import K3Client, facade
 from k3_client.errors import K3Error
 from k3_client.models import Order, OrderDraft, OrderStatus, OutputReport
+from rasa_project.wiring import k3_config
 from tests.k3.conftest import FIXTURE, SimServer, make_settings
 from tests.workflow.workflow_fixture_k3 import FixtureK3
 
@@ -92,7 +93,7 @@ def _sims(tmp_path_factory):
 def make_sides(server: SimServer, tmp_path, tolerance: float):
     server.reset()
     settings = make_settings(tmp_path, k3_base_url=server.base_url, k3_retries=0, report_tolerance_pct=tolerance)
-    client = K3Client(settings)
+    client = K3Client(k3_config(settings))
     double = FixtureK3(load_factory(FIXTURE), report_tolerance_pct=settings.report_tolerance_pct)
     return client, (SimSide(client), DoubleSide(double))
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from rasa_project import db
 from rasa_project.ordering.states import Change
 from tests.pg import throwaway_database
-from tests.workflow.workflow_fixture_k3 import FixtureK3
+from tests.workflow.conftest import WorkflowK3
 
 
 def upgrade_workflow(url: str) -> None:
@@ -86,7 +86,7 @@ def test_schema_matches_the_models(workflow_url):
 
 
 def test_restarted_service_resumes_a_pending_request(worker, factory):
-    k3 = FixtureK3(factory)
+    k3 = WorkflowK3(factory)
     ref = worker(k3).request_change("MO000124", "pmc0001", "cidPMC0001", qty=400).value.ref
     restarted = worker(k3)  # nothing in memory survives: only the database
     pending = restarted.pending_approvals()
@@ -98,7 +98,7 @@ def test_restarted_service_resumes_a_pending_request(worker, factory):
 
 
 def test_restarted_service_confirms_a_checked_request(worker, factory):
-    k3 = FixtureK3(factory)
+    k3 = WorkflowK3(factory)
     ref = worker(k3).request_change("P20250401", "pmc0001", "c", qty=200).value.ref
     assert worker(k3).confirm_change(ref, "pmc0001").key == "workflow.change_applied"
     assert k3.get_order("P20250401").qty == 200
@@ -106,7 +106,7 @@ def test_restarted_service_confirms_a_checked_request(worker, factory):
 
 @pytest.mark.parametrize("round_", range(4))
 def test_two_managers_approving_at_once_apply_once(worker, factory, round_):
-    k3 = FixtureK3(factory)
+    k3 = WorkflowK3(factory)
     ref = worker(k3).request_change("MO000124", "pmc0001", "c", qty=400).value.ref
     a, b = worker(k3), worker(k3)
     results = race(
@@ -124,7 +124,7 @@ def test_two_managers_approving_at_once_apply_once(worker, factory, round_):
 
 @pytest.mark.parametrize("round_", range(4))
 def test_approve_racing_reject_has_one_winner(worker, factory, round_):
-    k3 = FixtureK3(factory)
+    k3 = WorkflowK3(factory)
     ref = worker(k3).request_change("P20250402", "pmc0001", "c", qty=5000).value.ref
     a, b = worker(k3), worker(k3)
     results = race(
@@ -144,7 +144,7 @@ def test_approve_racing_reject_has_one_winner(worker, factory, round_):
 
 @pytest.mark.parametrize("round_", range(4))
 def test_double_confirm_applies_once(worker, factory, round_):
-    k3 = FixtureK3(factory)
+    k3 = WorkflowK3(factory)
     ref = worker(k3).request_change("P20250401", "pmc0001", "c", qty=200).value.ref
     a, b = worker(k3), worker(k3)
     results = race(lambda: a.confirm_change(ref, "pmc0001"), lambda: b.confirm_change(ref, "pmc0001"))
@@ -154,7 +154,7 @@ def test_double_confirm_applies_once(worker, factory, round_):
 
 
 def test_draft_confirmed_twice_at_once_writes_one_order(worker, factory):
-    k3 = FixtureK3(factory)
+    k3 = WorkflowK3(factory)
     values = {
         "material": "BOM-2051",
         "qty": 80,
@@ -175,9 +175,11 @@ def test_draft_confirmed_twice_at_once_writes_one_order(worker, factory):
 
 def test_default_service_is_built_from_settings(settings):
     from k3_client.client import K3Client
-    from rasa_project.ordering.service import WorkflowService, get_workflow_service
+    from rasa_project.ordering.service import WorkflowService
+    from rasa_project.wiring import Wiring
 
-    service = get_workflow_service(settings)  # migrates every head (audit + workflow) on first use
+    wiring = Wiring(settings)
+    service = wiring.workflow  # migrates every head (audit + workflow) on first use
     try:
         assert isinstance(service, WorkflowService) and isinstance(service.k3, K3Client)
         assert service.today().isoformat() == "2025-04-01"

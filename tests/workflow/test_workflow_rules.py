@@ -5,8 +5,8 @@ import pytest
 from k3_client.models import OrderStatus
 from rasa_project import catalog
 from rasa_project.ordering import rules
-from rasa_project.ordering.create import parse_date, parse_quantity
 from rasa_project.ordering.rules import ComponentPosition, Verdict
+from rasa_project.values import read_date, read_quantity
 
 MON_SAT = frozenset({0, 1, 2, 3, 4, 5})
 MON_FRI = frozenset({0, 1, 2, 3, 4})
@@ -109,8 +109,8 @@ def test_quantity_rule(qty, key):
         (True, None),
     ],
 )
-def test_parse_quantity(text, expected):
-    assert parse_quantity(text) == expected
+def test_read_quantity(text, expected):
+    assert read_quantity(text).value == expected
 
 
 @pytest.mark.parametrize(
@@ -136,8 +136,8 @@ def test_finish_date_rule(finish, start, key):
         (42, None),
     ],
 )
-def test_parse_date(value, expected):
-    assert parse_date(value) == expected
+def test_read_date(value, expected):
+    assert read_date(value) == expected
 
 
 def test_nothing_changes_when_new_values_equal_k3():

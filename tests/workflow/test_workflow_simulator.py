@@ -18,6 +18,7 @@ from devtools.simulators.k3cloud import create_app
 from k3_client.client import K3Client
 from rasa_project.ordering.states import Change
 from rasa_project.settings import PROJECT_ROOT
+from rasa_project.wiring import k3_config
 
 FIXTURE = PROJECT_ROOT / "data" / "demo_factory.yaml"
 
@@ -51,7 +52,7 @@ def sim_k3(settings, simulator):
     clients = []
 
     def _make() -> K3Client:
-        client = K3Client(settings.copy(update={"k3_base_url": simulator, "k3_timeout_s": 10.0}))
+        client = K3Client(k3_config(settings.copy(update={"k3_base_url": simulator, "k3_timeout_s": 10.0})))
         clients.append(client)
         return client
 

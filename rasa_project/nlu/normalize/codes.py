@@ -14,22 +14,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rasa_project.nlu.normalize import Span, select_non_overlapping
+from rasa_project.values import ORDER_NO, order_no_of
 
-ORDER_NO = re.compile(r"(?<![A-Za-z0-9])(P|MO)[\s\-_]?(\d{6,10})(?!\d)", re.IGNORECASE)
 K3_NUMBER = re.compile(r"(?<![\d.])(\d{1,2}(?:\.\d{2,4}){2,3})(?![\d.])")
 WORK_CENTER_CODE = re.compile(r"(?<![A-Za-z0-9])WC[\s\-_]*(\d{1,3})(?!\d)", re.IGNORECASE)
 _SEP = r"[\s\-_－—–]*"
 
 
-def normalize_order_no(text: str) -> str | None:
-    """'p20250401' -> 'P20250401', 'mo 000124' -> 'MO000124'; None if not an order number."""
-    m = ORDER_NO.fullmatch(unicodedata.normalize("NFKC", text).strip())
-    return f"{m.group(1).upper()}{m.group(2)}" if m else None
-
-
 def find_order_numbers(text: str) -> list[Span]:
+    """Every order number in ``text``, in its normal form (``rasa_project.values``)."""
     text = unicodedata.normalize("NFKC", text)
-    return [Span(m.start(), m.end(), f"{m.group(1).upper()}{m.group(2)}", "order_no") for m in ORDER_NO.finditer(text)]
+    return [Span(m.start(), m.end(), order_no_of(m), "order_no") for m in ORDER_NO.finditer(text)]
 
 
 def material_code_pattern(prefixes: Iterable[str]) -> re.Pattern:

@@ -1,31 +1,27 @@
-"""The approval loop around a risky change: ask the managers, take a decision, tell everyone.
+"""The approval desk around a risky change: ask the managers, take their decision, tell everyone.
 
-``ApprovalDesk`` is the core: ``ask_managers(change)`` sends an approval card (order, old -> new,
-the stock / capacity figures that made it risky, Approve / Reject buttons whose dtmd:// chat text
-is "批准 P20250402" / "setujui ..." / "approve ...") to every manager in the LDAP group
-``managers`` except the requester (four-eyes), one-to-one, and to the PMC group.
-``decide(...)`` resolves which request a manager means, checks APPROVAL_DECIDE, lets
-``WorkflowService.approve/reject`` decide (decided-once and the live re-check live there), then
-tells the requester and, once applied, the production group.
+``ask_managers(change)`` sends an approval card (order, old -> new, the stock / capacity figures
+that made it risky, Approve / Reject buttons whose dtmd:// chat text is "批准 P20250402" /
+"setujui ..." / "approve ...") to every manager in the LDAP group ``managers`` except the
+requester (four-eyes), one-to-one, and to the PMC group. ``decide(...)`` resolves which request a
+manager means, checks APPROVAL_DECIDE, lets the workflow decide (``ordering/change_decisions.py``:
+decided-once and the live re-check live there), then tells the requester and, once applied, the
+production group. ``remind`` and ``announce`` are what the background worker (``rasa_project/
+worker.py``) calls for reminders, escalation and expiry. Every send goes through the SQL outbox
+with a dedupe key, so announcing the same event twice (two workers, a restart) never sends it
+twice.
 
-``ApprovalWorker.tick(now)`` reminds (then escalates to all managers in the PMC group), expires
-requests and tells the requester, resumes requests a crash left half-way, and retries unsent
-notifications. Every send goes through the SQL outbox with a dedupe key, so announcing the same
-event twice (two workers, a restart) never sends it twice.
-
-The module functions (``ask_managers``, ``decide``, ``ensure_worker``) use the process-wide
-collaborators of the action server; ``dingk3 worker`` runs the worker on its own.
+``ref_in`` / ``note_from`` read a manager's message: which request, and the reason written
+around the decision.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from dingtalk_client.messages import ActionCard, InteractiveCard, Markdown
@@ -36,9 +32,10 @@ from rasa_project.authz.errors import DirectoryUnavailable
 from rasa_project.authz.roles import APPROVAL_DECIDE
 from rasa_project.clock import utc_now
 from rasa_project.notify.outbox import NotificationOutbox, person_language
-from rasa_project.ordering.changes import ChangeRequest
-from rasa_project.ordering.outcomes import Message, Outcome, figure, localized, refused
+from rasa_project.ordering.change_requests import ChangeRequest
 from rasa_project.ordering.states import Change
+from rasa_project.outcomes import Message, Outcome, localized, refused
+from rasa_project.values import figure, format_order_no
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +223,7 @@ class ApprovalDesk:
             change = self.workflow.get_change(ref)
             return (change, None) if change else (None, refused("workflow.change_unknown", ref=ref.strip().upper()))
         if order_no:
-            bill_no = order_no.strip().upper()
+            bill_no = format_order_no(order_no)
             changes = self.workflow.list_changes(bill_no=bill_no)
             pending = [c for c in changes if c.state is Change.PENDING_APPROVAL]
             # a second press on a decided card lands on the latest request, and the workflow says who decided it
@@ -358,147 +355,6 @@ class ApprovalDesk:
 
 def _action_name() -> dict:
     return dict(catalog.MESSAGES["authz.action.approval_decide"])
-
-
-# -- the background worker ------------------------------------------------------------------------
-@dataclass
-class TickResult:
-    reminded: list[str] = field(default_factory=list)
-    expired: list[str] = field(default_factory=list)
-    resumed: list[str] = field(default_factory=list)
-    sent: int = 0
-
-
-class ApprovalWorker:
-    """Reminders, escalation, expiry, crash recovery and outbox retries; ``tick(now)`` is one pass
-    (idempotent: several workers may tick at once), ``start()`` runs it every
-    ``settings.approval_worker_interval_s`` in a daemon thread."""
-
-    def __init__(self, settings, workflow, openapi=None, *, desk: ApprovalDesk | None = None,
-                 now: Callable[[], datetime] = utc_now, audit=None) -> None:
-        if desk is None:
-            outbox = NotificationOutbox(workflow.Session, openapi, now=now, retry_max_s=settings.notify_retry_max_s)
-            desk = ApprovalDesk(settings, workflow, outbox, audit=audit, now=now)
-        self.settings, self.workflow, self.desk, self.now = settings, workflow, desk, now
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def tick(self, now: datetime | None = None) -> TickResult:
-        now = now or self.now()
-        result = TickResult()
-        for change in self.workflow.expire_due(now):
-            result.expired.append(change.ref)
-            self.desk.announce(self.workflow.describe(change))
-            self.desk.record("approval_expired", actor="system", change=change)
-        for change in self.workflow.due_reminders(now):
-            self.desk.remind(change, now)
-            self.workflow.mark_reminded(change.ref, now)
-            result.reminded.append(change.ref)
-        for outcome in self.workflow.resume_all():
-            if outcome.value is not None:
-                result.resumed.append(outcome.value.ref)
-            self.desk.announce(outcome)
-        result.sent = self.desk.outbox.flush(now)
-        return result
-
-    def start(self) -> ApprovalWorker:
-        if self._thread is None or not self._thread.is_alive():
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="approval-worker", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self, timeout_s: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-
-    def _run(self) -> None:
-        interval = max(1.0, float(self.settings.approval_worker_interval_s))
-        while not self._stop.is_set():
-            try:
-                self.tick()
-            except Exception:  # one bad pass (K/3 or DingTalk down) must not end the loop
-                log.exception("approval worker pass failed")
-            self._stop.wait(interval)
-
-
-# -- process-wide entry points (action server) ---------------------------------------------------
-_worker_lock = threading.Lock()
-_worker: ApprovalWorker | None = None
-
-
-@lru_cache
-def desk() -> ApprovalDesk:
-    from rasa_project import wiring
-    from rasa_project.notify.outbox import get_outbox
-    from rasa_project.settings import get_settings
-
-    return ApprovalDesk(get_settings(), wiring.workflow(), get_outbox(), authorizer=wiring.authorizer(),
-                        audit=wiring.audit())
-
-
-def ask_managers(change: ChangeRequest) -> None:
-    """Send the approval card for a pending change (called by actions/change.py)."""
-    ensure_worker()
-    desk().ask_managers(change)
-
-
-def decide(staff_id: str, conversation_id: str | None, decision: str, *, order_no: str | None = None,
-           ref: str | None = None, note: str = "") -> Outcome:
-    ensure_worker()
-    return desk().decide(staff_id, conversation_id, decision, order_no=order_no, ref=ref, note=note)
-
-
-def ensure_worker() -> ApprovalWorker | None:
-    """Start the worker thread once per process (no-op when the interval setting is 0)."""
-    global _worker
-    from rasa_project.settings import get_settings
-
-    settings = get_settings()
-    if float(settings.approval_worker_interval_s) <= 0:
-        return None
-    with _worker_lock:
-        if _worker is None:
-            d = desk()
-            _worker = ApprovalWorker(settings, d.workflow, desk=d).start()
-        return _worker
-
-
-# -- `dingk3 worker` -------------------------------------------------------------------------------
-def register(subparsers) -> None:
-    parser = subparsers.add_parser("worker", help="approval reminders/expiry, recovery and notification retries")
-    parser.add_argument("--once", action="store_true", help="run one pass and exit")
-    parser.add_argument("--interval", type=float, default=None, help="seconds between passes")
-    parser.set_defaults(func=_run_worker)
-
-
-def _run_worker(args) -> int:
-    from rasa_project.settings import get_settings
-
-    settings = get_settings()
-    if args.interval is not None:
-        settings = settings.copy(update={"approval_worker_interval_s": args.interval})
-    d = desk()
-    worker = ApprovalWorker(settings, d.workflow, desk=d)
-    from rasa_project.audit.anchor import AnchorWorker  # the audit trail's outside anchors (issue 20)
-
-    anchors = AnchorWorker(settings)
-    if args.once:
-        anchors.anchor_now()
-        result = worker.tick()
-        print(f"reminded={len(result.reminded)} expired={len(result.expired)} "
-              f"resumed={len(result.resumed)} sent={result.sent}")
-        return 0
-    worker.start()
-    anchors.start()
-    try:
-        while worker._thread is not None and worker._thread.is_alive():
-            worker._thread.join(1.0)
-    except KeyboardInterrupt:
-        worker.stop()
-    return 0
-
 
 
 # -- reading a manager's message ----------------------------------------------------------------

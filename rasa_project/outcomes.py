@@ -1,4 +1,4 @@
-"""What workflow services return: a catalog key and the values to fill it, never a sentence.
+"""What the core returns to whoever talks to people: a catalog key and its values, never a sentence.
 
 A value may be a ``{"zh": ..., "id": ..., "en": ...}`` dict (a material or work-center name, a
 status name); ``Message.text(lang)`` picks the language, so one outcome serves every chat language.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from rasa_project import catalog
@@ -24,22 +23,6 @@ def localized(values: Mapping[str, Any], lang: str) -> dict[str, Any]:
             value = value.get(lang) or value.get("en") or next(iter(value.values()))
         out[name] = value
     return out
-
-
-def figure(value: float | None) -> Any:
-    """A quantity as people write it: 400.0 -> 400, 12.345 -> 12.35 (JSON-friendly)."""
-    if value is None:
-        return None
-    value = float(value)
-    return int(value) if value.is_integer() else round(value, 2)
-
-
-def iso(value: date | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    return value.isoformat()
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,19 @@
-"""Manager decisions on risky changes: four-eyes, decided once, live re-check before applying,
-reminders and expiry on the wall clock (``settings.approval_remind_after_s`` / ``_expire_after_s``)."""
+"""Manager decisions on risky changes, as state moves of the change request: four-eyes, decided
+once, live re-check before applying, reminders and expiry on the wall clock
+(``settings.approval_remind_after_s`` / ``_expire_after_s``). Asking the managers and telling
+everyone is the approval desk's (``approval_desk.py``)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
-
-from rasa_project.ordering.changes import ChangeRequest, OrderChanges
-from rasa_project.ordering.outcomes import Outcome, ok, refused
+from rasa_project.ordering.change_requests import ChangeRequest
+from rasa_project.ordering.changes import OrderChanges
 from rasa_project.ordering.states import Change, Event
-from rasa_project.ordering.tables import ChangeRequestRow
+from rasa_project.outcomes import Outcome, ok, refused
 
 
-class ChangeApprovals(OrderChanges):
+class ChangeDecisions(OrderChanges):
     def approve(self, ref: str, manager: str, *, is_manager: bool) -> Outcome[ChangeRequest]:
         """Approve a pending change and apply it (after re-checking the order live).
 
@@ -22,7 +22,7 @@ class ChangeApprovals(OrderChanges):
         change, answer = self._decidable(ref, manager, is_manager=is_manager)
         if answer is not None:
             return answer
-        approved = self._transition(change, [Event.APPROVE], manager, approver=manager, decided_at=self.now())
+        approved = self.store.move(change, [Event.APPROVE], manager, approver=manager, decided_at=self.now())
         if approved is None:
             return self.approve(ref, manager, is_manager=is_manager)  # lost the race: name the winner
         return self._apply_approved(approved, manager)
@@ -31,7 +31,7 @@ class ChangeApprovals(OrderChanges):
         change, answer = self._decidable(ref, manager, is_manager=is_manager)
         if answer is not None:
             return answer
-        rejected = self._transition(
+        rejected = self.store.move(
             change,
             [Event.REJECT],
             manager,
@@ -48,7 +48,7 @@ class ChangeApprovals(OrderChanges):
             ref=rejected.ref,
             approver=manager,
             note=note or "",
-            **self._labels(rejected),
+            **self.messages.labels(rejected),
         )
 
     def expire_due(self, now: datetime | None = None) -> list[ChangeRequest]:
@@ -57,7 +57,7 @@ class ChangeApprovals(OrderChanges):
         expired = []
         for change in self.list_changes(states=[Change.PENDING_APPROVAL, Change.CHECKED]):
             if self.is_expiry_due(change, now):
-                moved = self._transition(change, [Event.EXPIRE], "system")
+                moved = self.store.move(change, [Event.EXPIRE], "system")
                 if moved is not None:  # expired here, not by a concurrent worker: notify once
                     expired.append(moved)
         return expired
@@ -75,14 +75,7 @@ class ChangeApprovals(OrderChanges):
         return due
 
     def mark_reminded(self, ref: str, at: datetime | None = None) -> None:
-        # not a state change: no version bump, so a reminder never makes a decision lose its race
-        with self.Session.begin() as s:
-            s.execute(
-                update(ChangeRequestRow)
-                .where(ChangeRequestRow.ref == ref, ChangeRequestRow.state == Change.PENDING_APPROVAL.value)
-                .values(reminded_at=at or self.now())
-                .execution_options(synchronize_session=False)
-            )
+        self.store.set_reminded(ref, at or self.now())
 
     def _decidable(
         self, ref: str, manager: str, *, is_manager: bool
@@ -91,7 +84,7 @@ class ChangeApprovals(OrderChanges):
         change = self.get_change(ref)
         if change is None:
             return None, refused("workflow.change_unknown", ref=ref)
-        labels = self._labels(change)
+        labels = self.messages.labels(change)
         change = self.expire_if_due(change)
         if not is_manager:
             return change, refused("workflow.approval_not_manager", change, ref=change.ref, **labels)
@@ -107,8 +100,8 @@ class ChangeApprovals(OrderChanges):
                 ref=change.ref,
                 approver=change.approver,
                 decided_at=self.local_time(change.decided_at),
-                decision=self._state_name(decision),
-                state_name=self._state_name(change.state),
+                decision=self.messages.state_name(decision),
+                state_name=self.messages.state_name(change.state),
                 **labels,
             )
         return change, self.describe(change)

@@ -1,0 +1,278 @@
+"""What a person can ask the assistant for, one use case each: the only door the actions use.
+
+An action builds the ``Turn``, passes the permission gate, calls ONE method here (in a worker
+thread: these block on K/3, SQL and LDAP) and says the ``Answer``. Which pending thing a "yes"
+confirms, when the managers are asked, when the background worker starts, and every K/3 query
+are decided here, not in ``actions/``. Answers carry catalog keys and values, never sentences;
+``Answer.pending`` is what the conversation waits for next (the tracker's ``pending`` slot).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rasa_project import catalog
+from rasa_project.authz.roles import ORDER_CHANGE, ORDER_CREATE
+from rasa_project.chat import views
+from rasa_project.chat.access import Access
+from rasa_project.chat.answers import answer_value
+from rasa_project.chat.pending import RETRY_SAME_CONFIRMATION, Pending, parse_pending
+from rasa_project.chat.prompts import Question, question_for
+from rasa_project.chat.turn import Turn
+from rasa_project.clock import BusinessClock
+from rasa_project.mapping import MappingTables
+from rasa_project.ordering import approval_desk
+from rasa_project.ordering.approval_desk import ApprovalDesk
+from rasa_project.ordering.reports import OutputReports, is_correction, refers_to_last_report
+from rasa_project.ordering.service import WorkflowService
+from rasa_project.outcomes import Outcome, refused
+from rasa_project.values import iso
+
+
+class _Keep:
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP: Any = _Keep()  # Answer.pending: leave what the conversation waits for as it is
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to tell the person (``outcome``) and what the conversation waits for next."""
+
+    outcome: Outcome
+    pending: Any = KEEP  # a ``Pending`` string ("draft:12", "change:CR-000012"), None, or KEEP
+    asks_yes_no: bool = False  # offer Confirm / Cancel
+    key: str = ""  # recorded with the reply in the audit trail; the outcome's key unless given
+
+    @property
+    def reply_key(self) -> str:
+        return self.key or self.outcome.key
+
+
+@dataclass(frozen=True)
+class SlotCheck:
+    """A form slot's answer, validated: ``value`` is what the slot keeps (None: ask again)."""
+
+    value: Any
+    outcome: Outcome
+
+
+# what a validated value is stored as in its slot (and handed to prepare_draft)
+SLOT_VALUE: Mapping[str, Callable[[Any], Any]] = {
+    "material": lambda resolved: resolved.mapping.chat_code,
+    "quantity": float,
+    "due_date": iso,
+    "production_type": lambda kind: kind.bill_type,
+    "work_center": lambda center: center.number,
+}
+
+
+class ChatUseCases:
+    def __init__(
+        self,
+        *,
+        access: Access,
+        workflow: WorkflowService,
+        reports: OutputReports,
+        desk: ApprovalDesk,
+        k3,
+        tables: Callable[[], MappingTables],
+        clock: BusinessClock,
+        start_worker: Callable[[], Any],
+    ) -> None:
+        self.access = access
+        self.workflow = workflow
+        self.reports = reports
+        self.desk = desk
+        self.k3 = k3
+        self.tables = tables  # the mapping tables as they are now (reloaded when the YAML changes)
+        self.clock = clock
+        self.start_worker = start_worker
+        # what a "yes" / "no" does to each kind of pending thing, and who may say it
+        self._pending = {
+            Pending.DRAFT: (ORDER_CREATE, self._confirm_draft, self._cancel_draft),
+            Pending.CHANGE: (ORDER_CHANGE, self.workflow.confirm_change, self.workflow.cancel_change),
+        }
+
+    # -- every turn -----------------------------------------------------------------------------
+    def gate(self, turn: Turn, permission: str) -> Outcome | None:
+        """None if the person may; else the refusal (audited either way)."""
+        return self.access.gate(turn, permission)
+
+    def record_understood(self, turn: Turn, action: str) -> None:
+        self.access.record_understood(turn, action)
+
+    def record_reply(self, turn: Turn, *, key: str, text: str) -> None:
+        self.access.record_reply(turn, key=key, text=text)
+
+    # -- creating an order ----------------------------------------------------------------------
+    def ask(self, turn: Turn, slot: str, slots: Mapping[str, Any]) -> Question:
+        """The form's next question, with the choices as buttons."""
+        return question_for(slot, dict(slots), turn.lang, self.tables())
+
+    def check_slot(self, turn: Turn, slot: str, value: Any) -> SlotCheck:
+        """Read a form answer as the question asked and validate it live."""
+        value = answer_value(slot, value, self.tables(), self.clock.today())
+        check = {
+            "material": self.workflow.check_material,
+            "quantity": self.workflow.check_quantity,
+            "due_date": self.workflow.check_finish_date,
+            "production_type": self.workflow.check_production_type,
+            "work_center": self.workflow.check_work_center,
+        }[slot]
+        outcome = check(value)
+        return SlotCheck(SLOT_VALUE[slot](outcome.value) if outcome.ok else None, outcome)
+
+    def prepare_draft(self, turn: Turn, slots: Mapping[str, Any]) -> Answer:
+        """The form is complete: persist a draft and ask for the confirmation."""
+        values = {
+            "material": slots.get("material"),
+            "qty": slots.get("quantity"),
+            "plan_finish": slots.get("due_date"),
+            "production_type": slots.get("production_type"),
+            "work_center": slots.get("work_center"),
+        }
+        outcome = self.workflow.prepare_draft(turn.staff_id, turn.conversation_id, values)
+        if not outcome.ok:
+            return Answer(outcome)
+        return Answer(outcome, pending=str(Pending(Pending.DRAFT, str(outcome.value.id))), asks_yes_no=True)
+
+    # -- yes / no -------------------------------------------------------------------------------
+    def confirm(self, turn: Turn, pending_slot: Any) -> Answer:
+        """A "yes": writes to K/3 only for the person who asked, only after the permission gate."""
+        pending = parse_pending(pending_slot)
+        if pending is None:
+            return self._finish_offered_order(turn)
+        permission, yes, _no = self._pending[pending.kind]
+        refusal = self.access.gate(turn, permission)
+        if refusal is not None:
+            return Answer(refusal, pending=None, key="authz.refused")
+        outcome = yes(pending.ref, turn.staff_id)
+        self.access.record_decision(
+            turn,
+            order_bill_no=getattr(outcome.value, "bill_no", None),
+            decision="confirm",
+            pending=str(pending),
+            outcome=outcome.key,
+        )
+        if outcome.key in RETRY_SAME_CONFIRMATION:
+            return Answer(outcome)  # the person was told to confirm again: keep what is pending
+        return Answer(outcome, pending=None)
+
+    def cancel(self, turn: Turn, pending_slot: Any) -> Answer:
+        """A "no" to what is pending: nothing is written."""
+        pending = parse_pending(pending_slot)
+        if pending is None:
+            return Answer(refused("dialog.nothing_pending"))
+        _permission, _yes, no = self._pending[pending.kind]
+        return Answer(no(pending.ref, turn.staff_id), pending=None)
+
+    def _confirm_draft(self, ref: str, by: str) -> Outcome:
+        return self.workflow.confirm_draft(int(ref), by)
+
+    def _cancel_draft(self, ref: str, by: str) -> Outcome:
+        return self.workflow.cancel_draft(int(ref), by)
+
+    def _finish_offered_order(self, turn: Turn) -> Answer:
+        """A PMC "确认" after the group was told an order reached its quantity finishes it in K/3."""
+        bill_no = self.reports.open_finish_offer(turn.conversation_id)
+        if bill_no is None:
+            return Answer(refused("dialog.nothing_pending"))
+        refusal = self.access.gate(turn, ORDER_CHANGE)
+        if refusal is not None:
+            return Answer(refusal, key="authz.refused")
+        return Answer(self.reports.finish_order(bill_no, turn.staff_id, turn.conversation_id))
+
+    # -- changing an order ----------------------------------------------------------------------
+    @staticmethod
+    def corrects_last_report(turn: Turn) -> bool:
+        """"改一下，刚才是110个" reads like a change but corrects the sender's last output report."""
+        return refers_to_last_report(turn.text)
+
+    def request_change(self, turn: Turn) -> Answer:
+        """Record and check a change; a low-risk one waits for "yes", a risky one goes to the managers."""
+        bill_no = turn.entity("order_no")
+        if not bill_no:
+            return Answer(refused("ask.which_order"))
+        qty, finish, center = turn.entity("quantity"), turn.entity("due_date"), turn.entity("work_center")
+        if qty is None and finish is None and center is None:
+            return Answer(refused("ask.what_change", bill_no=bill_no))
+        outcome = self.workflow.request_change(
+            bill_no, turn.staff_id, turn.conversation_id, qty=qty, plan_finish=finish, work_center=center
+        )
+        change = outcome.value
+        if outcome.ok and outcome.key == "workflow.change_checked":
+            return Answer(outcome, pending=str(Pending(Pending.CHANGE, change.ref)), asks_yes_no=True)
+        if outcome.key == "workflow.change_needs_approval" and change is not None:
+            self.start_worker()  # it reminds the managers and expires what nobody decides
+            self.desk.ask_managers(change)
+        return Answer(outcome, pending=None)
+
+    def decide(self, turn: Turn) -> Answer:
+        """A manager's approve / reject: typed, a dtmd:// card button, or a card payload."""
+        decision = approval_desk.REJECT if turn.intent == "reject" else approval_desk.APPROVE
+        order_no = turn.entity("order_no")
+        note = approval_desk.note_from(turn.text, order_no) if decision == approval_desk.REJECT else ""
+        self.start_worker()
+        outcome = self.desk.decide(
+            turn.staff_id,
+            turn.conversation_id,
+            decision,
+            order_no=order_no,
+            ref=approval_desk.ref_in(turn.text),
+            note=note,
+        )
+        return Answer(outcome)
+
+    # -- the shop floor -------------------------------------------------------------------------
+    def report_output(self, turn: Turn) -> Answer:
+        """An output report ("P20250401 完成 120，报废 4"), or a correction of the last one."""
+        self.start_worker()  # it also retries the group notices
+        good = turn.entity("good_qty") or turn.entity("quantity")
+        scrap = turn.entity("scrap_qty")
+        if is_correction(turn.text):
+            outcome = self.reports.correct_last(
+                turn.staff_id,
+                good,
+                scrap,
+                conversation_id=turn.conversation_id,
+                bill_no=turn.entity("order_no"),
+                message_id=turn.message_id,
+            )
+        else:
+            outcome = self.reports.report(
+                turn.entity("order_no"), good, scrap, turn.staff_id, turn.conversation_id, message_id=turn.message_id
+            )
+        return Answer(outcome)
+
+    # -- questions answered live from K/3 -------------------------------------------------------
+    def query_order(self, turn: Turn) -> Answer:
+        bill_no = turn.entity("order_no")
+        if not bill_no:
+            return Answer(refused("ask.which_order"))
+        order = self.k3.get_order(bill_no)
+        if order is None:
+            return Answer(refused("order.not_found", bill_no=bill_no))
+        return Answer(views.order_progress(order, self.tables()))
+
+    def query_stock(self, turn: Turn) -> Answer:
+        code = turn.entity("material")
+        if not code:
+            return Answer(refused("ask.which_material"))
+        tables = self.tables()
+        mapped = tables.material(code)
+        if mapped is None:
+            return Answer(refused("stock.unknown_material", material=code))
+        levels = self.k3.stock_of([mapped.k3_number])
+        material = self.k3.find_material(mapped.k3_number)
+        return Answer(views.stock_line(mapped.k3_number, levels.get(mapped.k3_number), material, tables))
+
+
+def yes_no_buttons(lang: str) -> list[tuple[str, str]]:
+    """Confirm / Cancel: each button sends its own title back as the person's reply."""
+    yes, no = catalog.text("button.confirm", lang), catalog.text("button.cancel", lang)
+    return [(yes, yes), (no, no)]

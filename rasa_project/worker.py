@@ -1,0 +1,93 @@
+"""The background jobs: approval reminders and escalation, expiry, crash recovery, outbox retries.
+
+``Worker.tick(now)`` is one pass, idempotent (several workers may tick at once: every state move
+is a conditional UPDATE and every send has a dedupe key in the outbox); ``start()`` runs it every
+``settings.approval_worker_interval_s`` in a daemon thread. The action server starts one thread
+(``Wiring.start_worker``); ``dingk3 worker`` (``worker_cli.py``) runs it as its own process. New periodic jobs (the
+delay-risk warnings) are one more step of ``tick``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from rasa_project.clock import utc_now
+
+if TYPE_CHECKING:
+    from rasa_project.ordering.approval_desk import ApprovalDesk
+    from rasa_project.ordering.service import WorkflowService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TickResult:
+    reminded: list[str] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)
+    resumed: list[str] = field(default_factory=list)
+    sent: int = 0
+
+
+class Worker:
+    def __init__(
+        self,
+        settings,
+        workflow: WorkflowService,
+        desk: ApprovalDesk,
+        *,
+        now: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.settings, self.workflow, self.desk, self.now = settings, workflow, desk, now
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self, now: datetime | None = None) -> TickResult:
+        now = now or self.now()
+        result = TickResult()
+        for change in self.workflow.expire_due(now):
+            result.expired.append(change.ref)
+            self.desk.announce(self.workflow.describe(change))
+            self.desk.record("approval_expired", actor="system", change=change)
+        for change in self.workflow.due_reminders(now):
+            self.desk.remind(change, now)
+            self.workflow.mark_reminded(change.ref, now)
+            result.reminded.append(change.ref)
+        for outcome in self.workflow.resume_all():
+            if outcome.value is not None:
+                result.resumed.append(outcome.value.ref)
+            self.desk.announce(outcome)
+        result.sent = self.desk.outbox.flush(now)
+        return result
+
+    def start(self) -> Worker:
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="dingk3-worker", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def join(self, timeout_s: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        interval = max(1.0, float(self.settings.approval_worker_interval_s))
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # one bad pass (K/3 or DingTalk down) must not end the loop
+                log.exception("worker pass failed")
+            self._stop.wait(interval)
