@@ -23,10 +23,43 @@ def rasa_argv(settings, args: list[str]) -> list[str]:
     return argv
 
 
+def endpoint_env(settings) -> dict[str, str]:
+    """The variables endpoints*.yml read that are not settings themselves: the action server's URL,
+    and the pieces of the tracker database URL Rasa's SQL tracker store wants one by one."""
+    env = {"DINGK3_ACTION_URL": settings.action_endpoint_url,
+           "DINGK3_TRACKER_DB": str(settings.var_dir / "tracker.db")}
+    if settings.tracker_url:
+        from sqlalchemy.engine import make_url
+
+        url = make_url(settings.tracker_url)
+        env.update({
+            "DINGK3_TRACKER_PG_HOST": url.host or "127.0.0.1",
+            "DINGK3_TRACKER_PG_PORT": str(url.port or 5432),
+            "DINGK3_TRACKER_PG_DB": url.database or "dingk3",
+            "DINGK3_TRACKER_PG_USER": url.username or "",
+            "DINGK3_TRACKER_PG_PASSWORD": url.password or "",
+            "DINGK3_TRACKER_PG_SSLMODE": url.query.get("sslmode", "prefer"),
+        })
+    return env
+
+
+def endpoints_file(settings) -> str:
+    """Shared stores (PostgreSQL tracker, Redis lock) when both are configured, else the embedded ones."""
+    shared = settings.tracker_url and settings.redis_url
+    return str(settings.project_root / ("endpoints.production.yml" if shared else "endpoints.yml"))
+
+
 def main() -> None:
+    import os
+
     from rasa_project.settings import get_settings
 
-    sys.argv = rasa_argv(get_settings(), sys.argv[1:])
+    settings = get_settings()
+    os.environ.update(endpoint_env(settings))  # for rasa's ${...} in the endpoints file, not for us
+    args = sys.argv[1:]
+    if "--endpoints" not in args:
+        args += ["--endpoints", endpoints_file(settings)]
+    sys.argv = rasa_argv(settings, args)
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
+from rasa_project.rasa_server import endpoint_env, endpoints_file
 from rasa_project.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,7 @@ def child_env(settings: Settings, extra: dict | None = None) -> dict:
     env.update(
         {
             "DINGK3_DINGTALK_BOT_WEBHOOK_URL": f"http://{settings.rasa_host}:{settings.rasa_port}/webhooks/dingtalk/webhook",
-            "DINGK3_ACTION_URL": f"http://{settings.action_host}:{settings.action_port}/webhook",  # endpoints.yml
-            "DINGK3_TRACKER_DB": str(settings.var_dir / "tracker.db"),  # endpoints.yml
+            **endpoint_env(settings),  # endpoints*.yml (the Rasa launcher derives them again itself)
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "LOG_LEVEL_LIBRARIES": "ERROR",
             "PYTHONUNBUFFERED": "1",
@@ -82,7 +82,7 @@ def plan(settings: Settings, model: Path) -> list[Service]:
     root = settings.project_root
     dingk3 = _bin("dingk3")
     services: list[Service] = []
-    endpoints = root / ("endpoints.production.yml" if settings.env == "production" else "endpoints.yml")
+    endpoints = endpoints_file(settings)
     services += [
         # Our launchers: the action server takes calls with the action-server token only and binds
         # action_host; Rasa gets its API token in memory (rasa_project/rasa_server.py), never in argv.
@@ -97,7 +97,7 @@ def plan(settings: Settings, model: Path) -> list[Service]:
             [
                 sys.executable, "-m", "rasa_project.rasa_server", "--model", str(model),
                 "--port", str(settings.rasa_port), "--interface", settings.rasa_host,
-                "--credentials", str(root / "credentials.yml"), "--endpoints", str(endpoints),
+                "--credentials", str(root / "credentials.yml"), "--endpoints", endpoints,
             ],
             # the channel's health route: no token, and served only once the model is loaded
             ready_url=f"http://{settings.rasa_host}:{settings.rasa_port}/webhooks/dingtalk/",

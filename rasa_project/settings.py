@@ -95,13 +95,19 @@ class Settings(BaseSettings):
 
     # Storage: SQLite + in-process stores by default; Postgres/Redis in production.
     database_url: str | None = None  # default sqlite:///var/dingk3.db
-    redis_url: str | None = None  # e.g. redis://127.0.0.1:6379/0 -> dedupe store in Redis
+    redis_url: str | None = None  # e.g. redis://127.0.0.1:6379/0 -> dedupe store and Rasa lock store in Redis
+    # Rasa's SQL tracker store (endpoints.production.yml); default: database_url when it is PostgreSQL
+    tracker_database_url: str | None = None
+    lock_lifetime_s: float = 60.0  # a conversation's Rasa lock expires this long after its holder stops renewing
+    lock_max_wait_s: float = 120.0  # a turn waiting longer than this for its conversation's lock fails (LockError)
+    production_allow_loopback: bool = False  # production opt-out: K/3, DingTalk, LDAP on 127.0.0.1 (sidecar, tunnel)
 
     # Rasa
     rasa_host: str = "127.0.0.1"
     rasa_port: int = 5005
     action_host: str = "127.0.0.1"
     action_port: int = 5055
+    action_url: str | None = None  # where Rasa calls the action server; default http://action_host:action_port/webhook
 
     # Business rules
     max_order_qty: int = 100_000
@@ -194,6 +200,16 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.var_dir / 'dingk3.db'}"
 
     @property
+    def tracker_url(self) -> str | None:
+        """Rasa's tracker database when it is shared (PostgreSQL); None = the SQLite file in var_dir."""
+        url = self.tracker_database_url or self.database_url
+        return url if url and not url.lower().startswith("sqlite") else None
+
+    @property
+    def action_endpoint_url(self) -> str:
+        return self.action_url or f"http://{self.action_host}:{self.action_port}/webhook"
+
+    @property
     def k3_sim_db_path(self) -> Path:
         return self.k3_sim_db or self.var_dir / "k3sim.db"
 
@@ -217,4 +233,9 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The process's settings; in production, refuses (ProductionSettingsError) what must not start."""
+    from rasa_project.production import check
+
+    settings = Settings()
+    check(settings)
+    return settings
