@@ -199,7 +199,7 @@ class AtomicRedisLockStore(LockStore):
 
     async def _wait_for(self, conversation_id: str, ticket: int) -> None:
         deadline = time.monotonic() + self.max_wait_s
-        pause, waited = 0.005, False
+        pause, waited = 0.002, False
         while True:
             state = self.try_acquire(conversation_id, ticket)
             if state == 1:
@@ -214,7 +214,7 @@ class AtomicRedisLockStore(LockStore):
                 raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}' "
                                 f"within {self.max_wait_s:.0f}s.")
             await asyncio.sleep(pause)
-            pause = min(pause * 1.5, 0.1)
+            pause = min(pause * 1.5, 0.025)  # contention is rare (one conversation), so poll briskly
 
     async def _keep(self, conversation_id: str, ticket: int) -> None:
         interval = self.lifetime_ms / 3000

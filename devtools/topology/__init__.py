@@ -1,0 +1,1 @@
+"""The production topology on one machine (issue 17): `make prod-local`, lock-store races."""
