@@ -256,7 +256,19 @@ def show_settings(_args) -> int:
     return 0
 
 
+def migrate(_args) -> int:
+    """Bring the database to the newest schema (Alembic heads); the Helm chart's migration Job runs it."""
+    from rasa_project import db
+
+    settings = get_settings()
+    db.migrate(settings.sqlalchemy_url)
+    print("database schema is current")
+    return 0
+
+
 def register(sub) -> None:
+    p = sub.add_parser("migrate", help="migrate the database to the newest schema (Alembic)")
+    p.set_defaults(func=migrate)
     p = sub.add_parser("run", help="start the action server, the worker and Rasa (the demo: make demo)")
     p.add_argument("--model", help="model archive (default: train or reuse the cached one)")
     p.set_defaults(func=run)

@@ -26,6 +26,8 @@ find_python310() {
 # --- system packages: slapd + ldap-utils (LDAP), chromium + a CJK font (browser tests) -------
 need_apt=()
 [ -x /usr/sbin/slapd ] || need_apt+=(slapd ldap-utils)
+# nginx (the load balancer of `make prod-local` only: `bash scripts/bootstrap.sh prod-local`)
+if [ "${1:-}" = prod-local ]; then [ -x /usr/sbin/nginx ] || need_apt+=(nginx); fi
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 # a CJK font, so the chat pages render Chinese in headless screenshots
 { command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; } || need_apt+=(fonts-wqy-microhei)
@@ -39,7 +41,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
-PY=$(find_python310)
+PY=$(find_python310 || true)  # under set -e a failed lookup must reach the message below, not exit silently
 [ -n "$PY" ] || die "Python 3.10 not found (rasa 3.6.21 needs 3.10, not 3.11+). Install it, e.g. 'pyenv install 3.10.13', or set PYTHON310=/path/to/python3.10."
 
 mkdir -p var
