@@ -73,6 +73,14 @@ if [ ! -x .venv-oa/bin/python ] || [ "$(cat .venv-oa/.stamp 2>/dev/null)" != "$w
   .venv-oa/bin/pip install -q -r requirements-oa.txt
   echo "$want_oa" > .venv-oa/.stamp
 fi
+# --- kubernetes-validate (the Helm chart's manifests against the Kubernetes schemas), own venv ---
+want_k8s=$(stamp_of requirements-k8s.txt)
+if [ ! -x .venv-k8s/bin/kubernetes-validate ] || [ "$(cat .venv-k8s/.stamp 2>/dev/null)" != "$want_k8s" ]; then
+  say "creating .venv-k8s for kubernetes-validate"
+  [ -x .venv-k8s/bin/python ] || "$PY" -m venv .venv-k8s
+  .venv-k8s/bin/pip install -q -r requirements-k8s.txt
+  echo "$want_k8s" > .venv-k8s/.stamp
+fi
 # --- PostgreSQL and Redis (production-configuration tests); started if installed but down ---
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then

@@ -32,6 +32,7 @@ ALLOW_SKIP_VARIABLE = "DINGK3_ALLOW_SKIP"
 SDK_PYTHON = PROJECT_ROOT / ".venv-sdk" / "bin" / "python"
 SDK_MODULES = ("dingtalk_stream", "k3cloud_webapi_sdk")
 OA_SDK_PYTHON = PROJECT_ROOT / ".venv-oa" / "bin" / "python"
+K8S_VALIDATE = PROJECT_ROOT / ".venv-k8s" / "bin" / "kubernetes-validate"
 
 
 def _listening(port: int) -> str | None:
@@ -110,6 +111,8 @@ COMPONENTS: dict[str, Component] = {
                        "make setup (scripts/bootstrap.sh starts an installed redis-server)"),
     "slapd": Component("OpenLDAP slapd and slapadd", _slapd_problem,
                        "make setup (scripts/bootstrap.sh apt-installs slapd and ldap-utils)"),
+    "k8s": Component(".venv-k8s with kubernetes-validate", lambda: None if K8S_VALIDATE.exists() else
+                     f"{K8S_VALIDATE} does not exist", "make setup (scripts/bootstrap.sh creates .venv-k8s)"),
     "shared": Component("the shared/ checkout beside the project", _shared_problem,
                         "check out the project beside its shared/ folder (CI does)"),
 }  # fmt: skip
