@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 
 from sanic import Sanic, response
 from sanic.request import Request
 
+from rasa_project import wiring
+
 log = logging.getLogger("actions.server")  # also when run as __main__
 
-OPEN_PATHS = frozenset({"/health"})  # readiness, says nothing
+OPEN_PATHS = frozenset({"/health", "/metrics"})  # readiness, and counts (Prometheus): say nothing of anyone
 
 
 def create_app(token: str, action_package: str = "actions") -> Sanic:
@@ -30,8 +33,14 @@ def create_app(token: str, action_package: str = "actions") -> Sanic:
     app = create_sdk_app(action_package, cors_origins=None)
     expected = f"Bearer {token}".encode()
 
+    @app.get("/metrics")
+    async def metrics_route(_request: Request):
+        body, content_type = wiring.metrics_exposition()
+        return response.raw(body, content_type=content_type)
+
     @app.on_request
     async def authenticate(request: Request):
+        request.ctx.started = time.monotonic()
         if request.path in OPEN_PATHS:
             return None
         given = request.headers.get("authorization", "").encode("utf-8", "replace")
@@ -41,14 +50,21 @@ def create_app(token: str, action_package: str = "actions") -> Sanic:
                     request.ip)
         return response.json({"error": "not authenticated"}, status=401)
 
+    @app.on_response
+    async def observe(request: Request, resp):
+        if request.path == "/webhook":
+            try:
+                action = (request.json or {}).get("next_action") or "unknown"
+            except Exception:  # noqa: BLE001 - an unreadable body is refused elsewhere; count it all the same
+                action = "unreadable"
+            wiring.observe_action(action, resp.status, time.monotonic() - request.ctx.started)
+
     return app
 
 
 def main() -> None:
     from rasa_sdk import utils
     from rasa_sdk.plugin import plugin_manager
-
-    from rasa_project import wiring
 
     settings = wiring.current().settings
     utils.configure_colored_logging(settings.log_level)

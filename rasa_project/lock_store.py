@@ -43,6 +43,8 @@ from contextlib import asynccontextmanager
 from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LockError, LockStore
 
+from rasa_project import metrics
+
 log = logging.getLogger(__name__)
 
 current_fence: contextvars.ContextVar[tuple[str, int] | None] = contextvars.ContextVar(
@@ -192,23 +194,28 @@ class AtomicRedisLockStore(LockStore):
                 held = self.release(conversation_id, ticket)
                 if renewer is not None and not held:
                     self.lost_leases += 1
+                    metrics.LOST_LEASES.inc()
                     log.error("lock of conversation %s: ticket %s had lost its lease before the turn ended",
                               conversation_id, ticket)
             except Exception:  # the lease lapses by itself after lock_lifetime_s
                 log.exception("lock of conversation %s: release of ticket %s failed", conversation_id, ticket)
 
     async def _wait_for(self, conversation_id: str, ticket: int) -> None:
-        deadline = time.monotonic() + self.max_wait_s
+        started = time.monotonic()
+        deadline = started + self.max_wait_s
         pause, waited = 0.002, False
         while True:
             state = self.try_acquire(conversation_id, ticket)
             if state == 1:
+                if waited:
+                    metrics.LOCK_WAIT_SECONDS.observe(time.monotonic() - started)
                 return
             if state == -1:
                 raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}': ticket lapsed.")
             if not waited:
                 waited = True
                 self.lock_waits += 1
+                metrics.LOCK_WAITS.inc()
             if time.monotonic() > deadline:
                 self.release(conversation_id, ticket)
                 raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}' "
@@ -223,6 +230,7 @@ class AtomicRedisLockStore(LockStore):
             try:
                 if not self.renew(conversation_id, ticket):
                     self.lost_leases += 1
+                    metrics.LOST_LEASES.inc()
                     log.error("lock of conversation %s: ticket %s lost its lease (stalled > %.0fs)",
                               conversation_id, ticket, self.lifetime_ms / 1000)
                     return

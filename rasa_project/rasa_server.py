@@ -56,6 +56,10 @@ def main() -> None:
 
     settings = get_settings()
     os.environ.update(endpoint_env(settings))  # for rasa's ${...} in the endpoints file, not for us
+    if settings.rasa_metrics_port:
+        from rasa_project import metrics
+
+        metrics.serve(settings.rasa_metrics_port, host=settings.rasa_host)
     args = sys.argv[1:]
     if "--endpoints" not in args:
         args += ["--endpoints", endpoints_file(settings)]

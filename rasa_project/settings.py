@@ -107,6 +107,7 @@ class Settings(BaseSettings):
     rasa_port: int = 5005
     action_host: str = "127.0.0.1"
     action_port: int = 5055
+    rasa_metrics_port: int | None = None  # a Rasa server's Prometheus metrics (lock waits, lost leases) here; unset = off
     action_url: str | None = None  # where Rasa calls the action server; default http://action_host:action_port/webhook
 
     # Business rules

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from rasa_project import metrics
 from rasa_project.lock_store import current_fence
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class FencedSQLTrackerStore(SQLTrackerStore):
             if moved != 1:
                 session.rollback()
                 self.stale_saves += 1
+                metrics.STALE_SAVES.inc()
                 log.error("tracker of %s not saved: fence %s is older than the last save", tracker.sender_id,
                           fence[1])
                 raise StaleFenceError(f"stale fence {fence[1]} for conversation {tracker.sender_id}")

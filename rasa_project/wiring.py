@@ -272,3 +272,18 @@ def current() -> Wiring:
         if _current is None or _current.settings is not settings:
             _current = Wiring(settings)
         return _current
+
+
+def observe_action(action: str, status: int, seconds: float) -> None:
+    """Count one action server call for /metrics (issue 17 item 6)."""
+    from rasa_project import metrics
+
+    metrics.ACTION_CALLS.labels(action, str(status)).inc()
+    metrics.ACTION_LATENCY.labels(action).observe(seconds)
+
+
+def metrics_exposition() -> tuple[bytes, str]:
+    """This process's Prometheus metrics and their content type."""
+    from rasa_project import metrics
+
+    return metrics.exposition()
