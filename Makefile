@@ -21,10 +21,10 @@ demo: setup train
 test: setup train
 	@$(BIN)/ruff check .
 	@$(BIN)/python scripts/check_imports.py
-	@$(DEMO_ENV) $(BIN)/pytest -q -ra
+	@$(DEMO_ENV) $(BIN)/pytest -q -ra -m "not topology"
 
 test-fast: setup
-	@$(DEMO_ENV) $(BIN)/pytest -q -ra -m "not stack and not browser and not slow"
+	@$(DEMO_ENV) $(BIN)/pytest -q -ra -m "not stack and not browser and not slow and not topology"
 
 nlu-test: setup train
 	@$(DEMO_ENV) $(BIN)/dingk3 nlu-test
@@ -40,6 +40,8 @@ bench: setup train
 	@$(DEMO_ENV) $(BIN)/python -m devtools.bench
 
 reliability: setup train
+	@bash scripts/bootstrap.sh prod-local
+	@$(DEMO_ENV) $(BIN)/pytest -q -ra -m topology
 	@$(DEMO_ENV) $(BIN)/python -m devtools.reliability
 
 risk-backtest: setup

@@ -111,6 +111,8 @@ COMPONENTS: dict[str, Component] = {
                        "make setup (scripts/bootstrap.sh starts an installed redis-server)"),
     "slapd": Component("OpenLDAP slapd and slapadd", _slapd_problem,
                        "make setup (scripts/bootstrap.sh apt-installs slapd and ldap-utils)"),
+    "nginx": Component("Debian's nginx (/usr/sbin/nginx)", lambda: None if Path("/usr/sbin/nginx").exists() else
+                       "/usr/sbin/nginx does not exist", "bash scripts/bootstrap.sh prod-local (apt-installs nginx)"),
     "k8s": Component(".venv-k8s with kubernetes-validate", lambda: None if K8S_VALIDATE.exists() else
                      f"{K8S_VALIDATE} does not exist", "make setup (scripts/bootstrap.sh creates .venv-k8s)"),
     "shared": Component("the shared/ checkout beside the project", _shared_problem,
