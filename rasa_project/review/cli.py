@@ -3,6 +3,8 @@
     dingk3 review [list] [--lang zh|id|en] [--reason R] [--json] [--all] [--as STAFF_ID]
     dingk3 review intent ITEM INTENT [--lang L] [--text T] --by STAFF_ID
     dingk3 review alias (--material CODE | --work-center NUMBER) WORD [--item ITEM] --by STAFF_ID
+    dingk3 review retrain --by STAFF_ID [--accept-worse] [--no-switch] [--before MODEL]
+    dingk3 status
 
 Never asks anything: every answer is an argument, so it behaves the same in a terminal, a pipe or
 a script. Staff ids are never printed; ``--as`` a manager shows the names of who wrote a message.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from rasa_project.review.inbox import REASONS
 
@@ -93,6 +96,89 @@ def _alias(args) -> int:
     return 0
 
 
+def _annotated(trail) -> list[tuple[str, str]]:
+    """(text, intent) of every message a trainer annotated, newest annotation per text."""
+    seen: dict[str, str] = {}
+    for record in trail.of_kinds(("training",)):
+        payload = json.loads(record.payload)
+        if payload.get("change") == "example" and payload.get("intent"):
+            seen[payload["text"]] = payload["intent"]
+    return list(seen.items())
+
+
+def _retrain(args) -> int:
+    from rasa_project import wiring
+    from rasa_project.nlu.datacheck import evaluation_sets
+    from rasa_project.nlu.parsing import NluParser
+    from rasa_project.nlu.training import TrainingFailed, train
+    from rasa_project.review import compare, rollout
+
+    w = wiring.current()
+    settings = w.settings
+    try:
+        trained = train(settings.project_root, settings.model_dir, settings.var_dir / "logs" / "train.log")
+    except TrainingFailed as exc:
+        print(f"training failed (exit {exc.returncode}); see {exc.log_path}", file=sys.stderr)
+        return 1
+    after = trained.path.resolve()
+    how = f"trained in {trained.seconds:.0f} s" if trained.trained else "inputs unchanged"
+    print(f"model: {after.name} ({how})")
+    running = rollout.active_models(settings)
+    if args.before:
+        before = Path(args.before).resolve()
+    else:
+        loaded = [Path(m) for m in running.values() if m]
+        older = sorted((p for p in settings.model_dir.glob("*.tar.gz") if p.resolve() != after),
+                       key=lambda p: p.stat().st_mtime)
+        before = (loaded[0] if loaded else older[-1] if older else None)
+        if before is not None and not before.is_absolute():
+            before = (settings.project_root / before).resolve()
+    if before is None or not before.exists() or before == after:
+        print("no other model to compare with: nothing to switch" if before != after else
+              "the servers already answer with this model")
+        return 0
+    texts = _annotated(w.audit)
+    sets = evaluation_sets(settings.project_root)
+    evaluations = []
+    for model in (before, after):
+        parser = NluParser(model)
+        try:
+            evaluations.append(compare.evaluate(parser, sets, texts))
+        finally:
+            parser.close()
+    result = compare.compare(evaluations[0], evaluations[1], texts)
+    _, md = compare.write(result, args.report or settings.project_root / "reports" / "review")
+    for name, figures in result["sets"].items():
+        b, a = figures["before"], figures["after"]
+        print(f"{name}: intent {b['intent_accuracy']} -> {a['intent_accuracy']}, "
+              f"entity F1 {b['entity_f1']} -> {a['entity_f1']}")
+    understood = sum(i["understood"] for i in result["inbox"])
+    regressions = sum(c["kind"] == "regression" for c in result["changed"])
+    print(f"annotated inbox messages understood: {understood}/{len(result['inbox'])}; "
+          f"evaluation regressions: {regressions}; report: {md}")
+    if result["worse"] and not args.accept_worse:
+        print(f"worse on {', '.join(result['worse'])}: not switched (--accept-worse to switch anyway)")
+        return 3
+    if args.no_switch:
+        return 0
+    outcome = rollout.switch(settings, after)
+    for url, what in outcome.items():
+        print(f"{url}: {what}")
+    w.audit.record("training", actor=args.by, change="model_switch", model=after.name,
+                   model_hash=rollout.model_hash(after), previous=before.name, worse=result["worse"],
+                   accepted_worse=bool(result["worse"]), servers=outcome)
+    return 0 if all(v == "loaded" for v in outcome.values()) else 1
+
+
+def _status(args) -> int:
+    from rasa_project import wiring
+    from rasa_project.review import rollout
+
+    for url, model in rollout.active_models(wiring.current().settings).items():
+        print(f"{url}: {'model ' + rollout.model_hash(model) + ' (' + str(model) + ')' if model else 'not answering'}")
+    return 0
+
+
 def register(sub) -> None:
     review = sub.add_parser("review", help="trainers: the inbox of misunderstood messages, and annotation")
     review.set_defaults(func=_list, lang=None, reason=None, json=False, all=False, viewer=None)
@@ -121,3 +207,12 @@ def register(sub) -> None:
     alias.add_argument("--item", default=None, help="the inbox message the word comes from")
     alias.add_argument("--by", required=True, metavar="STAFF_ID", help="who annotates (audited)")
     alias.set_defaults(func=_alias)
+    retrain = actions.add_parser("retrain", help="retrain if the data changed, compare before/after, switch the servers")
+    retrain.add_argument("--before", default=None, help="the model to compare with (default: the one the servers run)")
+    retrain.add_argument("--accept-worse", action="store_true", help="switch even if an evaluation set got worse")
+    retrain.add_argument("--no-switch", action="store_true", help="compare only")
+    retrain.add_argument("--report", type=Path, default=None, help="report folder (default reports/review)")
+    retrain.add_argument("--by", required=True, metavar="STAFF_ID", help="who retrains (audited)")
+    retrain.set_defaults(func=_retrain)
+    status = sub.add_parser("status", help="which model each Rasa server answers with")
+    status.set_defaults(func=_status)

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -75,3 +76,40 @@ def test_conversations_fill_the_inbox_and_one_command_annotates(stack, chat, pro
     training = [json.loads(r.payload) | {"actor": r.actor} for r in trail.of_kinds(("training",))]
     assert any(t["actor"] == "pmc0001" and t["text"] == FLAGGED and t["intent"] == "query_order" for t in training)
     assert trail.verify().ok
+
+
+def test_a_model_switch_on_the_running_server_loses_no_message(stack, chat, model_path):
+    """The switch `dingk3 review retrain` makes after a better model (the channel's PUT /model): the
+    model loads beside the running one, so conversations going on during the swap all get their
+    answers (DingTalk's HTTP callback waits 5 s and does not retry); `dingk3 status` names the hash."""
+    import threading
+
+    from rasa_project.review import rollout
+
+    _, settings = stack
+    loaded = rollout.active_models(settings)
+    assert list(loaded) == [f"http://127.0.0.1:{settings.rasa_port}"], loaded
+    assert all(m and m.endswith(model_path.name) for m in loaded.values()), loaded
+    start = chat.mark()
+    outcome = {}
+    switching = threading.Thread(target=lambda: outcome.update(rollout.switch(settings, model_path)))
+    switching.start()
+    people = ["pmc0001", "pmc0002", "manager0001", "prod0001"]
+    delivered = []
+    for i, who in enumerate(people * 2):
+        delivered.append(chat.send(who, f"P2025040{1 + i % 3} 进度怎么样", None).get("status"))
+        time.sleep(1.0)
+    switching.join(timeout=300)
+    assert delivered == [200] * len(delivered), delivered  # every callback acknowledged in time
+    assert outcome and all(v == "loaded" for v in outcome.values()), outcome
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        answered = [r for r in chat.replies(start) if "P202504" in r.text]
+        if len(answered) >= len(people) * 2:
+            break
+        time.sleep(0.5)
+    assert len(answered) >= len(people) * 2, [r.text[:40] for r in chat.replies(start)]
+    status = subprocess.run([sys.executable, "-m", "rasa_project.cli", "status"], capture_output=True, text=True,
+                            env={**os.environ, "DINGK3_RASA_PORT": str(settings.rasa_port)}, timeout=60,
+                            stdin=subprocess.DEVNULL, check=False)
+    assert rollout.model_hash(model_path) in status.stdout, status.stdout + status.stderr
