@@ -646,6 +646,9 @@ class DingTalkInput(InputChannel):
             return await verified(request, self._handle_card_data)
 
         self.events.register(bp)  # POST /events: the encrypted HTTP event subscription (spec §6)
+        from connectors import model_switch
+
+        model_switch.register(bp, self.settings)  # PUT /model: a new model loaded beside the old one
 
         @bp.listener("after_server_start")
         async def start_stream(app, loop) -> None:

@@ -148,6 +148,10 @@ class Settings(BaseSettings):
     audit_anchor_path: Path | None = None  # append-only JSON lines; default var_dir/audit/anchors.jsonl
     audit_anchor_interval_s: float = 300.0  # the worker exports the chain head this often; 0 = never
     audit_anchor_group: str | None = None  # also post each anchor to this DingTalk group
+    review_min_confidence: float = 0.6  # trainer inbox: messages understood with less are worth a look
+    review_window_days: int = 30  # trainer inbox: how far back it looks
+    # Rasa servers a retrained model is rolled out to (PUT /model); default: this box's rasa_host:rasa_port
+    review_rasa_urls: list[str] = []
 
     class Config:
         env_prefix = "DINGK3_"

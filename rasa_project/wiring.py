@@ -127,6 +127,15 @@ class Wiring:
         return self._once("anchors", lambda: AnchorWorker(self.settings, self.audit, openapi=self.dingtalk, now=self.now))
 
     @property
+    def review(self):
+        """The trainers' review desk: the inbox of misunderstood messages and annotation (issue 19)."""
+        from rasa_project.review.service import ReviewDesk
+
+        return self._once("review", lambda: ReviewDesk(
+            trail=self.audit, root=self.settings.project_root, min_confidence=self.settings.review_min_confidence,
+            window_days=self.settings.review_window_days, now=self.now))
+
+    @property
     def directory(self) -> LdapDirectory:
         from rasa_project.authz.directory import LdapDirectory
 

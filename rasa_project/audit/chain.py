@@ -30,6 +30,7 @@ class AuditKind(str, enum.Enum):
     REPLY = "reply"
     APPROVAL = "approval"
     SYSTEM = "system"
+    TRAINING = "training"  # a trainer changed the training data (rasa_project/review)
 
 
 def _jsonable(value: Any) -> Any:

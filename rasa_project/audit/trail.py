@@ -172,6 +172,14 @@ class AuditTrail:
             rows = session.execute(query.order_by(AuditRecord.id.desc()).limit(limit)).scalars()
             return list(reversed(list(rows)))
 
+    def of_kinds(self, kinds: tuple[str, ...], *, since: datetime | None = None) -> list[AuditRecord]:
+        """Every record of these kinds (created at or after ``since``, naive UTC), oldest first."""
+        with self._session() as session:
+            query = select(AuditRecord).where(AuditRecord.kind.in_([AuditKind(k).value for k in kinds]))
+            if since is not None:
+                query = query.where(AuditRecord.created_at >= _naive_utc(since))
+            return list(session.execute(query.order_by(AuditRecord.id)).scalars())
+
     def tail(self, n: int = 20) -> list[AuditRecord]:
         """The newest ``n`` records, oldest first."""
         with self._session() as session:

@@ -106,9 +106,26 @@ def find_entity_spans(text: str, tables, today: date, index: AliasIndex | None =
     take([Span(s.start, s.end, _resolve_k3_number(tables, s.value)) for s in find_k3_numbers(masked())], "material")
     take(find_work_center_codes(masked()), "work_center")
     take(index.find(masked()))
-    take(find_dates(masked(), today), "due_date")
+    take(date_roles(masked(), find_dates(masked(), today)))
     take(find_numbers(masked()), "number")
     return sorted(taken, key=lambda s: s.start)
+
+
+# A date said to be when work starts ("4月3日开工", "从4月3日开始", "start April 3", "mulai 3 April") is not
+# the due date: with a start day and a due day in one sentence the due day is the later one said so.
+_START_BEFORE = re.compile(r"(?:从|自|于|start(?:ing)?(?:\s+on)?|begin(?:ning)?|kick\s*off|mulai(?:\s+tanggal)?|dari(?:\s+tanggal)?|"
+                           r"from)\s*[:：]?\s*$", re.IGNORECASE)
+_START_AFTER = re.compile(r"^\s*(?:起|开工|开始|动工|投产|上线|开做|start|mulai|dimulai)", re.IGNORECASE)
+START_DATE = "start_date"  # found so that it is not read as the due date; not an entity of the contract
+
+
+def date_roles(text: str, dates: list[Span]) -> list[Span]:
+    """Each date as due_date, or start_date when the words around it say work starts then."""
+    out = []
+    for s in dates:
+        starts = _START_BEFORE.search(text[max(0, s.start - 16):s.start]) or _START_AFTER.match(text[s.end:s.end + 6])
+        out.append(Span(s.start, s.end, s.value, START_DATE if starts else "due_date"))
+    return out
 
 
 # "从500调成550", "from 500 to 550", "dari 500 jadi 550": the first number is the old value.
@@ -181,7 +198,7 @@ def extract_entities(text: str, tables, today: date, intent: str | None = None,
     text = unicodedata.normalize("NFKC", text)
     spans = find_entity_spans(text, tables, today, index)
     numbers = classify_numbers(text, spans, intent)
-    others = [s for s in spans if s.kind != "number"]
+    others = [s for s in spans if s.kind not in ("number", START_DATE)]
     if intent in NO_DUE_DATE_INTENTS:
         others = [s for s in others if s.kind != "due_date"]
     if intent in OFF_TOPIC_INTENTS and not is_bare_answer(text, spans):

@@ -53,6 +53,22 @@ NOT_QUANTITY_AFTER = re.compile(
 )
 
 
+# What an order is called, after "一个/一张": the "one" is the article "a" ("下一个生产订单", "建一个 order").
+ORDER_NOUN_AFTER = re.compile(
+    r"\s*(?:生产订单|生产工单|生产单|工单|订单|单子|单据|单|申请|人|事|新单|(?:new\s+)?(?:production\s+)?orders?\b|"
+    r"po\b|pesanan\b|order\s+produksi\b)",
+    re.IGNORECASE,
+)
+# "一" + a measure word: an article as often as a count.
+ARTICLE_MEASURE = re.compile(r"(?:个|張|张|份|批|件|台|只|套|块|把|条|箱|些|笔)")
+# Of those, the ones that count pieces of a product; "一张/一份/一批/一笔" never state a quantity.
+_COUNTING_MEASURES = ("个", "件", "台", "只", "套", "块", "把", "条", "箱")
+
+
+def _is_counting_measure(text: str, span: Span) -> bool:
+    return text[span.start + 1:span.start + 2] in _COUNTING_MEASURES
+
+
 def _unit_after(text: str, end: int) -> int:
     """End offset after an optional piece unit following a number."""
     m = UNIT_RE.match(text, end)
@@ -79,6 +95,7 @@ def find_numbers(text: str) -> list[Span]:
         if value != int(value):
             continue  # "1.5": not a piece count
         spans.append(Span(start, _unit_after(text, end), int(value), "digits"))
+    articles: list[Span] = []
     for m in CN_RUN.finditer(text):
         start, end = m.start(), m.end()
         run = m.group()
@@ -90,10 +107,11 @@ def find_numbers(text: str) -> list[Span]:
             continue
         unit_end = _unit_after(text, end)
         has_magnitude = any(ch in CN_UNITS or ch in CN_BIG for ch in run)
-        # A lone digit counts only with a piece unit, and never as "一个工单" / "一张单".
-        if not has_magnitude and len(run) == 1 and (
-            unit_end == end or re.match(r"\s*(?:工单|订单|单|生产单|申请|人|事)", text[unit_end:])
-        ):
+        # A lone digit counts only with a piece unit, and never as "一个工单" / "一张单" / "一个 order".
+        if not has_magnitude and len(run) == 1 and (unit_end == end or ORDER_NOUN_AFTER.match(text[unit_end:])):
+            continue
+        if run == "一" and ARTICLE_MEASURE.match(text, end):
+            articles.append(Span(start, unit_end, value, "chinese"))  # "一张/一份/一批…": "a", unless nothing else counts
             continue
         if NOT_QUANTITY_AFTER.match(text[end:]):
             continue
@@ -111,4 +129,7 @@ def find_numbers(text: str) -> list[Span]:
         if NOT_QUANTITY_AFTER.match(text[end:]):
             continue
         spans.append(Span(start, unit_end, value, "words"))
+    # "一个/一件 X" is one piece only when no other number in the sentence says how many; with a real
+    # quantity later ("下一个生产订单，…数量300") the "一个" is the article "a".
+    spans += [a for a in articles if not spans and _is_counting_measure(text, a)]
     return sorted(spans, key=lambda s: s.start)

@@ -1,0 +1,1 @@
+"""What trainers need to learn from real conversations: the inbox, annotation (issue 19)."""
