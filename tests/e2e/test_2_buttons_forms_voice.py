@@ -71,7 +71,7 @@ def test_every_type_work_center_confirm_and_cancel_button_is_understood(chat, st
             row = order_row(sdk, bill)
             assert row["FWorkShopID.FNumber"] == numbers[0] and float(row["FQty"]) == 120, row
         else:
-            cancelled = press(chat, who, no, contains=catalog.text("dialog.cancelled", lang))
+            cancelled = press(chat, who, no, contains=catalog.text("workflow.draft_cancelled", lang))
             assert len(cancelled) == 1, joined(cancelled)
     # nothing is left waiting after the last cancel
     assert catalog.text("dialog.nothing_pending", lang) in joined(chat.ask(who, catalog.text("button.confirm", lang), CONV))
@@ -93,7 +93,7 @@ def test_types_and_work_centers_in_natural_forms(chat, lang):
     assert "SCDD" not in joined(asked)
     summary = chat.ask(who, center, CONV, contains="BOM-2050_V1")
     assert "SCDD01_SYS" in joined(summary) and number in joined(summary), joined(summary)
-    chat.ask(who, catalog.text("button.cancel", lang), CONV, contains=catalog.text("dialog.cancelled", lang))
+    chat.ask(who, catalog.text("button.cancel", lang), CONV, contains=catalog.text("workflow.draft_cancelled", lang))
 
 
 def test_an_unknown_type_is_answered_with_names_to_choose_from(chat):
@@ -186,3 +186,34 @@ def test_a_voice_message_is_handled_like_text(chat, lang):
         time.sleep(0.2)
         answered = chat.replies(start, conversation_id=CONV)
     assert expected in joined(answered), joined(answered)
+
+
+def test_the_reject_button_of_an_approval_card_carries_its_parameters(chat, stack):
+    """Interactive-card buttons send no text: the press carries the card's parameters (change id,
+    order) to the bot, through the simulator's signed card callback."""
+    _, settings = stack
+    sdk = official_sdk(settings)
+    before = float(order_row(sdk, "MO000124")["FQty"])
+    held = joined(chat.ask("pmc0002", "MO000124 数量改成 1500", CONV, contains="MO000124"))
+    ref = re.search(r"CR-\d{6}", held)
+    assert ref, held
+    deadline = time.monotonic() + 60
+    card = None
+    while time.monotonic() < deadline and card is None:
+        cards = chat.http.get(f"{chat.sim}/_sim/cards").json()["cards"]
+        card = next((c for c in cards if c["params"].get("change_id") == ref.group(0) and c["buttons"]), None)
+        time.sleep(0.2)
+    assert card is not None, "the managers got an approval card with buttons"
+    reject = next(b for b in card["buttons"] if b["action"] == "reject")
+    assert reject["params"]["change_id"] == ref.group(0) and reject["params"]["order_no"] == "MO000124"
+    start = chat.mark()
+    pressed = chat.http.post(f"{chat.sim}/_sim/card_action", json={
+        "out_track_id": card["out_track_id"], "staff_id": "manager0001", "params": reject["params"]})
+    assert pressed.status_code == 200, pressed.text
+    deadline = time.monotonic() + 60
+    told = []
+    while time.monotonic() < deadline and not told:
+        told = [r for r in chat.replies(start) if ref.group(0) in r.text]
+        time.sleep(0.2)
+    assert told, "the decision is told"
+    assert float(order_row(sdk, "MO000124")["FQty"]) == before  # rejected: K/3 unchanged
