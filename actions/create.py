@@ -45,6 +45,8 @@ class ValidateCreateOrderForm(FormValidationAction):
         return "validate_create_order_form"
 
     async def _check(self, slot: str, value, dispatcher, tracker) -> dict[str, Any]:
+        if value is None:  # cleared by a new request, not said by the person: nothing to check
+            return {slot: None}
         turn = turn_of(tracker)
         access.current_turn.set(turn)
         check = await blocking(use_cases().check_slot, turn, slot, value)

@@ -55,7 +55,7 @@ from dingtalk_client.messages import Text as TextMessage
 from dingtalk_client.openapi import AsyncDingTalkOpenAPI, DingTalkError
 from dingtalk_client.signing import SignatureProblem, check_signature
 from rasa_project import catalog
-from rasa_project.nlu.language import detect
+from rasa_project.nlu.language import detect_or
 from rasa_project.wiring import dingtalk_config
 
 log = logging.getLogger(__name__)
@@ -449,7 +449,7 @@ class DingTalkInput(InputChannel):
 
     def _lang_of(self, inbound: Inbound) -> str:
         if inbound.is_readable and not inbound.text.startswith("/"):
-            self._langs[inbound.sender_id] = detect(inbound.text, default=self._langs.get(inbound.sender_id, "zh"))
+            self._langs[inbound.sender_id] = detect_or(inbound.text, self._langs.get(inbound.sender_id), default="zh")
         return self._langs.get(inbound.sender_id, "zh")
 
     async def _answer(self, inbound: Inbound, key: str, **values: Any) -> None:

@@ -306,12 +306,27 @@ def iso(value: date | None) -> str | None:
 
 
 # --- order numbers ------------------------------------------------------------------------------
-ORDER_NO = re.compile(r"(?<![A-Za-z0-9])(P|MO)[\s\-_]?(\d{6,10})(?!\d)", re.IGNORECASE)
+# A spoken or typed-apart order number: "P二零二五零四零一" (a voice message's recognized text),
+# "P 2025 0401", "MO 000 124". Only the usual lengths (P + 8, MO + 6 digits) are read this way, so
+# "P20250401 5" stays an order and a quantity; a digit glued to the end is no order number.
+_ORDER_DIGIT = "[0-9零〇一二三四五六七八九幺]"
+_ORDER_DIGIT_VALUE = {**{k: v for k, v in CN_DIGITS.items() if k in "零〇一二三四五六七八九"}, "幺": 1}
+ORDER_NO = re.compile(
+    r"(?<![A-Za-z0-9])(?:"
+    r"(P|MO)[\s\-_]?(\d{6,10})(?!\d)"
+    rf"|(P)[\s\-_]*({_ORDER_DIGIT}(?:[ \-]?{_ORDER_DIGIT}){{7}})(?![0-9])"
+    rf"|(MO)[\s\-_]*({_ORDER_DIGIT}(?:[ \-]?{_ORDER_DIGIT}){{5}})(?![0-9])"
+    r")",
+    re.IGNORECASE,
+)
 
 
 def order_no_of(match: re.Match) -> str:
-    """The normal form of an ``ORDER_NO`` match."""
-    return f"{match.group(1).upper()}{match.group(2)}"
+    """The normal form of an ``ORDER_NO`` match: prefix upper-cased, digits as ASCII, no gaps."""
+    groups = [g for g in match.groups() if g is not None]
+    prefix, digits = groups[0], groups[1]
+    digits = "".join(str(_ORDER_DIGIT_VALUE.get(ch, ch)) for ch in digits if ch not in " -")
+    return f"{prefix.upper()}{digits}"
 
 
 def normalize_order_no(text: str) -> str | None:

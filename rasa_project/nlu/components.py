@@ -6,8 +6,10 @@
   becomes ONE token whose lemma is a placeholder ("__order_no__"): the intent model learns
   "__order_no__ 改成 __number__" instead of memorising P20250401 and 500.
 * ``DingK3ReplyClassifier`` - after DIET and the fallback: a message made only of confirm or
-  refusal words ("好的", "ya betul", "yes, correct", "不对") is affirm / deny by word list
-  (rasa_project.nlu.replies); everything else keeps the model's intent.
+  refusal words ("好的", "ya betul", "yes, correct", "不对") is affirm / deny by word list, a
+  "stop / not now" ("先别改，等我问下车间", "nanti dulu", "never mind") is cancel
+  (rasa_project.nlu.replies); a long message whose last clause asks an order's progress is
+  query_order (rasa_project.nlu.clauses); everything else keeps the model's intent.
 * ``DingK3EntityExtractor`` - normalised entities (after the intent classifiers, so a bare number
   in an output report becomes good_qty) and the message language as top-level "language".
 
@@ -36,10 +38,11 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from rasa_project.clock import BusinessClock, get_clock
 from rasa_project.mapping import get_mapping
+from rasa_project.nlu.clauses import request_intent
 from rasa_project.nlu.extractor import extract_entities, find_entity_spans
 from rasa_project.nlu.language import detect
 from rasa_project.nlu.lexicon import alias_index_for, jieba_words
-from rasa_project.nlu.replies import closed_reply_intent
+from rasa_project.nlu.replies import closed_reply_intent, stop_intent
 from rasa_project.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -137,7 +140,9 @@ class DingK3ReplyClassifier(GraphComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            intent = closed_reply_intent(message.get(TEXT) or "")
+            text = message.get(TEXT) or ""
+            model_intent = (message.get(INTENT) or {}).get("name")
+            intent = closed_reply_intent(text) or stop_intent(text) or request_intent(text, model_intent)
             if intent is None:
                 continue
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != intent]

@@ -106,6 +106,7 @@ def find_entity_spans(text: str, tables, today: date, index: AliasIndex | None =
     take([Span(s.start, s.end, _resolve_k3_number(tables, s.value)) for s in find_k3_numbers(masked())], "material")
     take(find_work_center_codes(masked()), "work_center")
     take(index.find(masked()))
+    take(bare_choice_spans(masked(), index))
     take(date_roles(masked(), find_dates(masked(), today)))
     take(find_numbers(masked()), "number")
     return sorted(taken, key=lambda s: s.start)
@@ -126,6 +127,25 @@ def date_roles(text: str, dates: list[Span]) -> list[Span]:
         starts = _START_BEFORE.search(text[max(0, s.start - 16):s.start]) or _START_AFTER.match(text[s.end:s.end + 6])
         out.append(Span(s.start, s.end, s.value, START_DATE if starts else "due_date"))
     return out
+# What may stand around a bare choice: "标准的", "就用标准吧", "yang standar aja", "the standard one".
+_CHOICE_FILLER = re.compile(
+    r"(?<![a-z])(?:yang|pakai|pake|pilih|aja|saja|deh|dong|ya|the|one|please|pls|use|i|choose|take)(?![a-z])"
+    r"|就|用|选|要|那个|这个|[的吧了啊呀呗嘛哈]|[\s,.!~，。！、#]",
+    re.IGNORECASE,
+)
+
+
+def bare_choice_spans(text: str, index: AliasIndex) -> list[Span]:
+    """A generic name given alone ("标准的", "standar", "biasa") as the answer to "which type?".
+
+    Generic production-type words count only next to a context word ("标准订单"), so that
+    "langsung buat order" picks no bill type; a message that is nothing but one such word (and
+    fillers) is the answer to the form's question, and a button's text."""
+    spans = [s for s in index.find(text, without_context=True) if s.kind == "production_type"]
+    if len({s.value for s in spans}) != 1:
+        return []
+    rest = _CHOICE_FILLER.sub("", _without_spans(text, spans, MASK))
+    return spans if not rest else []
 
 
 # "从500调成550", "from 500 to 550", "dari 500 jadi 550": the first number is the old value.

@@ -46,15 +46,34 @@ def _is_indonesian(word: str) -> bool:
                 return True
     return False
 
-def _evidence(text: str) -> str | None:
+# Words every chat language uses: "ok" or "OK" alone says nothing about the language.
+UNIVERSAL_WORDS = frozenset(["ok", "okay", "okey", "pcs", "qty", "po", "mo", "wc", "smt", "bom", "pmc"])
+# English words Indonesian shop talk borrows ("cek progress order", "reject 3", "done"): in a
+# conversation that is in Indonesian they do not switch it to English.
+LOAN_WORDS = frozenset(
+    ["order", "status", "progress", "reject", "rejects", "approve", "approved", "cancel", "done", "stock", "scrap",
+     "report", "update", "check", "line", "shop", "assembly", "injection", "standard", "direct", "output", "good",
+     "urgent", "please", "pls", "sorry", "thanks", "thank", "you", "sure", "confirm", "plan", "schedule", "deadline",
+     "item", "set", "units", "pieces", "delivery", "stop", "yes", "no", "hi", "hello", "final", "shift", "leader"]
+)
+
+
+def _is_indonesian_form(word: str) -> bool:
+    """An Indonesian word, or any word with the Indonesian "-nya" ("progressnya", "ordernya")."""
+    return _is_indonesian(word) or (word.endswith("nya") and len(word) > 5)
+
+
+def _evidence(text: str, previous: str | None = None) -> str | None:
     """The language the words of ``text`` point to, or None when they point nowhere."""
     if not text:
         return None
     if _CJK.search(text):
         return "zh"
-    words = _WORD.findall(text.lower())
+    words = [w for w in _WORD.findall(text.lower()) if w not in UNIVERSAL_WORDS]
     shared = {w for w in words if w in EN_WORDS and _is_indonesian(w)}  # "order", "status": no vote
-    id_score = sum(_is_indonesian(w) for w in words if w not in shared)
+    if previous == "id":
+        shared |= {w for w in words if w in LOAN_WORDS}
+    id_score = sum(_is_indonesian_form(w) for w in words if w not in shared)
     en_score = sum(w in EN_WORDS for w in words if w not in shared)
     if id_score > en_score or (id_score and id_score == en_score):
         return "id"
@@ -70,4 +89,4 @@ def detect(text: str, default: str = "en") -> str:
 def detect_or(text: str, previous: str | None, default: str = "en") -> str:
     """Like ``detect``, but a reply with no language signal ("300", "BOM-2050", "rumah motor")
     keeps the conversation's previous language instead of falling back to the default."""
-    return _evidence(text) or previous or default
+    return _evidence(text, previous) or previous or default

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rasa_project.nlu.clauses import asks_progress, clauses
+
 AFFIRM_WORDS = frozenset({
     "yes", "yeah", "yep", "yup", "y", "ok", "okay", "okey", "oke", "okeh", "sure", "correct", "right",
     "confirm", "confirmed", "affirmative", "ya", "iya", "iyaa", "yoi", "betul", "benar", "bener", "sip", "siap",
@@ -69,3 +71,28 @@ def closed_reply_intent(text: str) -> str | None:
             labels += found
     kinds = {label for label in labels if label}
     return kinds.pop() if len(kinds) == 1 else None
+
+
+# "Stop / not now": the person leaves the form or drops what is pending ("先别改，等我问下车间",
+# "nanti dulu", "never mind"). A closed class too: decided by these phrases, not by the model,
+# which reads "先别改" as a change (改) and "stop" as anything. A message that also carries a
+# value ("never mind, make it 600", "先别改成500") is an amendment, not a stop: left to the model.
+STOP_PHRASES = re.compile(
+    r"先别|先不[改做开要用弄]|不[改做开弄]了|别[改做开弄]了|不用了|不要了|算了(?!一下)|等我(?:先)?问|等我(?:先)?确认|等我(?:先)?看|"
+    r"回头再|稍后再|以后再说|晚点再|改天再|暂时不|先放[一着]|先停|先等等|取消吧|"
+    r"(?<![a-z])(?:nanti\s+(?:dulu|aja|saja|ya)|ntar\s+(?:dulu|aja|saja)|(?:gak|ga|nggak|enggak|tidak|tdk|ngga)\s+jadi|"
+    r"jangan\s+dulu|tunggu\s+dulu|stop\s+dulu|batal(?:kan)?\s+(?:aja|saja|dulu)|"
+    r"never\s*mind|nevermind|not\s+now|forget\s+it|hold\s+(?:on|off)|scratch\s+that|let\s+me\s+(?:check|ask)|"
+    r"stop|skip\s+it|no\s+need)(?![a-z])",
+    re.IGNORECASE,
+)
+_VALUE = re.compile(r"\d|[一二两三四五六七八九十百千万]{2,}")
+_ORDER = re.compile(r"(?<![a-z0-9])(?:p|mo)[\s\-_]?\d{6,10}(?!\d)", re.IGNORECASE)
+
+
+def stop_intent(text: str) -> str | None:
+    """"cancel" when ``text`` asks to stop or put off (and names no new value), else None."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    if not STOP_PHRASES.search(folded) or any(asks_progress(c) for c in clauses(folded)):
+        return None  # "先别改，P20250401 进度怎么样？" is a question
+    return None if _VALUE.search(_ORDER.sub(" ", folded)) else "cancel"

@@ -45,13 +45,19 @@ def check_finish_date(value: Any, *, today: date, plan_start: date) -> Outcome[d
     return Outcome(result.is_ok, result.key, result.values, (), finish if result.is_ok else None)
 
 
+def choice_names(choices) -> dict[str, str]:
+    """What a person can answer, in each language: names, never K/3 codes (SCDD01_SYS, WC-01)."""
+    return {lang: "、".join(c.display_name(lang) for c in choices) if lang == "zh"
+            else ", ".join(c.display_name(lang) for c in choices) for lang in ("zh", "id", "en")}
+
+
 def check_work_center(text: Any, mapping: MappingTables) -> Outcome[WorkCenterMapping]:
     wc = mapping.work_center(str(text)) if text else None
     if wc is None:
         return refused(
             "workflow.work_center_unknown",
             text=str(text or ""),
-            choices=", ".join(w.number for w in mapping.work_centers),
+            choices=choice_names(mapping.work_centers),
         )
     return ok("workflow.work_center_ok", wc, work_center=wc.number, work_center_name=dict(wc.name))
 
@@ -62,7 +68,7 @@ def check_production_type(text: Any, mapping: MappingTables) -> Outcome[Producti
         return refused(
             "workflow.production_type_unknown",
             text=str(text or ""),
-            choices=", ".join(t.bill_type for t in mapping.production_types),
+            choices=choice_names(mapping.production_types),
         )
     return ok("workflow.production_type_ok", pt, bill_type=pt.bill_type, bill_type_name=dict(pt.name))
 

@@ -88,8 +88,9 @@ class AliasIndex:
     aliases: tuple[Alias, ...]
     context: re.Pattern  # words that make a generic alias count (e.g. "tipe", "type", "订单")
 
-    def find(self, text: str) -> list[Span]:
-        """Longest non-overlapping alias matches; Latin aliases must stand as whole words."""
+    def find(self, text: str, *, without_context: bool = False) -> list[Span]:
+        """Longest non-overlapping alias matches; Latin aliases must stand as whole words.
+        ``without_context``: generic words count alone too (the message is a bare answer)."""
         text = unicodedata.normalize("NFKC", text)
         folded, offsets = fold_with_offsets(text)
         found: list[Span] = []
@@ -98,13 +99,14 @@ class AliasIndex:
                 continue
             start = folded.find(alias.key)
             while start >= 0:
-                span = self._span(text, offsets, alias, start)
+                span = self._span(text, offsets, alias, start, without_context)
                 if span is not None:
                     found.append(span)
                 start = folded.find(alias.key, start + 1)
         return select_non_overlapping(found)
 
-    def _span(self, text: str, offsets: list[int], alias: Alias, fstart: int) -> Span | None:
+    def _span(self, text: str, offsets: list[int], alias: Alias, fstart: int,
+              without_context: bool = False) -> Span | None:
         fend = fstart + len(alias.key)
         start, end = offsets[fstart], offsets[fend - 1] + 1
         if _is_latin_word_char(alias.key[0]) and start > 0 and _is_latin_word_char(text[start - 1]):
@@ -114,7 +116,7 @@ class AliasIndex:
             if not (plural and alias.key[-1].isalpha()):
                 return None
             end += plural.end()  # "impellers", "motor housings"
-        if alias.needs_context and not self._has_context(text, start, end):
+        if alias.needs_context and not without_context and not self._has_context(text, start, end):
             return None
         return Span(start, end, alias.value, alias.entity)
 
