@@ -85,6 +85,7 @@ class ApprovalDesk:
         self.now = now
         self.Session = outbox.Session
         self._names: dict[str, str] = {}
+        self.oa = None  # ordering.oa_approvals.OaApprovals, set by the composition root (approval_channel=oa)
 
     # -- asking -------------------------------------------------------------------------------
     def managers(self, *, except_staff_id: str | None = None) -> list[DirectoryMember]:
@@ -93,7 +94,11 @@ class ApprovalDesk:
         return [m for m in members if m.staff_id != except_staff_id]
 
     def ask_managers(self, change: ChangeRequest) -> list[str]:
-        """Send the approval card to each manager 1:1 and to the PMC group; returns who was asked."""
+        """Send the approval card to each manager 1:1 and to the PMC group; returns who was asked.
+        With ``approval_channel=oa`` the request goes to the approvers' OA to-do list instead (the
+        same path as new orders, escalation chain included), and the group card links to it."""
+        if getattr(self.settings, "approval_channel", "cards") == "oa" and self.oa is not None:
+            return self._ask_in_oa(change)
         try:
             managers = self.managers(except_staff_id=change.requester)
         except DirectoryUnavailable:
@@ -115,6 +120,14 @@ class ApprovalDesk:
         self.record("approval_requested", actor="bot", change=change,
                     managers=[m.staff_id for m in managers], group=group)
         return [m.staff_id for m in managers]
+
+    def _ask_in_oa(self, change: ChangeRequest) -> list[str]:
+        described = self.workflow.describe(change)
+        lines = [m.text("zh") for m in described.details]
+        approval = self.oa.ask_for_change(change, lines)
+        self.record("approval_requested", actor="bot", change=change, managers=list(approval.approvers),
+                    channel="oa", instance_id=approval.instance_id)
+        return list(approval.approvers)
 
     @staticmethod
     def _interactive(change: ChangeRequest, card: ActionCard, staff_id: str) -> InteractiveCard:
@@ -171,8 +184,14 @@ class ApprovalDesk:
 
     # -- deciding -----------------------------------------------------------------------------
     def addressees(self, ref: str) -> set[str]:
-        """Whom the approval of ``ref`` was sent to (the cards and reminders 1:1): only they decide it."""
-        return self.outbox.recipients(ref, ("approval_ask", "approval_reminder"))
+        """Whom the approval of ``ref`` was sent to (the cards and reminders 1:1, or the OA instance's
+        approvers): only they decide it."""
+        asked = self.outbox.recipients(ref, ("approval_ask", "approval_reminder"))
+        if self.oa is not None:
+            approval = self.oa.get(f"change:{ref}")
+            if approval is not None:
+                asked |= set(approval.approvers)
+        return asked
 
     def decide(
         self,
@@ -283,7 +302,11 @@ class ApprovalDesk:
                              kind="approval_decided", group=group, ref=change.ref)
 
     def remind(self, change: ChangeRequest, now: datetime) -> None:
-        """Remind the managers 1:1; from the second reminder on, escalate in the PMC group too."""
+        """Remind the managers 1:1; from the second reminder on, escalate in the PMC group too.
+        (With approval_channel=oa the OA approvals remind the instance's approvers instead.)"""
+        if getattr(self.settings, "approval_channel", "cards") == "oa" and self.oa is not None \
+                and self.oa.get(f"change:{change.ref}") is not None:
+            return
         since = change.pending_since or change.created_at
         hours = figure(round((now - since).total_seconds() / 3600, 1))
         stamp = (change.reminded_at or since).isoformat()
@@ -344,6 +367,18 @@ class ApprovalDesk:
                 return staff_id
             self._names[staff_id] = person.name if person and person.name else staff_id
         return self._names[staff_id]
+
+    def name_of(self, staff_id: str | None) -> str:
+        """A person's directory name for messages (their staff id if the directory cannot say)."""
+        return self._name(staff_id)
+
+    def audit_record(self, event: str, *, actor: str, bill_no: str, conversation_id: str | None = None,
+                     **details) -> None:
+        """An approval record about an order (the OA approvals of new orders use it)."""
+        if self.audit is None:
+            return
+        self.audit.record("approval", actor=actor, conversation_id=conversation_id, order_bill_no=bill_no,
+                          event=event, **{k: v for k, v in details.items() if v is not None})
 
     def record(self, event: str, *, actor: str, change: ChangeRequest, conversation_id: str | None = None,
                **details) -> None:
