@@ -49,6 +49,9 @@ def demo_env(settings: Settings, extra: dict | None = None) -> dict:
     env = child_env(settings)
     env["DINGK3_K3_BASE_URL"] = f"http://{settings.k3_sim_host}:{settings.k3_sim_port}/k3cloud/"
     env["DINGK3_DINGTALK_OPENAPI_URL"] = f"http://{settings.dingtalk_sim_host}:{settings.dingtalk_sim_port}"
+    # cards link an OA approval to the simulator's phone page (DingTalk's own approval page in production)
+    env["DINGK3_OA_INSTANCE_URL"] = (f"http://{settings.dingtalk_sim_host}:{settings.dingtalk_sim_port}"
+                                     "/phone?procInsId={instance_id}&tab=approvals")
     env.update(extra or {})
     return env
 
