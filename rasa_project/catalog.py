@@ -1373,6 +1373,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "tidak diputuskan dalam {hours} jam, dihentikan otomatis",
         "en": "not decided within {hours} hours, terminated automatically",
     },
+    "approval.group_card_intro": {
+        "zh": "{requester} 申请修改生产订单 {bill_no}（{material_code} {material_name}，{ref}），已发给 {managers} 审批：",
+        "id": "{requester} meminta perubahan perintah produksi {bill_no} ({material_code} {material_name}, {ref}); dikirim ke {managers} untuk disetujui:",
+        "en": "{requester} asks to change production order {bill_no} ({material_code} {material_name}, {ref}); sent to {managers} for approval:",
+    },
+    "approval.no_approver": {"zh": "经理", "id": "manajer", "en": "the managers"},
     "oa.no_risk": {"zh": "无风险项", "id": "tidak ada risiko", "en": "no risk found"},
     # --- nlu / help ---------------------------------------------------------------------------
 }

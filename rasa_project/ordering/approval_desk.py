@@ -115,7 +115,7 @@ class ApprovalDesk:
                              kind="approval_ask", staff_id=m.staff_id, ref=change.ref)
         group = self.settings.dingtalk_pmc_group
         self.outbox.send(f"ask:{change.ref}:group:{group}",
-                         self._card(change, self.settings.notify_group_lang, requester),
+                         self._group_copy(change, self.settings.notify_group_lang, requester, managers),
                          kind="approval_ask", group=group, ref=change.ref)
         self.record("approval_requested", actor="bot", change=change,
                     managers=[m.staff_id for m in managers], group=group)
@@ -159,6 +159,23 @@ class ApprovalDesk:
                 self.outbox.openapi.update_card(card_track_id(change.ref, m.staff_id), {"status": status})
             except (DingTalkError, DirectoryUnavailable):  # the decision stands; a stale card's button says so
                 log.warning("could not update the approval card of %s for %s", change.ref, m.staff_id)
+
+    def _group_copy(self, change: ChangeRequest, lang: str, requester: str, managers: list[DirectoryMember],
+                    *, intro: Message | None = None) -> Markdown:
+        """The group's copy of an approval request (issue 13 item 12): it says who decides and
+        @-mentions them, and has no decision buttons (the requester is in the group too; the
+        approvers decide on their own 1:1 cards)."""
+        described = self.workflow.describe(change)
+        names = ", ".join(m.name or m.staff_id for m in managers) or catalog.text("approval.no_approver", lang)
+        mentions = " ".join(f"@{m.staff_id}" for m in managers)
+        head = [intro] if intro else []
+        head.append(Message("approval.group_card_intro", {**self._labels(change), "requester": requester,
+                                                          "ref": change.ref, "managers": names}))
+        text = _lines(*head, lang=lang) + "\n\n" + "\n\n".join(f"- {m.text(lang)}" for m in described.details)
+        if mentions:
+            text += f"\n\n{mentions}"
+        title = catalog.text("approval.card_title", lang, bill_no=change.bill_no, ref=change.ref)
+        return Markdown(title=title, text=text, at_staff_ids=tuple(m.staff_id for m in managers))
 
     def _card(self, change: ChangeRequest, lang: str, requester: str, *, intro: Message | None = None) -> ActionCard:
         described = self.workflow.describe(change)
@@ -329,7 +346,7 @@ class ApprovalDesk:
             group = self.settings.dingtalk_pmc_group
             lang = self.settings.notify_group_lang
             self.outbox.send(f"escalate:{change.ref}:{stamp}",
-                             self._card(change, lang, requester, intro=message),
+                             self._group_copy(change, lang, requester, managers, intro=message),
                              kind="approval_escalation", group=group, ref=change.ref)
         self.record("approval_reminded", actor="bot", change=change, managers=[m.staff_id for m in managers],
                     escalated=escalated)
@@ -339,6 +356,9 @@ class ApprovalDesk:
         groups = {self.settings.dingtalk_pmc_group, self.settings.dingtalk_production_group}
         lang = person_language(self.Session, change.requester, self._name(change.requester))
         message = self._markdown(lang, *messages, at=(change.requester,))
+        if change.conversation_id in groups:  # a group notice names the requester: @<staffId> (spec §2)
+            message = Markdown(title=message.title, text=f"@{change.requester} {message.text}",
+                               at_staff_ids=message.at_staff_ids)
         key = f"{event}:{change.ref}:requester"
         if change.conversation_id in groups:
             self.outbox.send(key, message, kind=f"requester_{event}", group=change.conversation_id, ref=change.ref)

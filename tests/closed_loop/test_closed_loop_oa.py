@@ -223,3 +223,28 @@ def test_the_approval_rule():
     assert not rules.new_order_needs_approval("none", qty=10_000, exempt_max_qty=0, risks=risky)
     with pytest.raises(ValueError):
         rules.new_order_needs_approval("some", qty=1, exempt_max_qty=0, risks=[])
+
+
+def test_a_held_change_goes_to_the_same_oa_list_when_approval_channel_is_oa(loop, oa, events, dingtalk_sim, k3,
+                                                                            settings):
+    """approval_channel=oa: the risky change is an OA instance like a new order; agree applies it."""
+    workflow, desk = loop
+    settings.approval_channel = "oa"
+    outcome = workflow.request_change("MO000124", "pmc0001", PMC, qty=400)
+    change = outcome.value
+    asked = desk.ask_managers(change)
+    assert set(asked) == {"manager0001", "manager0002"}
+    approval = oa.get(f"change:{change.ref}")
+    [listed] = [a for a in _listed(_pending(dingtalk_sim, "manager0002")) if a["instance_id"] == approval.instance_id]
+    form = {f["name"]: f["value"] for f in listed["form"]}
+    assert form["单据编号"] == "MO000124" and change.ref in form["变更内容"] and "300" in form["风险说明"]
+    assert not [m for m in dingtalk_sim.messages(staff_id="manager0001") if m.get("buttons") and any(
+        b.get("content") for b in m["buttons"])]  # no robot card with chat-text buttons: one to-do list
+    assert k3.get_order("MO000124").qty == 150
+    _decide(dingtalk_sim, approval.instance_id, "manager0002", "agree", "先做")
+    events.deliver()
+    oa.process_inbox()
+    assert k3.get_order("MO000124").qty == 400
+    assert oa.get(f"change:{change.ref}").state == "agreed"
+    assert workflow.get_change(change.ref).approver == "manager0002"
+    assert [t for t in dingtalk_sim.texts(conversation_id=PROD) if "MO000124" in t and "150 → 400" in t]
