@@ -1378,6 +1378,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "{requester} meminta perubahan perintah produksi {bill_no} ({material_code} {material_name}, {ref}); dikirim ke {managers} untuk disetujui:",
         "en": "{requester} asks to change production order {bill_no} ({material_code} {material_name}, {ref}); sent to {managers} for approval:",
     },
+    "approval.card_decided": {
+        "zh": "{approver} {decision}（{decided_at}）",
+        "id": "Sudah {decision} oleh {approver} ({decided_at})",
+        "en": "{approver}: {decision} ({decided_at})",
+    },
     "approval.no_approver": {"zh": "经理", "id": "manajer", "en": "the managers"},
     "oa.no_risk": {"zh": "无风险项", "id": "tidak ada risiko", "en": "no risk found"},
     # --- nlu / help ---------------------------------------------------------------------------

@@ -154,9 +154,15 @@ class ApprovalDesk:
             managers = self.managers(except_staff_id=change.requester)
         except DirectoryUnavailable:
             managers = []
+        state = Change.REJECTED if status == "rejected" else Change.APPROVED
+        decided = {"approver": self._name(change.approver), "decided_at": self.workflow.local_time(change.decided_at) or "",
+                   "decision": dict(catalog.MESSAGES[f"workflow.state_{state.value}"])}
         for m in managers:
+            lang = person_language(self.Session, m.staff_id, m.name, m.preferred_language)
+            params = {"status": status, "decision": Message("approval.card_decided", decided).text(lang),
+                      "decided_by": change.approver or "", "decided_at": decided["decided_at"]}
             try:
-                self.outbox.openapi.update_card(card_track_id(change.ref, m.staff_id), {"status": status})
+                self.outbox.openapi.update_card(card_track_id(change.ref, m.staff_id), params)
             except (DingTalkError, DirectoryUnavailable):  # the decision stands; a stale card's button says so
                 log.warning("could not update the approval card of %s for %s", change.ref, m.staff_id)
 
