@@ -356,8 +356,10 @@ class OrderCreation(ServiceBase):
         return self._write_draft(draft)
 
     def _order_created(self, draft: DraftView, order: Order | None, *, again: bool) -> Outcome:
-        if self._waits_for_approval() and order is not None and (
-                order.document_status == "B" or self.order_approvals.get(f"order:{order.bill_no}") is not None):
+        bill_no = order.bill_no if order is not None else draft.bill_no
+        if self._waits_for_approval() and bill_no and (
+                (order is not None and order.document_status == "B")
+                or self.order_approvals.get(f"order:{bill_no}") is not None):
             # submitted, not audited: the approval rule decides, and the OA instance is started once
             return self.order_approvals.after_submit(draft, order)
         key = "workflow.order_already_created" if again else "workflow.order_created"

@@ -85,13 +85,14 @@ class Approval:
     started_at: datetime | None
     polled_at: datetime | None
     reminded_at: datetime | None
+    last_error: str | None = None
 
 
 def _view(row: OaApprovalRow) -> Approval:
     return Approval(row.id, row.key, row.subject, row.ref, row.bill_no, row.requester, row.conversation_id,
                     row.instance_id, row.state, tuple(row.approvers or ()), bool(row.escalated), dict(row.summary),
                     row.decided_by, row.remark, as_utc(row.created_at), as_utc(row.started_at),
-                    as_utc(row.polled_at), as_utc(row.reminded_at))
+                    as_utc(row.polled_at), as_utc(row.reminded_at), row.last_error)
 
 
 class OaApprovals:
@@ -132,9 +133,12 @@ class OaApprovals:
     def after_submit(self, draft, order: Order) -> Outcome:
         """The confirmed order is in K/3 status B: audit it now (exempt) or start its approval.
         Idempotent: a confirm answered again, or a recovery after a crash, lands here once more."""
-        values = {"draft_id": draft.id, "bill_no": order.bill_no, **draft.summary}
-        existing = self.get(f"{ORDER}:{order.bill_no}")
-        if existing is None and order.document_status == "B":
+        bill_no = order.bill_no if order is not None else draft.bill_no
+        values = {"draft_id": draft.id, "bill_no": bill_no, **draft.summary}
+        existing = self.get(f"{ORDER}:{bill_no}")
+        if existing is not None and existing.state in FINAL:  # answered again after the decision
+            return self._final_outcome(existing, order, values)
+        if existing is None and order is not None and order.document_status == "B":
             try:
                 risks = self.risks(order)
             except (K3Error, DirectoryUnavailable) as exc:  # figures unknown: a manager decides
@@ -158,11 +162,18 @@ class OaApprovals:
         if approval.escalated:
             details.append(Message("oa.escalated", {"approvers": names}))
         if approval.state == STARTING:
-            return ok("workflow.order_submitted_retrying", order, **values)
-        if not approval.approvers:
-            return Outcome(True, "workflow.order_submitted_retrying", values,
-                           (Message("oa.nobody_to_ask", {}),), order)
+            nobody = (Message("oa.nobody_to_ask", {}),) if approval.last_error == "nobody to ask" else ()
+            return Outcome(True, "workflow.order_submitted_retrying", values, nobody, order)
         return Outcome(True, "workflow.order_submitted", {**values, "approvers": names}, tuple(details), order)
+
+    def _final_outcome(self, approval: Approval, order: Order | None, values: dict) -> Outcome:
+        if approval.state == AGREED:
+            return ok("workflow.order_already_created", order, **values)
+        no_remark = dict(catalog.MESSAGES["oa.no_remark"])
+        told = {**self._labels(approval), "approver": self.desk.name_of(approval.decided_by),
+                "who": self.desk.name_of(approval.decided_by) or no_remark, "remark": approval.remark or no_remark,
+                "hours": self._expire_hours(), "field": (approval.summary.get("failed") or {}).get("field", "?")}
+        return Outcome(True, f"oa.requester_{approval.state}", {**values, **told}, (), order)
 
     def _order_summary(self, draft, order: Order, risks: list[CheckResult]) -> dict:
         v = draft.summary
