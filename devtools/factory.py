@@ -213,13 +213,33 @@ def parse_factory(raw: dict) -> Factory:
     )
 
 
+LOCAL_DIRECTORY = "directory_local.yaml"
+
+
+def merge_local_directory(raw: dict, local: dict) -> dict:
+    """The fixture's directory plus this repository's own additions (``data/directory_local.yaml``:
+    the escalation chain's ``plant_directors``); the shared fixture itself stays untouched."""
+    directory = dict(raw["directory"])
+    directory["groups"] = {**directory.get("groups", {}), **(local.get("groups") or {})}
+    known = {p["uid"] for p in directory.get("people", ())}
+    directory["people"] = [*directory.get("people", ()), *(p for p in local.get("people") or () if p["uid"] not in known)]
+    return {**raw, "directory": directory}
+
+
 def load_factory(path: Path) -> Factory:
+    """The fixture at ``path``; a ``directory_local.yaml`` next to it adds groups and people."""
+    path = Path(path)
     with open(path, encoding="utf-8") as fh:
-        return parse_factory(yaml.safe_load(fh))
+        raw = yaml.safe_load(fh)
+    local = path.with_name(LOCAL_DIRECTORY)
+    if local.exists():
+        with open(local, encoding="utf-8") as fh:
+            raw = merge_local_directory(raw, yaml.safe_load(fh) or {})
+    return parse_factory(raw)
 
 
 @lru_cache(maxsize=4)
-def _cached(path: str, mtime: float) -> Factory:
+def _cached(path: str, mtime: float, local_mtime: float = 0.0) -> Factory:
     return load_factory(Path(path))
 
 
@@ -227,4 +247,5 @@ def get_factory(path: Path | None = None) -> Factory:
     from rasa_project.settings import get_settings
 
     p = Path(path or get_settings().fixture_path)
-    return _cached(str(p), p.stat().st_mtime)
+    local = p.with_name(LOCAL_DIRECTORY)
+    return _cached(str(p), p.stat().st_mtime, local.stat().st_mtime if local.exists() else 0.0)

@@ -49,13 +49,37 @@ def demo_env(settings: Settings, extra: dict | None = None) -> dict:
     env = child_env(settings)
     env["DINGK3_K3_BASE_URL"] = f"http://{settings.k3_sim_host}:{settings.k3_sim_port}/k3cloud/"
     env["DINGK3_DINGTALK_OPENAPI_URL"] = f"http://{settings.dingtalk_sim_host}:{settings.dingtalk_sim_port}"
+    # cards link an OA approval to the simulator's phone page (DingTalk's own approval page in production)
+    env["DINGK3_OA_INSTANCE_URL"] = (f"http://{settings.dingtalk_sim_host}:{settings.dingtalk_sim_port}"
+                                     "/phone?procInsId={instance_id}&tab=approvals")
     env.update(extra or {})
     return env
 
 
+class DemoStack(Stack):
+    """The demo system; once up, OA approval events are subscribed as in DingTalk's developer console:
+    over HTTP (encrypted, check_url first) to the channel when it runs in HTTP mode; in Stream mode
+    the channel's own connection subscribes to EVENT frames."""
+
+    def start(self, timeout_s: float = 240.0) -> None:
+        super().start(timeout_s)
+        if self.settings.dingtalk_mode == "http":
+            subscribe_oa_events(self.settings)
+
+
+def subscribe_oa_events(settings: Settings) -> None:
+    import httpx
+
+    sim = f"http://{settings.dingtalk_sim_host}:{settings.dingtalk_sim_port}"
+    url = f"http://{settings.rasa_host}:{settings.rasa_port}/webhooks/dingtalk/events"
+    r = httpx.post(f"{sim}/_sim/events/subscription", json={"mode": "http", "url": url}, timeout=30)
+    if r.status_code != 200:
+        raise RuntimeError(f"OA event subscription refused: {r.text}")
+
+
 def demo_stack(settings: Settings, model: Path, *, env_extra: dict | None = None) -> Stack:
     """Simulators + slapd + the product, one process group."""
-    return Stack(settings, simulator_services(settings) + plan(settings, model), env=demo_env(settings, env_extra))
+    return DemoStack(settings, simulator_services(settings) + plan(settings, model), env=demo_env(settings, env_extra))
 
 
 def demo_banner(settings: Settings) -> str:

@@ -52,9 +52,16 @@ class ProductionK3(Protocol):
     def list_reports(self, order_bill_no: str) -> list[OutputReport]: ...
 
     # -- writes ------------------------------------------------------------------------------
-    def create_order(self, draft: OrderDraft) -> Order:
+    def create_order(self, draft: OrderDraft, *, audit: bool = True) -> Order:
         """Save + Submit + Audit a PRD_MO. Idempotent on ``draft.request_key``: a retry after a
-        timeout that K/3 had already committed returns the existing order, never a second one."""
+        timeout that K/3 had already committed returns the existing order, never a second one.
+        ``audit=False`` stops at Submit (B, 审核中): the order waits for an approval outside K/3."""
+
+    def audit_order(self, bill_no: str) -> Order:
+        """Audit a submitted order (B -> C); one already audited is returned as it is."""
+
+    def withdraw_order(self, bill_no: str, *, delete: bool = True) -> Order | None:
+        """CancelAssign (撤销, B -> A), then Delete unless ``delete`` is False; None once deleted."""
 
     def change_order(
         self,

@@ -72,6 +72,9 @@ class _Operations:
     def unaudit(self, form_id: str, numbers: Iterable[str] = (), ids: Iterable[int] = ()):
         return self._run(ops.unaudit(form_id, list(numbers), list(ids)))
 
+    def cancel_assign(self, form_id: str, numbers: Iterable[str] = (), ids: Iterable[int] = ()):
+        return self._run(ops.cancel_assign(form_id, list(numbers), list(ids)))
+
     def delete(self, form_id: str, numbers: Iterable[str] = (), ids: Iterable[int] = ()):
         return self._run(ops.delete(form_id, list(numbers), list(ids)))
 
@@ -129,8 +132,14 @@ class _Operations:
     def list_reports(self, order_bill_no: str):
         return self._run(facade.list_reports(order_bill_no))
 
-    def create_order(self, draft: OrderDraft):
-        return self._run(facade.create_order(draft, self.attempts))
+    def create_order(self, draft: OrderDraft, *, audit: bool = True):
+        return self._run(facade.create_order(draft, self.attempts, audit=audit))
+
+    def audit_order(self, bill_no: str):
+        return self._run(facade.audit_order(bill_no, self.attempts))
+
+    def withdraw_order(self, bill_no: str, *, delete: bool = True):
+        return self._run(facade.withdraw_order(bill_no, self.attempts, delete=delete))
 
     def change_order(self, bill_no: str, *, qty=None, plan_finish=None, work_center=None):
         return self._run(facade.change_order(bill_no, qty=qty, plan_finish=plan_finish, work_center=work_center,

@@ -339,7 +339,9 @@ def order_model(draft: OrderDraft) -> dict:
     }
 
 
-def create_order(draft: OrderDraft, attempts: int) -> Op:
+def create_order(draft: OrderDraft, attempts: int, *, audit: bool = True) -> Op:
+    """Save + Submit (+ Audit unless ``audit`` is False: then the order waits in B, 审核中, for an
+    approval outside K/3). Idempotent on the request key."""
     order = yield from find_order_by_request_key(draft.request_key)
     failures = 0
     while order is None:
@@ -352,8 +354,68 @@ def create_order(draft: OrderDraft, attempts: int) -> Op:
             order = yield from find_order_by_request_key(draft.request_key)
             if order is None and failures >= attempts:
                 raise
-    yield from _approve(ORDER_FORM, order.bill_no, _order_status(order.bill_no), attempts)
+    if audit:
+        yield from _approve(ORDER_FORM, order.bill_no, _order_status(order.bill_no), attempts)
+    else:
+        yield from _submit(ORDER_FORM, order.bill_no, _order_status(order.bill_no), attempts)
     return (yield from _require_order(order.bill_no))
+
+
+def _submit(form_id: str, number: str, read_status: Callable[[], Op], attempts: int) -> Op:
+    """Submit until the bill is in audit (B) or beyond; a lost answer is re-read, not repeated blindly."""
+    status = yield from read_status()
+    failures = 0
+    while status in ("A", "D", "Z"):
+        try:
+            yield from ops.submit(form_id, numbers=[number])
+            status = "B"
+        except K3Unavailable:
+            failures += 1
+            if failures >= attempts:
+                raise
+            status = yield from read_status()
+
+
+def audit_order(bill_no: str, attempts: int) -> Op:
+    """Audit a submitted order (B -> C); an order already audited is left as it is (idempotent)."""
+    yield from _approve(ORDER_FORM, bill_no, _order_status(bill_no), attempts)
+    return (yield from _require_order(bill_no))
+
+
+def withdraw_order(bill_no: str, attempts: int, *, delete: bool = True) -> Op:
+    """An order whose approval was refused or withdrawn: CancelAssign (撤销, B -> A), then Delete
+    (allowed on A) unless ``delete`` is False. Returns the order left in K/3, or None once deleted.
+    An order already gone, or already back in A, is fine (idempotent); an audited one is refused."""
+    order = yield from get_order(bill_no)
+    if order is None:
+        return None
+    read = _order_status(bill_no)
+    failures = 0
+    status = order.document_status
+    while status == "B":
+        try:
+            yield from ops.cancel_assign(ORDER_FORM, numbers=[bill_no])
+            status = "A"
+        except K3Unavailable:
+            failures += 1
+            if failures >= attempts:
+                raise
+            status = yield from read()
+    if status not in ("A", "D", "Z"):
+        raise K3Rejected("FDocumentStatus", f"{ORDER_FORM} {bill_no} is {status}", 12, reason="status",
+                         form_id=ORDER_FORM)
+    if not delete:
+        return (yield from _require_order(bill_no))
+    for failures in range(1, attempts + 1):
+        try:
+            yield from ops.delete(ORDER_FORM, numbers=[bill_no])
+            break
+        except K3Unavailable:
+            if (yield from get_order(bill_no)) is None:
+                break
+            if failures >= attempts:
+                raise
+    return None
 
 
 def change_order(

@@ -131,6 +131,11 @@ def unaudit(form_id: str, numbers: Iterable[str] = (), ids: Iterable[int] = ()) 
     return (yield from _bill_operation("UnAudit", form_id, numbers, ids))
 
 
+def cancel_assign(form_id: str, numbers: Iterable[str] = (), ids: Iterable[int] = ()) -> Op:
+    """CancelAssign (撤销): a submitted bill (B, 审核中) back to created (A), as the SDK's CancelAssign."""
+    return (yield from _bill_operation("CancelAssign", form_id, numbers, ids))
+
+
 def delete(form_id: str, numbers: Iterable[str] = (), ids: Iterable[int] = ()) -> Op:
     return (yield from _bill_operation("Delete", form_id, numbers, ids))
 

@@ -1283,6 +1283,108 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "short of {component}: until {available} stock covers only {coverable} more",
     },
     "planning.separator": {"zh": "；", "id": "; ", "en": "; "},
+    # --- new orders through DingTalk OA approval (issue 14; ordering/oa_approvals.py) ---------
+    "workflow.order_submitted": {
+        "zh": "生产订单 {bill_no} 已在 K/3 保存并提交（审核中），尚未审核：{material_code} {material_name}，{qty} {unit}，计划完工 {plan_finish}，车间 {work_center}。已发起钉钉审批，审批人：{approvers}；批准后自动审核并通知生产群。",
+        "id": "Perintah produksi {bill_no} disimpan dan diajukan di K/3 (dalam persetujuan), belum diaudit: {material_code} {material_name}, {qty} {unit}, selesai {plan_finish}, pusat kerja {work_center}. Persetujuan DingTalk sudah dimulai, penyetuju: {approvers}; setelah disetujui, pesanan diaudit otomatis dan grup produksi diberi tahu.",
+        "en": "Production order {bill_no} was saved and submitted in K/3 (in approval), not audited yet: {material_code} {material_name}, {qty} {unit}, finish {plan_finish}, work center {work_center}. A DingTalk approval was started, approver: {approvers}; once approved it is audited automatically and the production group is told.",
+    },
+    "workflow.order_submitted_retrying": {
+        "zh": "生产订单 {bill_no} 已在 K/3 保存并提交（审核中），尚未审核。钉钉审批暂时无法发起，系统会自动重试，发起后会通知您。",
+        "id": "Perintah produksi {bill_no} disimpan dan diajukan di K/3 (dalam persetujuan), belum diaudit. Persetujuan DingTalk belum bisa dimulai; sistem mencoba lagi otomatis dan memberi tahu Anda.",
+        "en": "Production order {bill_no} was saved and submitted in K/3 (in approval), not audited yet. The DingTalk approval could not be started just now; it is retried automatically and you will be told.",
+    },
+    "workflow.order_created_exempt": {
+        "zh": "已在 K/3 创建并审核生产订单 {bill_no}：{material_code} {material_name}，{qty} {unit}，计划完工 {plan_finish}，车间 {work_center}。数量不超过 {exempt_max_qty} 且无风险，按审批规则免审批，已直接审核。",
+        "id": "Perintah produksi {bill_no} dibuat dan diaudit di K/3: {material_code} {material_name}, {qty} {unit}, selesai {plan_finish}, pusat kerja {work_center}. Jumlahnya paling banyak {exempt_max_qty} dan tanpa risiko, jadi menurut aturan persetujuan tidak perlu disetujui dan langsung diaudit.",
+        "en": "Production order {bill_no} was created and audited in K/3: {material_code} {material_name}, {qty} {unit}, finish {plan_finish}, work center {work_center}. It is at most {exempt_max_qty} pieces with no risk, so the approval rule exempts it: audited at once.",
+    },
+    "oa.escalated": {
+        "zh": "您是唯一的经理，按审批升级规则交由 {approvers} 审批（四眼原则）。",
+        "id": "Anda satu-satunya manajer, jadi menurut aturan eskalasi persetujuan diteruskan ke {approvers} (prinsip empat mata).",
+        "en": "You are the only manager, so by the escalation rule the approval goes to {approvers} (four-eyes).",
+    },
+    "oa.nobody_to_ask": {
+        "zh": "目录里没有可以审批的人（四眼原则：申请人不能审批自己的申请），请联系管理员。",
+        "id": "Tidak ada penyetuju di direktori (prinsip empat mata: pemohon tidak boleh menyetujui permintaannya sendiri); hubungi admin.",
+        "en": "Nobody in the directory can approve this (four-eyes: a requester never approves their own request); please contact the administrator.",
+    },
+    "oa.card_title": {
+        "zh": "审批中：生产订单 {bill_no}",
+        "id": "Dalam persetujuan: perintah {bill_no}",
+        "en": "In approval: order {bill_no}",
+    },
+    "oa.card_text": {
+        "zh": "{requester} 的生产订单 {bill_no}（{material_code} {material_name}，{qty} {unit}，计划完工 {plan_finish}）已提交钉钉审批，审批人：{approvers}。",
+        "id": "Perintah produksi {bill_no} dari {requester} ({material_code} {material_name}, {qty} {unit}, selesai {plan_finish}) sudah diajukan ke persetujuan DingTalk, penyetuju: {approvers}.",
+        "en": "{requester}'s production order {bill_no} ({material_code} {material_name}, {qty} {unit}, finish {plan_finish}) is in DingTalk approval, approver: {approvers}.",
+    },
+    "oa.change_card_text": {
+        "zh": "{requester} 的变更申请 {ref}（生产订单 {bill_no}，{material_code} {material_name}）已提交钉钉审批，审批人：{approvers}。",
+        "id": "Permintaan perubahan {ref} dari {requester} (perintah {bill_no}, {material_code} {material_name}) sudah diajukan ke persetujuan DingTalk, penyetuju: {approvers}.",
+        "en": "{requester}'s change request {ref} (order {bill_no}, {material_code} {material_name}) is in DingTalk approval, approver: {approvers}.",
+    },
+    "oa.card_button": {"zh": "查看审批", "id": "Lihat persetujuan", "en": "View approval"},
+    "oa.requester_agreed": {
+        "zh": "{approver} 已同意生产订单 {bill_no}（{material_code} {material_name}，{qty} {unit}），K/3 已审核。{remark}",
+        "id": "{approver} menyetujui perintah produksi {bill_no} ({material_code} {material_name}, {qty} {unit}); sudah diaudit di K/3. {remark}",
+        "en": "{approver} approved production order {bill_no} ({material_code} {material_name}, {qty} {unit}); it is audited in K/3. {remark}",
+    },
+    "oa.requester_agreed_released": {
+        "zh": "{approver} 已同意生产订单 {bill_no}（{material_code} {material_name}，{qty} {unit}），K/3 已审核并下达车间。{remark}",
+        "id": "{approver} menyetujui perintah produksi {bill_no} ({material_code} {material_name}, {qty} {unit}); sudah diaudit dan dirilis ke lantai produksi di K/3. {remark}",
+        "en": "{approver} approved production order {bill_no} ({material_code} {material_name}, {qty} {unit}); it is audited and released to the shop floor in K/3. {remark}",
+    },
+    "oa.production_new_order": {
+        "zh": "新生产订单 {bill_no}：{material_code} {material_name}，{qty} {unit}，计划 {plan_start} 至 {plan_finish}，车间 {work_center} {work_center_name}，{approver} 审批同意。",
+        "id": "Perintah produksi baru {bill_no}: {material_code} {material_name}, {qty} {unit}, rencana {plan_start} s/d {plan_finish}, pusat kerja {work_center} {work_center_name}, disetujui {approver}.",
+        "en": "New production order {bill_no}: {material_code} {material_name}, {qty} {unit}, planned {plan_start} to {plan_finish}, work center {work_center} {work_center_name}, approved by {approver}.",
+    },
+    "oa.requester_refused": {
+        "zh": "{approver} 拒绝了生产订单 {bill_no}（{material_code} {material_name}，{qty} {unit}）的审批。原因：{remark}。订单已在 K/3 撤销并删除，没有下达。",
+        "id": "{approver} menolak persetujuan perintah produksi {bill_no} ({material_code} {material_name}, {qty} {unit}). Alasan: {remark}. Pesanan ditarik dan dihapus di K/3, tidak dirilis.",
+        "en": "{approver} refused the approval of production order {bill_no} ({material_code} {material_name}, {qty} {unit}). Reason: {remark}. The order was withdrawn and deleted in K/3; nothing was released.",
+    },
+    "oa.requester_terminated": {
+        "zh": "生产订单 {bill_no}（{material_code} {material_name}）的审批已由 {who} 撤销（{remark}）。订单已在 K/3 撤销并删除。",
+        "id": "Persetujuan perintah produksi {bill_no} ({material_code} {material_name}) dibatalkan oleh {who} ({remark}). Pesanan ditarik dan dihapus di K/3.",
+        "en": "The approval of production order {bill_no} ({material_code} {material_name}) was withdrawn by {who} ({remark}). The order was withdrawn and deleted in K/3.",
+    },
+    "oa.requester_expired": {
+        "zh": "生产订单 {bill_no}（{material_code} {material_name}）的审批 {hours} 小时内无人处理，已在钉钉终止。订单已在 K/3 撤销并删除，如仍需要请重新创建。",
+        "id": "Persetujuan perintah produksi {bill_no} ({material_code} {material_name}) tidak diputuskan dalam {hours} jam dan dihentikan di DingTalk. Pesanan ditarik dan dihapus di K/3; buat lagi bila masih perlu.",
+        "en": "Nobody decided the approval of production order {bill_no} ({material_code} {material_name}) within {hours} hours; it was terminated in DingTalk. The order was withdrawn and deleted in K/3; create it again if it is still needed.",
+    },
+    "oa.requester_failed": {
+        "zh": "生产订单 {bill_no} 的审批结果已收到，但 K/3 未能完成后续操作（字段 {field}），订单保持审核中。请联系 PMC 处理。",
+        "id": "Hasil persetujuan perintah {bill_no} sudah diterima, tetapi K/3 menolak langkah berikutnya (kolom {field}); pesanan tetap dalam persetujuan. Hubungi PMC.",
+        "en": "The approval result for order {bill_no} arrived, but K/3 refused the next step (field {field}); the order stays in approval. Please contact PMC.",
+    },
+    "oa.reminder": {
+        "zh": "提醒：{requester} 的{subject} {ref} 等待您在钉钉审批已 {hours} 小时。",
+        "id": "Pengingat: {subject} {ref} dari {requester} menunggu persetujuan Anda di DingTalk selama {hours} jam.",
+        "en": "Reminder: {requester}'s {subject} {ref} has waited {hours} hours for your approval in DingTalk.",
+    },
+    "oa.subject_order": {"zh": "生产订单", "id": "perintah produksi", "en": "production order"},
+    "oa.subject_change": {"zh": "变更申请", "id": "permintaan perubahan", "en": "change request"},
+    "oa.no_remark": {"zh": "未填写", "id": "tidak diisi", "en": "none given"},
+    "oa.expired_remark": {
+        "zh": "超过 {hours} 小时无人审批，系统自动终止",
+        "id": "tidak diputuskan dalam {hours} jam, dihentikan otomatis",
+        "en": "not decided within {hours} hours, terminated automatically",
+    },
+    "approval.group_card_intro": {
+        "zh": "{requester} 申请修改生产订单 {bill_no}（{material_code} {material_name}，{ref}），已发给 {managers} 审批：",
+        "id": "{requester} meminta perubahan perintah produksi {bill_no} ({material_code} {material_name}, {ref}); dikirim ke {managers} untuk disetujui:",
+        "en": "{requester} asks to change production order {bill_no} ({material_code} {material_name}, {ref}); sent to {managers} for approval:",
+    },
+    "approval.card_decided": {
+        "zh": "{approver} {decision}（{decided_at}）",
+        "id": "Sudah {decision} oleh {approver} ({decided_at})",
+        "en": "{approver}: {decision} ({decided_at})",
+    },
+    "approval.no_approver": {"zh": "经理", "id": "manajer", "en": "the managers"},
+    "oa.no_risk": {"zh": "无风险项", "id": "tidak ada risiko", "en": "no risk found"},
     # --- nlu / help ---------------------------------------------------------------------------
 }
 

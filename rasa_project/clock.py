@@ -31,6 +31,15 @@ class BusinessClock:
     def today(self) -> date:
         return self.now().date()
 
+    def stamp(self, wall: datetime) -> datetime:
+        """A wall-clock instant as people are shown it: in the factory's time zone and, when the
+        clock is anchored (demo, tests), on the business date, never the machine's own year
+        (issue 13: "decided at 2026-..." while the business clock says 2025-04-01)."""
+        local = (wall if wall.tzinfo else wall.replace(tzinfo=timezone.utc)).astimezone(self.tz)
+        if self.anchor is None:
+            return local
+        return datetime.combine(self.now().date(), local.timetz())
+
 
 def clock_from(settings) -> BusinessClock:
     return BusinessClock(tz=ZoneInfo(settings.timezone), anchor=settings.clock_anchor)

@@ -79,6 +79,22 @@ class Settings(BaseSettings):
     dingtalk_event_aes_key: SecretStr = SecretStr("ZGluZ2szZGVtb2Flc2tleTAxMjM0NTY3ODlhYmNkZWY")
     dingtalk_event_window_s: int = 3600  # accepted |now - timeStamp| of an event post (DingTalk: unstated)
     oa_inbox_lease_s: int = 60  # a claimed inbox event returns to the queue if not done within this
+    # New orders through OA approval (issue 14): which new orders wait for a manager. "all" (demo
+    # default: every new order), "none" (audited at once, as before). Under "all", an order of at most
+    # new_order_exempt_max_qty pieces with no risk finding is exempt: audited at once, and it says so.
+    new_order_approval: str = "all"
+    new_order_exempt_max_qty: float = 0.0
+    new_order_release_on_agree: bool = False  # after the audit, also release (ToRelease) to the shop floor
+    # Held (risky) changes: "cards" (robot cards, approval_card below) or "oa" (the same OA approval
+    # as new orders, so a manager has one to-do list; the card in the group links to the instance)
+    approval_channel: str = "cards"
+    # where the approval chain goes when the requester is the only manager: LDAP group DNs, in order
+    approval_escalation_groups: list[str] = ["cn=plant_directors,ou=groups,dc=demo-factory,dc=local"]
+    # the link a card gives to an OA instance; {instance_id} and {corp_id} are filled in. The demo
+    # stack points it at the simulator's phone page.
+    oa_instance_url: str = ("https://aflow.dingtalk.com/dingtalk/mobile/homepage.htm?corpid={corp_id}"
+                            "&procInstId={instance_id}&dinghash=approval#approval")
+    oa_poll_after_s: int = 300  # a running instance not heard of for this long is read back (missed events)
 
     # LDAP
     ldap_url: str = "ldap://127.0.0.1:3890"

@@ -26,6 +26,7 @@ from rasa_project.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from dingtalk_client.openapi import DingTalkOpenAPI
+    from dingtalk_client.workflow import WorkflowClient
     from k3_client.client import K3Client
     from rasa_project.audit.anchor import AnchorWorker
     from rasa_project.audit.trail import AuditTrail
@@ -35,7 +36,9 @@ if TYPE_CHECKING:
     from rasa_project.chat.use_cases import ChatUseCases
     from rasa_project.mapping import MappingTables
     from rasa_project.notify.outbox import NotificationOutbox
+    from rasa_project.oa.inbox import Inbox
     from rasa_project.ordering.approval_desk import ApprovalDesk
+    from rasa_project.ordering.oa_approvals import OaApprovals
     from rasa_project.ordering.reports import OutputReports
     from rasa_project.ordering.service import WorkflowService
     from rasa_project.worker import Worker
@@ -64,6 +67,22 @@ def dingtalk_config(settings: Settings) -> DingTalkConfig:
         openapi_url=settings.dingtalk_openapi_url,
         mode=settings.dingtalk_mode,
     )
+
+
+def workflow_config(settings: Settings):
+    from dingtalk_client.workflow import WorkflowConfig
+
+    return WorkflowConfig(base_url=settings.dingtalk_openapi_url, process_code=settings.dingtalk_approval_process_code)
+
+
+class _Late:
+    """A collaborator built on first use (the workflow and the OA approvals refer to each other)."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._build(), name)
 
 
 class Wiring:
@@ -191,12 +210,13 @@ class Wiring:
     def workflow(self) -> WorkflowService:
         from rasa_project.ordering.service import WorkflowService
 
-        return self._once(
-            "workflow",
-            lambda: WorkflowService(
-                self.k3, self.mapping, self.clock, self.sessionmaker, self.settings, now=self.now
-            ),
-        )
+        def build() -> WorkflowService:
+            service = WorkflowService(self.k3, self.mapping, self.clock, self.sessionmaker, self.settings, now=self.now)
+            # a confirmed new order waits in K/3 status B for its OA approval (issue 14)
+            service.order_approvals = _Late(lambda: self.oa_approvals)
+            return service
+
+        return self._once("workflow", build)
 
     @property
     def output_reports(self) -> OutputReports:
@@ -223,10 +243,41 @@ class Wiring:
         )
 
     @property
+    def workflow_client(self) -> WorkflowClient:
+        """DingTalk's OA approval API (start, get, terminate), on the OpenAPI client's token."""
+        from dingtalk_client.workflow import WorkflowClient
+
+        return self._once("workflow_client", lambda: WorkflowClient(workflow_config(self.settings), self.dingtalk,
+                                                                    transport=self._dingtalk_transport))
+
+    @property
+    def inbox(self) -> Inbox:
+        """The durable inbox of DingTalk OA events (the channel writes it, the worker reads it)."""
+        from rasa_project.db import get_engine
+        from rasa_project.oa.inbox import Inbox
+
+        return self._once("inbox", lambda: Inbox(get_engine(self.settings.sqlalchemy_url),
+                                                 lease_s=self.settings.oa_inbox_lease_s))
+
+    @property
+    def oa_approvals(self) -> OaApprovals:
+        """New orders (and held changes with approval_channel=oa) through DingTalk OA approval."""
+        from rasa_project.ordering.oa_approvals import OaApprovals
+
+        def build() -> OaApprovals:
+            approvals = OaApprovals(self.settings, self.workflow, self.desk, self.workflow_client, self.inbox,
+                                    now=self.now)
+            self.desk.oa = approvals
+            return approvals
+
+        return self._once("oa_approvals", build)
+
+    @property
     def worker(self) -> Worker:
         from rasa_project.worker import Worker
 
-        return self._once("worker", lambda: Worker(self.settings, self.workflow, self.desk, now=self.now))
+        return self._once("worker", lambda: Worker(self.settings, self.workflow, self.desk, now=self.now,
+                                                   oa=self.oa_approvals))
 
     def start_worker(self) -> Worker | None:
         """Run the worker's thread in this process, once (no-op when the interval setting is 0)."""
@@ -265,6 +316,8 @@ class Wiring:
             built["worker"].stop()
         if "k3" in built:
             built["k3"].close()
+        if "workflow_client" in built:
+            built["workflow_client"].close()
         if "dingtalk" in built:
             built["dingtalk"].close()
 

@@ -20,6 +20,7 @@ from rasa_project.clock import utc_now
 
 if TYPE_CHECKING:
     from rasa_project.ordering.approval_desk import ApprovalDesk
+    from rasa_project.ordering.oa_approvals import OaApprovals
     from rasa_project.ordering.service import WorkflowService
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class TickResult:
     expired: list[str] = field(default_factory=list)
     resumed: list[str] = field(default_factory=list)
     sent: int = 0
+    oa: dict = field(default_factory=dict)
 
 
 class Worker:
@@ -41,8 +43,10 @@ class Worker:
         desk: ApprovalDesk,
         *,
         now: Callable[[], datetime] = utc_now,
+        oa: OaApprovals | None = None,
     ) -> None:
         self.settings, self.workflow, self.desk, self.now = settings, workflow, desk, now
+        self.oa = oa  # the OA approvals (issue 14): events from the inbox, polling, reminders, expiry
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -61,6 +65,11 @@ class Worker:
             if outcome.value is not None:
                 result.resumed.append(outcome.value.ref)
             self.desk.announce(outcome)
+        if self.oa is not None:
+            try:
+                result.oa = self.oa.tick(now)
+            except Exception:  # DingTalk or K/3 down: the OA steps run again next pass
+                log.exception("OA approval pass failed")
         result.sent = self.desk.outbox.flush(now)
         return result
 

@@ -51,6 +51,9 @@ def stack_settings(var_dir: Path, **overrides) -> Settings:
         "rasa_port": ports["rasa"],
         "action_port": ports["actions"],
         "k3_sim_faults_enabled": True,
+        # the bench and the reliability runs measure the confirmed write path (Save+Submit+Audit);
+        # the OA approval loop of new orders has its own tests (tests/closed_loop, tests/e2e)
+        "new_order_approval": "none",
     }
     values.update(overrides)
     return Settings(**values)

@@ -85,6 +85,7 @@ class ApprovalDesk:
         self.now = now
         self.Session = outbox.Session
         self._names: dict[str, str] = {}
+        self.oa = None  # ordering.oa_approvals.OaApprovals, set by the composition root (approval_channel=oa)
 
     # -- asking -------------------------------------------------------------------------------
     def managers(self, *, except_staff_id: str | None = None) -> list[DirectoryMember]:
@@ -93,7 +94,11 @@ class ApprovalDesk:
         return [m for m in members if m.staff_id != except_staff_id]
 
     def ask_managers(self, change: ChangeRequest) -> list[str]:
-        """Send the approval card to each manager 1:1 and to the PMC group; returns who was asked."""
+        """Send the approval card to each manager 1:1 and to the PMC group; returns who was asked.
+        With ``approval_channel=oa`` the request goes to the approvers' OA to-do list instead (the
+        same path as new orders, escalation chain included), and the group card links to it."""
+        if getattr(self.settings, "approval_channel", "cards") == "oa" and self.oa is not None:
+            return self._ask_in_oa(change)
         try:
             managers = self.managers(except_staff_id=change.requester)
         except DirectoryUnavailable:
@@ -110,11 +115,19 @@ class ApprovalDesk:
                              kind="approval_ask", staff_id=m.staff_id, ref=change.ref)
         group = self.settings.dingtalk_pmc_group
         self.outbox.send(f"ask:{change.ref}:group:{group}",
-                         self._card(change, self.settings.notify_group_lang, requester),
+                         self._group_copy(change, self.settings.notify_group_lang, requester, managers),
                          kind="approval_ask", group=group, ref=change.ref)
         self.record("approval_requested", actor="bot", change=change,
                     managers=[m.staff_id for m in managers], group=group)
         return [m.staff_id for m in managers]
+
+    def _ask_in_oa(self, change: ChangeRequest) -> list[str]:
+        described = self.workflow.describe(change)
+        lines = [m.text("zh") for m in described.details]
+        approval = self.oa.ask_for_change(change, lines)
+        self.record("approval_requested", actor="bot", change=change, managers=list(approval.approvers),
+                    channel="oa", instance_id=approval.instance_id)
+        return list(approval.approvers)
 
     @staticmethod
     def _interactive(change: ChangeRequest, card: ActionCard, staff_id: str) -> InteractiveCard:
@@ -141,11 +154,34 @@ class ApprovalDesk:
             managers = self.managers(except_staff_id=change.requester)
         except DirectoryUnavailable:
             managers = []
+        state = Change.REJECTED if status == "rejected" else Change.APPROVED
+        decided = {"approver": self._name(change.approver), "decided_at": self.workflow.local_time(change.decided_at) or "",
+                   "decision": dict(catalog.MESSAGES[f"workflow.state_{state.value}"])}
         for m in managers:
+            lang = person_language(self.Session, m.staff_id, m.name, m.preferred_language)
+            params = {"status": status, "decision": Message("approval.card_decided", decided).text(lang),
+                      "decided_by": change.approver or "", "decided_at": decided["decided_at"]}
             try:
-                self.outbox.openapi.update_card(card_track_id(change.ref, m.staff_id), {"status": status})
+                self.outbox.openapi.update_card(card_track_id(change.ref, m.staff_id), params)
             except (DingTalkError, DirectoryUnavailable):  # the decision stands; a stale card's button says so
                 log.warning("could not update the approval card of %s for %s", change.ref, m.staff_id)
+
+    def _group_copy(self, change: ChangeRequest, lang: str, requester: str, managers: list[DirectoryMember],
+                    *, intro: Message | None = None) -> Markdown:
+        """The group's copy of an approval request (issue 13 item 12): it says who decides and
+        @-mentions them, and has no decision buttons (the requester is in the group too; the
+        approvers decide on their own 1:1 cards)."""
+        described = self.workflow.describe(change)
+        names = ", ".join(m.name or m.staff_id for m in managers) or catalog.text("approval.no_approver", lang)
+        mentions = " ".join(f"@{m.staff_id}" for m in managers)
+        head = [intro] if intro else []
+        head.append(Message("approval.group_card_intro", {**self._labels(change), "requester": requester,
+                                                          "ref": change.ref, "managers": names}))
+        text = _lines(*head, lang=lang) + "\n\n" + "\n\n".join(f"- {m.text(lang)}" for m in described.details)
+        if mentions:
+            text += f"\n\n{mentions}"
+        title = catalog.text("approval.card_title", lang, bill_no=change.bill_no, ref=change.ref)
+        return Markdown(title=title, text=text, at_staff_ids=tuple(m.staff_id for m in managers))
 
     def _card(self, change: ChangeRequest, lang: str, requester: str, *, intro: Message | None = None) -> ActionCard:
         described = self.workflow.describe(change)
@@ -171,8 +207,14 @@ class ApprovalDesk:
 
     # -- deciding -----------------------------------------------------------------------------
     def addressees(self, ref: str) -> set[str]:
-        """Whom the approval of ``ref`` was sent to (the cards and reminders 1:1): only they decide it."""
-        return self.outbox.recipients(ref, ("approval_ask", "approval_reminder"))
+        """Whom the approval of ``ref`` was sent to (the cards and reminders 1:1, or the OA instance's
+        approvers): only they decide it."""
+        asked = self.outbox.recipients(ref, ("approval_ask", "approval_reminder"))
+        if self.oa is not None:
+            approval = self.oa.get(f"change:{ref}")
+            if approval is not None:
+                asked |= set(approval.approvers)
+        return asked
 
     def decide(
         self,
@@ -283,7 +325,11 @@ class ApprovalDesk:
                              kind="approval_decided", group=group, ref=change.ref)
 
     def remind(self, change: ChangeRequest, now: datetime) -> None:
-        """Remind the managers 1:1; from the second reminder on, escalate in the PMC group too."""
+        """Remind the managers 1:1; from the second reminder on, escalate in the PMC group too.
+        (With approval_channel=oa the OA approvals remind the instance's approvers instead.)"""
+        if getattr(self.settings, "approval_channel", "cards") == "oa" and self.oa is not None \
+                and self.oa.get(f"change:{change.ref}") is not None:
+            return
         since = change.pending_since or change.created_at
         hours = figure(round((now - since).total_seconds() / 3600, 1))
         stamp = (change.reminded_at or since).isoformat()
@@ -306,7 +352,7 @@ class ApprovalDesk:
             group = self.settings.dingtalk_pmc_group
             lang = self.settings.notify_group_lang
             self.outbox.send(f"escalate:{change.ref}:{stamp}",
-                             self._card(change, lang, requester, intro=message),
+                             self._group_copy(change, lang, requester, managers, intro=message),
                              kind="approval_escalation", group=group, ref=change.ref)
         self.record("approval_reminded", actor="bot", change=change, managers=[m.staff_id for m in managers],
                     escalated=escalated)
@@ -316,6 +362,9 @@ class ApprovalDesk:
         groups = {self.settings.dingtalk_pmc_group, self.settings.dingtalk_production_group}
         lang = person_language(self.Session, change.requester, self._name(change.requester))
         message = self._markdown(lang, *messages, at=(change.requester,))
+        if change.conversation_id in groups:  # a group notice names the requester: @<staffId> (spec §2)
+            message = Markdown(title=message.title, text=f"@{change.requester} {message.text}",
+                               at_staff_ids=message.at_staff_ids)
         key = f"{event}:{change.ref}:requester"
         if change.conversation_id in groups:
             self.outbox.send(key, message, kind=f"requester_{event}", group=change.conversation_id, ref=change.ref)
@@ -344,6 +393,18 @@ class ApprovalDesk:
                 return staff_id
             self._names[staff_id] = person.name if person and person.name else staff_id
         return self._names[staff_id]
+
+    def name_of(self, staff_id: str | None) -> str:
+        """A person's directory name for messages (their staff id if the directory cannot say)."""
+        return self._name(staff_id)
+
+    def audit_record(self, event: str, *, actor: str, bill_no: str, conversation_id: str | None = None,
+                     **details) -> None:
+        """An approval record about an order (the OA approvals of new orders use it)."""
+        if self.audit is None:
+            return
+        self.audit.record("approval", actor=actor, conversation_id=conversation_id, order_bill_no=bill_no,
+                          event=event, **{k: v for k, v in details.items() if v is not None})
 
     def record(self, event: str, *, actor: str, change: ChangeRequest, conversation_id: str | None = None,
                **details) -> None:

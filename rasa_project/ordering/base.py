@@ -49,7 +49,7 @@ class ServiceBase:
         """A stored UTC timestamp as the factory reads it ("2025-04-01 10:05")."""
         if value is None:
             return None
-        return iso(value.astimezone(self.clock.tz))
+        return iso(self.clock.stamp(value))
 
     def material_label(self, number: str, k3_material: Material | None = None) -> dict:
         return material_label(self.mapping, number, k3_material)

@@ -115,3 +115,28 @@ def recheck(change: ChangeRequest, order: Order | None) -> list[CheckResult] | N
 
 def _skipped(check: str, **values: Any) -> CheckResult:
     return CheckResult(check, Verdict.SKIPPED, "workflow.check_skipped", values)
+
+
+def new_order_risks(order: Order, state: FactoryState, mapping: MappingTables) -> list[CheckResult]:
+    """The risks of a new order as it stands in K/3 (submitted, waiting for approval): each BOM
+    component against its safety stock once this order takes what it needs, and its work center's
+    load per working day with this order added. ``state`` was read with the order included."""
+    results = []
+    needs = state.needs(order)
+    others = state.other_needs(sorted(needs), except_bill_no=order.bill_no) if needs else {}
+    for number in sorted(needs):
+        component = state.components.get(number)
+        if component is None:
+            continue
+        position = rules.ComponentPosition(number, component.stock, component.safety_stock, others[number], 0.0,
+                                           needs[number])
+        label = material_label(mapping, number, component.material)
+        results.append(rules.check_component(position).with_values(component_code=label["code"],
+                                                                    component_name=label["name"]))
+    wc = mapping.work_center(order.work_center)
+    if wc is not None:
+        load = state.load(wc.number, except_bill_no=order.bill_no)
+        result = rules.check_capacity(wc.number, wc.daily_capacity, before=load,
+                                      after=rules.add_loads(load, state.order_load(order)))
+        results.append(result.with_values(work_center_name=dict(wc.name)))
+    return results

@@ -124,6 +124,19 @@ def _draft_view(row: OrderDraftRow) -> DraftView:
 
 
 class OrderCreation(ServiceBase):
+    # the OA approval of new orders (``ordering/oa_approvals.py``), set by the composition root; None:
+    # a confirmed order is audited at once (the workflow used on its own, in tests and tools)
+    order_approvals = None
+
+    def _waits_for_approval(self) -> bool:
+        return self.order_approvals is not None and getattr(self.settings, "new_order_approval", "none") != "none"
+
+    def _k3_create(self, draft: DraftView) -> Order:
+        """Save + Submit (+ Audit unless the order waits for its OA approval), idempotent on the key."""
+        if self._waits_for_approval():
+            return self.k3.create_order(self._order_draft(draft), audit=False)
+        return self.k3.create_order(self._order_draft(draft))
+
     # validators bound to this factory's settings, mapping and business clock
     def check_material(self, text: Any) -> Outcome[ResolvedMaterial]:
         """Mapping (chat code / alias / K/3 number), then live K/3: material exists, is audited and
@@ -315,7 +328,7 @@ class OrderCreation(ServiceBase):
 
     def _write_draft(self, draft: DraftView) -> Outcome:
         try:
-            order = self.k3.create_order(self._order_draft(draft))
+            order = self._k3_create(draft)
         except (K3Rejected, K3PermissionDenied) as exc:
             self._draft_transition(draft, DraftEvent.WRITE_REJECTED, error=k3_refusal(exc))
             return refused(
@@ -336,7 +349,7 @@ class OrderCreation(ServiceBase):
             # K/3 has the order, but an interrupted write may have stopped before Submit/Audit:
             # create_order is idempotent on the request key and completes the approval steps.
             try:
-                order = self.k3.create_order(self._order_draft(draft))
+                order = self._k3_create(draft)
             except (K3Unavailable, K3SessionLost):
                 return refused("workflow.order_write_unknown", draft, draft_id=draft.id)
             self._draft_transition(draft, DraftEvent.WRITTEN, bill_no=order.bill_no, error=None)
@@ -349,6 +362,12 @@ class OrderCreation(ServiceBase):
         return self._write_draft(draft)
 
     def _order_created(self, draft: DraftView, order: Order | None, *, again: bool) -> Outcome:
+        bill_no = order.bill_no if order is not None else draft.bill_no
+        if self._waits_for_approval() and bill_no and (
+                (order is not None and order.document_status == "B")
+                or self.order_approvals.get(f"order:{bill_no}") is not None):
+            # submitted, not audited: the approval rule decides, and the OA instance is started once
+            return self.order_approvals.after_submit(draft, order)
         key = "workflow.order_already_created" if again else "workflow.order_created"
         return ok(key, order, draft_id=draft.id, bill_no=draft.bill_no, **draft.summary)
 

@@ -7,7 +7,7 @@ explains the decision to the requester, the manager and the audit trail.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
@@ -283,3 +283,33 @@ def check_unchanged_since(bill_no: str, recorded: Mapping[str, Any], live: Mappi
 def has_reached(target: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
     """Does K/3 already hold every target value (an interrupted write that went through)?"""
     return all(live.get(k) == v for k, v in target.items() if v is not None)
+
+
+# -- new orders and the OA approval (issue 14) -----------------------------------------------------
+
+NEW_ORDER_APPROVAL_MODES = ("all", "none")
+
+
+def new_order_needs_approval(mode: str, *, qty: float, exempt_max_qty: float, risks: Iterable[CheckResult]) -> bool:
+    """Whether a new order waits for a manager (K/3 status B) or is audited at once.
+
+    ``all`` (the demo default): every new order, except a small one (at most ``exempt_max_qty``
+    pieces) with no risk finding; ``none``: no new order does."""
+    if mode not in NEW_ORDER_APPROVAL_MODES:
+        raise ValueError(f"new_order_approval must be one of {NEW_ORDER_APPROVAL_MODES}, not {mode!r}")
+    if mode == "none":
+        return False
+    risky = any(r.verdict is Verdict.NEEDS_APPROVAL for r in risks)
+    return risky or qty > exempt_max_qty
+
+
+def approval_chain(requester: str, groups: Sequence[Sequence[str]]) -> tuple[tuple[str, ...], int]:
+    """Who approves a request of ``requester``: the first group of the chain (managers, then the
+    escalation groups in order) with someone other than the requester in it. Returns (their staff
+    ids, the index of that group: 0 = the managers, > 0 = escalated); ((), -1) when nobody can.
+    Four-eyes: the requester is never their own approver."""
+    for index, members in enumerate(groups):
+        others = tuple(dict.fromkeys(m for m in members if m and m != requester))
+        if others:
+            return others, index
+    return (), -1

@@ -79,3 +79,37 @@ class ChangeEventRow(Base):
     actor = Column(String(64), nullable=True)
     details = Column(JSON, nullable=True)
     at = Column(DateTime(timezone=True), nullable=False)
+
+
+class OaApprovalRow(Base):
+    """One DingTalk OA approval (审批) instance of ours: a new order waiting in K/3 status B, or a
+    held change (approval_channel=oa). Schema: migrations/versions/o002_oa_approvals.py.
+
+    ``key`` is ``order:<bill no>`` or ``change:<CR ref>``, so one subject has one approval. States:
+    starting (row written, instance not started yet) -> pending (instance running) -> agreed |
+    refused | terminated | expired (applied: K/3 done and people told), or failed (K/3 refused the
+    result; the requester was told)."""
+
+    __tablename__ = "oa_approvals"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    key = Column(String(64), nullable=False, unique=True)
+    subject = Column(String(16), nullable=False)  # order | change
+    ref = Column(String(32), nullable=False)  # bill number or CR ref
+    bill_no = Column(String(32), nullable=False, index=True)
+    requester = Column(String(64), nullable=False)
+    conversation_id = Column(String(128), nullable=True)
+    instance_id = Column(String(64), nullable=True, unique=True)
+    state = Column(String(16), nullable=False, index=True)
+    approvers = Column(JSON, nullable=False)  # staff ids asked, in order
+    escalated = Column(Integer, nullable=False, default=0)  # 1: the requester was the only manager
+    summary = Column(JSON, nullable=False)  # what the notices say (material, qty, dates, risks ...)
+    decided_by = Column(String(64), nullable=True)
+    remark = Column(Text, nullable=True)
+    last_error = Column(Text, nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    started_at = Column(DateTime(timezone=True), nullable=True)
+    polled_at = Column(DateTime(timezone=True), nullable=True)
+    reminded_at = Column(DateTime(timezone=True), nullable=True)
+    decided_at = Column(DateTime(timezone=True), nullable=True)
+    version = Column(Integer, nullable=False, default=1)

@@ -36,7 +36,9 @@ def test_cards_go_to_each_other_manager_in_their_language_and_to_pmc_group(loop,
     assert [b["content"] for b in dewi["buttons"]] == ["setujui MO000124", "tolak MO000124"]
     assert "stok pengaman" in dewi["text"]
     [group_card] = dingtalk_sim.messages(conversation_id=PMC)
-    assert group_card["msgtype"] == "actionCard" and change.ref in group_card["title"]
+    # issue 13 item 12: the group's copy says who decides, @-mentions them, offers no decision buttons
+    assert change.ref in group_card["title"] and not group_card.get("buttons")
+    assert "王丽" in group_card["text"] and "Dewi Lestari" in group_card["text"] and "@manager0001" in group_card["text"]
     assert not dingtalk_sim.messages(staff_id="pmc0001")  # the requester is not asked
     asked = [r for r in audit.history("MO000124") if r.kind == "approval"]
     assert '"approval_requested"' in asked[-1].payload and "manager0002" in asked[-1].payload

@@ -105,7 +105,8 @@ def test_every_k3_call_of_create_change_approve_and_report_is_audited(wiring, co
              "production_type": "SCDD01_SYS", "work_center": "WC-01"}  # fmt: skip
     draft = chat.prepare_draft(pmc, slots)
     assert draft.outcome.key == "workflow.draft_summary" and draft.pending.startswith("draft:")
-    assert chat.confirm(pmc, draft.pending).outcome.key == "workflow.order_created"
+    # issue 14: the confirmed order is saved and submitted and waits for its OA approval
+    assert chat.confirm(pmc, draft.pending).outcome.key == "workflow.order_submitted"
 
     # change (risky: a manager must approve) + approve (another person: the manager)
     change = turn("pmc0001", PMC, "MO000124 数量改成 400", "change_order", order_no="MO000124", quantity="400")

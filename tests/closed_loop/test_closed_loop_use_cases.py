@@ -57,7 +57,8 @@ def test_only_the_requester_with_the_right_role_confirms(chat, k3):
     assert other.outcome.key == "workflow.draft_not_yours"
 
     written = chat.confirm(turn("pmc0001", "确认"), draft.pending)
-    assert (written.outcome.key, written.pending) == ("workflow.order_created", None)
+    # issue 14: written as submitted (B), waiting for its OA approval
+    assert (written.outcome.key, written.pending) == ("workflow.order_submitted", None)
     assert k3.get_order(written.outcome.values["bill_no"]).qty == 300
 
 

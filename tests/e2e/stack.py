@@ -54,6 +54,10 @@ def stack_settings(var_dir: Path) -> Settings:
         dingtalk_conversation_rate_per_minute=1000,
         dingtalk_conversation_burst=1000,
         audit_anchor_interval_s=5,  # the worker anchors the audit trail often enough to be checked
+        # OA approval of new orders (issue 14): the worker applies OA events and polls running
+        # instances often enough for a test to wait on them
+        approval_worker_interval_s=2,
+        oa_poll_after_s=5,
     )
 
 

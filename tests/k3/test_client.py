@@ -42,7 +42,7 @@ def test_both_shells_offer_every_protocol_method_with_its_signature():
     from k3_client import AsyncK3Client
 
     names = [n for n, v in vars(ProductionK3).items() if callable(v) and not n.startswith("_")]
-    assert len(names) == 16  # 13 + the batch reads find_materials, find_boms, find_audited_boms
+    assert len(names) == 18  # 13 + the batch reads find_materials, find_boms, find_audited_boms + audit_order, withdraw_order (issue 14)
     for shell in (K3Client, AsyncK3Client):
         for name in names:
             theirs = list(inspect.signature(getattr(ProductionK3, name)).parameters)
@@ -117,6 +117,21 @@ def test_filter_values_are_escaped_and_injection_never_reaches_k3(client):
 
 
 # -- writes --------------------------------------------------------------------------------------------
+def test_create_for_approval_stops_at_submit_then_audit_or_withdraw(client):
+    """Issue 14: Save + Submit only (B); then Audit, or CancelAssign + Delete; each step idempotent."""
+    order = client.create_order(draft("oa-1"), audit=False)
+    assert order.document_status == "B"
+    assert client.create_order(draft("oa-1"), audit=False).bill_no == order.bill_no  # same key, same order
+    assert client.audit_order(order.bill_no).document_status == "C"
+    assert client.audit_order(order.bill_no).document_status == "C"  # again: still audited, no error
+    with pytest.raises(K3Rejected):
+        client.withdraw_order(order.bill_no)  # audited: not withdrawn by this path
+    other = client.create_order(draft("oa-2"), audit=False)
+    assert client.withdraw_order(other.bill_no, delete=False).document_status == "A"
+    assert client.withdraw_order(other.bill_no) is None and client.get_order(other.bill_no) is None
+    assert client.withdraw_order(other.bill_no) is None  # already gone
+
+
 def test_create_change_status_report_reverse(client, factory):
     order = client.create_order(draft("flow-1"))
     assert (order.bill_no, order.document_status, order.status, order.remark) == ("MO000125", "C", OrderStatus.PLANNED,

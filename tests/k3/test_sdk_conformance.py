@@ -166,3 +166,18 @@ def test_untouched_sdk_venv_reads_the_fixture_orders(server, factory):
     out = subprocess.run([str(SDK_PYTHON), "-c", SDK_SCRIPT, server.base_url, factory.acct_id, app["user_name"],
                           app["app_id"], app["app_secret"]], capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
     assert json.loads(out.stdout) == [["P20250401", 120.0, 4.0], ["P20250402", 600.0, 10.0], ["P20250403", 0.0, 0.0]]
+
+
+def test_cancel_assign_takes_a_submitted_order_back_to_created_then_delete(sdk):
+    """撤销 (CancelAssign, the SDK's own call): B -> A; Delete is then allowed. Not on A, not on C."""
+    number = json.loads(sdk.Save("PRD_MO", order_model()))["Result"]["Number"]
+    numbers = {"CreateOrgId": 0, "Numbers": [number], "Ids": "", "NetworkCtrl": ""}
+    refused = status_of(sdk.CancelAssign("PRD_MO", numbers))  # still A: nothing to withdraw
+    assert refused["IsSuccess"] is False and refused["MsgCode"] == 11 and "撤销" in refused["Errors"][0]["Message"]
+    assert status_of(sdk.Submit("PRD_MO", numbers))["IsSuccess"] is True
+    assert status_of(sdk.Delete("PRD_MO", numbers))["IsSuccess"] is False  # B: not deletable
+    withdrawn = status_of(sdk.CancelAssign("PRD_MO", numbers))
+    assert withdrawn["IsSuccess"] is True and withdrawn["SuccessEntitys"][0]["Number"] == number
+    bill = json.loads(sdk.View("PRD_MO", {"CreateOrgId": 0, "Number": number, "Id": "", "IsSortBySeq": "false"}))
+    assert bill["Result"]["Result"]["DocumentStatus"] == "A"
+    assert status_of(sdk.Delete("PRD_MO", numbers))["IsSuccess"] is True

@@ -37,7 +37,7 @@ JSON_TYPE = "application/json; charset=utf-8"
 FAULT_KINDS = ("latency", "http_5xx", "timeout_after_commit", "session_lost", "permission_denied")
 QUERY_OPS = {"executebillquery", "billquery"}
 FORM_OPS = {
-    "save", "draft", "batchsave", "submit", "audit", "unaudit", "delete", "view", "executebillquery",
+    "save", "draft", "batchsave", "submit", "audit", "unaudit", "cancelassign", "delete", "view", "executebillquery",
     "billquery", "excuteoperation", "push",
 }  # fmt: skip
 
@@ -434,6 +434,8 @@ def create_app(
             return svc.audit(form_id, data)
         if op == "unaudit":
             return svc.unaudit(form_id, data)
+        if op == "cancelassign":
+            return svc.cancel_assign(form_id, data)
         if op == "delete":
             return svc.delete(form_id, data)
         if op == "view":

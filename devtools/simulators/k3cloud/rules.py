@@ -36,10 +36,11 @@ DOCUMENT_STEPS: dict[str, tuple[tuple[str, ...], str]] = {
     "submit": ((CREATED, REOPENED), IN_AUDIT),
     "audit": ((IN_AUDIT,), AUDITED),
     "unaudit": ((AUDITED,), REOPENED),
+    "cancelassign": ((IN_AUDIT,), CREATED),  # 撤销: a submitted bill back to created
 }
 _STATE_TEXT = {DRAFT: "单据为暂存状态", CREATED: "单据为创建状态", IN_AUDIT: "单据正在审核中", AUDITED: "单据已审核",
                REOPENED: "单据为重新审核状态"}  # fmt: skip
-_VERBS = {"submit": "提交", "audit": "审核", "unaudit": "反审核", "delete": "删除"}
+_VERBS = {"submit": "提交", "audit": "审核", "unaudit": "反审核", "cancelassign": "撤销", "delete": "删除"}
 
 
 def state_text(document_status: str | None) -> str:

@@ -582,6 +582,15 @@ class K3Service:
 
         return self._bill_operation(form_id, data, step, "unaudit")
 
+    def cancel_assign(self, form_id, data: dict) -> dict:
+        """CancelAssign (撤销): a bill in audit (B) back to created (A); anything else is refused."""
+        def step(meta: Form, bill: dict) -> None:
+            self._document_step(meta, bill, "cancelassign")
+            bill["FDocumentStatus"] = rules.after("cancelassign")
+            self.store.put(meta.form_id, meta.pk, bill)
+
+        return self._bill_operation(form_id, data, step, "cancelassign")
+
     def delete(self, form_id, data: dict) -> dict:
         def step(meta: Form, bill: dict) -> None:
             self._document_step(meta, bill, "delete")

@@ -1,0 +1,250 @@
+"""New orders through DingTalk OA approval, with real pieces (issue 14): K/3 simulator, DingTalk
+simulator (its OA approval and its event log), real slapd, SQLite. The events reach the inbox as the
+channel writes them (the channel's own intake is proven in tests/oa and tests/e2e); the manager
+decides through the simulator's admin API, which acts as the approver tapping on the phone.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from dingtalk_client.workflow import WorkflowClient
+from rasa_project.db import make_engine
+from rasa_project.oa.inbox import InboundEvent, Inbox
+from rasa_project.ordering import rules
+from rasa_project.ordering.oa_approvals import OaApprovals
+from rasa_project.wiring import workflow_config
+
+PMC, PROD = "cidPMC0001", "cidPROD0001"
+VALUES = {"material": "BOM-2051", "qty": 100, "plan_finish": "2025-04-20", "work_center": "WC-01",
+          "production_type": "SCDD01_SYS"}
+
+
+class Events:
+    """What the channel does with the simulator's events: store each verified one in the inbox."""
+
+    def __init__(self, sim_url: str, inbox: Inbox) -> None:
+        self.sim_url, self.inbox, self.seen = sim_url, inbox, 0
+
+    def all(self) -> list[dict]:
+        return httpx.get(f"{self.sim_url}/_sim/events").json()["events"]
+
+    def deliver(self, *, again: bool = False) -> int:
+        events = self.all()
+        fresh = events if again else events[self.seen:]
+        self.seen = len(events)
+        for e in fresh:
+            self.inbox.put(InboundEvent(e["event_type"], dict(e["data"]), "stream", event_id=e["event_id"]))
+        return len(fresh)
+
+
+@pytest.fixture
+def oa(settings, Session, loop, openapi, wall):
+    workflow, desk = loop
+    engine = make_engine(settings.sqlalchemy_url)
+    client = WorkflowClient(workflow_config(settings), openapi)
+    approvals = OaApprovals(settings, workflow, desk, client, Inbox(engine, lease_s=30), now=wall)
+    workflow.order_approvals = approvals
+    desk.oa = approvals
+    yield approvals
+    client.close()
+    engine.dispose()
+
+
+@pytest.fixture
+def events(oa, dingtalk_sim):
+    return Events(dingtalk_sim.url, oa.inbox)
+
+
+def _confirmed(workflow, requester="pmc0001", conversation_id=PMC, **values):
+    draft = workflow.prepare_draft(requester, conversation_id, {**VALUES, **values})
+    assert draft.ok, draft.key
+    return workflow.confirm_draft(draft.value.id, requester)
+
+
+def _pending(dingtalk_sim, staff_id):
+    return dingtalk_sim.http.get("/_sim/approvals", params={"staff_id": staff_id}).json()
+
+
+def _decide(dingtalk_sim, instance_id, staff_id, result, remark=""):
+    r = dingtalk_sim.http.post(f"/_sim/approvals/{instance_id}/decide",
+                               json={"staff_id": staff_id, "result": result, "remark": remark})
+    assert r.status_code == 200, r.text
+
+
+def _listed(pending) -> list[dict]:
+    return pending.get("approvals") or pending.get("instances") or pending.get("items") or []
+
+
+def test_confirmed_order_waits_in_b_then_agree_audits_once_and_tells_everyone(loop, oa, events, dingtalk_sim, k3):
+    workflow, _ = loop
+    created = _confirmed(workflow)
+    assert created.key == "workflow.order_submitted", created.key
+    bill = created.values["bill_no"]
+    assert k3.get_order(bill).document_status == "B"  # saved and submitted, not audited
+    approval = oa.get(f"order:{bill}")
+    assert approval.state == "pending" and approval.instance_id
+    assert set(approval.approvers) == {"manager0001", "manager0002"}  # the managers, not the requester
+    assert "王丽" in created.values["approvers"]
+
+    [listed] = [a for a in _listed(_pending(dingtalk_sim, "manager0001")) if a["instance_id"] == approval.instance_id]
+    form = {f["name"]: f["value"] for f in listed["form"]}
+    assert form["单据编号"] == bill and form["数量"] == "100" and form["计划完工"] == "2025-04-20"
+    assert "BOM-2051" in form["物料"] and "1.01.2051" in form["物料"] and form["工作中心"].startswith("WC-01")
+    assert form["申请人"] == "张伟" and form["生产类型"] and form["风险说明"]
+    card = [m for m in dingtalk_sim.messages(conversation_id=PMC) if m.get("msgtype") == "actionCard"]
+    assert len(card) == 1 and bill in card[0]["title"]
+    # one link to the instance, no decision buttons (nothing that sends "approve" as chat text)
+    assert [(b["content"], approval.instance_id in b["url"]) for b in card[0]["buttons"]] == [(None, True)]
+
+    _decide(dingtalk_sim, approval.instance_id, "manager0001", "agree", "同意，尽快排产")
+    events.deliver()
+    assert oa.process_inbox() == [f"order:{bill}"]
+    assert k3.get_order(bill).document_status == "C"
+    told = [t for t in dingtalk_sim.texts(conversation_id=PMC) if "已同意" in t and bill in t]
+    assert len(told) == 1 and "王丽" in told[0]
+    [notice] = [t for t in dingtalk_sim.texts(conversation_id=PROD) if bill in t]
+    assert "BOM-2051" in notice and "100" in notice and "2025-04-20" in notice and "王丽" in notice
+
+    # the same events again (a redelivery, or over HTTP as well), a late poll: nothing twice
+    events.deliver(again=True)
+    assert oa.process_inbox() == []
+    assert oa.poll(oa.now() + timedelta(days=1)) == []
+    assert len([t for t in dingtalk_sim.texts(conversation_id=PMC) if "已同意" in t and bill in t]) == 1
+    assert len([t for t in dingtalk_sim.texts(conversation_id=PROD) if bill in t]) == 1
+    again = workflow.confirm_draft(created.values["draft_id"], "pmc0001")  # the confirm pressed again
+    assert again.values["bill_no"] == bill and k3.get_order(bill).document_status == "C"
+
+
+def test_refuse_withdraws_and_deletes_the_order_and_tells_the_remark(loop, oa, events, dingtalk_sim, k3):
+    workflow, _ = loop
+    bill = _confirmed(workflow).values["bill_no"]
+    approval = oa.get(f"order:{bill}")
+    _decide(dingtalk_sim, approval.instance_id, "manager0002", "refuse", "控制板库存不够")
+    events.deliver()
+    oa.process_inbox()
+    assert k3.get_order(bill) is None  # CancelAssign (B -> A), then Delete
+    assert oa.get(f"order:{bill}").state == "refused"
+    [told] = [t for t in dingtalk_sim.texts(conversation_id=PMC) if "拒绝" in t and bill in t]
+    assert "控制板库存不够" in told and "Dewi Lestari" in told
+    assert not [t for t in dingtalk_sim.texts(conversation_id=PROD) if bill in t]
+
+
+def test_requester_terminates_in_dingtalk(loop, oa, events, dingtalk_sim, k3):
+    workflow, _ = loop
+    bill = _confirmed(workflow, qty=120).values["bill_no"]
+    approval = oa.get(f"order:{bill}")
+    oa.client.terminate(approval.instance_id, operator="pmc0001", remark="数量写错了")
+    events.deliver()
+    oa.process_inbox()
+    assert k3.get_order(bill) is None and oa.get(f"order:{bill}").state == "terminated"
+    [told] = [t for t in dingtalk_sim.texts(conversation_id=PMC) if "撤销" in t and bill in t]
+    assert "数量写错了" in told
+
+
+def test_missed_events_are_caught_up_by_polling(loop, oa, events, dingtalk_sim, k3, wall):
+    workflow, _ = loop
+    bill = _confirmed(workflow, qty=130).values["bill_no"]
+    approval = oa.get(f"order:{bill}")
+    _decide(dingtalk_sim, approval.instance_id, "manager0001", "agree")
+    # the events never reach us (bot down, delivery lost): the poll reads the instance back
+    assert oa.poll(wall()) == []  # not due yet
+    assert oa.poll(wall() + timedelta(seconds=oa.settings.oa_poll_after_s + 1)) == [f"order:{bill}"]
+    assert k3.get_order(bill).document_status == "C"
+    events.deliver()  # the events arrive late after all
+    assert oa.process_inbox() == []
+    assert len([t for t in dingtalk_sim.texts(conversation_id=PROD) if bill in t]) == 1
+
+
+def test_two_workers_racing_apply_the_result_once(loop, make_loop, oa, events, dingtalk_sim, k3, settings, openapi,
+                                                 wall):
+    workflow, _ = loop
+    bill = _confirmed(workflow, qty=140).values["bill_no"]
+    approval = oa.get(f"order:{bill}")
+    _decide(dingtalk_sim, approval.instance_id, "manager0001", "agree")
+    events.deliver()
+    workflow2, desk2 = make_loop()
+    engine = make_engine(settings.sqlalchemy_url)
+    client2 = WorkflowClient(workflow_config(settings), openapi)
+    other = OaApprovals(settings, workflow2, desk2, client2, Inbox(engine, lease_s=30), now=wall)
+    results: list[list[str]] = []
+    threads = [threading.Thread(target=lambda a=a, n=n: results.append(a.process_inbox(n)))
+               for a, n in ((oa, "w1"), (other, "w2"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    other.poll(wall() + timedelta(days=1))
+    assert sum(len(r) for r in results) == 1
+    assert k3.get_order(bill).document_status == "C"
+    assert len([t for t in dingtalk_sim.texts(conversation_id=PROD) if bill in t]) == 1
+    client2.close()
+    engine.dispose()
+
+
+def test_an_expired_approval_is_terminated_in_dingtalk_and_withdrawn_in_k3(loop, oa, dingtalk_sim, k3, wall):
+    workflow, _ = loop
+    bill = _confirmed(workflow, qty=150).values["bill_no"]
+    approval = oa.get(f"order:{bill}")
+    later = wall() + timedelta(seconds=oa.settings.approval_remind_after_s + 1)
+    assert oa.remind(later) == [f"order:{bill}"]
+    assert any(bill in t for t in dingtalk_sim.texts(staff_id="manager0001"))
+    assert oa.expire(wall() + timedelta(seconds=oa.settings.approval_expire_after_s + 1)) == [f"order:{bill}"]
+    assert oa.client.get(approval.instance_id).is_terminated
+    assert k3.get_order(bill) is None and oa.get(f"order:{bill}").state == "expired"
+    assert [t for t in dingtalk_sim.texts(conversation_id=PMC) if "无人处理" in t and bill in t]
+
+
+def test_a_small_risk_free_order_is_exempt_and_says_so(loop, oa, dingtalk_sim, k3, settings):
+    workflow, _ = loop
+    settings.new_order_exempt_max_qty = 200
+    created = _confirmed(workflow, qty=50)
+    assert created.key == "workflow.order_created_exempt", created.key
+    assert k3.get_order(created.values["bill_no"]).document_status == "C"
+    assert oa.get(f"order:{created.values['bill_no']}") is None
+    assert not _listed(_pending(dingtalk_sim, "manager0001"))
+
+
+def test_the_chain_escalates_when_the_requester_is_the_only_manager():
+    assert rules.approval_chain("m1", [["m1", "m2"], ["d1"]]) == (("m2",), 0)
+    assert rules.approval_chain("m1", [["m1"], ["d1", "m1"]]) == (("d1",), 1)  # four-eyes: never m1
+    assert rules.approval_chain("m1", [["m1"], []]) == ((), -1)
+
+
+def test_the_approval_rule():
+    risky = [rules.CheckResult("capacity", rules.Verdict.NEEDS_APPROVAL, "workflow.risk_capacity", {})]
+    assert rules.new_order_needs_approval("all", qty=10, exempt_max_qty=0, risks=[])
+    assert not rules.new_order_needs_approval("all", qty=10, exempt_max_qty=50, risks=[])
+    assert rules.new_order_needs_approval("all", qty=10, exempt_max_qty=50, risks=risky)
+    assert not rules.new_order_needs_approval("none", qty=10_000, exempt_max_qty=0, risks=risky)
+    with pytest.raises(ValueError):
+        rules.new_order_needs_approval("some", qty=1, exempt_max_qty=0, risks=[])
+
+
+def test_a_held_change_goes_to_the_same_oa_list_when_approval_channel_is_oa(loop, oa, events, dingtalk_sim, k3,
+                                                                            settings):
+    """approval_channel=oa: the risky change is an OA instance like a new order; agree applies it."""
+    workflow, desk = loop
+    settings.approval_channel = "oa"
+    outcome = workflow.request_change("MO000124", "pmc0001", PMC, qty=400)
+    change = outcome.value
+    asked = desk.ask_managers(change)
+    assert set(asked) == {"manager0001", "manager0002"}
+    approval = oa.get(f"change:{change.ref}")
+    [listed] = [a for a in _listed(_pending(dingtalk_sim, "manager0002")) if a["instance_id"] == approval.instance_id]
+    form = {f["name"]: f["value"] for f in listed["form"]}
+    assert form["单据编号"] == "MO000124" and change.ref in form["变更内容"] and "300" in form["风险说明"]
+    assert not [m for m in dingtalk_sim.messages(staff_id="manager0001") if m.get("buttons") and any(
+        b.get("content") for b in m["buttons"])]  # no robot card with chat-text buttons: one to-do list
+    assert k3.get_order("MO000124").qty == 150
+    _decide(dingtalk_sim, approval.instance_id, "manager0002", "agree", "先做")
+    events.deliver()
+    oa.process_inbox()
+    assert k3.get_order("MO000124").qty == 400
+    assert oa.get(f"change:{change.ref}").state == "agreed"
+    assert workflow.get_change(change.ref).approver == "manager0002"
+    assert [t for t in dingtalk_sim.texts(conversation_id=PROD) if "MO000124" in t and "150 → 400" in t]
