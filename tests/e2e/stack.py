@@ -114,7 +114,9 @@ class Chat:
     ) -> list[Reply]:
         """Send ``text`` and wait until at least ``expect`` replies (or one containing ``contains``) arrive."""
         start = self.mark()
-        self.send(staff_id, text, conversation_id)
+        sent = self.send(staff_id, text, conversation_id)
+        # a 1:1 message: wait in that person's chat with the robot, not for anything sent anywhere
+        conversation_id = conversation_id or sent.get("conversation_id")
         deadline = time.monotonic() + timeout_s
         got: list[Reply] = []
         while time.monotonic() < deadline:

@@ -95,16 +95,18 @@ def test_a_model_switch_on_the_running_server_loses_no_message(stack, chat, mode
     switching = threading.Thread(target=lambda: outcome.update(rollout.switch(settings, model_path)))
     switching.start()
     people = ["pmc0001", "pmc0002", "manager0001", "prod0001"]
-    delivered = []
+    delivered, chats = [], set()
     for i, who in enumerate(people * 2):
-        delivered.append(chat.send(who, f"P2025040{1 + i % 3} 进度怎么样", None).get("status"))
+        sent = chat.send(who, f"P2025040{1 + i % 3} 进度怎么样", None)
+        delivered.append(sent.get("status"))
+        chats.add(sent.get("conversation_id"))
         time.sleep(1.0)
     switching.join(timeout=300)
     assert delivered == [200] * len(delivered), delivered  # every callback acknowledged in time
     assert outcome and all(v == "loaded" for v in outcome.values()), outcome
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        answered = [r for r in chat.replies(start) if "P202504" in r.text]
+        answered = [r for r in chat.replies(start) if r.conversation_id in chats and "P202504" in r.text]
         if len(answered) >= len(people) * 2:
             break
         time.sleep(0.5)
