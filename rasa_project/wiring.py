@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from rasa_project.mapping import MappingTables
     from rasa_project.notify.outbox import NotificationOutbox
     from rasa_project.ordering.approval_desk import ApprovalDesk
+    from rasa_project.ordering.delay_risk import DelayRisk
     from rasa_project.ordering.reports import OutputReports
     from rasa_project.ordering.service import WorkflowService
     from rasa_project.worker import Worker
@@ -217,7 +218,22 @@ class Wiring:
     def worker(self) -> Worker:
         from rasa_project.worker import Worker
 
-        return self._once("worker", lambda: Worker(self.settings, self.workflow, self.desk, now=self.now))
+        return self._once(
+            "worker", lambda: Worker(self.settings, self.workflow, self.desk, now=self.now, risk=self.risk)
+        )
+
+    @property
+    def risk(self) -> DelayRisk:
+        """Delay risk over the live factory state: chat answers, PMC warnings, the digest (issue 15)."""
+        from rasa_project.ordering.delay_risk import DelayRisk
+
+        def build() -> DelayRisk:
+            risk = DelayRisk(self.k3, lambda: self.mapping, self.clock, self.sessionmaker, self.settings,
+                             self.outbox, now=self.now, audit=self.audit)  # fmt: skip
+            self.output_reports.on_reported.append(risk.after_report)  # re-evaluate after every report
+            return risk
+
+        return self._once("risk", build)
 
     def start_worker(self) -> Worker | None:
         """Run the worker's thread in this process, once (no-op when the interval setting is 0)."""
@@ -245,6 +261,7 @@ class Wiring:
                 tables=lambda: self.mapping,
                 clock=self.clock,
                 start_worker=self.start_worker,
+                risk=self.risk,
             ),
         )
 

@@ -4,7 +4,8 @@
 is a conditional UPDATE and every send has a dedupe key in the outbox); ``start()`` runs it every
 ``settings.approval_worker_interval_s`` in a daemon thread. The action server starts one thread
 (``Wiring.start_worker``); ``dingk3 worker`` (``worker_cli.py``) runs it as its own process. New periodic jobs (the
-delay-risk warnings) are one more step of ``tick``.
+delay-risk warnings) are one more step of ``tick``: ``DelayRisk.tick`` re-evaluates once per
+business-clock slot and posts the daily digest.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rasa_project.clock import utc_now
 
 if TYPE_CHECKING:
     from rasa_project.ordering.approval_desk import ApprovalDesk
+    from rasa_project.ordering.delay_risk import DelayRisk
     from rasa_project.ordering.service import WorkflowService
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ class TickResult:
     reminded: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
     resumed: list[str] = field(default_factory=list)
+    risk: list[str] = field(default_factory=list)  # "P20250401 on_track->late" per announced change
     sent: int = 0
 
 
@@ -41,8 +44,10 @@ class Worker:
         desk: ApprovalDesk,
         *,
         now: Callable[[], datetime] = utc_now,
+        risk: DelayRisk | None = None,
     ) -> None:
         self.settings, self.workflow, self.desk, self.now = settings, workflow, desk, now
+        self.risk = risk  # delay-risk warnings and the daily digest (issue 15)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -61,6 +66,11 @@ class Worker:
             if outcome.value is not None:
                 result.resumed.append(outcome.value.ref)
             self.desk.announce(outcome)
+        if self.risk is not None:
+            try:  # K/3 down for the risk read must not stop reminders, expiry or the outbox
+                result.risk = [f"{t.bill_no} {t.before}->{t.after}" for t in self.risk.tick()]
+            except Exception:
+                log.exception("delay-risk step failed")
         result.sent = self.desk.outbox.flush(now)
         return result
 

@@ -63,10 +63,10 @@ def snapshot_from(state: FactoryState, mapping: MappingTables) -> Snapshot:
     return Snapshot(state.today, state.calendar, centers, open_plans + finished, reports, shortages)
 
 
-def risk_board(snapshot: Snapshot, params: RiskParams = RiskParams()) -> list[Risk]:
+def risk_board(snapshot: Snapshot, params: RiskParams | None = None) -> list[Risk]:
     """Every open order's risk, worst first: late, then at risk, then on track; within a level the
     least slack first, then the earliest due date (what the chat list and the dashboard show)."""
-    risks = assess(snapshot, params)
+    risks = assess(snapshot, params or RiskParams())
 
     def key(risk: Risk):
         slack = risk.slack_working_days if risk.slack_working_days is not None else -10_000
