@@ -164,7 +164,14 @@ class ChatUseCases:
         )
         if outcome.key in RETRY_SAME_CONFIRMATION:
             return Answer(outcome)  # the person was told to confirm again: keep what is pending
+        self._plan_changed(outcome)
         return Answer(outcome, pending=None)
+
+    def _plan_changed(self, outcome: Outcome) -> None:
+        """A change reached K/3: delay risk re-evaluates (a worse order warns the PMC group)."""
+        bill_no = getattr(outcome.value, "bill_no", None)
+        if self.risk is not None and bill_no and outcome.key == "workflow.change_applied":
+            self.risk.after_report(bill_no)
 
     def cancel(self, turn: Turn, pending_slot: Any) -> Answer:
         """A "no" to what is pending: nothing is written."""
@@ -232,6 +239,7 @@ class ChatUseCases:
             ref=approval_desk.ref_in(turn.text),
             note=note,
         )
+        self._plan_changed(outcome)
         return Answer(outcome)
 
     # -- the shop floor -------------------------------------------------------------------------

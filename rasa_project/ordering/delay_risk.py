@@ -425,7 +425,8 @@ class DelayRisk:
 
     # -- after an output report ---------------------------------------------------------------
     def after_report(self, bill_no: str) -> None:
-        """An output report reached K/3: re-evaluate in the background (the reply does not wait)."""
+        """An output report (or an applied change) reached K/3: re-evaluate in the background (the
+        reply does not wait)."""
         if not self.settings.risk_warnings_enabled:
             return
 
