@@ -1360,19 +1360,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Option {number}: {text}",
     },
     "risk.order_at_risk": {
-        "zh": "{bill_no}（{work_center}）{level}，预计 {projected} 完工，交期 {due}：{reason}",
-        "id": "{bill_no} ({work_center}) {level}, perkiraan selesai {projected}, jatuh tempo {due}: {reason}",
-        "en": "{bill_no} ({work_center}) is {level}, projected to finish {projected}, due {due}: {reason}",
+        "zh": "{bill_no}（{work_center}）{level}：{reason}",
+        "id": "{bill_no} ({work_center}) {level}: {reason}",
+        "en": "{bill_no} ({work_center}) is {level}: {reason}",
     },
     "risk.order_late": {
-        "zh": "{bill_no}（{work_center}）{level}，预计 {projected} 完工，交期 {due}：{reason}",
-        "id": "{bill_no} ({work_center}) {level}, perkiraan selesai {projected}, jatuh tempo {due}: {reason}",
-        "en": "{bill_no} ({work_center}) is {level}, projected to finish {projected}, due {due}: {reason}",
+        "zh": "{bill_no}（{work_center}）{level}：{reason}",
+        "id": "{bill_no} ({work_center}) {level}: {reason}",
+        "en": "{bill_no} ({work_center}) is {level}: {reason}",
     },
     "risk.order_on_track": {
-        "zh": "{bill_no}（{work_center}）{level}，预计 {projected} 完工，交期 {due}：{reason}",
-        "id": "{bill_no} ({work_center}) {level}, perkiraan selesai {projected}, jatuh tempo {due}: {reason}",
-        "en": "{bill_no} ({work_center}) is {level}, projected to finish {projected}, due {due}: {reason}",
+        "zh": "{bill_no}（{work_center}）{level}：{reason}",
+        "id": "{bill_no} ({work_center}) {level}: {reason}",
+        "en": "{bill_no} ({work_center}) is {level}: {reason}",
     },
     "risk.recovered": {
         "zh": "✅ {bill_no}（{work_center}）恢复{level}：{reason}",
@@ -1390,9 +1390,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{bill_no} ({work_center}) is {level}: {reason} The scheduler found {count} options:",
     },
     "risk.warning": {
-        "zh": "⚠️ 延期预警：{bill_no}（{work_center}）{level}，预计 {projected} 完工，交期 {due}。{reason}",
-        "id": "⚠️ Peringatan keterlambatan: {bill_no} ({work_center}) {level}, perkiraan selesai {projected}, jatuh tempo {due}. {reason}",
-        "en": "⚠️ Delay warning: {bill_no} ({work_center}) is {level}, projected to finish {projected}, due {due}. {reason}",
+        "zh": "⚠️ 延期预警：{bill_no}（{work_center}）{level}：{reason}",
+        "id": "⚠️ Peringatan keterlambatan: {bill_no} ({work_center}) {level}: {reason}",
+        "en": "⚠️ Delay warning: {bill_no} ({work_center}) is {level}: {reason}",
     },
     "risk.warning_more": {
         "zh": "发「给 {bill_no} 排产建议」查看全部 {count} 个方案并采用。",
