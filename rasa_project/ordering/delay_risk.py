@@ -11,7 +11,9 @@ what has to survive a restart in SQL:
   order, the row's version and the new level, and the row only moves on with a conditional UPDATE
   on that version: two workers, or one that crashed between the send and the UPDATE, produce the
   same key, so the PMC group gets each warning exactly once.
-- ``risk_runs``: which business-clock slots (scheduled re-evaluations) and digest days are done.
+- ``risk_runs``: which business-clock slots (scheduled re-evaluations) and digest days are done,
+  and whether a report or an applied change asked for a re-evaluation ("recheck"): the worker's
+  next pass takes it.
 - ``risk_suggestions``: the rescheduling options shown in a conversation, so "采用方案2" takes
   exactly the option that person saw (accepting goes through the ordinary change flow:
   ``rasa_project.chat.use_cases.ChatUseCases.accept_option``).
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Integer, String, select, update
+from sqlalchemy import JSON, Column, DateTime, Integer, String, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -46,6 +48,8 @@ from rasa_project.planning.live import risk_board, snapshot_from
 from rasa_project.values import format_order_no
 
 log = logging.getLogger(__name__)
+
+RECHECK = "recheck"  # risk_runs key: a report or change asked for a re-evaluation
 
 _OPTION_NUMBER = re.compile(
     r"(?:方案|选项|opsi|pilihan|option|plan|#)\s*(?:no\.?\s*)?([0-9一二三两]+)|第\s*([0-9一二三两]+)\s*(?:个)?(?:方案|选项)",
@@ -281,8 +285,8 @@ class DelayRisk:
                 transition = self._step(snapshot, risk, level, announced, version)
                 if transition is not None:
                     done.append(transition)
-            for bill_no, (_level, announced, version) in rows.items():  # finished or closed: forget
-                if bill_no not in seen and announced is not None:
+            for bill_no, (level, _announced, version) in rows.items():  # finished or closed: forget
+                if bill_no not in seen and level != "closed":
                     with self.Session.begin() as s:
                         s.execute(update(RiskLevelRow).where(RiskLevelRow.bill_no == bill_no,
                                                              RiskLevelRow.version == version)
@@ -389,10 +393,17 @@ class DelayRisk:
         done: list[Transition] = []
         key = f"check:{self.slot(business_now)}"
         if self._claim_run(key):
+            self._take_recheck()  # this evaluation answers it too
             try:
                 done = self.evaluate(cause="schedule")
             except Exception:
                 self._release_run(key)  # K/3 was down: the next tick tries this slot again
+                raise
+        elif self._take_recheck():
+            try:
+                done = self.evaluate(cause="report or change")
+            except Exception:
+                self._claim_run(RECHECK)  # ask again: the next tick retries
                 raise
         self.digest(business_now)
         return done
@@ -425,18 +436,17 @@ class DelayRisk:
 
     # -- after an output report ---------------------------------------------------------------
     def after_report(self, bill_no: str) -> None:
-        """An output report (or an applied change) reached K/3: re-evaluate in the background (the
-        reply does not wait)."""
+        """An output report (or an applied change) reached K/3: ask the worker to re-evaluate on its
+        next pass. A durable row (``risk_runs`` "recheck"), not work in the reply's path: it
+        survives a restart, and of several workers one takes it."""
         if not self.settings.risk_warnings_enabled:
             return
+        if self._claim_run(RECHECK):
+            log.info("delay risk: re-evaluation asked after %s", bill_no)
 
-        def run() -> None:
-            try:
-                self.evaluate(cause=f"report {bill_no}")
-            except Exception:
-                log.exception("delay-risk re-evaluation after a report of %s failed", bill_no)
-
-        threading.Thread(target=run, name="dingk3-risk", daemon=True).start()
+    def _take_recheck(self) -> bool:
+        with self.Session.begin() as s:
+            return s.execute(delete(RiskRunRow).where(RiskRunRow.key == RECHECK)).rowcount == 1
 
 
 def _hhmm(value: str | None) -> time | None:

@@ -101,18 +101,18 @@ def test_each_worsening_is_announced_once_with_reason_and_top_suggestion(make_ri
     assert any('"risk_warning"' in r.payload for r in audit.history("P20250401"))
 
 
-def test_a_report_reevaluates_and_a_recovery_is_announced_once(make_risk, reports, dingtalk_sim):
+def test_a_report_asks_the_worker_to_reevaluate_and_a_recovery_is_announced_once(make_risk, reports, dingtalk_sim):
     risk = make_risk()
-    risk.evaluate()
-    heard: list[str] = []
-    reports.on_reported.append(heard.append)
+    assert len(risk.tick()) == 3  # this business slot's evaluation
+    assert risk.tick() == []  # same slot, nothing asked: no evaluation
+    reports.on_reported.append(risk.after_report)
 
     assert reports.report("P20250403", 10, 0, "prod0001", "cidPROD0001", message_id="risk-r1").key == "report.recorded"
-    assert heard == ["P20250403"]  # the hook fires where the report is written to K/3
-    back = risk.evaluate(cause="report P20250403")  # started today, it now makes its due date
+    other_worker = make_risk()
+    back = other_worker.tick()  # started today, it now makes its due date
 
     assert [(t.bill_no, t.after) for t in back] == [("P20250403", "on_track")]
-    assert risk.evaluate() == [] and make_risk().evaluate() == []
+    assert risk.tick() == [] and make_risk().tick() == []  # the request was taken once
     assert len([t for t in recoveries(dingtalk_sim) if "P20250403" in t]) == 1
     assert warnings(dingtalk_sim)["P20250403"] == 1
 
