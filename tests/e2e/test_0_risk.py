@@ -8,7 +8,9 @@ import time
 from collections import Counter
 
 import pytest
+from sqlalchemy import text as sql
 
+from rasa_project.db import make_engine
 from tests.e2e.stack import official_sdk, order_row
 
 pytestmark = pytest.mark.stack
@@ -28,6 +30,15 @@ def warnings(chat) -> Counter:
         if m:
             found[m.group(1)] += 1
     return found
+
+
+def recheck_pending(settings) -> bool:
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sql("select count(*) from risk_runs where key = 'recheck'")).scalar() > 0
+    finally:
+        engine.dispose()
 
 
 def wait_until(predicate, *, timeout_s: float = 120.0, what: str = ""):
@@ -88,6 +99,10 @@ def test_a_manager_takes_a_solver_option_and_k3_changes_only_after_confirm(chat,
     applied = joined(chat.ask("manager0001", "确认", PMC, contains="P20250402"))
     assert "04-03" in applied, applied
     assert order_row(sdk, "P20250402")["FPlanFinishDate"].startswith("2025-04-03")
+    # the applied change asked the worker for a re-evaluation; it takes it (and later files start
+    # from a factory nobody is still evaluating)
+    wait_until(lambda: not recheck_pending(settings), what="the worker's re-evaluation after the change")
+    assert warnings(chat) == {b: 1 for b in WARNED}  # late -> due date moved: better, so nothing to warn
 
 
 def test_split_suggestion_in_english_names_the_alternate_center(chat, stack):
