@@ -241,6 +241,9 @@ class Wiring:
             return None
         with self._lock:
             if not self._worker_started:
+                # delay risk (CP-SAT solves) is the `dingk3 worker` process's job: a solve must not
+                # slow this process's replies or hold up its shutdown
+                self.worker.risk = None
                 self.worker.start()
                 self._worker_started = True
         return self.worker

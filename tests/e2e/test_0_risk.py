@@ -89,7 +89,7 @@ def test_an_output_report_reevaluates_and_the_recovery_is_said_once(chat, stack)
 def test_a_manager_takes_a_solver_option_and_k3_changes_only_after_confirm(chat, stack):
     _, settings = stack
     sdk = official_sdk(settings)
-    options = joined(chat.ask("manager0001", "给 P20250402 排产建议", PMC, contains="方案2"))
+    options = joined(chat.ask("manager0001", "给 P20250402 排产建议", PMC, contains="方案2", timeout_s=120))
     assert "方案1" in options and "WC-02" in options and "04-03" in options, options
 
     asked = chat.ask("manager0001", "采用方案2", PMC, contains="04-03")
@@ -106,5 +106,5 @@ def test_a_manager_takes_a_solver_option_and_k3_changes_only_after_confirm(chat,
 
 
 def test_split_suggestion_in_english_names_the_alternate_center(chat, stack):
-    text = joined(chat.ask("pmc0001", "suggest a reschedule for P20250401", PMC, contains="WC-05"))
+    text = joined(chat.ask("pmc0001", "suggest a reschedule for P20250401", PMC, contains="WC-05", timeout_s=120))
     assert "Option 1" in text and "51" in text, text
