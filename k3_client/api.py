@@ -12,7 +12,16 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Protocol
 
-from k3_client.models import Bom, Material, Order, OrderDraft, OrderStatus, OutputReport, StockLevel
+from k3_client.models import (
+    Bom,
+    Material,
+    Order,
+    OrderDraft,
+    OrderStatus,
+    OutputReport,
+    ReportLine,
+    StockLevel,
+)
 
 
 class ProductionK3(Protocol):
@@ -50,6 +59,9 @@ class ProductionK3(Protocol):
     def find_order_by_request_key(self, request_key: str) -> Order | None: ...
 
     def list_reports(self, order_bill_no: str) -> list[OutputReport]: ...
+
+    def list_report_lines(self, order_bill_nos: Iterable[str]) -> list[ReportLine]:
+        """The audited, dated report lines of many orders in one read (delay risk's run rates)."""
 
     # -- writes ------------------------------------------------------------------------------
     def create_order(self, draft: OrderDraft, *, audit: bool = True) -> Order:

@@ -132,6 +132,9 @@ class _Operations:
     def list_reports(self, order_bill_no: str):
         return self._run(facade.list_reports(order_bill_no))
 
+    def list_report_lines(self, order_bill_nos: Iterable[str]):
+        return self._run(facade.list_report_lines(order_bill_nos))
+
     def create_order(self, draft: OrderDraft, *, audit: bool = True):
         return self._run(facade.create_order(draft, self.attempts, audit=audit))
 

@@ -19,7 +19,17 @@ from typing import Any
 from k3_client import filters as f
 from k3_client import ops
 from k3_client.errors import K3NotFound, K3QtyBelowReported, K3Rejected, K3Unavailable
-from k3_client.models import Bom, BomLine, Material, Order, OrderDraft, OrderStatus, OutputReport, StockLevel
+from k3_client.models import (
+    Bom,
+    BomLine,
+    Material,
+    Order,
+    OrderDraft,
+    OrderStatus,
+    OutputReport,
+    ReportLine,
+    StockLevel,
+)
 from k3_client.protocol import Call
 
 Op = Generator[Call, Any, Any]
@@ -243,6 +253,23 @@ def _reports(filter_string: str) -> Op:
 
 def list_reports(order_bill_no: str) -> Op:
     return (yield from _reports(f.eq("FMoBillNo", order_bill_no)))
+
+
+_REPORT_LINE_KEYS = ("FBillNo", "FMoBillNo", "FDate", "FQuaQty", "FScrapQty")
+
+
+def list_report_lines(order_bill_nos: Iterable[str]) -> Op:
+    """The audited report lines of many orders, dated, one query per ``IN_CHUNK`` orders."""
+    lines: list[ReportLine] = []
+    for chunk in _chunks(order_bill_nos):
+        rows = yield from ops.query_all(
+            REPORT_FORM, _REPORT_LINE_KEYS,
+            filter=f.all_of(f.in_("FMoBillNo", chunk), f.eq("FDocumentStatus", "C")), order="FBillNo",
+        )  # fmt: skip
+        for bill_no, mo, day, good, scrap in rows:
+            if day:
+                lines.append(ReportLine(bill_no, mo or "", _day(day), _num(good), _num(scrap)))
+    return lines
 
 
 def _report(bill_no: str) -> Op:

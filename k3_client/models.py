@@ -107,6 +107,17 @@ class OutputReport:
 
 
 @dataclass(frozen=True)
+class ReportLine:
+    """One audited PRD_MORPT line with its date: what an order made on one day (delay risk)."""
+
+    bill_no: str  # PRD_MORPT number
+    order_bill_no: str
+    date: date
+    good: float
+    scrap: float
+
+
+@dataclass(frozen=True)
 class StockLevel:
     material_number: str
     qty: float

@@ -1385,6 +1385,127 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "approval.no_approver": {"zh": "经理", "id": "manajer", "en": "the managers"},
     "oa.no_risk": {"zh": "无风险项", "id": "tidak ada risiko", "en": "no risk found"},
+    # --- risk (delay-risk chat, warnings, accepting an option) ---------------------------------
+    "risk.accept_found": {
+        "zh": "找到 {bill_no} 的方案{number}。",
+        "id": "Opsi {number} untuk {bill_no} ditemukan.",
+        "en": "Found option {number} for {bill_no}.",
+    },
+    "risk.accept_hint": {
+        "zh": "回复「采用方案N」申请其中一个：先给你看变更前后，确认后才写入 K/3。",
+        "id": "Balas \"pakai opsi N\" untuk mengajukan salah satunya: perubahan lama → baru ditunjukkan dulu, K/3 baru ditulis setelah dikonfirmasi.",
+        "en": "Reply \"take option N\" to request one: you see old → new first, and K/3 is written only after you confirm.",
+    },
+    "risk.accept_no_such_option": {
+        "zh": "{bill_no} 只有 {count} 个方案，没有方案{number}。",
+        "id": "{bill_no} hanya punya {count} opsi, tidak ada opsi {number}.",
+        "en": "{bill_no} has only {count} options; there is no option {number}.",
+    },
+    "risk.accept_nothing_shown": {
+        "zh": "这个对话里还没有排产建议。请先发「给 P20250401 排产建议」（换成你的订单号）。",
+        "id": "Belum ada saran jadwal di percakapan ini. Kirim dulu \"saran jadwal ulang P20250401\" (pakai nomor order Anda).",
+        "en": "No rescheduling options were shown in this conversation yet. Send \"suggest a reschedule for P20250401\" (with your order number) first.",
+    },
+    "risk.accept_overtime": {
+        "zh": "方案{number}是 {work_center} 加班（{days}），K/3 里的订单不用改，所以不写入 K/3。请按这个安排加班，加班审批按工厂流程走。",
+        "id": "Opsi {number} adalah lembur di {work_center} ({days}); order di K/3 tidak berubah, jadi tidak ada yang ditulis ke K/3. Atur lemburnya sesuai rencana ini lewat prosedur pabrik.",
+        "en": "Option {number} is overtime on {work_center} ({days}); no order changes in K/3, so nothing is written to K/3. Arrange the overtime as planned through the factory's own approval.",
+    },
+    "risk.accept_resequence": {
+        "zh": "方案{number}要调整 {count} 个订单的计划（{steps}），请逐个发变更，每个都会先确认再写入 K/3。",
+        "id": "Opsi {number} mengubah rencana {count} order ({steps}); kirim perubahannya satu per satu, masing-masing dikonfirmasi dulu sebelum ditulis ke K/3.",
+        "en": "Option {number} re-plans {count} orders ({steps}); send the changes one by one, each is confirmed before K/3 is written.",
+    },
+    "risk.accept_split_next": {
+        "zh": "第二步（确认数量后）：在 {work_center} 新建 {material} {qty} 个、交期 {finish} 的订单，发「新建订单 {material} {qty}个 {finish} {work_center}」。",
+        "id": "Langkah kedua (setelah jumlah dikonfirmasi): buat order baru {material} {qty} pcs di {work_center}, jatuh tempo {finish}: kirim \"buat order {material} {qty} pcs {finish} {work_center}\".",
+        "en": "Step two (after confirming the quantity): a new order of {qty} {material} on {work_center}, due {finish}: send \"create order {material} {qty} pcs due {finish} on {work_center}\".",
+    },
+    "risk.accept_stale": {
+        "zh": "{bill_no} 的方案是之前算的，情况可能已变。请重新发「给 {bill_no} 排产建议」。",
+        "id": "Opsi untuk {bill_no} dihitung sebelumnya dan keadaan mungkin sudah berubah. Kirim lagi \"saran jadwal ulang {bill_no}\".",
+        "en": "The options for {bill_no} were computed earlier and things may have changed. Send \"suggest a reschedule for {bill_no}\" again.",
+    },
+    "risk.accept_which": {
+        "zh": "要采用哪个方案？例如「采用方案1」。",
+        "id": "Opsi yang mana? Misalnya \"pakai opsi 1\".",
+        "en": "Which option? For example \"take option 1\".",
+    },
+    "risk.digest": {
+        "zh": "📋 {day} 延期风险日报：{count} 个订单需要关注（{late} 个将延期，{at_risk} 个有风险；在制共 {open} 个）。",
+        "id": "📋 Ringkasan risiko keterlambatan {day}: {count} order perlu perhatian ({late} akan terlambat, {at_risk} berisiko; {open} order berjalan).",
+        "en": "📋 Delay-risk digest {day}: {count} orders need attention ({late} late, {at_risk} at risk; {open} open).",
+    },
+    "risk.digest_none": {
+        "zh": "📋 {day} 延期风险日报：在制的 {open} 个订单都能按期完成。",
+        "id": "📋 Ringkasan risiko keterlambatan {day}: ke-{open} order berjalan sesuai jadwal.",
+        "en": "📋 Delay-risk digest {day}: all {open} open orders are on track.",
+    },
+    "risk.list": {
+        "zh": "{count} 个订单需要关注（{late} 个将延期，{at_risk} 个有风险；在制共 {open} 个）：",
+        "id": "{count} order perlu perhatian ({late} akan terlambat, {at_risk} berisiko; {open} order berjalan):",
+        "en": "{count} orders need attention ({late} late, {at_risk} at risk; {open} open):",
+    },
+    "risk.list_line": {
+        "zh": "• {bill_no}（{work_center}）{level}：{reason}",
+        "id": "• {bill_no} ({work_center}) {level}: {reason}",
+        "en": "• {bill_no} ({work_center}) {level}: {reason}",
+    },
+    "risk.list_none": {
+        "zh": "在制的 {open} 个订单都能按期完成，没有延期风险。",
+        "id": "Ke-{open} order yang berjalan sesuai jadwal; tidak ada risiko terlambat.",
+        "en": "All {open} open orders are on track; none is at risk of being late.",
+    },
+    "risk.option_line": {
+        "zh": "方案{number}：{text}",
+        "id": "Opsi {number}: {text}",
+        "en": "Option {number}: {text}",
+    },
+    "risk.order_at_risk": {
+        "zh": "{bill_no}（{work_center}）{level}：{reason}",
+        "id": "{bill_no} ({work_center}) {level}: {reason}",
+        "en": "{bill_no} ({work_center}) is {level}: {reason}",
+    },
+    "risk.order_late": {
+        "zh": "{bill_no}（{work_center}）{level}：{reason}",
+        "id": "{bill_no} ({work_center}) {level}: {reason}",
+        "en": "{bill_no} ({work_center}) is {level}: {reason}",
+    },
+    "risk.order_on_track": {
+        "zh": "{bill_no}（{work_center}）{level}：{reason}",
+        "id": "{bill_no} ({work_center}) {level}: {reason}",
+        "en": "{bill_no} ({work_center}) is {level}: {reason}",
+    },
+    "risk.recovered": {
+        "zh": "✅ {bill_no}（{work_center}）恢复{level}：{reason}",
+        "id": "✅ {bill_no} ({work_center}) kembali {level}: {reason}",
+        "en": "✅ {bill_no} ({work_center}) is back {level}: {reason}",
+    },
+    "risk.suggest_hint": {
+        "zh": "要看排产建议，发「给 {bill_no} 排产建议」。",
+        "id": "Untuk saran jadwal, kirim \"saran jadwal ulang {bill_no}\".",
+        "en": "For rescheduling options, send \"suggest a reschedule for {bill_no}\".",
+    },
+    "risk.suggestions": {
+        "zh": "{bill_no}（{work_center}）{level}：{reason} 排产求解器给出 {count} 个方案：",
+        "id": "{bill_no} ({work_center}) {level}: {reason} Penjadwal memberi {count} opsi:",
+        "en": "{bill_no} ({work_center}) is {level}: {reason} The scheduler found {count} options:",
+    },
+    "risk.warning": {
+        "zh": "⚠️ 延期预警：{bill_no}（{work_center}）{level}：{reason}",
+        "id": "⚠️ Peringatan keterlambatan: {bill_no} ({work_center}) {level}: {reason}",
+        "en": "⚠️ Delay warning: {bill_no} ({work_center}) is {level}: {reason}",
+    },
+    "risk.warning_more": {
+        "zh": "发「给 {bill_no} 排产建议」查看全部 {count} 个方案并采用。",
+        "id": "Kirim \"saran jadwal ulang {bill_no}\" untuk melihat ke-{count} opsi dan memakainya.",
+        "en": "Send \"suggest a reschedule for {bill_no}\" to see all {count} options and take one.",
+    },
+    "risk.warning_suggestion": {
+        "zh": "建议：{text}",
+        "id": "Saran: {text}",
+        "en": "Suggestion: {text}",
+    },
     # --- nlu / help ---------------------------------------------------------------------------
 }
 

@@ -138,6 +138,14 @@ class Settings(BaseSettings):
     approval_worker_interval_s: float = 30.0  # reminders, expiry, resume, outbox retry; 0 = no thread
     notify_group_lang: str = "zh"  # language of notices posted to the PMC / production groups
     notify_retry_max_s: int = 600  # outbox backoff cap for a DingTalk send that failed
+    # Delay risk (issue 15; docs/PLANNING.md): the worker re-evaluates after every output report and
+    # each time the business clock enters a new slot of risk_check_interval_min; a worsened order
+    # is announced once in the PMC group; risk_digest_time (business clock, "HH:MM"; "" = none)
+    # posts the daily list of at-risk and late orders.
+    risk_warnings_enabled: bool = True
+    risk_check_interval_min: int = 60
+    risk_digest_time: str = "08:30"
+    risk_history_days: int = 60  # finished orders this recent give the track record (priors)
 
     # Security (issue 20; docs/SECURITY.md). Secrets come from DINGK3_* variables or, for a
     # secrets_dir (DINGK3_SECRETS_DIR), from one file per setting named like its variable

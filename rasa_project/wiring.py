@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from rasa_project.notify.outbox import NotificationOutbox
     from rasa_project.oa.inbox import Inbox
     from rasa_project.ordering.approval_desk import ApprovalDesk
+    from rasa_project.ordering.delay_risk import DelayRisk
     from rasa_project.ordering.oa_approvals import OaApprovals
     from rasa_project.ordering.reports import OutputReports
     from rasa_project.ordering.service import WorkflowService
@@ -277,7 +278,20 @@ class Wiring:
         from rasa_project.worker import Worker
 
         return self._once("worker", lambda: Worker(self.settings, self.workflow, self.desk, now=self.now,
-                                                   oa=self.oa_approvals))
+                                                   oa=self.oa_approvals, risk=self.risk))
+
+    @property
+    def risk(self) -> DelayRisk:
+        """Delay risk over the live factory state: chat answers, PMC warnings, the digest (issue 15)."""
+        from rasa_project.ordering.delay_risk import DelayRisk
+
+        def build() -> DelayRisk:
+            risk = DelayRisk(self.k3, lambda: self.mapping, self.clock, self.sessionmaker, self.settings,
+                             self.outbox, now=self.now, audit=self.audit)  # fmt: skip
+            self.output_reports.on_reported.append(risk.after_report)  # re-evaluate after every report
+            return risk
+
+        return self._once("risk", build)
 
     def start_worker(self) -> Worker | None:
         """Run the worker's thread in this process, once (no-op when the interval setting is 0)."""
@@ -285,6 +299,9 @@ class Wiring:
             return None
         with self._lock:
             if not self._worker_started:
+                # delay risk (CP-SAT solves) is the `dingk3 worker` process's job: a solve must not
+                # slow this process's replies or hold up its shutdown
+                self.worker.risk = None
                 self.worker.start()
                 self._worker_started = True
         return self.worker
@@ -305,6 +322,7 @@ class Wiring:
                 tables=lambda: self.mapping,
                 clock=self.clock,
                 start_worker=self.start_worker,
+                risk=self.risk,
             ),
         )
 

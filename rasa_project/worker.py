@@ -4,7 +4,8 @@
 is a conditional UPDATE and every send has a dedupe key in the outbox); ``start()`` runs it every
 ``settings.approval_worker_interval_s`` in a daemon thread. The action server starts one thread
 (``Wiring.start_worker``); ``dingk3 worker`` (``worker_cli.py``) runs it as its own process. New periodic jobs (the
-delay-risk warnings) are one more step of ``tick``.
+delay-risk warnings) are one more step of ``tick``: ``DelayRisk.tick`` re-evaluates once per
+business-clock slot and posts the daily digest.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rasa_project.clock import utc_now
 
 if TYPE_CHECKING:
     from rasa_project.ordering.approval_desk import ApprovalDesk
+    from rasa_project.ordering.delay_risk import DelayRisk
     from rasa_project.ordering.oa_approvals import OaApprovals
     from rasa_project.ordering.service import WorkflowService
 
@@ -31,6 +33,7 @@ class TickResult:
     reminded: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
     resumed: list[str] = field(default_factory=list)
+    risk: list[str] = field(default_factory=list)  # "P20250401 on_track->late" per announced change
     sent: int = 0
     oa: dict = field(default_factory=dict)
 
@@ -44,9 +47,11 @@ class Worker:
         *,
         now: Callable[[], datetime] = utc_now,
         oa: OaApprovals | None = None,
+        risk: DelayRisk | None = None,
     ) -> None:
         self.settings, self.workflow, self.desk, self.now = settings, workflow, desk, now
         self.oa = oa  # the OA approvals (issue 14): events from the inbox, polling, reminders, expiry
+        self.risk = risk  # delay-risk warnings and the daily digest (issue 15)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -70,6 +75,11 @@ class Worker:
                 result.oa = self.oa.tick(now)
             except Exception:  # DingTalk or K/3 down: the OA steps run again next pass
                 log.exception("OA approval pass failed")
+        if self.risk is not None:
+            try:  # K/3 down for the risk read must not stop reminders, expiry or the outbox
+                result.risk = [f"{t.bill_no} {t.before}->{t.after}" for t in self.risk.tick()]
+            except Exception:
+                log.exception("delay-risk step failed")
         result.sent = self.desk.outbox.flush(now)
         return result
 

@@ -10,7 +10,7 @@ are decided here, not in ``actions/``. Answers carry catalog keys and values, ne
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rasa_project import catalog
@@ -25,9 +25,10 @@ from rasa_project.clock import BusinessClock
 from rasa_project.mapping import MappingTables
 from rasa_project.ordering import approval_desk
 from rasa_project.ordering.approval_desk import ApprovalDesk
+from rasa_project.ordering.delay_risk import DelayRisk, option_number
 from rasa_project.ordering.reports import OutputReports, is_correction, refers_to_last_report
 from rasa_project.ordering.service import WorkflowService
-from rasa_project.outcomes import Outcome, refused
+from rasa_project.outcomes import Message, Outcome, ok, refused
 from rasa_project.values import iso
 
 
@@ -83,6 +84,7 @@ class ChatUseCases:
         tables: Callable[[], MappingTables],
         clock: BusinessClock,
         start_worker: Callable[[], Any],
+        risk: DelayRisk | None = None,
     ) -> None:
         self.access = access
         self.workflow = workflow
@@ -92,6 +94,7 @@ class ChatUseCases:
         self.tables = tables  # the mapping tables as they are now (reloaded when the YAML changes)
         self.clock = clock
         self.start_worker = start_worker
+        self.risk = risk  # delay risk and rescheduling (issue 15)
         # what a "yes" / "no" does to each kind of pending thing, and who may say it
         self._pending = {
             Pending.DRAFT: (ORDER_CREATE, self._confirm_draft, self._cancel_draft),
@@ -161,7 +164,14 @@ class ChatUseCases:
         )
         if outcome.key in RETRY_SAME_CONFIRMATION:
             return Answer(outcome)  # the person was told to confirm again: keep what is pending
+        self._plan_changed(outcome)
         return Answer(outcome, pending=None)
+
+    def _plan_changed(self, outcome: Outcome) -> None:
+        """A change reached K/3: delay risk re-evaluates (a worse order warns the PMC group)."""
+        bill_no = getattr(outcome.value, "bill_no", None)
+        if self.risk is not None and bill_no and outcome.key == "workflow.change_applied":
+            self.risk.after_report(bill_no)
 
     def cancel(self, turn: Turn, pending_slot: Any) -> Answer:
         """A "no" to what is pending: nothing is written."""
@@ -201,6 +211,9 @@ class ChatUseCases:
         qty, finish, center = turn.entity("quantity"), turn.entity("due_date"), turn.entity("work_center")
         if qty is None and finish is None and center is None:
             return Answer(refused("ask.what_change", bill_no=bill_no))
+        return self._request_change(turn, bill_no, qty, finish, center)
+
+    def _request_change(self, turn: Turn, bill_no: str, qty: Any, finish: Any, center: Any) -> Answer:
         outcome = self.workflow.request_change(
             bill_no, turn.staff_id, turn.conversation_id, qty=qty, plan_finish=finish, work_center=center
         )
@@ -226,6 +239,7 @@ class ChatUseCases:
             ref=approval_desk.ref_in(turn.text),
             note=note,
         )
+        self._plan_changed(outcome)
         return Answer(outcome)
 
     # -- the shop floor -------------------------------------------------------------------------
@@ -270,6 +284,50 @@ class ChatUseCases:
         levels = self.k3.stock_of([mapped.k3_number])
         material = self.k3.find_material(mapped.k3_number)
         return Answer(views.stock_line(mapped.k3_number, levels.get(mapped.k3_number), material, tables))
+
+    # -- delay risk and rescheduling (issue 15) -------------------------------------------------
+    def risk_list(self, turn: Turn) -> Answer:
+        """"哪些订单有延期风险" / "which orders are at risk"."""
+        return Answer(self.risk.list_at_risk())
+
+    def risk_order(self, turn: Turn) -> Answer:
+        """"P20250402 会不会延期": one order's level, projected finish and reason."""
+        if not turn.entity("order_no"):
+            return self.risk_list(turn)
+        return Answer(self.risk.order_risk(turn.entity("order_no")))
+
+    def risk_suggest(self, turn: Turn) -> Answer:
+        """"给 P20250402 排产建议": up to three solver options, remembered for this conversation."""
+        return Answer(self.risk.suggest(turn.entity("order_no"), turn.conversation_id, turn.staff_id))
+
+    def accept_option(self, turn: Turn) -> Answer:
+        """"采用方案2": the option as shown becomes an ordinary change request (old -> new, the
+        checks, confirmation or the managers' approval); nothing is written to K/3 here."""
+        found = self.risk.shown_option(turn.conversation_id, turn.staff_id, option_number(turn.text),
+                                       turn.entity("order_no"))  # fmt: skip
+        if not found.ok:
+            return Answer(found)
+        shown = found.value
+        changes = shown.changes
+        if not changes and shown.overtime:
+            days = ", ".join(f"{d['day'][5:]} +{d['pct']}%" for d in shown.overtime)
+            center = shown.overtime[0]["work_center"]
+            return Answer(ok("risk.accept_overtime", shown, number=shown.number, work_center=center, days=days))
+        own = [c for c in changes if c["bill_no"] == shown.bill_no]
+        if len(changes) != 1 or len(own) != 1 or own[0].get("plan_start"):
+            steps = ", ".join(f"{c['bill_no']} → {(c.get('plan_finish') or '')[5:] or c.get('qty')}" for c in changes)
+            return Answer(refused("risk.accept_resequence", shown, number=shown.number, count=len(changes), steps=steps))
+        change = own[0]
+        qty = change.get("qty")
+        answer = self._request_change(turn, shown.bill_no, qty, change.get("plan_finish"), None)
+        if shown.new_orders and answer.outcome.ok:
+            extra = tuple(
+                Message("risk.accept_split_next", {"work_center": n["work_center"], "material": n["material"],
+                                                   "qty": f"{n['qty']:g}", "finish": n["plan_finish"]})
+                for n in shown.new_orders
+            )  # fmt: skip
+            answer = replace(answer, outcome=replace(answer.outcome, details=answer.outcome.details + extra))
+        return answer
 
 
 def yes_no_buttons(lang: str) -> list[tuple[str, str]]:

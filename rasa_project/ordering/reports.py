@@ -147,6 +147,15 @@ class OutputReports(ServiceBase):
         super().__init__(k3, mapping, clock, sessionmaker, settings, now)
         self.outbox = outbox
         self.audit = audit
+        # called with the order's bill number each time a report lands in K/3 (delay risk re-evaluates)
+        self.on_reported: list[Callable[[str], None]] = []
+
+    def _reported(self, bill_no: str) -> None:
+        for listener in list(self.on_reported):
+            try:
+                listener(bill_no)
+            except Exception:  # a listener must never cost the report its answer
+                log.exception("report listener failed for %s", bill_no)
 
     # -- reporting ----------------------------------------------------------------------------
     def report(
@@ -223,6 +232,7 @@ class OutputReports(ServiceBase):
         done = self._set(row_id, state="done", report_no=pushed.bill_no, error=None)
         self._record(actor, done, event="report_output", report_no=pushed.bill_no, good=figure(done.good),
                      scrap=figure(done.scrap), request_key=done.request_key)
+        self._reported(done.bill_no)
         return self._recorded("report.recorded", done)
 
     def _recorded(self, key: str, record: ReportRecord, **values) -> Outcome[ReportRecord]:
