@@ -888,6 +888,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "tolak {bill_no}",
         "en": "reject {bill_no}",
     },
+    "approval.decision_remark": {
+        "zh": "审批意见：{note}",
+        "id": "Catatan persetujuan: {note}",
+        "en": "Remark: {note}",
+    },
     "approval.escalation": {
         "zh": "变更申请 {ref}（生产订单 {bill_no}）已等待审批 {hours} 小时，请各位经理尽快处理：{mentions}",
         "id": "Permintaan perubahan {ref} (perintah {bill_no}) sudah menunggu {hours} jam; mohon para manajer segera memutuskan: {mentions}",

@@ -23,7 +23,7 @@ from rasa_project.chat.prompts import Question, question_for
 from rasa_project.chat.turn import Turn
 from rasa_project.clock import BusinessClock
 from rasa_project.mapping import MappingTables
-from rasa_project.ordering import approval_desk
+from rasa_project.ordering import approval_desk, decision_words
 from rasa_project.ordering.approval_desk import ApprovalDesk
 from rasa_project.ordering.reports import OutputReports, is_correction, refers_to_last_report
 from rasa_project.ordering.service import WorkflowService
@@ -189,6 +189,15 @@ class ChatUseCases:
 
     # -- changing an order ----------------------------------------------------------------------
     @staticmethod
+    def reads_as_decision(turn: Turn) -> bool:
+        """"MO000124 这个不批，控制板库存不够" or "ok setuju MO000124, stok kontrol nanti ditambah"
+        states a manager's decision even when the model heard a stock question or a change: a
+        decision phrase, no question, and no new value for the order."""
+        if turn.intent in ("approve", "reject") or decision_words.decision_in(turn.text) is None:
+            return False
+        return not any(turn.entity(name) for name in ("quantity", "due_date", "work_center", "good_qty", "scrap_qty"))
+
+    @staticmethod
     def corrects_last_report(turn: Turn) -> bool:
         """"改一下，刚才是110个" reads like a change but corrects the sender's last output report."""
         return refers_to_last_report(turn.text)
@@ -214,9 +223,13 @@ class ChatUseCases:
 
     def decide(self, turn: Turn) -> Answer:
         """A manager's approve / reject: typed, a dtmd:// card button, or a card payload."""
-        decision = approval_desk.REJECT if turn.intent == "reject" else approval_desk.APPROVE
         order_no = turn.entity("order_no")
-        note = approval_desk.note_from(turn.text, order_no) if decision == approval_desk.REJECT else ""
+        read = decision_words.read_decision(turn.text, order_no)
+        if turn.text.lstrip().startswith("/") or read.decision is None:  # a payload names its intent
+            decision = approval_desk.REJECT if turn.intent == "reject" else approval_desk.APPROVE
+        else:  # "这个不批" may reach the model as approve; the words decide
+            decision = read.decision
+        note = read.note if not turn.text.lstrip().startswith("/") else ""
         self.start_worker()
         outcome = self.desk.decide(
             turn.staff_id,

@@ -99,6 +99,22 @@ def test_list_orders_filters_combine(client):
     assert bills(material_numbers=[]) == []
 
 
+def test_many_orders_are_read_in_one_query_in_the_order_asked(client):
+    sent = []
+    client.observer = lambda record: sent.append(record.operation)
+    orders = client.get_orders(["P20250402", "NOPE0001", "P20250401", "P20250402"])
+    assert [o.bill_no for o in orders] == ["P20250402", "P20250401"]
+    assert orders[1].qty == 300 and orders[1].reported_good == 120
+    assert sent == ["ExecuteBillQuery"]  # one read for the list, not one per order
+    assert client.get_orders([]) == []
+
+
+def test_orders_due_in_a_window(client):
+    due = client.list_orders(finish_from=date(2025, 4, 1), finish_to=date(2025, 4, 3),
+                             statuses=[OrderStatus.RELEASED, OrderStatus.STARTED])
+    assert sorted(o.bill_no for o in due) == ["P20250401", "P20250402"]
+
+
 def test_filter_values_are_escaped_and_injection_never_reaches_k3(client):
     attack = "P20250401' or '1'='1"
     assert f.eq("FBillNo", attack) == "FBillNo='P20250401'' or ''1''=''1'"
