@@ -28,6 +28,7 @@ from rasa_project.nlu.language import detect
 INTENTS = (
     "create_order", "change_order", "query_order", "report_progress", "query_stock", "approve", "reject",
     "cancel", "affirm", "deny", "help", "greet", "out_of_scope",
+    "list_approvals", "list_my_requests", "list_due", "delete_order",
 )
 LANGS = ("zh", "id", "en")
 BLOCK_LANGS = (*LANGS, "mixed")

@@ -171,6 +171,16 @@ class ApprovalDesk:
         )
 
     # -- deciding -----------------------------------------------------------------------------
+    def waiting_for(self, staff_id: str) -> list[ChangeRequest]:
+        """The requests this manager was asked to decide that nobody has decided yet (never their own)."""
+        return [c for c in self.workflow.pending_approvals()
+                if c.requester != staff_id and staff_id in self.addressees(c.ref)]
+
+    def pending_line(self, change: ChangeRequest) -> Message:
+        """One request in a list: its ref, order, material and who asked."""
+        return Message("approval.pending_line", {**self._labels(change), "ref": change.ref,
+                                                 "requester": self._name(change.requester)})
+
     def addressees(self, ref: str) -> set[str]:
         """Whom the approval of ``ref`` was sent to (the cards and reminders 1:1): only they decide it."""
         return self.outbox.recipients(ref, ("approval_ask", "approval_reminder"))
