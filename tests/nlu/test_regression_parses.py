@@ -47,7 +47,7 @@ REQUESTS = [
     ("帮助", "help", {}), ("help", "help", {}), ("你好", "greet", {}),
     ("今天天气怎么样", "out_of_scope", {}),
     # manager decisions with the reason around them; lists; output reports that name no order
-    ("MO000124 这个不批，控制板库存不够", "reject", {"order_no": "MO000124"}),
+    ("MO000124 这个不批，控制板库存不够", "reject", {"order_no": "MO000124", "material": "BOM-4100"}),
     ("ok setuju MO000124, stok kontrol nanti ditambah", "approve", {"order_no": "MO000124"}),
     ("today stamping made 300 motor housings, 2 scrap", "report_progress",
      {"work_center": "WC-01", "material": "BOM-2050", "good_qty": 300, "scrap_qty": 2}),
