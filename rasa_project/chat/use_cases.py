@@ -29,7 +29,7 @@ from rasa_project.ordering.approval_desk import ApprovalDesk
 from rasa_project.ordering.reports import OutputReports, is_correction, refers_to_last_report
 from rasa_project.ordering.service import WorkflowService
 from rasa_project.outcomes import Message, Outcome, ok, refused
-from rasa_project.values import figure, iso
+from rasa_project.values import figure, iso, read_quantity
 
 OPEN_STATUSES = tuple(s for s in OrderStatus if s.is_open)
 LIST_LIMIT = 20  # lines in one chat answer; the rest are counted
@@ -282,6 +282,9 @@ class ChatUseCases:
         """"冲压今天做了300个电机壳，报废2个" names no order: offer the open released / started orders
         of that material and work center (one K/3 query), each button sending the same report with
         its order number, so the report path itself (checks, confirmation) takes it from there."""
+        g, s = (read_quantity(q).value for q in (good, scrap))
+        if (g or 0) <= 0 and (s or 0) <= 0:  # no pieces read: nothing to carry over to an order
+            return Answer(refused("report.which_order"))
         tables = self.tables()
         mapped = tables.material(turn.entity("material")) if turn.entity("material") else None
         center = turn.entity("work_center")
@@ -293,7 +296,7 @@ class ChatUseCases:
             statuses=(OrderStatus.RELEASED, OrderStatus.STARTED),
         )
         orders = sorted(orders, key=lambda o: (o.plan_finish, o.bill_no))
-        good_text, scrap_text = figure(float(good or 0)), figure(float(scrap or 0))
+        good_text, scrap_text = figure(g or 0), figure(s or 0)
         where = {
             "material": lists.in_every_language(mapped.display_name) if mapped else "",
             "work_center": center or "",
