@@ -54,6 +54,8 @@ class Reply:
 
     def answer(self, answer: Answer) -> None:
         buttons = yes_no_buttons(self.lang) if answer.asks_yes_no else None
+        if answer.choices:  # each button sends its chat text back as the person's message
+            buttons = [(title.text(self.lang), said.text(self.lang)) for title, said in answer.choices]
         self.text(answer.outcome.text(self.lang), buttons=buttons, key=answer.reply_key)
 
     def text(self, text: str, *, buttons: list[tuple[str, str]] | None = None, key: str = "") -> None:

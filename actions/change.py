@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from actions.approval import ActionDecideApproval
 from actions.base import TurnAction, blocking, pending_events, use_cases
 from actions.report import ActionReportProgress
 from rasa_project.authz.roles import ORDER_CHANGE
@@ -14,6 +15,8 @@ class ActionRequestChange(TurnAction):
         return "action_request_change"
 
     def redirect(self, turn):
+        if use_cases().reads_as_decision(turn):  # "ok setuju MO000124, stok kontrol nanti ditambah"
+            return ActionDecideApproval()
         return ActionReportProgress() if use_cases().corrects_last_report(turn) else None
 
     async def handle(self, turn, reply, tracker, domain):

@@ -10,6 +10,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.forms import FormValidationAction
 
 from actions.base import Reply, TurnAction, blocking, pending_events, turn_of, use_cases
+from actions.report import ActionReportProgress
 from rasa_project.authz.roles import ORDER_CREATE
 from rasa_project.chat import access
 from rasa_project.chat.turn import Turn
@@ -32,6 +33,9 @@ class ActionStartCreate(TurnAction):
 
     def on_refused(self, turn: Turn, tracker: Tracker):
         return clear_form()
+
+    def redirect(self, turn):  # "冲压今天做了300个电机壳，报废2个" reports what was made
+        return ActionReportProgress() if use_cases().reads_as_report(turn) else None
 
     async def handle(self, turn, reply, tracker, domain):
         events = [SlotSet(slot, turn.entity(slot)) for slot in FORM_SLOTS]

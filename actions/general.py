@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rasa_sdk.events import UserUtteranceReverted
 
-from actions.base import TurnAction
+from actions.approval import ActionDecideApproval
+from actions.base import TurnAction, use_cases
 
 
 class ActionHelp(TurnAction):
@@ -30,6 +31,9 @@ class ActionGreet(TurnAction):
 class ActionOutOfScope(TurnAction):
     def name(self) -> str:
         return "action_out_of_scope"
+
+    def redirect(self, turn):
+        return ActionDecideApproval() if use_cases().reads_as_decision(turn) else None
 
     async def handle(self, turn, reply, tracker, domain):
         reply.say("dialog.out_of_scope")

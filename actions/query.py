@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from actions.approval import ActionDecideApproval
 from actions.base import TurnAction, blocking, use_cases
 from rasa_project.authz.roles import ORDER_QUERY, STOCK_QUERY
 
@@ -11,6 +12,9 @@ class ActionQueryOrder(TurnAction):
 
     def name(self) -> str:
         return "action_query_order"
+
+    def redirect(self, turn):
+        return ActionDecideApproval() if use_cases().reads_as_decision(turn) else None
 
     async def handle(self, turn, reply, tracker, domain):
         reply.answer(await blocking(use_cases().query_order, turn))
@@ -22,6 +26,9 @@ class ActionQueryStock(TurnAction):
 
     def name(self) -> str:
         return "action_query_stock"
+
+    def redirect(self, turn):  # "MO000124 这个不批，控制板库存不够" is a decision, not a stock question
+        return ActionDecideApproval() if use_cases().reads_as_decision(turn) else None
 
     async def handle(self, turn, reply, tracker, domain):
         reply.answer(await blocking(use_cases().query_stock, turn))

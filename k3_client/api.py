@@ -52,7 +52,11 @@ class ProductionK3(Protocol):
         statuses: Iterable[OrderStatus] = (),
         finish_from: date | None = None,
         start_to: date | None = None,
+        finish_to: date | None = None,
     ) -> list[Order]: ...
+
+    def get_orders(self, bill_nos: Iterable[str]) -> list[Order]:
+        """Many orders in one read, in the order asked (unknown bill numbers are absent)."""
 
     def stock_of(self, material_numbers: Iterable[str]) -> dict[str, StockLevel]: ...
 

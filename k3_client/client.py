@@ -119,9 +119,13 @@ class _Operations:
         return self._run(facade.get_order(bill_no))
 
     def list_orders(self, *, work_center=None, material_numbers=None, statuses: Iterable[OrderStatus] = (),
-                    finish_from=None, start_to=None):  # fmt: skip
+                    finish_from=None, start_to=None, finish_to=None):  # fmt: skip
         return self._run(facade.list_orders(work_center=work_center, material_numbers=material_numbers,
-                                            statuses=statuses, finish_from=finish_from, start_to=start_to))  # fmt: skip
+                                            statuses=statuses, finish_from=finish_from, start_to=start_to,
+                                            finish_to=finish_to))  # fmt: skip
+
+    def get_orders(self, bill_nos: Iterable[str]):
+        return self._run(facade.get_orders(list(bill_nos)))
 
     def stock_of(self, material_numbers: Iterable[str]):
         return self._run(facade.stock_of(material_numbers))

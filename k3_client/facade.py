@@ -128,6 +128,7 @@ def list_orders(
     statuses: Iterable[OrderStatus] = (),
     finish_from: date | None = None,
     start_to: date | None = None,
+    finish_to: date | None = None,
 ) -> Op:
     clauses = []
     if work_center:
@@ -144,7 +145,20 @@ def list_orders(
         clauses.append(f.ge("FPlanFinishDate", finish_from))
     if start_to:
         clauses.append(f.le("FPlanStartDate", start_to))
+    if finish_to:
+        clauses.append(f.le("FPlanFinishDate", finish_to))
     return (yield from _orders(f.all_of(*clauses)))
+
+
+def get_orders(bill_nos: Iterable[str]) -> Op:
+    """Orders by bill number in one query per ``IN_CHUNK`` numbers, in the order asked; unknown
+    numbers are absent."""
+    found: dict[str, Order] = {}
+    for chunk in _chunks(bill_nos):
+        for order in (yield from _orders(f.in_("FBillNo", chunk))):
+            found.setdefault(order.bill_no, order)
+    wanted = list(dict.fromkeys(bill_nos))
+    return [found[b] for b in wanted if b in found]
 
 
 IN_CHUNK = 200  # values per IN (...) list: one query reads this many bills, a long list stays well-formed

@@ -888,6 +888,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "tolak {bill_no}",
         "en": "reject {bill_no}",
     },
+    "approval.decision_remark": {
+        "zh": "审批意见：{note}",
+        "id": "Catatan persetujuan: {note}",
+        "en": "Remark: {note}",
+    },
     "approval.escalation": {
         "zh": "变更申请 {ref}（生产订单 {bill_no}）已等待审批 {hours} 小时，请各位经理尽快处理：{mentions}",
         "id": "Permintaan perubahan {ref} (perintah {bill_no}) sudah menunggu {hours} jam; mohon para manajer segera memutuskan: {mentions}",
@@ -1080,6 +1085,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "要给哪个生产订单报工？请写单号，例如 P20250401。",
         "id": "Laporan untuk perintah produksi yang mana? Tulis nomornya, mis. P20250401.",
         "en": "Which production order is this report for? Write its number, e.g. P20250401.",
+    },
+    "report.pick_button": {
+        "zh": "{bill_no}（已做 {good}/{qty}）",
+        "id": "{bill_no} (sudah {good}/{qty})",
+        "en": "{bill_no} ({good}/{qty} done)",
+    },
+    "report.pick_none": {
+        "zh": "没有找到{material} {work_center}已下达或已开工的生产订单，无法报工。请发订单号，例如 P20250401。",
+        "id": "Tidak ada perintah produksi {material} {work_center} yang sudah dirilis atau dimulai, jadi belum bisa dilaporkan. Kirim nomor pesanannya, mis. P20250401.",
+        "en": "There is no released or started production order for {material} {work_center}, so this cannot be reported yet. Send the order number, e.g. P20250401.",
+    },
+    "report.pick_order": {
+        "zh": "合格 {good}，报废 {scrap}：报到哪个生产订单？{material} {work_center}有 {count} 个进行中的订单，请点选：",
+        "id": "Bagus {good}, cacat {scrap}: dilaporkan ke perintah produksi yang mana? Ada {count} pesanan berjalan untuk {material} {work_center}, pilih salah satu:",
+        "en": "Good {good}, scrap {scrap}: which production order is this for? {count} running order(s) for {material} {work_center}; pick one:",
+    },
+    "report.pick_payload": {
+        "zh": "{bill_no} 合格 {good}，报废 {scrap}",
+        "id": "{bill_no} bagus {good}, cacat {scrap}",
+        "en": "{bill_no} good {good}, scrap {scrap}",
     },
     # --- planning (delay risk, rescheduling) ---------------------------------------------------
     "planning.full_stop": {"zh": "。", "id": ".", "en": "."},
@@ -1505,6 +1530,97 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "建议：{text}",
         "id": "Saran: {text}",
         "en": "Suggestion: {text}",
+    },
+    # --- list (lists people ask for: approvals waiting, my requests, orders due, several orders) --
+    "list.approvals_header": {
+        "zh": "有 {count} 个变更申请在等您审批（回复“{example}”或“驳回 … 原因”）：",
+        "id": "Ada {count} permintaan perubahan yang menunggu persetujuan Anda (balas \"{example}\" atau \"tolak … alasan\"):",
+        "en": "{count} change request(s) are waiting for your approval (reply \"{example}\" or \"reject … reason\"):",
+    },
+    "list.approvals_none": {
+        "zh": "目前没有等您审批的变更申请。",
+        "id": "Saat ini tidak ada permintaan perubahan yang menunggu persetujuan Anda.",
+        "en": "No change requests are waiting for your approval right now.",
+    },
+    "list.delete_finished": {
+        "zh": "生产订单 {bill_no} 已是“{status}”状态（合格 {good}，报废 {scrap}），不能删除，也不能再修改。",
+        "id": "Perintah produksi {bill_no} sudah berstatus \"{status}\" (bagus {good}, cacat {scrap}); tidak bisa dihapus atau diubah lagi.",
+        "en": "Production order {bill_no} is already {status} (good {good}, scrap {scrap}); it can no longer be deleted or changed.",
+    },
+    "list.delete_not_released": {
+        "zh": "我不能在聊天里删除生产订单。{bill_no} 目前是“{status}”状态、尚未下达：可以在这里改数量、完工日期或车间（例如“{bill_no} 数量改成 100”），删除请由计划员在 K/3 中操作。",
+        "id": "Saya tidak bisa menghapus perintah produksi dari chat. {bill_no} berstatus \"{status}\" dan belum dirilis: di sini Anda bisa mengubah jumlah, tanggal selesai, atau pusat kerjanya (mis. \"{bill_no} ubah jumlah jadi 100\"); penghapusan dilakukan perencana di K/3.",
+        "en": "I can't delete production orders from chat. {bill_no} is {status} and not released yet: here you can change its quantity, finish date or work center (e.g. \"change {bill_no} qty to 100\"); deleting it is done by a planner in K/3.",
+    },
+    "list.delete_released": {
+        "zh": "生产订单 {bill_no} 已是“{status}”状态（已汇报合格 {good}，报废 {scrap}），K/3 不允许删除已下达的订单。可以在这里改数量、完工日期或车间；不再生产的订单请计划员在 K/3 中结案。",
+        "id": "Perintah produksi {bill_no} sudah berstatus \"{status}\" (dilaporkan bagus {good}, cacat {scrap}); K/3 tidak mengizinkan menghapus pesanan yang sudah dirilis. Di sini Anda bisa mengubah jumlah, tanggal selesai, atau pusat kerjanya; pesanan yang tidak dilanjutkan ditutup perencana di K/3.",
+        "en": "Production order {bill_no} is {status} (reported good {good}, scrap {scrap}); K/3 does not delete an order once it is released. Here you can change its quantity, finish date or work center; an order that will not be made is closed by a planner in K/3.",
+    },
+    "list.delete_which": {
+        "zh": "要处理哪个生产订单？请发订单号，例如 MO000124。注意：我不能删除订单，只能查看或修改。",
+        "id": "Pesanan produksi yang mana? Kirim nomornya, mis. MO000124. Catatan: saya tidak bisa menghapus pesanan, hanya melihat atau mengubahnya.",
+        "en": "Which production order? Send its number, e.g. MO000124. Note: I can't delete orders, only show or change them.",
+    },
+    "list.due_header": {
+        "zh": "{period}（{start} 至 {end}，还剩 {working_days} 个工作日）要完工的未完成订单共 {count} 个：",
+        "id": "{count} pesanan yang belum selesai jatuh tempo {period} ({start} s.d. {end}, sisa {working_days} hari kerja):",
+        "en": "{count} open order(s) due {period} ({start} to {end}, {working_days} working day(s) left):",
+    },
+    "list.due_none": {
+        "zh": "{period}没有要完工的未完成订单。",
+        "id": "Tidak ada pesanan terbuka yang jatuh tempo {period}.",
+        "en": "No open orders are due {period}.",
+    },
+    "list.late_header": {
+        "zh": "已过计划完工日期但还未完工的订单共 {count} 个（截至 {end}）：",
+        "id": "{count} pesanan sudah lewat tanggal selesai rencana tetapi belum selesai (sampai {end}):",
+        "en": "{count} order(s) are past their plan finish date and not finished (due by {end}):",
+    },
+    "list.late_none": {
+        "zh": "没有逾期未完工的订单。",
+        "id": "Tidak ada pesanan yang terlambat.",
+        "en": "No orders are late.",
+    },
+    "list.more": {
+        "zh": "……另有 {count} 个未列出。",
+        "id": "… dan {count} lagi tidak ditampilkan.",
+        "en": "… and {count} more not shown.",
+    },
+    "list.order_line": {
+        "zh": "- {bill_no} {material}（{code}）：{good}/{qty} {unit}（{percent}%），计划完工 {plan_finish}，{status}，{work_center}",
+        "id": "- {bill_no} {material} ({code}): {good}/{qty} {unit} ({percent}%), selesai rencana {plan_finish}, {status}, {work_center}",
+        "en": "- {bill_no} {material} ({code}): {good}/{qty} {unit} ({percent}%), plan finish {plan_finish}, {status}, {work_center}",
+    },
+    "list.order_line_late": {
+        "zh": "- {bill_no} {material}（{code}）：{good}/{qty} {unit}（{percent}%），计划完工 {plan_finish}（已逾期 {days_late} 天），{status}，{work_center}",
+        "id": "- {bill_no} {material} ({code}): {good}/{qty} {unit} ({percent}%), selesai rencana {plan_finish} (terlambat {days_late} hari), {status}, {work_center}",
+        "en": "- {bill_no} {material} ({code}): {good}/{qty} {unit} ({percent}%), plan finish {plan_finish} ({days_late} day(s) late), {status}, {work_center}",
+    },
+    "list.orders_header": {
+        "zh": "{count} 个生产订单的进度：",
+        "id": "Kemajuan {count} perintah produksi:",
+        "en": "Progress of {count} production orders:",
+    },
+    "list.period_late": {"zh": "逾期", "id": "terlambat", "en": "late"},
+    "list.period_next_week": {"zh": "下周", "id": "minggu depan", "en": "next week"},
+    "list.period_this_week": {"zh": "本周", "id": "minggu ini", "en": "this week"},
+    "list.period_today": {"zh": "今天", "id": "hari ini", "en": "today"},
+    "list.period_tomorrow": {"zh": "明天", "id": "besok", "en": "tomorrow"},
+    "list.request_line": {
+        "zh": "- {ref}：生产订单 {bill_no}（{material_code}），{state}",
+        "id": "- {ref}: perintah {bill_no} ({material_code}), {state}",
+        "en": "- {ref}: order {bill_no} ({material_code}), {state}",
+    },
+    "list.requests_header": {
+        "zh": "您有 {count} 个未结束的变更申请：",
+        "id": "Anda punya {count} permintaan perubahan yang belum selesai:",
+        "en": "You have {count} open change request(s):",
+    },
+    "list.requests_none": {
+        "zh": "您目前没有未结束的变更申请。",
+        "id": "Anda tidak punya permintaan perubahan yang masih terbuka.",
+        "en": "You have no open change requests.",
     },
     # --- nlu / help ---------------------------------------------------------------------------
 }

@@ -24,10 +24,16 @@ class Turn:
     confidence: float
     entities: dict = field(default_factory=dict)  # name -> normalized value (first seen)
     sender_nick: str | None = None
+    every_entity: dict = field(default_factory=dict)  # name -> every normalized value, in message order
 
     def entity(self, name: str) -> str | None:
         value = self.entities.get(name)
         return None if value in (None, "") else str(value)
+
+    def entities_named(self, name: str) -> list[str]:
+        """Every value of ``name`` in the message, once each ("P20250401 和 P20250402 的进度")."""
+        values = self.every_entity.get(name) or ([self.entities[name]] if name in self.entities else [])
+        return list(dict.fromkeys(str(v) for v in values if v not in (None, "")))
 
 
 def turn_from(sender_id: str, latest_message: dict, previous_lang: str | None = None) -> Turn:
@@ -40,8 +46,10 @@ def turn_from(sender_id: str, latest_message: dict, previous_lang: str | None = 
     staff_id = meta.get("staff_id") or staff_from_id or None
     conversation_id = meta.get("conversation_id") or conv_from_id or None
     entities: dict = {}
+    every: dict = {}
     for ent in latest_message.get("entities") or []:
         entities.setdefault(ent.get("entity"), ent.get("value"))
+        every.setdefault(ent.get("entity"), []).append(ent.get("value"))
     intent = latest_message.get("intent") or {}
     lang = language.detect_or(text, previous_lang)
     return Turn(
@@ -56,4 +64,5 @@ def turn_from(sender_id: str, latest_message: dict, previous_lang: str | None = 
         confidence=float(intent.get("confidence") or 0.0),
         entities=entities,
         sender_nick=meta.get("sender_nick"),
+        every_entity={name: tuple(values) for name, values in every.items()},
     )

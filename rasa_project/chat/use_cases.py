@@ -13,9 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from k3_client.models import OrderStatus
 from rasa_project import catalog
 from rasa_project.authz.roles import ORDER_CHANGE, ORDER_CREATE
-from rasa_project.chat import views
+from rasa_project.chat import lists, views
 from rasa_project.chat.access import Access
 from rasa_project.chat.answers import answer_value
 from rasa_project.chat.pending import RETRY_SAME_CONFIRMATION, Pending, parse_pending
@@ -23,13 +24,17 @@ from rasa_project.chat.prompts import Question, question_for
 from rasa_project.chat.turn import Turn
 from rasa_project.clock import BusinessClock
 from rasa_project.mapping import MappingTables
-from rasa_project.ordering import approval_desk
+from rasa_project.ordering import approval_desk, decision_words
 from rasa_project.ordering.approval_desk import ApprovalDesk
 from rasa_project.ordering.delay_risk import DelayRisk, option_number
 from rasa_project.ordering.reports import OutputReports, is_correction, refers_to_last_report
 from rasa_project.ordering.service import WorkflowService
 from rasa_project.outcomes import Message, Outcome, ok, refused
-from rasa_project.values import iso
+from rasa_project.values import figure, iso, read_quantity
+
+OPEN_STATUSES = tuple(s for s in OrderStatus if s.is_open)
+LIST_LIMIT = 20  # lines in one chat answer; the rest are counted
+PICK_LIMIT = 5  # order buttons offered for a report that names no order
 
 
 class _Keep:
@@ -47,6 +52,7 @@ class Answer:
     outcome: Outcome
     pending: Any = KEEP  # a ``Pending`` string ("draft:12", "change:CR-000012"), None, or KEEP
     asks_yes_no: bool = False  # offer Confirm / Cancel
+    choices: tuple = ()  # other buttons: (title Message, chat-text Message) pairs, said in the reply's language
     key: str = ""  # recorded with the reply in the audit trail; the outcome's key unless given
 
     @property
@@ -199,6 +205,23 @@ class ChatUseCases:
 
     # -- changing an order ----------------------------------------------------------------------
     @staticmethod
+    def reads_as_decision(turn: Turn) -> bool:
+        """"MO000124 这个不批，控制板库存不够" or "ok setuju MO000124, stok kontrol nanti ditambah"
+        states a manager's decision even when the model heard a stock question or a change: a
+        decision phrase, no question, and no new value for the order."""
+        if turn.intent in ("approve", "reject") or decision_words.decision_in(turn.text) is None:
+            return False
+        return not any(turn.entity(name) for name in ("quantity", "due_date", "work_center", "good_qty", "scrap_qty"))
+
+    def reads_as_report(self, turn: Turn) -> bool:
+        """"today stamping made 300 motor housings, 2 scrap" heard as a create: scrap pieces, or good
+        pieces made "today" with no other finish date, are what was made, never an order to make."""
+        if turn.entity("scrap_qty"):
+            return True
+        due = turn.entity("due_date")
+        return bool(turn.entity("good_qty")) and (not due or due == iso(self.clock.today()))
+
+    @staticmethod
     def corrects_last_report(turn: Turn) -> bool:
         """"改一下，刚才是110个" reads like a change but corrects the sender's last output report."""
         return refers_to_last_report(turn.text)
@@ -227,9 +250,13 @@ class ChatUseCases:
 
     def decide(self, turn: Turn) -> Answer:
         """A manager's approve / reject: typed, a dtmd:// card button, or a card payload."""
-        decision = approval_desk.REJECT if turn.intent == "reject" else approval_desk.APPROVE
         order_no = turn.entity("order_no")
-        note = approval_desk.note_from(turn.text, order_no) if decision == approval_desk.REJECT else ""
+        read = decision_words.read_decision(turn.text, order_no)
+        if turn.text.lstrip().startswith("/") or read.decision is None:  # a payload names its intent
+            decision = approval_desk.REJECT if turn.intent == "reject" else approval_desk.APPROVE
+        else:  # "这个不批" may reach the model as approve; the words decide
+            decision = read.decision
+        note = read.note if not turn.text.lstrip().startswith("/") else ""
         self.start_worker()
         outcome = self.desk.decide(
             turn.staff_id,
@@ -258,13 +285,57 @@ class ChatUseCases:
                 message_id=turn.message_id,
             )
         else:
+            if not turn.entity("order_no") and (turn.entity("material") or turn.entity("work_center")):
+                return self._which_order_to_report(turn, good, scrap)
             outcome = self.reports.report(
                 turn.entity("order_no"), good, scrap, turn.staff_id, turn.conversation_id, message_id=turn.message_id
             )
         return Answer(outcome)
 
+    def _which_order_to_report(self, turn: Turn, good: Any, scrap: Any) -> Answer:
+        """"冲压今天做了300个电机壳，报废2个" names no order: offer the open released / started orders
+        of that material and work center (one K/3 query), each button sending the same report with
+        its order number, so the report path itself (checks, confirmation) takes it from there."""
+        g, s = (read_quantity(q).value for q in (good, scrap))
+        if (g or 0) <= 0 and (s or 0) <= 0:  # no pieces read: nothing to carry over to an order
+            return Answer(refused("report.which_order"))
+        tables = self.tables()
+        mapped = tables.material(turn.entity("material")) if turn.entity("material") else None
+        center = turn.entity("work_center")
+        if turn.entity("material") and mapped is None:
+            return Answer(refused("report.which_order"))
+        orders = self.k3.list_orders(
+            work_center=center or None,
+            material_numbers=[mapped.k3_number] if mapped else None,
+            statuses=(OrderStatus.RELEASED, OrderStatus.STARTED),
+        )
+        orders = sorted(orders, key=lambda o: (o.plan_finish, o.bill_no))
+        good_text, scrap_text = figure(g or 0), figure(s or 0)
+        where = {
+            "material": lists.in_every_language(mapped.display_name) if mapped else "",
+            "work_center": center or "",
+        }
+        if not orders:
+            return Answer(refused("report.pick_none", **where))
+        today = self.clock.today()
+        shown = orders[:PICK_LIMIT]
+        choices = tuple(
+            (Message("report.pick_button", {"bill_no": o.bill_no, "good": figure(o.reported_good),
+                                            "qty": figure(o.qty)}),
+             Message("report.pick_payload", {"bill_no": o.bill_no, "good": good_text, "scrap": scrap_text}))
+            for o in shown
+        )
+        return Answer(
+            refused("report.pick_order", details=tuple(lists.order_line(o, tables, today) for o in shown),
+                    good=good_text, scrap=scrap_text, count=len(orders), **where),
+            choices=choices,
+        )
+
     # -- questions answered live from K/3 -------------------------------------------------------
     def query_order(self, turn: Turn) -> Answer:
+        bill_nos = turn.entities_named("order_no")
+        if len(bill_nos) > 1:
+            return self._query_orders(bill_nos)
         bill_no = turn.entity("order_no")
         if not bill_no:
             return Answer(refused("ask.which_order"))
@@ -328,6 +399,82 @@ class ChatUseCases:
             )  # fmt: skip
             answer = replace(answer, outcome=replace(answer.outcome, details=answer.outcome.details + extra))
         return answer
+
+
+    def _query_orders(self, bill_nos: list[str]) -> Answer:
+        """"P20250401 和 P20250402 的进度": each order answered, all read from K/3 in one query."""
+        found = {o.bill_no: o for o in self.k3.get_orders(bill_nos)}
+        tables = self.tables()
+        parts = tuple(
+            views.order_progress(found[b], tables).message if b in found else Message("order.not_found", {"bill_no": b})
+            for b in bill_nos
+        )
+        return Answer(ok("list.orders_header", details=parts, count=len(bill_nos)))
+
+    # -- lists --------------------------------------------------------------------------------
+    def waiting_for_me(self, turn: Turn) -> Answer:
+        """A manager's "哪些单子等我审批": the requests sent to them that nobody decided yet."""
+        waiting = self.desk.waiting_for(turn.staff_id or "")
+        if not waiting:
+            return Answer(ok("list.approvals_none"))
+        lines: list[Message] = []
+        for change in waiting:
+            lines.append(self.desk.pending_line(change))
+            lines.extend(self.workflow.messages.field_lines(change))
+        example = catalog.MESSAGES["approval.chat_approve"]
+        return Answer(ok("list.approvals_header", details=tuple(lines), count=len(waiting),
+                         example={k: v.format(bill_no=waiting[0].bill_no, ref=waiting[0].ref)
+                                  for k, v in example.items()}))
+
+    def my_requests(self, turn: Turn) -> Answer:
+        """"我的申请" / "permintaan saya" / "my open requests": the person's change requests not yet final."""
+        mine = [c for c in self.workflow.list_changes(requester=turn.staff_id or "") if c.state.is_open]
+        if not mine:
+            return Answer(ok("list.requests_none"))
+        lines: list[Message] = []
+        for change in mine:
+            lines.append(Message("list.request_line", {
+                **self.workflow.messages.labels(change), "ref": change.ref,
+                "state": self.workflow.messages.state_name(change.state),
+            }))
+            lines.extend(self.workflow.messages.field_lines(change))
+        return Answer(ok("list.requests_header", details=tuple(lines), count=len(mine)))
+
+    def orders_due(self, turn: Turn) -> Answer:
+        """Open orders due today / tomorrow / this week / next week, or late: one K/3 query."""
+        tables, today = self.tables(), self.clock.today()
+        window = lists.period_in(turn.text, today, tables.calendar) or lists.period(lists.THIS_WEEK, today,
+                                                                                     tables.calendar)
+        orders = self.k3.list_orders(statuses=OPEN_STATUSES, finish_from=window.start, finish_to=window.end)
+        due = lists.due_in(orders, window)
+        late = window.kind == lists.LATE
+        if not due:
+            return Answer(ok("list.late_none" if late else "list.due_none", period=window.name))
+        shown = tuple(lists.order_line(o, tables, today) for o in due[:LIST_LIMIT])
+        more = (Message("list.more", {"count": len(due) - LIST_LIMIT}),) if len(due) > LIST_LIMIT else ()
+        return Answer(ok(
+            "list.late_header" if late else "list.due_header", details=shown + more, count=len(due),
+            period=window.name, start=iso(window.start) if window.start else "", end=iso(window.end),
+            working_days=window.working_days_left,
+        ))
+
+    def delete_order(self, turn: Turn) -> Answer:
+        """"delete MO000134": orders are not deleted from chat; say what is possible for this one."""
+        bill_no = turn.entity("order_no")
+        if not bill_no:
+            return Answer(refused("list.delete_which"))
+        order = self.k3.get_order(bill_no)
+        if order is None:
+            return Answer(refused("order.not_found", bill_no=bill_no))
+        status = dict(catalog.MESSAGES[f"order.status.{int(order.status)}"])
+        if not order.status.is_open:
+            key = "list.delete_finished"
+        elif order.status < OrderStatus.RELEASED:
+            key = "list.delete_not_released"
+        else:
+            key = "list.delete_released"
+        return Answer(refused(key, bill_no=bill_no, status=status, good=figure(order.reported_good),
+                              scrap=figure(order.reported_scrap)))
 
 
 def yes_no_buttons(lang: str) -> list[tuple[str, str]]:

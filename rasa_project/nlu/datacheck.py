@@ -29,6 +29,7 @@ INTENTS = (
     "create_order", "change_order", "query_order", "report_progress", "query_stock", "approve", "reject",
     "cancel", "affirm", "deny", "help", "greet", "out_of_scope",
     "query_risk", "suggest_reschedule", "accept_option",  # delay risk (issue 15): data/nlu/risk.yml
+    "list_approvals", "list_my_requests", "list_due", "delete_order",
 )
 LANGS = ("zh", "id", "en")
 BLOCK_LANGS = (*LANGS, "mixed")

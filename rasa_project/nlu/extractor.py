@@ -219,7 +219,7 @@ def extract_entities(text: str, tables, today: date, intent: str | None = None,
     spans = find_entity_spans(text, tables, today, index)
     numbers = classify_numbers(text, spans, intent)
     others = [s for s in spans if s.kind not in ("number", START_DATE)]
-    if intent in NO_DUE_DATE_INTENTS:
+    if intent in NO_DUE_DATE_INTENTS and not is_bare_answer(text, spans):  # a bare "下周五" is a form answer
         others = [s for s in others if s.kind != "due_date"]
     if intent in OFF_TOPIC_INTENTS and not is_bare_answer(text, spans):
         return []

@@ -32,6 +32,7 @@ from rasa_project.authz.errors import DirectoryUnavailable
 from rasa_project.authz.roles import APPROVAL_DECIDE
 from rasa_project.clock import utc_now
 from rasa_project.notify.outbox import NotificationOutbox, person_language
+from rasa_project.ordering import decision_words
 from rasa_project.ordering.change_requests import ChangeRequest
 from rasa_project.ordering.states import Change
 from rasa_project.outcomes import Message, Outcome, localized, refused
@@ -206,6 +207,16 @@ class ApprovalDesk:
         )
 
     # -- deciding -----------------------------------------------------------------------------
+    def waiting_for(self, staff_id: str) -> list[ChangeRequest]:
+        """The requests this manager was asked to decide that nobody has decided yet (never their own)."""
+        return [c for c in self.workflow.pending_approvals()
+                if c.requester != staff_id and staff_id in self.addressees(c.ref)]
+
+    def pending_line(self, change: ChangeRequest) -> Message:
+        """One request in a list: its ref, order, material and who asked."""
+        return Message("approval.pending_line", {**self._labels(change), "ref": change.ref,
+                                                 "requester": self._name(change.requester)})
+
     def addressees(self, ref: str) -> set[str]:
         """Whom the approval of ``ref`` was sent to (the cards and reminders 1:1, or the OA instance's
         approvers): only they decide it."""
@@ -248,7 +259,7 @@ class ApprovalDesk:
             self.record("approval_not_addressed", actor=staff_id, change=change, conversation_id=conversation_id)
             return refused("approval.not_addressed", ref=change.ref, bill_no=change.bill_no)
         if decision == APPROVE:
-            outcome = self.workflow.approve(change.ref, staff_id, is_manager=authz.allowed)
+            outcome = self.workflow.approve(change.ref, staff_id, is_manager=authz.allowed, note=note or "")
         else:
             outcome = self.workflow.reject(change.ref, staff_id, note or "", is_manager=authz.allowed)
         self.record(f"approval_{decision}", actor=staff_id, change=change, conversation_id=conversation_id,
@@ -298,7 +309,8 @@ class ApprovalDesk:
             return
         if outcome.key == "workflow.change_applied":
             head = Message("approval.requester_approved", {"approver": approver, "ref": change.ref})
-            self._to_requester(change, "applied", head, outcome.message, *outcome.details)
+            remark = (Message("approval.decision_remark", {"note": change.decision_note}),) if change.decision_note else ()
+            self._to_requester(change, "applied", head, *remark, outcome.message, *outcome.details)
             lang = self.settings.notify_group_lang
             notice = Message("approval.production_notice", {**labels, "ref": change.ref, "approver": approver})
             group = self.settings.dingtalk_production_group
@@ -420,13 +432,6 @@ def _action_name() -> dict:
 
 # -- reading a manager's message ----------------------------------------------------------------
 _REF = re.compile(r"\bCR-?\d{1,6}\b", re.IGNORECASE)
-_DECISION_WORDS = sorted(
-    ["批准", "同意", "审批", "通过", "准了", "批了", "驳回", "拒绝", "不批准", "不同意", "否决", "不予批准", "不能批",
-     "退回", "我", "了", "吧", "approve", "approved", "reject", "rejected", "decline", "deny", "i", "setujui",
-     "setuju", "disetujui", "tolak", "ditolak", "saya", "menolak", "oke", "ok"],
-    key=len, reverse=True,
-)
-_EDGE = " \t\r\n,.;:!?，。；：！？、-—"
 
 
 def ref_in(text: str | None) -> str | None:
@@ -440,22 +445,5 @@ def ref_in(text: str | None) -> str | None:
 
 def note_from(text: str | None, bill_no: str | None = None) -> str:
     """The manager's own words around a decision ("P20250401 驳回，数量不合理" -> "数量不合理");
-    empty for a bare button text such as "驳回 P20250401"."""
-    rest = _REF.sub(" ", text or "")
-    if bill_no:
-        rest = re.sub(re.escape(bill_no), " ", rest, flags=re.IGNORECASE)
-    changed = True
-    while changed:
-        changed = False
-        rest = rest.strip(_EDGE)
-        low = rest.lower()
-        for word in _DECISION_WORDS:
-            # an ASCII word must end at a word edge ("ok" is not the start of "okay"); CJK needs none
-            if low.startswith(word) and (not word.isascii() or len(low) == len(word) or low[len(word)] in _EDGE):
-                rest, changed = rest[len(word):], True
-                break
-            if low.endswith(word) and (not word.isascii() or len(low) == len(word) or low[-len(word) - 1] in _EDGE):
-                rest, changed = rest[: -len(word)], True
-                break
-    rest = rest.strip(_EDGE)
-    return rest if len(rest) >= 2 else ""
+    empty for a bare button text such as "驳回 P20250401" (``decision_words.note_from``)."""
+    return decision_words.note_from(text, bill_no)

@@ -14,17 +14,19 @@ from rasa_project.outcomes import Outcome, ok, refused
 
 
 class ChangeDecisions(OrderChanges):
-    def approve(self, ref: str, manager: str, *, is_manager: bool) -> Outcome[ChangeRequest]:
-        """Approve a pending change and apply it (after re-checking the order live).
+    def approve(self, ref: str, manager: str, *, is_manager: bool, note: str = "") -> Outcome[ChangeRequest]:
+        """Approve a pending change and apply it (after re-checking the order live); ``note`` is
+        the manager's remark as written ("stok kontrol nanti ditambah"), kept with the decision.
 
         Outcome keys: workflow.change_applied, workflow.change_world_changed,
         workflow.already_decided, workflow.approval_not_manager, workflow.approval_own_request, ..."""
         change, answer = self._decidable(ref, manager, is_manager=is_manager)
         if answer is not None:
             return answer
-        approved = self.store.move(change, [Event.APPROVE], manager, approver=manager, decided_at=self.now())
-        if approved is None:
-            return self.approve(ref, manager, is_manager=is_manager)  # lost the race: name the winner
+        approved = self.store.move(change, [Event.APPROVE], manager, details={"note": note} if note else None,
+                                   approver=manager, decided_at=self.now(), decision_note=note or None)
+        if approved is None:  # lost the race: name the winner
+            return self.approve(ref, manager, is_manager=is_manager, note=note)
         return self._apply_approved(approved, manager)
 
     def reject(self, ref: str, manager: str, note: str = "", *, is_manager: bool) -> Outcome[ChangeRequest]:

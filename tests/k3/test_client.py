@@ -42,9 +42,9 @@ def test_both_shells_offer_every_protocol_method_with_its_signature():
     from k3_client import AsyncK3Client
 
     names = [n for n, v in vars(ProductionK3).items() if callable(v) and not n.startswith("_")]
-    # 13 + the batch reads find_materials, find_boms, find_audited_boms, list_report_lines (issue 15)
-    # + audit_order, withdraw_order (issue 14)
-    assert len(names) == 19
+    # 13 + the batch reads find_materials, find_boms, find_audited_boms, list_report_lines (issue 15),
+    # get_orders (issue 13) + audit_order, withdraw_order (issue 14)
+    assert len(names) == 20
     for shell in (K3Client, AsyncK3Client):
         for name in names:
             theirs = list(inspect.signature(getattr(ProductionK3, name)).parameters)
@@ -99,6 +99,22 @@ def test_list_orders_filters_combine(client):
     assert bills(material_numbers=["1.04.5200"], finish_from=date(2025, 4, 1)) == ["MO000124"]
     assert bills(start_to=date(2025, 3, 28)) == ["MO000123", "P20250401"]
     assert bills(material_numbers=[]) == []
+
+
+def test_many_orders_are_read_in_one_query_in_the_order_asked(client):
+    sent = []
+    client.observer = lambda record: sent.append(record.operation)
+    orders = client.get_orders(["P20250402", "NOPE0001", "P20250401", "P20250402"])
+    assert [o.bill_no for o in orders] == ["P20250402", "P20250401"]
+    assert orders[1].qty == 300 and orders[1].reported_good == 120
+    assert sent == ["ExecuteBillQuery"]  # one read for the list, not one per order
+    assert client.get_orders([]) == []
+
+
+def test_orders_due_in_a_window(client):
+    due = client.list_orders(finish_from=date(2025, 4, 1), finish_to=date(2025, 4, 3),
+                             statuses=[OrderStatus.RELEASED, OrderStatus.STARTED])
+    assert sorted(o.bill_no for o in due) == ["P20250401", "P20250402"]
 
 
 def test_filter_values_are_escaped_and_injection_never_reaches_k3(client):

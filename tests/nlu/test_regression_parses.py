@@ -46,6 +46,14 @@ REQUESTS = [
     ("stok BOM-2050?", "query_stock", {"material": "BOM-2050"}),
     ("帮助", "help", {}), ("help", "help", {}), ("你好", "greet", {}),
     ("今天天气怎么样", "out_of_scope", {}),
+    # manager decisions with the reason around them; lists; output reports that name no order
+    ("MO000124 这个不批，控制板库存不够", "reject", {"order_no": "MO000124", "material": "BOM-4100"}),
+    ("ok setuju MO000124, stok kontrol nanti ditambah", "approve", {"order_no": "MO000124"}),
+    ("today stamping made 300 motor housings, 2 scrap", "report_progress",
+     {"work_center": "WC-01", "material": "BOM-2050", "good_qty": 300, "scrap_qty": 2}),
+    ("哪些单子等我审批", "list_approvals", {}), ("my open requests", "list_my_requests", {}),
+    ("order apa yang jatuh tempo minggu ini", "list_due", {}), ("delete MO000124", "delete_order",
+                                                               {"order_no": "MO000124"}),
 ]
 
 SLOT_ANSWERS = [  # (text, entity names that may carry it, value)

@@ -158,6 +158,7 @@ class FixtureK3:
         statuses: Iterable[OrderStatus] = (),
         finish_from: date | None = None,
         start_to: date | None = None,
+        finish_to: date | None = None,
     ) -> list[Order]:
         statuses = set(statuses)
         materials = set(material_numbers) if material_numbers is not None else None
@@ -169,7 +170,11 @@ class FixtureK3:
             and (not statuses or o.status in statuses)
             and (finish_from is None or o.plan_finish >= finish_from)
             and (start_to is None or o.plan_start <= start_to)
+            and (finish_to is None or o.plan_finish <= finish_to)
         ]
+
+    def get_orders(self, bill_nos: Iterable[str]) -> list[Order]:
+        return [self.orders[b] for b in dict.fromkeys(bill_nos) if b in self.orders]
 
     def stock_of(self, material_numbers: Iterable[str]) -> dict[str, StockLevel]:
         levels = {}
