@@ -20,7 +20,8 @@ from devtools.dialogues.spec import ALWAYS_MUST_NOT_SAY, Dialogue, Turn
 REPLY_TIMEOUT_S = 30.0
 QUIET_S = 1.2  # a turn is over when nothing more came for this long
 DECISION_QUIET_S = 3.0  # decisions notify others through the worker's outbox
-SETTLE_S = 12.0  # a decided change reaches K/3 a moment later
+SETTLE_S = 12.0
+DECISION = re.compile(r"(?i)批准|同意|驳回|拒绝|approve|reject|setuju|tolak")  # a decided change reaches K/3 a moment later
 
 
 @dataclass
@@ -93,7 +94,6 @@ class Player:
         self.k3 = harness.reader()
         self.dms = {harness.dm_of(s) for s in dialogue.staff}
         self.orders = dialogue.orders()
-        self.start_cards: set[str] = set()
         self.start_seq = 0
 
     # -- reading what DingTalk shows ---------------------------------------------------------------
@@ -110,24 +110,28 @@ class Player:
         msgs = self.http.get(f"{self.h.sim}/_sim/messages", params={"after": self.start_seq}).json()["messages"]
         return max((m["seq"] for m in msgs), default=self.start_seq)
 
-    def cards(self) -> list[dict]:
-        cards = self.http.get(f"{self.h.sim}/_sim/cards").json()["cards"]
-        mine = []
-        for c in cards:
-            if c["out_track_id"] in self.start_cards:
+    def surfaces(self) -> list[dict]:
+        """Approval cards of this dialogue: messages since it began that offer a decision button and
+        name one of its orders (action cards, whose buttons send chat text, and interactive cards,
+        whose buttons are what the card shows now)."""
+        out = []
+        for m in self.messages(self.start_seq):
+            buttons = [b for b in (m.get("buttons") or []) if DECISION.search(b.get("title") or "")]
+            if not buttons and not m.get("card"):
                 continue
-            blob = json.dumps(c["params"], ensure_ascii=False)
-            if not self.orders or any(o in blob for o in self.orders):
-                mine.append(c)
-        return mine
+            if self.orders and not any(o in _message_text(m) for o in self.orders):
+                continue
+            out.append({**m, "buttons": buttons})
+        return out
 
-    def reachable(self, card: dict, staff: str) -> bool:
-        return (staff in (card.get("to_staff_ids") or []) or card.get("conversation_id") == self.h.dm_of(staff)
-                or (card.get("conversation_id") == self.conv and staff in self.d.staff))
+    def reachable(self, m: dict, staff: str) -> bool:
+        return (staff in (m.get("to_staff_ids") or []) or m.get("conversation_id") == self.h.dm_of(staff)
+                or (m.get("conversation_id") == self.conv and staff in self.d.staff))
 
     # -- one turn ------------------------------------------------------------------------------------
-    def send(self, staff: str, text: str, msgtype: str = "text") -> dict:
-        r = self.http.post(f"{self.h.sim}/_sim/chat", json={"conversation_id": self.conv_param, "staff_id": staff,
+    def send(self, staff: str, text: str, msgtype: str = "text", conversation: str | None | bool = False) -> dict:
+        conv = self.conv_param if conversation is False else conversation
+        r = self.http.post(f"{self.h.sim}/_sim/chat", json={"conversation_id": conv, "staff_id": staff,
                                                             "text": text, "msgtype": msgtype})
         r.raise_for_status()
         return r.json()
@@ -187,19 +191,23 @@ class Player:
                 return log, []
         elif turn.kind == "card":
             rx = re.compile(turn.value)
-            candidates = [(c, b) for c in sorted(self.cards(), key=lambda c: -(c.get("seq") or 0))
-                          if self.reachable(c, turn.by) for b in c["buttons"] if rx.search(b["title"])]
+            candidates = [(m, b) for m in sorted(self.surfaces(), key=lambda m: -m["seq"])
+                          if self.reachable(m, turn.by) for b in m["buttons"] if rx.search(b["title"])]
             if not candidates:
                 if turn.any_card:
                     log.skipped = True
                     log.sent = "[card] no card button left to press"
                     return log, previous
-                log.failures.append(f"turn {i + 1}: no card button matching /{turn.value}/ for {turn.by} "
-                                    f"(cards: {[[b['title'] for b in c['buttons']] for c in self.cards()]})")
+                log.failures.append(f"turn {i + 1}: no approval-card button matching /{turn.value}/ for {turn.by} "
+                                    f"(cards: {[[b['title'] for b in m['buttons']] for m in self.surfaces()]})")
                 return log, []
-            card, b = candidates[0]
+            m, b = candidates[0]
             log.sent = f"[card] {b['title']}"
-            self.press_card(card["out_track_id"], turn.by, b["params"])
+            if b.get("content"):  # an action card: the client sends the text where the card is shown
+                where = None if m.get("conversation_id") == self.h.dm_of(turn.by) else m.get("conversation_id")
+                msg_id = self.send(turn.by, b["content"], conversation=where).get("msgId")
+            else:
+                self.press_card(m["card"]["out_track_id"], turn.by, b["params"])
         replies = self.wait(mark, msg_id, decision)
         log.replies = [_message_text(m) for m in replies]
         self.judge(i, turn, replies, msg_id, log)
@@ -240,7 +248,7 @@ class Player:
         if turn.max_replies is not None and len(in_conv) > turn.max_replies:
             fail(f"turn {n}: at most {turn.max_replies} message(s) expected, got {len(in_conv)}: "
                  f"{[_message_text(m)[:80] for m in in_conv]}")
-        if turn.lang != "any":
+        if turn.lang != "any" and turn.kind != "card":  # a card speaks its addressee's language
             direct = [m for m in replies if msg_id and m.get("in_reply_to") == msg_id] or \
                      ([m for m in in_conv if not m.get("card")] if turn.kind != "card" else [])
             for m in direct:
@@ -262,7 +270,7 @@ class Player:
                 fail(f"turn {n}: {problem}")
 
     def judge_cards(self, n: int, turn: Turn, fail) -> None:
-        cards = self.cards()
+        cards = self.surfaces()
         spec = turn.cards
         if "for" in spec:
             staff = self.d.speakers[spec["for"]]
@@ -284,7 +292,6 @@ class Player:
         out = Outcome(self.d, self.conv)
         t0 = time.monotonic()
         try:
-            self.start_cards = {c["out_track_id"] for c in self.http.get(f"{self.h.sim}/_sim/cards").json()["cards"]}
             self.start_seq = max((m["seq"] for m in self.http.get(f"{self.h.sim}/_sim/messages").json()["messages"]),
                                  default=0)
             previous: list[dict] = []

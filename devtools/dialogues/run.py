@@ -30,7 +30,8 @@ from devtools.dialogues.spec import CLASSES, Dialogue, load_all, read_gate
 from devtools.factory import get_factory
 
 ALL = "*"
-REJECT = re.compile(r"(?i)reject|拒绝|tolak")
+KNOWN_GROUPS = ("cidPMC0001", "cidPROD0001")
+REJECT = re.compile(r"(?i)reject|拒绝|驳回|tolak")
 
 
 def free_port() -> int:
@@ -129,19 +130,44 @@ def reset_k3(settings) -> None:
     r.raise_for_status()
 
 
-def reject_open_cards(settings, since: set[str]) -> int:
-    """The manager rejects every approval card of the batch that still offers a decision."""
+def quiet_until(sim: str, quiet_s: float, limit_s: float = 15.0) -> None:
+    """Until the simulator has recorded nothing new for ``quiet_s`` (at most ``limit_s``)."""
+    deadline = time.monotonic() + limit_s
+    last, since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        msgs = httpx.get(f"{sim}/_sim/messages", params={"after": 0}, timeout=30).json()["messages"]
+        top = max((m["seq"] for m in msgs), default=0)
+        if top != last:
+            last, since = top, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return
+        time.sleep(0.2)
+
+
+def reject_open_cards(settings, after_seq: int, dms: dict) -> int:
+    """The manager rejects every approval of the batch still open: presses the reject button of each
+    approval card sent since ``after_seq`` (an action card's button sends its text 1:1; an
+    interactive card is pressed). Pressing one already decided changes nothing."""
     sim = f"http://127.0.0.1:{settings.dingtalk_sim_port}"
+    owner = {conv: staff for staff, conv in dms.items()}
     pressed = 0
-    for card in httpx.get(f"{sim}/_sim/cards", timeout=30).json()["cards"]:
-        if card["out_track_id"] in since:
+    quiet_until(sim, 1.5)  # approval cards go out through the worker's outbox, a moment after the turn
+    for m in httpx.get(f"{sim}/_sim/messages", params={"after": after_seq}, timeout=30).json()["messages"]:
+        conv = m.get("conversation_id")
+        staff = owner.get(conv) or ("manager0001" if conv in KNOWN_GROUPS else None)
+        if staff != "manager0001":
             continue
-        for b in card["buttons"]:
-            if REJECT.search(b["title"]):
+        for b in m.get("buttons") or []:
+            if not REJECT.search(b.get("title") or ""):
+                continue
+            if b.get("content"):
+                httpx.post(f"{sim}/_sim/chat", timeout=60, json={
+                    "conversation_id": None if conv in owner else conv, "staff_id": staff, "text": b["content"]})
+            elif m.get("card"):
                 httpx.post(f"{sim}/_sim/card_action", timeout=60, json={
-                    "out_track_id": card["out_track_id"], "staff_id": "manager0001", "params": b["params"]})
-                pressed += 1
-                break
+                    "out_track_id": m["card"]["out_track_id"], "staff_id": staff, "params": b["params"]})
+            pressed += 1
+            break
     return pressed
 
 
@@ -174,7 +200,8 @@ def play_all(settings, dialogues: list[Dialogue], *, concurrency: int = 3, progr
         reset_k3(settings)
         base = K3Reader(settings).snapshot()
         sim = f"http://127.0.0.1:{settings.dingtalk_sim_port}"
-        cards_before = {c["out_track_id"] for c in httpx.get(f"{sim}/_sim/cards", timeout=30).json()["cards"]}
+        msgs = httpx.get(f"{sim}/_sim/messages", timeout=30).json()["messages"]
+        seq_before = max((m["seq"] for m in msgs), default=0)
         players = []
         for d in batch:
             n += 1
@@ -185,7 +212,7 @@ def play_all(settings, dialogues: list[Dialogue], *, concurrency: int = 3, progr
             outcomes.append(o)
             progress(f"[{len(outcomes):3d}/{len(dialogues)}] {'PASS' if o.passed else 'FAIL'} {o.dialogue.id}"
                      + ("" if o.passed else f"  -- {o.failures[0] if o.failures else o.error}"))
-        if reject_open_cards(settings, cards_before):
+        if reject_open_cards(settings, seq_before, dms):
             time.sleep(2.0)  # the rejections' notices and card updates land before K/3 is reset
     return outcomes
 
