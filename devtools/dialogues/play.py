@@ -165,8 +165,10 @@ class Player:
 
     def play_turn(self, i: int, turn: Turn, previous: list[dict]) -> tuple[TurnLog, list[dict]]:
         log = TurnLog(i + 1, turn.kind, turn.by, turn.value)
-        if turn.optional and not any(m.get("buttons") for m in previous):
-            log.skipped = True
+        if turn.optional and (not any(m.get("buttons") for m in previous) or (
+                turn.kind == "press" and not any(re.search(turn.value, b.get("title") or "")
+                                                 for m in previous for b in (m.get("buttons") or [])))):
+            log.skipped = True  # the bot did not ask (or not with that button): nothing to answer
             return log, previous
         mark = self.last_seq()
         msg_id = None

@@ -28,13 +28,33 @@ def summarize(outcomes: list, *, duration_s: float, work_dir: Path | None = None
     }
 
 
+def _rate_dicts(items: list[dict]) -> dict:
+    passed = sum(1 for d in items if d["passed"])
+    return {"passed": passed, "total": len(items), "rate": (passed / len(items)) if items else 0.0}
+
+
+def merge(old: dict, new: dict) -> dict:
+    """``old`` with the dialogues of ``new`` replacing theirs (a partial re-run), rates recomputed."""
+    fresh = {d["id"]: d for d in new["dialogues"]}
+    dialogues = [fresh.pop(d["id"], d) for d in old["dialogues"]] + list(fresh.values())
+    return {**old, "generated_unix": new["generated_unix"], "duration_s": old["duration_s"],
+            "rerun": sorted({d["id"] for d in new["dialogues"]}) + list(old.get("rerun", [])),
+            "overall": _rate_dicts(dialogues),
+            "by_language": {lang: _rate_dicts([d for d in dialogues if d["language"] == lang]) for lang in LANGUAGES
+                            if any(d["language"] == lang for d in dialogues)},
+            "by_class": {cls: _rate_dicts([d for d in dialogues if d["class"] == cls]) for cls in CLASSES
+                         if any(d["class"] == cls for d in dialogues)},
+            "dialogues": dialogues}
+
+
 def _pct(r: dict) -> str:
     return f"{r['passed']}/{r['total']} ({r['rate']:.0%})"
 
 
 def markdown(report: dict) -> str:
     lines = ["# Dialogue evaluation (issue 13)", "",
-             f"Overall: **{_pct(report['overall'])}**, {report['duration_s']:.0f} s.", "",
+             f"Overall: **{_pct(report['overall'])}**, {report['duration_s']:.0f} s."
+             + (f" Re-run since: {', '.join(report['rerun'])}." if report.get("rerun") else ""), "",
              "| language | passed |", "|---|---|"]
     lines += [f"| {k} | {_pct(v)} |" for k, v in report["by_language"].items()]
     lines += ["", "| class | passed |", "|---|---|"]

@@ -12,6 +12,7 @@ dialogue). Writes reports/dialogues/latest.json and latest.md.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import signal
@@ -25,7 +26,7 @@ from pathlib import Path
 import httpx
 
 from devtools.dialogues.play import Harness, Outcome, Player
-from devtools.dialogues.report import summarize, write_reports
+from devtools.dialogues.report import merge, summarize, write_reports
 from devtools.dialogues.spec import CLASSES, Dialogue, load_all, read_gate
 from devtools.factory import get_factory
 
@@ -237,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=3, help="dialogues played at once (default 3)")
     parser.add_argument("--model", help="model archive (default: train or reuse the cached one)")
     parser.add_argument("--out", help="report directory (default reports/dialogues)")
+    parser.add_argument("--merge", action="store_true",
+                        help="replace only these dialogues' results in the existing latest.json (a partial re-run)")
     args = parser.parse_args(argv)
     import logging
 
@@ -268,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
         outcomes = play_all(settings, dialogues, concurrency=args.concurrency)
     report = summarize(outcomes, duration_s=time.monotonic() - started, work_dir=work_dir)
     out_dir = Path(args.out) if args.out else root / "reports" / "dialogues"
+    if args.merge and (out_dir / "latest.json").exists():
+        report = merge(json.loads((out_dir / "latest.json").read_text(encoding="utf-8")), report)
     write_reports(report, out_dir)
     o = report["overall"]
     print(f"passed {o['passed']}/{o['total']} ({o['rate']:.1%}); report: {out_dir / 'latest.md'}")
