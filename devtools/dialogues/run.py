@@ -197,6 +197,8 @@ def play_all(settings, dialogues: list[Dialogue], *, concurrency: int = 3, progr
     outcomes: list[Outcome] = []
     n = 0
     plan = batches(dialogues, concurrency)
+    if reject_open_cards(settings, 0, dms):  # a shared system (the e2e stack): nothing held from before
+        time.sleep(2.0)
     for b_index, batch in enumerate(plan):
         reset_k3(settings)
         base = K3Reader(settings).snapshot()
