@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DEMO_ENV := DINGK3_ENV=demo DINGK3_CLOCK_ANCHOR=2025-04-01T09:00:00+08:00
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup demo test test-fast train nlu-test data-check lint bench reliability risk-backtest security clean prod-local
+.PHONY: setup demo test test-fast train nlu-test data-check lint bench reliability risk-backtest security dialogue-test clean prod-local
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -54,6 +54,9 @@ security: setup train
 prod-local: setup train
 	@bash scripts/bootstrap.sh prod-local
 	@$(DEMO_ENV) $(BIN)/python -m devtools.topology.prod_local
+
+dialogue-test: setup train
+	@$(DEMO_ENV) $(BIN)/python -m devtools.dialogues
 
 clean:
 	rm -rf var models .pytest_cache .ruff_cache

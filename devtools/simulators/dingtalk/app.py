@@ -59,6 +59,12 @@ class CardActionIn(BaseModel):
     params: dict = {}
 
 
+class GroupIn(BaseModel):
+    conversation_id: str
+    title: str
+    members: list[str]
+
+
 class ClockIn(BaseModel):
     advance_s: float = 0
 
@@ -619,6 +625,20 @@ def create_app(settings=None, *, factory=None, public_url: str | None = None, ac
                        for p in state.people.values()],
             "managers_group": managers,
         }
+
+    @app.post("/_sim/groups")
+    async def sim_add_group(req: GroupIn):
+        """Someone made a new group and added the robot (as in DingTalk, where groups are made by
+        people): from now on the group exists for chat, membership checks and group sends."""
+        if not req.conversation_id.startswith("cid") or not req.members:
+            return JSONResponse({"error": "conversation_id must start with 'cid' and members must not be empty"}, 400)
+        unknown = [m for m in req.members if state.person(m) is None]
+        if unknown:
+            return JSONResponse({"error": f"unknown staff_id {unknown[0]}"}, 400)
+        if req.conversation_id in state.groups:
+            return JSONResponse({"error": f"group {req.conversation_id} exists"}, 409)
+        state.groups[req.conversation_id] = Group(req.conversation_id, req.title, list(req.members))
+        return {"conversation_id": req.conversation_id, "members": list(req.members)}
 
     @app.post("/_sim/reset")
     async def sim_reset():

@@ -1,0 +1,5 @@
+import sys
+
+from devtools.dialogues.run import main
+
+sys.exit(main())
