@@ -5,6 +5,7 @@ from __future__ import annotations
 from rasa_sdk.events import UserUtteranceReverted
 
 from actions.base import TurnAction
+from actions.undo import undo_or_amend
 
 
 class ActionHelp(TurnAction):
@@ -31,6 +32,9 @@ class ActionOutOfScope(TurnAction):
     def name(self) -> str:
         return "action_out_of_scope"
 
+    def redirect_for(self, turn, tracker):
+        return undo_or_amend(turn, tracker)  # "eh jadi 600 aja" while a summary waits
+
     async def handle(self, turn, reply, tracker, domain):
         reply.say("dialog.out_of_scope")
         return []
@@ -41,6 +45,9 @@ class ActionDefaultFallback(TurnAction):
 
     def name(self) -> str:
         return "action_default_fallback"
+
+    def redirect_for(self, turn, tracker):
+        return undo_or_amend(turn, tracker)
 
     async def handle(self, turn, reply, tracker, domain):
         reply.say("dialog.out_of_scope")
