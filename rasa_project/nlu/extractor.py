@@ -137,6 +137,10 @@ _DELTA_RIGHT = {
 }
 
 
+# A new order has no quantity to add to: "BOM-2051 要追加生产 650 件" creates 650.
+NO_DELTA_INTENTS = frozenset({"create_order"})
+
+
 def delta_sign(left: str, right: str) -> int | None:
     """+1 / -1 when the words around a number make it a change of the quantity, else None."""
     for sign in (+1, -1):
@@ -180,7 +184,7 @@ def classify_numbers(text: str, spans: list[Span], intent: str | None) -> list[S
             kind = "good_qty" if reporting else "quantity"
         else:
             kind = "scrap_qty" if cue == "scrap" else "good_qty"
-        sign = None if cue is not None else delta_sign(*_context(text, spans, n))
+        sign = None if cue is not None or intent in NO_DELTA_INTENTS else delta_sign(*_context(text, spans, n))
         if sign is not None:
             out.append(Span(n.start, n.end, sign * n.value, "quantity_delta"))
             continue

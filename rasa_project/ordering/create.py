@@ -369,14 +369,14 @@ class OrderWithdrawal(ServiceBase):
             if written is not None and written.requester == by:
                 return None, ok("workflow.already_withdrawn", None, bill_no=bill_no)
             return None, refused("workflow.order_unknown", bill_no=bill_no)
+        if OrderStatus(order.status) >= OrderStatus.RELEASED or order.reported_total > 0:
+            return order, refused("workflow.withdraw_released", order, bill_no=bill_no,
+                                  status_name=rules.status_name(order.status))
         draft = self._written_draft(bill_no)
         if draft is None:
             return order, refused("workflow.withdraw_not_from_chat", order, bill_no=bill_no)
         if draft.requester != by:
             return order, refused("workflow.withdraw_not_yours", order, bill_no=bill_no)
-        if OrderStatus(order.status) >= OrderStatus.RELEASED or order.reported_total > 0:
-            return order, refused("workflow.withdraw_released", order, bill_no=bill_no,
-                                  status_name=rules.status_name(order.status))
         return order, None
 
     def _written_draft(self, bill_no: str) -> DraftView | None:
