@@ -504,7 +504,7 @@ class OutputReports(ServiceBase):
             key = "report.confirm_correction"
         values.update(self._totals_after(order, row.good + row.scrap - sum(giving_back),
                                          row.good - giving_back[0], row.scrap - giving_back[1]))
-        return ok(key, row, good=figure(row.good), scrap=figure(row.scrap), **extra, **values)
+        return ok(key, row, **extra, **values)
 
     def _labels(self, row: ReportRecord, order: Order | None) -> dict:
         label = self.material_label(order.material_number) if order else {"code": "", "name": ""}
