@@ -197,7 +197,11 @@ def test_a_managers_approval_writes_exactly_the_change_that_was_held(chat, stack
     assert float(order_or_none(sdk, "MO000124")["FQty"]) == qty  # held: nothing before the decision
     if ref is None or "审批" not in held and "approv" not in held.lower():
         # low risk: it waits for the requester's own confirmation instead
-        chat.ask("pmc0002", "确认", PMC, contains="MO000124")
+        chat.send("pmc0002", "确认", PMC)
     else:
-        chat.ask("manager0001", "批准 MO000124", PMC, contains="MO000124")
+        chat.send("manager0001", "批准 MO000124", PMC)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and float(order_or_none(sdk, "MO000124")["FQty"]) != target:
+        time.sleep(0.3)
     assert float(order_or_none(sdk, "MO000124")["FQty"]) == target
+    settle(chat, PMC)
