@@ -352,7 +352,7 @@ class ChatUseCases:
     # -- amending a summary ---------------------------------------------------------------------
     def amend_values(self, turn: Turn, pending_slot: Any) -> dict[str, Any] | None:
         """The fields ``turn`` changes in what is pending ("等等，改成600", "eh jadi 600 aja"), or
-        None when it is not about the pending summary (another order, nothing to amend)."""
+        None when it is not about the pending summary (it names an order, or nothing to amend)."""
         pending = parse_pending(pending_slot)
         if pending is None or pending.kind not in AMENDABLE:
             return None
@@ -364,17 +364,8 @@ class ChatUseCases:
         values = {k: entities[k] for k in AMENDABLE[pending.kind] if entities.get(k) not in (None, "")}
         if not values:
             return None
-        order_no = entities.get("order_no")
-        if pending.kind == Pending.DRAFT and order_no:
-            return None
-        if pending.kind == Pending.CHANGE and order_no:
-            change = self.workflow.get_change(pending.ref)
-            if change is None or change.bill_no != order_no:
-                return None
-        if pending.kind == Pending.REPORT and order_no:
-            row = self.reports.get_proposal(int(pending.ref))
-            if row is None or row.bill_no != order_no:
-                return None
+        if entities.get("order_no"):
+            return None  # a message naming an order is a request of its own, checked as such
         return values
 
     def amend(self, turn: Turn, pending_slot: Any) -> Answer | None:
