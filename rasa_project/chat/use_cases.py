@@ -27,12 +27,12 @@ from rasa_project.nlu.extractor import entity_dict, extract_entities
 from rasa_project.nlu.questions import is_question
 from rasa_project.nlu.replies import confirm_tag
 from rasa_project.nlu.undo import undo_request
-from rasa_project.ordering import approval_desk
+from rasa_project.ordering import approval_desk, rules
 from rasa_project.ordering.approval_desk import ApprovalDesk
 from rasa_project.ordering.reports import OutputReports, is_correction, refers_to_last_report
 from rasa_project.ordering.service import WorkflowService
 from rasa_project.outcomes import Outcome, ok, refused
-from rasa_project.values import apply_delta, figure, iso
+from rasa_project.values import apply_delta, iso
 
 # what a summary answer waits for, by its outcome key
 PROPOSED_REPORT = frozenset({"report.confirm_summary", "report.confirm_correction"})
@@ -122,7 +122,7 @@ class ChatUseCases:
             Pending.WITHDRAW: (
                 ORDER_CREATE,
                 self.workflow.withdraw_order,
-                lambda ref, by: ok("workflow.withdraw_kept", bill_no=ref),
+                self.workflow.keep_order,
             ),
         }
 
@@ -262,10 +262,9 @@ class ChatUseCases:
             order = self.k3.get_order(bill_no)
             if order is None:
                 return Answer(refused("order.not_found", bill_no=bill_no))
-            qty = apply_delta(order.qty, delta)
-            if qty is None or qty <= 0:
-                return Answer(refused("workflow.delta_not_positive", bill_no=bill_no, old=figure(order.qty),
-                                      delta=delta))
+            qty, refusal = rules.quantity_after_delta(bill_no, order.qty, delta)
+            if refusal is not None:
+                return Answer(refusal)
         outcome = self.workflow.request_change(
             bill_no, turn.staff_id, turn.conversation_id, qty=qty, plan_finish=finish, work_center=center
         )

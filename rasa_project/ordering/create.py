@@ -416,3 +416,7 @@ class OrderWithdrawal(ServiceBase):
         label = self.material_label(order.material_number)
         return ok("workflow.withdrawn", order, bill_no=bill_no, material_code=label["code"],
                   material_name=label["name"], qty=figure(order.qty), unit=order.unit)
+
+    def keep_order(self, bill_no: str, by: str) -> Outcome:
+        """A "no" to withdrawing: nothing is written. Outcome: workflow.withdraw_kept."""
+        return ok("workflow.withdraw_kept", bill_no=bill_no)

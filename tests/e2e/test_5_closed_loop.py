@@ -79,7 +79,7 @@ def test_a_manager_cannot_approve_their_own_request(chat, stack):
     _, settings = stack
     sdk = official_sdk(settings)
     before = order_row(sdk, "P20250403")
-    held = joined(chat.ask("manager0001", "P20250403 数量改成 2800", "cidPMC0001", contains="P20250403"))
+    held = joined(chat.ask("manager0001", "P20250403 数量改成 2800", "cidPMC0001", contains="2800"))
     assert "审批" in held or "经理" in held, held
     refused = joined(chat.ask("manager0001", "批准 P20250403", "cidPMC0001", contains="本人"))
     assert "自己" in refused or "本人" in refused, refused

@@ -42,7 +42,7 @@ def test_both_shells_offer_every_protocol_method_with_its_signature():
     from k3_client import AsyncK3Client
 
     names = [n for n, v in vars(ProductionK3).items() if callable(v) and not n.startswith("_")]
-    assert len(names) == 16  # 13 + the batch reads find_materials, find_boms, find_audited_boms
+    assert len(names) == 17  # 13 + the batch reads find_materials, find_boms, find_audited_boms + delete_order
     for shell in (K3Client, AsyncK3Client):
         for name in names:
             theirs = list(inspect.signature(getattr(ProductionK3, name)).parameters)
