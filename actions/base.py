@@ -53,7 +53,7 @@ class Reply:
         self.text(outcome.text(self.lang), key=key or outcome.key)
 
     def answer(self, answer: Answer) -> None:
-        buttons = yes_no_buttons(self.lang) if answer.asks_yes_no else None
+        buttons = yes_no_buttons(self.lang, answer.pending) if answer.asks_yes_no else None
         if answer.choices:  # each button sends its chat text back as the person's message
             buttons = [(title.text(self.lang), said.text(self.lang)) for title, said in answer.choices]
         self.text(answer.outcome.text(self.lang), buttons=buttons, key=answer.reply_key)
@@ -97,6 +97,10 @@ class TurnAction(Action, metaclass=abc.ABCMeta):
         It runs in this same step, so the rules never see an unexpected follow-up action."""
         return None
 
+    def redirect_for(self, turn: Turn, tracker: Tracker) -> TurnAction | None:
+        """``redirect`` with the conversation's state (what is pending); runs in a worker thread."""
+        return self.redirect(turn)
+
     async def run(self, dispatcher, tracker: Tracker, domain):
         turn = turn_of(tracker)
         access.current_turn.set(turn)
@@ -110,7 +114,7 @@ class TurnAction(Action, metaclass=abc.ABCMeta):
         try:
             chat = use_cases()
             await blocking(chat.record_understood, turn, self.name())
-            other = self.redirect(turn)
+            other = await blocking(self.redirect_for, turn, tracker)
             if other is not None:
                 return await other._run(turn, reply, tracker, domain)
             if self.permission:

@@ -1,10 +1,13 @@
-"""Change an order's quantity, finish date or work center through the checked state machine."""
+"""Change an order's quantity, finish date or work center through the checked state machine.
+A question is answered as a query; a new value while a summary waits amends that summary."""
 
 from __future__ import annotations
 
 from actions.approval import ActionDecideApproval
 from actions.base import TurnAction, blocking, pending_events, use_cases
+from actions.query import ActionQueryOrder
 from actions.report import ActionReportProgress
+from actions.undo import undo_or_amend
 from rasa_project.authz.roles import ORDER_CHANGE
 
 
@@ -14,10 +17,16 @@ class ActionRequestChange(TurnAction):
     def name(self) -> str:
         return "action_request_change"
 
-    def redirect(self, turn):
-        if use_cases().reads_as_decision(turn):  # "ok setuju MO000124, stok kontrol nanti ditambah"
+    def redirect_for(self, turn, tracker):
+        chat = use_cases()
+        other = undo_or_amend(turn, tracker)
+        if other is not None:
+            return other
+        if chat.asks_question(turn):
+            return ActionQueryOrder()
+        if chat.reads_as_decision(turn):  # "ok setuju MO000124, stok kontrol nanti ditambah"
             return ActionDecideApproval()
-        return ActionReportProgress() if use_cases().corrects_last_report(turn) else None
+        return ActionReportProgress() if chat.corrects_last_report(turn) else None
 
     async def handle(self, turn, reply, tracker, domain):
         answer = await blocking(use_cases().request_change, turn)

@@ -6,6 +6,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 
 from actions.base import TurnAction, blocking, pending_events, use_cases
 from actions.create import clear_form
+from actions.undo import undo_or_amend
 
 
 class ActionConfirm(TurnAction):
@@ -37,6 +38,9 @@ class ActionCancelForm(TurnAction):
 class ActionCancel(TurnAction):
     def name(self) -> str:
         return "action_cancel"
+
+    def redirect_for(self, turn, tracker):
+        return undo_or_amend(turn, tracker, amend=False)  # "作废刚才的报工", "取消工单 MO000134"
 
     async def handle(self, turn, reply, tracker, domain):
         answer = await blocking(use_cases().cancel, turn, tracker.get_slot("pending"))

@@ -6,6 +6,7 @@ from rasa_sdk.events import UserUtteranceReverted
 
 from actions.approval import ActionDecideApproval
 from actions.base import TurnAction, use_cases
+from actions.undo import undo_or_amend
 
 
 class ActionHelp(TurnAction):
@@ -32,7 +33,10 @@ class ActionOutOfScope(TurnAction):
     def name(self) -> str:
         return "action_out_of_scope"
 
-    def redirect(self, turn):
+    def redirect_for(self, turn, tracker):
+        other = undo_or_amend(turn, tracker)  # "eh jadi 600 aja" while a summary waits
+        if other is not None:
+            return other
         return ActionDecideApproval() if use_cases().reads_as_decision(turn) else None
 
     async def handle(self, turn, reply, tracker, domain):
@@ -45,6 +49,9 @@ class ActionDefaultFallback(TurnAction):
 
     def name(self) -> str:
         return "action_default_fallback"
+
+    def redirect_for(self, turn, tracker):
+        return undo_or_amend(turn, tracker)
 
     async def handle(self, turn, reply, tracker, domain):
         reply.say("dialog.out_of_scope")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from actions.approval import ActionDecideApproval
 from actions.base import TurnAction, blocking, use_cases
+from actions.undo import undo_or_amend
 from rasa_project.authz.roles import ORDER_QUERY, STOCK_QUERY
 
 
@@ -13,8 +14,13 @@ class ActionQueryOrder(TurnAction):
     def name(self) -> str:
         return "action_query_order"
 
-    def redirect(self, turn):
-        return ActionDecideApproval() if use_cases().reads_as_decision(turn) else None
+    def redirect_for(self, turn, tracker):
+        chat = use_cases()
+        if chat.asks_question(turn):
+            return None
+        if chat.reads_as_decision(turn):
+            return ActionDecideApproval()
+        return undo_or_amend(turn, tracker, amend=False)  # "delete MO000134" is no status question
 
     async def handle(self, turn, reply, tracker, domain):
         reply.answer(await blocking(use_cases().query_order, turn))

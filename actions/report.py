@@ -1,9 +1,12 @@
 """Shop-floor output report ("P20250401 完成 120，报废 4") or a correction of the last one
-("改一下，刚才是110个": detected by rasa_project.ordering.reports.is_correction on the message text)."""
+("改一下，刚才是110个": detected by rasa_project.ordering.reports.is_correction on the message text).
+Either is a summary that waits for Confirm; a question about an order is answered as a query."""
 
 from __future__ import annotations
 
-from actions.base import TurnAction, blocking, use_cases
+from actions.base import TurnAction, blocking, pending_events, use_cases
+from actions.query import ActionQueryOrder
+from actions.undo import undo_or_amend
 from rasa_project.authz.roles import REPORT_OUTPUT
 
 
@@ -13,6 +16,13 @@ class ActionReportProgress(TurnAction):
     def name(self) -> str:
         return "action_report_progress"
 
+    def redirect_for(self, turn, tracker):
+        other = undo_or_amend(turn, tracker)
+        if other is not None:
+            return other
+        return ActionQueryOrder() if use_cases().asks_question(turn) else None
+
     async def handle(self, turn, reply, tracker, domain):
-        reply.answer(await blocking(use_cases().report_output, turn))
-        return []
+        answer = await blocking(use_cases().report_output, turn)
+        reply.answer(answer)
+        return pending_events(answer)

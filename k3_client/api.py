@@ -98,6 +98,9 @@ class ProductionK3(Protocol):
     def reverse_report(self, report_bill_no: str) -> None:
         """UnAudit + Delete a report (for a correction)."""
 
+    def delete_order(self, bill_no: str) -> None:
+        """UnAudit + Delete an order K/3 still lets go (not released, no reports downstream)."""
+
 
 # The implementations (sync and async shells over one sans-IO core), importable from here.
 from k3_client.client import AsyncK3Client, K3Client

@@ -162,6 +162,9 @@ class _Operations:
     def reverse_report(self, report_bill_no: str):
         return self._run(facade.reverse_report(report_bill_no, self.attempts))
 
+    def delete_order(self, bill_no: str):
+        return self._run(facade.delete_order(bill_no, self.attempts))
+
 
 @dataclass(frozen=True)
 class CallRecord:

@@ -606,3 +606,23 @@ def reverse_report(report_bill_no: str, attempts: int) -> Op:
                 return None
             if failures >= attempts:
                 raise
+
+
+def delete_order(bill_no: str, attempts: int) -> Op:
+    """UnAudit (when audited) + Delete a PRD_MO: withdrawing an order nobody has started.
+
+    K/3 refuses the UnAudit once the entry is finished and the Delete once it is released or has
+    reports downstream (MsgCode 11, ``K3Rejected``); nothing else is done here."""
+    read_status = _order_status(bill_no)
+    order = yield from _require_order(bill_no)
+    if order.document_status == "C":
+        yield from _unaudit(ORDER_FORM, bill_no, read_status, attempts)
+    for failures in range(1, attempts + 1):
+        try:
+            yield from ops.delete(ORDER_FORM, numbers=[bill_no])
+            return None
+        except K3Unavailable:
+            if (yield from get_order(bill_no)) is None:
+                return None
+            if failures >= attempts:
+                raise

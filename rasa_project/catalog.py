@@ -1623,6 +1623,102 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "You have no open change requests.",
     },
     # --- nlu / help ---------------------------------------------------------------------------
+    # --- confirmations, undo, amend (issue 13: every write confirmed, exactly as shown, undoable) ---
+    "dialog.stale_confirmation": {
+        "zh": "这个按钮属于之前的一份确认单，已被新的确认单取代，没有写入任何内容。请按最新确认单上的按钮。",
+        "id": "Tombol itu milik ringkasan sebelumnya yang sudah diganti; tidak ada yang ditulis. Tekan tombol di ringkasan terbaru.",
+        "en": "That button belongs to an earlier summary that has been replaced; nothing was written. Use the buttons of the latest summary.",
+    },
+    "report.already_voided": {
+        "zh": "生产订单 {bill_no} 的汇报单 {report_no} 已经作废。",
+        "id": "Laporan {report_no} untuk perintah {bill_no} sudah dibatalkan.",
+        "en": "Report {report_no} of order {bill_no} has already been voided.",
+    },
+    "report.confirm_correction": {
+        "zh": "请确认更正生产订单 {bill_no}（{material_code} {material_name}）的报工：合格 {old_good} → {good}，报废 {old_scrap} → {scrap}（替换汇报单 {old_report_no}）。更正后累计合格 {total_good}，报废 {total_scrap}，共 {total}/{qty} {unit}，完成 {pct}%。确认吗？",
+        "id": "Konfirmasi koreksi laporan perintah {bill_no} ({material_code} {material_name}): baik {old_good} → {good}, scrap {old_scrap} → {scrap} (mengganti laporan {old_report_no}). Setelahnya total baik {total_good}, scrap {total_scrap}, jumlah {total}/{qty} {unit}, selesai {pct}%. Lanjut?",
+        "en": "Please confirm the correction for order {bill_no} ({material_code} {material_name}): good {old_good} → {good}, scrap {old_scrap} → {scrap} (replacing report {old_report_no}). Afterwards: {total_good} good, {total_scrap} scrap, {total}/{qty} {unit}, {pct}% complete. Confirm?",
+    },
+    "report.confirm_summary": {
+        "zh": "请确认报工：生产订单 {bill_no}（{material_code} {material_name}），合格 {good}，报废 {scrap}。报工后累计合格 {total_good}，报废 {total_scrap}，共 {total}/{qty} {unit}，完成 {pct}%。确认提交到 K/3 吗？",
+        "id": "Konfirmasi laporan: perintah {bill_no} ({material_code} {material_name}), baik {good}, scrap {scrap}. Setelahnya total baik {total_good}, scrap {total_scrap}, jumlah {total}/{qty} {unit}, selesai {pct}%. Kirim ke K/3?",
+        "en": "Please confirm the output report: order {bill_no} ({material_code} {material_name}), {good} good, {scrap} scrap. Afterwards: {total_good} good, {total_scrap} scrap, {total}/{qty} {unit}, {pct}% complete. Send it to K/3?",
+    },
+    "report.confirm_void": {
+        "zh": "请确认作废你的上一条报工：生产订单 {bill_no}（{material_code} {material_name}），汇报单 {report_no}，合格 {good}，报废 {scrap}。作废后累计合格 {total_good}，报废 {total_scrap}，共 {total}/{qty} {unit}，完成 {pct}%。确认作废吗？",
+        "id": "Konfirmasi pembatalan laporan terakhir Anda: perintah {bill_no} ({material_code} {material_name}), laporan {report_no}, baik {good}, scrap {scrap}. Setelahnya total baik {total_good}, scrap {total_scrap}, jumlah {total}/{qty} {unit}, selesai {pct}%. Batalkan laporan ini?",
+        "en": "Please confirm voiding your last report: order {bill_no} ({material_code} {material_name}), report {report_no}, {good} good, {scrap} scrap. Afterwards: {total_good} good, {total_scrap} scrap, {total}/{qty} {unit}, {pct}% complete. Void it?",
+    },
+    "report.proposal_cancelled": {
+        "zh": "好的，生产订单 {bill_no} 的这次报工已取消，没有写入 K/3。",
+        "id": "Baik, laporan untuk perintah {bill_no} dibatalkan; tidak ada yang ditulis ke K/3.",
+        "en": "OK, the report for order {bill_no} is cancelled; nothing was written to K/3.",
+    },
+    "report.proposal_not_yours": {
+        "zh": "这份报工确认单不是你发起的，只有报工人本人可以确认。",
+        "id": "Ringkasan laporan ini bukan milik Anda; hanya pelapornya yang bisa mengonfirmasi.",
+        "en": "This report summary is not yours; only the person who reported can confirm it.",
+    },
+    "report.proposal_stale": {
+        "zh": "这份报工确认单已被新的确认单取代或已失效，没有写入任何内容。",
+        "id": "Ringkasan laporan ini sudah diganti atau tidak berlaku lagi; tidak ada yang ditulis.",
+        "en": "This report summary was replaced or is no longer valid; nothing was written.",
+    },
+    "report.void_kept": {
+        "zh": "好的，报工保持不变，没有作废。",
+        "id": "Baik, laporannya tetap; tidak dibatalkan.",
+        "en": "OK, the report stays as it is; nothing was voided.",
+    },
+    "report.voided": {
+        "zh": "已在 K/3 作废生产订单 {bill_no}（{material_code} {material_name}）的汇报单 {report_no}（合格 {good}，报废 {scrap}）。",
+        "id": "Laporan {report_no} untuk perintah {bill_no} ({material_code} {material_name}) sudah dibatalkan di K/3 (baik {good}, scrap {scrap}).",
+        "en": "Voided report {report_no} of order {bill_no} ({material_code} {material_name}) in K/3 ({good} good, {scrap} scrap).",
+    },
+    "workflow.already_withdrawn": {
+        "zh": "生产订单 {bill_no} 已经撤销，K/3 中已没有这张单。",
+        "id": "Perintah {bill_no} sudah ditarik; K/3 tidak lagi memilikinya.",
+        "en": "Order {bill_no} has already been withdrawn; K/3 no longer has it.",
+    },
+    "workflow.delta_not_positive": {
+        "zh": "生产订单 {bill_no} 现在数量是 {old}，变动 {delta} 后不大于 0，没有修改。请写新的数量，例如“改成 100”。",
+        "id": "Perintah {bill_no} sekarang berjumlah {old}; setelah perubahan {delta} hasilnya tidak di atas 0, jadi tidak diubah. Tulis jumlah baru, mis. \"jadi 100\".",
+        "en": "Order {bill_no} has {old} now; changing it by {delta} leaves nothing, so nothing was changed. Write the new quantity, e.g. \"to 100\".",
+    },
+    "workflow.withdraw_k3_refused": {
+        "zh": "K/3 不允许删除生产订单 {bill_no}，订单保持不变。请联系计划员在 K/3 中处理。",
+        "id": "K/3 tidak mengizinkan perintah {bill_no} dihapus; perintah tetap ada. Minta planner menanganinya di K/3.",
+        "en": "K/3 does not allow deleting order {bill_no}; it stays as it is. Ask a planner to handle it in K/3.",
+    },
+    "workflow.withdraw_kept": {
+        "zh": "好的，生产订单 {bill_no} 保留，没有撤销。",
+        "id": "Baik, perintah {bill_no} tetap ada; tidak ditarik.",
+        "en": "OK, order {bill_no} stays; it was not withdrawn.",
+    },
+    "workflow.withdraw_not_from_chat": {
+        "zh": "生产订单 {bill_no} 不是在这里开的单，不能在聊天中撤销。请联系计划员在 K/3 中处理。",
+        "id": "Perintah {bill_no} tidak dibuat di sini, jadi tidak bisa ditarik lewat chat. Minta planner menanganinya di K/3.",
+        "en": "Order {bill_no} was not created here, so it cannot be withdrawn in chat. Ask a planner to handle it in K/3.",
+    },
+    "workflow.withdraw_not_yours": {
+        "zh": "生产订单 {bill_no} 不是你开的单，只有开单人可以撤销。",
+        "id": "Perintah {bill_no} bukan dibuat oleh Anda; hanya pembuatnya yang bisa menariknya.",
+        "en": "Order {bill_no} was created by someone else; only its requester can withdraw it.",
+    },
+    "workflow.withdraw_released": {
+        "zh": "生产订单 {bill_no} 已{status_name}（或已有报工），K/3 不允许删除已下达的订单，所以不能撤销。如需停止，请联系计划员在 K/3 中反下达或结案。",
+        "id": "Perintah {bill_no} sudah berstatus {status_name} (atau sudah ada laporan); K/3 tidak mengizinkan perintah yang sudah dirilis dihapus, jadi tidak bisa ditarik. Untuk menghentikannya, minta planner membatalkan rilis atau menutupnya di K/3.",
+        "en": "Order {bill_no} is already {status_name} (or has reports); K/3 does not allow deleting a released order, so it cannot be withdrawn. To stop it, ask a planner to undo the release or close it in K/3.",
+    },
+    "workflow.withdraw_summary": {
+        "zh": "请确认撤销生产订单 {bill_no}（{material_code} {material_name}，数量 {qty} {unit}，状态 {status_name}）：K/3 将反审核并删除这张单。确认撤销吗？",
+        "id": "Konfirmasi penarikan perintah {bill_no} ({material_code} {material_name}, jumlah {qty} {unit}, status {status_name}): K/3 akan membatalkan audit dan menghapusnya. Tarik perintah ini?",
+        "en": "Please confirm withdrawing order {bill_no} ({material_code} {material_name}, {qty} {unit}, {status_name}): K/3 will un-audit and delete it. Withdraw it?",
+    },
+    "workflow.withdrawn": {
+        "zh": "已在 K/3 撤销（删除）生产订单 {bill_no}（{material_code} {material_name}，数量 {qty} {unit}）。",
+        "id": "Perintah {bill_no} ({material_code} {material_name}, {qty} {unit}) sudah ditarik (dihapus) di K/3.",
+        "en": "Withdrew (deleted) order {bill_no} ({material_code} {material_name}, {qty} {unit}) in K/3.",
+    },
 }
 
 

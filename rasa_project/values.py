@@ -28,6 +28,9 @@ explained there.
 400.0 -> 400, 12.345 -> 12.35; a JSON-friendly number, because outcome values go to the audit
 trail and the change history as they are.
 
+``apply_delta(base, delta)`` applies a relative quantity ("再加50" -> +50, "kurangi 30" -> -30,
+read by the NLU as the entity ``quantity_delta``) to the quantity K/3 has.
+
 Dates: ``read_date`` reads a date value (a ``date``, a ``datetime``, an ISO "YYYY-MM-DD[...]");
 what people *say* ("下周五", "besok") is resolved to such a value by the NLU against the business
 day (``rasa_project/nlu/normalize/dates.py``). ``iso`` writes a date ("2025-04-10") or a moment
@@ -271,6 +274,18 @@ def read_quantity(value: Any) -> Quantity:
     if number is None:
         return Quantity(QuantityKind.UNREADABLE, None, text)
     return _of(-number if negative else number, text)
+
+
+def apply_delta(base: Any, delta: Any) -> float | None:
+    """A relative quantity applied: ``base`` (what K/3 or the summary has) plus the signed
+    ``delta`` ("+50", "-30", 50): "再加50" on 500 is 550, "kurangi 30" on 500 is 470. None when
+    either is no number (the caller says which)."""
+    if isinstance(delta, str):
+        delta = delta.strip().removeprefix("+")
+    old, change = read_quantity(base), read_quantity(delta)
+    if old.value is None or change.value is None:
+        return None
+    return float(Decimal(str(old.value)) + Decimal(str(change.value)))
 
 
 def figure(value: float | Decimal | None) -> Any:

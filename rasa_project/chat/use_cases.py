@@ -15,7 +15,7 @@ from typing import Any
 
 from k3_client.models import OrderStatus
 from rasa_project import catalog
-from rasa_project.authz.roles import ORDER_CHANGE, ORDER_CREATE
+from rasa_project.authz.roles import ORDER_CHANGE, ORDER_CREATE, REPORT_OUTPUT
 from rasa_project.chat import lists, views
 from rasa_project.chat.access import Access
 from rasa_project.chat.answers import answer_value
@@ -24,17 +24,30 @@ from rasa_project.chat.prompts import Question, question_for
 from rasa_project.chat.turn import Turn
 from rasa_project.clock import BusinessClock
 from rasa_project.mapping import MappingTables
-from rasa_project.ordering import approval_desk, decision_words
+from rasa_project.nlu.extractor import entity_dict, extract_entities
+from rasa_project.nlu.questions import is_question
+from rasa_project.nlu.replies import confirm_tag
+from rasa_project.nlu.undo import undo_request
+from rasa_project.ordering import approval_desk, decision_words, rules
 from rasa_project.ordering.approval_desk import ApprovalDesk
 from rasa_project.ordering.delay_risk import DelayRisk, option_number
 from rasa_project.ordering.reports import OutputReports, is_correction, refers_to_last_report
 from rasa_project.ordering.service import WorkflowService
 from rasa_project.outcomes import Message, Outcome, ok, refused
-from rasa_project.values import figure, iso, read_quantity
+from rasa_project.values import apply_delta, figure, iso, read_quantity
 
 OPEN_STATUSES = tuple(s for s in OrderStatus if s.is_open)
 LIST_LIMIT = 20  # lines in one chat answer; the rest are counted
 PICK_LIMIT = 5  # order buttons offered for a report that names no order
+
+# what a summary answer waits for, by its outcome key
+PROPOSED_REPORT = frozenset({"report.confirm_summary", "report.confirm_correction"})
+# the fields a person may amend at a confirmation step ("wait, make it 600"), by pending kind
+AMENDABLE = {
+    Pending.DRAFT: ("quantity", "quantity_delta", "due_date", "work_center", "material", "production_type"),
+    Pending.CHANGE: ("quantity", "quantity_delta", "due_date", "work_center"),
+    Pending.REPORT: ("good_qty", "scrap_qty", "quantity", "quantity_delta"),
+}
 
 
 class _Keep:
@@ -51,7 +64,7 @@ class Answer:
 
     outcome: Outcome
     pending: Any = KEEP  # a ``Pending`` string ("draft:12", "change:CR-000012"), None, or KEEP
-    asks_yes_no: bool = False  # offer Confirm / Cancel
+    asks_yes_no: bool = False  # offer Confirm / Cancel (tagged with ``pending``'s summary)
     choices: tuple = ()  # other buttons: (title Message, chat-text Message) pairs, said in the reply's language
     key: str = ""  # recorded with the reply in the audit trail; the outcome's key unless given
 
@@ -105,6 +118,21 @@ class ChatUseCases:
         self._pending = {
             Pending.DRAFT: (ORDER_CREATE, self._confirm_draft, self._cancel_draft),
             Pending.CHANGE: (ORDER_CHANGE, self.workflow.confirm_change, self.workflow.cancel_change),
+            Pending.REPORT: (
+                REPORT_OUTPUT,
+                lambda ref, by: self.reports.confirm_proposal(int(ref), by),
+                lambda ref, by: self.reports.cancel_proposal(int(ref), by),
+            ),
+            Pending.VOID: (
+                REPORT_OUTPUT,
+                lambda ref, by: self.reports.void(int(ref), by),
+                lambda ref, by: ok("report.void_kept"),
+            ),
+            Pending.WITHDRAW: (
+                ORDER_CREATE,
+                self.workflow.withdraw_order,
+                self.workflow.keep_order,
+            ),
         }
 
     # -- every turn -----------------------------------------------------------------------------
@@ -154,6 +182,9 @@ class ChatUseCases:
     def confirm(self, turn: Turn, pending_slot: Any) -> Answer:
         """A "yes": writes to K/3 only for the person who asked, only after the permission gate."""
         pending = parse_pending(pending_slot)
+        stale = self._stale_press(turn, pending)
+        if stale is not None:
+            return stale
         if pending is None:
             return self._finish_offered_order(turn)
         permission, yes, _no = self._pending[pending.kind]
@@ -182,10 +213,21 @@ class ChatUseCases:
     def cancel(self, turn: Turn, pending_slot: Any) -> Answer:
         """A "no" to what is pending: nothing is written."""
         pending = parse_pending(pending_slot)
+        stale = self._stale_press(turn, pending)
+        if stale is not None:
+            return stale
         if pending is None:
             return Answer(refused("dialog.nothing_pending"))
         _permission, _yes, no = self._pending[pending.kind]
         return Answer(no(pending.ref, turn.staff_id), pending=None)
+
+    @staticmethod
+    def _stale_press(turn: Turn, pending: Pending | None) -> Answer | None:
+        """A Confirm / Cancel button of an older summary: refused, what is pending stays."""
+        tag = confirm_tag(turn.text)
+        if tag is None or (pending is not None and tag == pending.tag):
+            return None
+        return Answer(refused("dialog.stale_confirmation"), key="dialog.stale_confirmation")
 
     def _confirm_draft(self, ref: str, by: str) -> Outcome:
         return self.workflow.confirm_draft(int(ref), by)
@@ -226,17 +268,36 @@ class ChatUseCases:
         """"改一下，刚才是110个" reads like a change but corrects the sender's last output report."""
         return refers_to_last_report(turn.text)
 
+    @staticmethod
+    def asks_question(turn: Turn) -> bool:
+        """"can we finish 500 of P20250403 today?": answered as a query, never a write."""
+        return is_question(turn.text)
+
+    @staticmethod
+    def undo_kind(turn: Turn) -> str | None:
+        """"void" ("作废刚才的报工"), "withdraw" ("取消工单 MO000134") or None."""
+        return undo_request(turn.text, turn.entity("order_no"))
+
     def request_change(self, turn: Turn) -> Answer:
-        """Record and check a change; a low-risk one waits for "yes", a risky one goes to the managers."""
+        """Record and check a change; a low-risk one waits for "yes", a risky one goes to the managers.
+        "再加50 / kurangi 30 / 50 more" change the quantity K/3 has now; the summary shows old -> new."""
         bill_no = turn.entity("order_no")
         if not bill_no:
             return Answer(refused("ask.which_order"))
         qty, finish, center = turn.entity("quantity"), turn.entity("due_date"), turn.entity("work_center")
-        if qty is None and finish is None and center is None:
+        delta = turn.entity("quantity_delta")
+        if qty is None and finish is None and center is None and delta is None:
             return Answer(refused("ask.what_change", bill_no=bill_no))
-        return self._request_change(turn, bill_no, qty, finish, center)
+        return self._request_change(turn, bill_no, qty=qty, delta=delta, finish=finish, center=center)
 
-    def _request_change(self, turn: Turn, bill_no: str, qty: Any, finish: Any, center: Any) -> Answer:
+    def _request_change(self, turn: Turn, bill_no: str, *, qty, delta, finish, center) -> Answer:
+        if qty is None and delta is not None:
+            order = self.k3.get_order(bill_no)
+            if order is None:
+                return Answer(refused("order.not_found", bill_no=bill_no))
+            qty, refusal = rules.quantity_after_delta(bill_no, order.qty, delta)
+            if refusal is not None:
+                return Answer(refusal)
         outcome = self.workflow.request_change(
             bill_no, turn.staff_id, turn.conversation_id, qty=qty, plan_finish=finish, work_center=center
         )
@@ -271,12 +332,20 @@ class ChatUseCases:
 
     # -- the shop floor -------------------------------------------------------------------------
     def report_output(self, turn: Turn) -> Answer:
-        """An output report ("P20250401 完成 120，报废 4"), or a correction of the last one."""
+        """An output report ("P20250401 完成 120，报废 4") or a correction of the last one
+        ("刚才报错了，应该是 280"): the summary of what would be written (order, good, scrap, the
+        cumulative and completion % it leads to), waiting for Confirm / Cancel. Nothing is written."""
         self.start_worker()  # it also retries the group notices
         good = turn.entity("good_qty") or turn.entity("quantity")
         scrap = turn.entity("scrap_qty")
+        if good is None and scrap is None and turn.entity("quantity_delta") and turn.entity("order_no"):
+            # "MO000134 再加50个" read as a report: it changes the order's quantity
+            refusal = self.access.gate(turn, ORDER_CHANGE)
+            if refusal is not None:
+                return Answer(refusal, key="authz.refused")
+            return self.request_change(turn)
         if is_correction(turn.text):
-            outcome = self.reports.correct_last(
+            outcome = self.reports.propose_correction(
                 turn.staff_id,
                 good,
                 scrap,
@@ -287,9 +356,14 @@ class ChatUseCases:
         else:
             if not turn.entity("order_no") and (turn.entity("material") or turn.entity("work_center")):
                 return self._which_order_to_report(turn, good, scrap)
-            outcome = self.reports.report(
+            outcome = self.reports.propose(
                 turn.entity("order_no"), good, scrap, turn.staff_id, turn.conversation_id, message_id=turn.message_id
             )
+        return self._report_answer(outcome)
+
+    def _report_answer(self, outcome: Outcome) -> Answer:
+        if outcome.key in PROPOSED_REPORT:
+            return Answer(outcome, pending=str(Pending(Pending.REPORT, str(outcome.value.id))), asks_yes_no=True)
         return Answer(outcome)
 
     def _which_order_to_report(self, turn: Turn, good: Any, scrap: Any) -> Answer:
@@ -330,6 +404,118 @@ class ChatUseCases:
                     good=good_text, scrap=scrap_text, count=len(orders), **where),
             choices=choices,
         )
+
+    # -- undo -----------------------------------------------------------------------------------
+    def void_last_report(self, turn: Turn) -> Answer:
+        """"作废刚才的报工" / "batalkan laporan tadi" / "void my last report": the reporter's own last
+        report (within the correction window), shown with what the order comes back to; Confirm voids it."""
+        outcome = self.reports.propose_void(
+            turn.staff_id, conversation_id=turn.conversation_id, bill_no=turn.entity("order_no")
+        )
+        if outcome.key == "report.confirm_void":
+            return Answer(outcome, pending=str(Pending(Pending.VOID, str(outcome.value.id))), asks_yes_no=True)
+        return Answer(outcome)
+
+    def withdraw_order(self, turn: Turn) -> Answer:
+        """"取消工单 MO000134" / "delete MO000134": an order its requester created here and nobody
+        has started; K/3 deletes it (UnAudit + Delete) after Confirm. Released orders are refused."""
+        bill_no = turn.entity("order_no")
+        if not bill_no:
+            return Answer(refused("ask.which_order"))
+        outcome = self.workflow.propose_withdraw(bill_no, turn.staff_id)
+        if outcome.key == "workflow.withdraw_summary":
+            return Answer(outcome, pending=str(Pending(Pending.WITHDRAW, outcome.value.bill_no)), asks_yes_no=True)
+        return Answer(outcome)
+
+    # -- amending a summary ---------------------------------------------------------------------
+    def amend_values(self, turn: Turn, pending_slot: Any) -> dict[str, Any] | None:
+        """The fields ``turn`` changes in what is pending ("等等，改成600", "eh jadi 600 aja"), or
+        None when it is not about the pending summary (it names an order, or nothing to amend)."""
+        pending = parse_pending(pending_slot)
+        if pending is None or pending.kind not in AMENDABLE:
+            return None
+        entities = dict(turn.entities)
+        if not any(entities.get(name) not in (None, "") for name in AMENDABLE[pending.kind]):
+            # an off-topic reading keeps no entities: read the values as a change would
+            intent = "report_progress" if pending.kind == Pending.REPORT else "change_order"
+            entities = entity_dict(extract_entities(turn.text, self.tables(), self.clock.today(), intent))
+        values = {k: entities[k] for k in AMENDABLE[pending.kind] if entities.get(k) not in (None, "")}
+        if not values:
+            return None
+        if entities.get("order_no"):
+            return None  # a message naming an order is a request of its own, checked as such
+        return values
+
+    def amend(self, turn: Turn, pending_slot: Any) -> Answer | None:
+        """Show the pending summary again with ``turn``'s values; the older summary can no longer be
+        confirmed (it is superseded). None when there is nothing to amend."""
+        values = self.amend_values(turn, pending_slot)
+        if values is None:
+            return None
+        pending = parse_pending(pending_slot)
+        if pending.kind == Pending.DRAFT:
+            return self._amend_draft(turn, int(pending.ref), values)
+        if pending.kind == Pending.CHANGE:
+            return self._amend_change(turn, pending.ref, values)
+        return self._amend_report(turn, int(pending.ref), values)
+
+    def _amend_draft(self, turn: Turn, draft_id: int, values: dict) -> Answer | None:
+        draft = self.workflow.get_draft(draft_id)
+        if draft is None or draft.requester != turn.staff_id or draft.state.value != "draft":
+            return None
+        old = draft.summary
+        qty = values.get("quantity")
+        if qty is None and values.get("quantity_delta") is not None:
+            qty = apply_delta(float(old["qty"]), values["quantity_delta"])
+        merged = {
+            "material": values.get("material") or old["material_code"],
+            "qty": qty if qty is not None else old["qty"],
+            "plan_finish": values.get("due_date") or old["plan_finish"],
+            "production_type": values.get("production_type") or old["bill_type"],
+            "work_center": values.get("work_center") or old["work_center"],
+            "plan_start": old.get("plan_start"),
+        }
+        outcome = self.workflow.prepare_draft(turn.staff_id, turn.conversation_id, merged)
+        if not outcome.ok:
+            return Answer(outcome)  # the older summary still waits
+        self.workflow.cancel_draft(draft_id, turn.staff_id)
+        return Answer(outcome, pending=str(Pending(Pending.DRAFT, str(outcome.value.id))), asks_yes_no=True)
+
+    def _amend_change(self, turn: Turn, ref: str, values: dict) -> Answer | None:
+        change = self.workflow.get_change(ref)
+        if change is None or change.requester != turn.staff_id:
+            return None
+        qty = values.get("quantity")
+        delta = values.get("quantity_delta")
+        keep_qty = change.new_qty if qty is None and delta is None else None
+        return self._request_change(
+            turn,
+            change.bill_no,
+            qty=qty if qty is not None else keep_qty,
+            delta=delta,
+            finish=values.get("due_date") or (iso(change.new_plan_finish) if change.new_plan_finish else None),
+            center=values.get("work_center") or change.new_work_center,
+        )
+
+    def _amend_report(self, turn: Turn, row_id: int, values: dict) -> Answer | None:
+        row = self.reports.get_proposal(row_id)
+        if row is None or row.reporter != turn.staff_id or row.state != "proposed":
+            return None
+        good = values.get("good_qty") or values.get("quantity")
+        if good is None and values.get("quantity_delta") is not None:
+            good = apply_delta(row.good, values["quantity_delta"])
+        scrap = values.get("scrap_qty")
+        if row.corrects_id is not None:
+            outcome = self.reports.propose_correction(
+                turn.staff_id, good if good is not None else row.good, scrap if scrap is not None else row.scrap,
+                conversation_id=turn.conversation_id, bill_no=row.bill_no, message_id=turn.message_id,
+            )
+        else:
+            outcome = self.reports.propose(
+                row.bill_no, good if good is not None else row.good, scrap if scrap is not None else row.scrap,
+                turn.staff_id, turn.conversation_id, message_id=turn.message_id,
+            )
+        return self._report_answer(outcome)
 
     # -- questions answered live from K/3 -------------------------------------------------------
     def query_order(self, turn: Turn) -> Answer:
@@ -390,7 +576,7 @@ class ChatUseCases:
             return Answer(refused("risk.accept_resequence", shown, number=shown.number, count=len(changes), steps=steps))
         change = own[0]
         qty = change.get("qty")
-        answer = self._request_change(turn, shown.bill_no, qty, change.get("plan_finish"), None)
+        answer = self._request_change(turn, shown.bill_no, qty=qty, delta=None, finish=change.get("plan_finish"), center=None)
         if shown.new_orders and answer.outcome.ok:
             extra = tuple(
                 Message("risk.accept_split_next", {"work_center": n["work_center"], "material": n["material"],
@@ -477,7 +663,11 @@ class ChatUseCases:
                               scrap=figure(order.reported_scrap)))
 
 
-def yes_no_buttons(lang: str) -> list[tuple[str, str]]:
-    """Confirm / Cancel: each button sends its own title back as the person's reply."""
+def yes_no_buttons(lang: str, pending: Any = None) -> list[tuple[str, str]]:
+    """Confirm / Cancel: each button sends its own title back as the person's reply, with the tag
+    of the summary it belongs to ("确认 #report-7"), so a press on an older summary is told apart."""
     yes, no = catalog.text("button.confirm", lang), catalog.text("button.cancel", lang)
-    return [(yes, yes), (no, no)]
+    waiting = parse_pending(pending)
+    if waiting is None:
+        return [(yes, yes), (no, no)]
+    return [(yes, f"{yes} #{waiting.tag}"), (no, f"{no} #{waiting.tag}")]

@@ -32,7 +32,8 @@ from rasa_project.nlu.normalize.dates import find_dates
 from rasa_project.nlu.normalize.numbers import find_numbers
 from rasa_project.values import iso
 
-ENTITIES = ("material", "quantity", "good_qty", "scrap_qty", "due_date", "order_no", "work_center", "production_type")
+ENTITIES = ("material", "quantity", "good_qty", "scrap_qty", "due_date", "order_no", "work_center", "production_type",
+            "quantity_delta")
 
 SCRAP_CUE = r"报废了?|报废品|不良品?|废品|次品|坏了|坏的|坏|scrap(?:ped|s)?|rejects?|rejected|cacat|rusak|ng|nc"
 GOOD_CUE = r"合格品?|良品|好品|good|bagus|ok|passed"
@@ -127,6 +128,8 @@ def date_roles(text: str, dates: list[Span]) -> list[Span]:
         starts = _START_BEFORE.search(text[max(0, s.start - 16):s.start]) or _START_AFTER.match(text[s.end:s.end + 6])
         out.append(Span(s.start, s.end, s.value, START_DATE if starts else "due_date"))
     return out
+
+
 # What may stand around a bare choice: "标准的", "就用标准吧", "yang standar aja", "the standard one".
 _CHOICE_FILLER = re.compile(
     r"(?<![a-z])(?:yang|pakai|pake|pilih|aja|saja|deh|dong|ya|the|one|please|pls|use|i|choose|take)(?![a-z])"
@@ -146,6 +149,43 @@ def bare_choice_spans(text: str, index: AliasIndex) -> list[Span]:
         return []
     rest = _CHOICE_FILLER.sub("", _without_spans(text, spans, MASK))
     return spans if not rest else []
+
+
+# Relative quantities: "再加50个", "tambah 200 pcs lagi", "add 50 more" add to the quantity K/3 has;
+# "减少30", "少做 30", "kurangi 30", "30 less" take from it. "改成/加到/jadi/to 500" (a word of
+# arrival between the cue and the number) set it: those are plain quantities. A delta is the
+# entity quantity_delta, signed (+50 / -30); rasa_project.values.apply_delta applies it.
+_DELTA_LEFT = {
+    +1: re.compile(
+        r"(?:(?:再|多|还|另外|额外)(?:加|增加|添|追加|做|生产|要|来)|(?<![增])加|增加|追加|添加|(?<![不最差])多)了?\s*$"
+        r"|(?<![a-z])(?:tambah(?:kan|in)?|ditambah(?:kan)?|nambah(?:in)?|tambahin)(?:\s+lagi)?\s*$"
+        r"|(?<![a-z])(?:add(?:\s+another)?|another|plus|(?:increase|raise|bump|up)(?:\s+it)?\s+by|up\s+by)\s*$",
+        re.IGNORECASE,
+    ),
+    -1: re.compile(
+        r"(?:减少|减掉|减去|少做|少生产|少要|(?<![至最多不])少|砍掉|去掉|(?<![增])减)了?\s*$"
+        r"|(?<![a-z])(?:kurangi(?:n)?|dikurangi|kurangin|potong)(?:\s+lagi)?\s*$"
+        r"|(?<![a-z])(?:subtract|minus|remove|take\s+off|(?:cut|reduce|decrease|lower|drop)(?:\s+it)?\s+by|down\s+by)\s*$",
+        re.IGNORECASE,
+    ),
+}
+_DELTA_RIGHT = {
+    +1: re.compile(r"^\s*(?:pcs|pc|units?|pieces?|buah|biji|个|件|台|只|套)?\s*(?:more|extra|additional|lagi|tambahan)(?![a-z])",
+                   re.IGNORECASE),
+    -1: re.compile(r"^\s*(?:pcs|pc|units?|pieces?|buah|biji|个|件|台|只|套)?\s*(?:less|fewer|kurang)(?![a-z])", re.IGNORECASE),
+}
+
+
+# A new order has no quantity to add to: "BOM-2051 要追加生产 650 件" creates 650.
+NO_DELTA_INTENTS = frozenset({"create_order"})
+
+
+def delta_sign(left: str, right: str) -> int | None:
+    """+1 / -1 when the words around a number make it a change of the quantity, else None."""
+    for sign in (+1, -1):
+        if _DELTA_LEFT[sign].search(left) or _DELTA_RIGHT[sign].match(right):
+            return sign
+    return None
 
 
 # "从500调成550", "from 500 to 550", "dari 500 jadi 550": the first number is the old value.
@@ -183,8 +223,19 @@ def classify_numbers(text: str, spans: list[Span], intent: str | None) -> list[S
             kind = "good_qty" if reporting else "quantity"
         else:
             kind = "scrap_qty" if cue == "scrap" else "good_qty"
+        sign = None if cue is not None or intent in NO_DELTA_INTENTS else delta_sign(*_context(text, spans, n))
+        if sign is not None:
+            out.append(Span(n.start, n.end, sign * n.value, "quantity_delta"))
+            continue
         out.append(Span(n.start, n.end, n.value, kind))
     return out
+
+
+def _context(text: str, spans: list[Span], n: Span) -> tuple[str, str]:
+    """The words between ``n`` and its neighbouring entities (left, right)."""
+    prev_end = max([s.end for s in spans if s.end <= n.start], default=0)
+    next_start = min([s.start for s in spans if s.start >= n.end], default=len(text))
+    return text[prev_end:n.start], text[n.end:next_start]
 
 
 def _adjacent(text: str, a: Span, b: Span) -> bool:

@@ -28,6 +28,8 @@ AFFIRM_ZH = ("没问题", "没错", "对的", "是的", "好的", "可以", "确
 DENY_ZH = ("不是", "不对", "错了", "错", "否", "不")
 FILLER_ZH = ("的", "了", "吧", "啊", "呀", "哈", "嘛", "哦", "噢", "喔")
 
+BUTTON_CANCEL_WORDS = frozenset({"取消", "batal", "cancel", "no"})
+
 _UNIT = re.compile(r"[a-z]+|[\u3400-\u9fff]+")
 _ALLOWED = re.compile(r"[a-z\u3400-\u9fff\s,.!?~，。！？、…'\"]*")
 _ZH_PHRASES = sorted(
@@ -48,9 +50,23 @@ def _segment_zh(run: str) -> list[str | None] | None:
     return None
 
 
+# A Confirm / Cancel button sends its title and the tag of the summary it belongs to
+# ("确认 #report-7", rasa_project.chat.pending.Pending.tag): the tag is no word of the reply.
+CONFIRM_TAG = re.compile(r"\s*#(?P<tag>[a-z]+-[a-z0-9][a-z0-9-]*)\s*$", re.IGNORECASE)
+
+
+def confirm_tag(text: str | None) -> str | None:
+    """The summary tag a button press carries ("report-7"), or None for typed text."""
+    found = CONFIRM_TAG.search(unicodedata.normalize("NFKC", text or ""))
+    return found.group("tag").lower() if found else None
+
+
 def closed_reply_intent(text: str) -> str | None:
     """"affirm" / "deny" when ``text`` consists only of confirm / refusal words, else None."""
-    folded = unicodedata.normalize("NFKC", text).casefold().strip()
+    normal = unicodedata.normalize("NFKC", text)
+    folded = CONFIRM_TAG.sub("", normal).casefold().strip()
+    if folded != normal.casefold().strip() and folded in BUTTON_CANCEL_WORDS:
+        return "deny"  # the Cancel button of a summary: a "no" to that summary
     if not folded or not _ALLOWED.fullmatch(folded):
         return None  # digits, codes, other symbols: a real request, not a bare yes/no
     labels: list[str | None] = []

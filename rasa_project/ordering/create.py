@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from k3_client.errors import K3PermissionDenied, K3Rejected, K3SessionLost, K3Unavailable
-from k3_client.models import Bom, Material, Order, OrderDraft
+from k3_client.models import Bom, Material, Order, OrderDraft, OrderStatus
 from rasa_project import catalog
 from rasa_project.db import move_row
 from rasa_project.mapping import MappingTables, MaterialMapping, ProductionTypeMapping, WorkCenterMapping
@@ -23,7 +23,7 @@ from rasa_project.ordering.base import ServiceBase, k3_refusal
 from rasa_project.ordering.states import Draft, DraftEvent, next_draft_state
 from rasa_project.ordering.tables import OrderDraftRow, as_utc
 from rasa_project.outcomes import Outcome, ok, refused
-from rasa_project.values import figure, iso, read_date, read_quantity
+from rasa_project.values import figure, format_order_no, iso, read_date, read_quantity
 
 # -- pure validation -------------------------------------------------------------------------------
 
@@ -377,3 +377,71 @@ class OrderCreation(ServiceBase):
         values = {"state": new_state.value, "version": OrderDraftRow.version + 1, "updated_at": self.now(), **fields}
         with self.Session.begin() as s:
             return move_row(s, OrderDraftRow, draft.id, values, state=draft.state.value)
+
+
+class OrderWithdrawal(ServiceBase):
+    """Withdrawing an order created in chat that nobody has started (K/3: UnAudit + Delete).
+
+    K/3 lets a PRD_MO go only while its entry is 计划 / 计划确认 and no report hangs on it (the
+    simulator's ``entry_removal_refusal``); from 下达 on, the order stays and a planner undoes
+    the release or closes it in K/3. Only the person who asked for the order may withdraw it, and
+    only after the summary ``propose_withdraw`` shows was confirmed."""
+
+    def _withdrawable(self, bill_no: str, by: str) -> tuple[Order | None, Outcome | None]:
+        order = self.k3.get_order(bill_no)
+        if order is None:
+            written = self._written_draft(bill_no)
+            if written is not None and written.requester == by:
+                return None, ok("workflow.already_withdrawn", None, bill_no=bill_no)
+            return None, refused("workflow.order_unknown", bill_no=bill_no)
+        if OrderStatus(order.status) >= OrderStatus.RELEASED or order.reported_total > 0:
+            return order, refused("workflow.withdraw_released", order, bill_no=bill_no,
+                                  status_name=rules.status_name(order.status))
+        draft = self._written_draft(bill_no)
+        if draft is None:
+            return order, refused("workflow.withdraw_not_from_chat", order, bill_no=bill_no)
+        if draft.requester != by:
+            return order, refused("workflow.withdraw_not_yours", order, bill_no=bill_no)
+        return order, None
+
+    def _written_draft(self, bill_no: str) -> DraftView | None:
+        with self.Session() as s:
+            row = (
+                s.query(OrderDraftRow)
+                .filter(OrderDraftRow.bill_no == bill_no, OrderDraftRow.state == Draft.WRITTEN.value)
+                .order_by(OrderDraftRow.id.desc())
+                .first()
+            )
+            return _draft_view(row) if row else None
+
+    def propose_withdraw(self, bill_no: str, by: str) -> Outcome:
+        """What withdrawing ``bill_no`` would delete, or why it cannot be. Nothing is written.
+
+        Outcome keys: workflow.withdraw_summary (confirm with ``withdraw_order``),
+        workflow.withdraw_released, workflow.withdraw_not_yours, workflow.withdraw_not_from_chat,
+        workflow.order_unknown."""
+        bill_no = format_order_no(bill_no)
+        order, refusal = self._withdrawable(bill_no, by)
+        if refusal is not None:
+            return refusal
+        label = self.material_label(order.material_number)
+        return ok("workflow.withdraw_summary", order, bill_no=bill_no, material_code=label["code"],
+                  material_name=label["name"], qty=figure(order.qty), unit=order.unit,
+                  status_name=rules.status_name(order.status))
+
+    def withdraw_order(self, bill_no: str, by: str) -> Outcome:
+        """Delete the order in K/3 (UnAudit + Delete), re-checked live. Outcome: workflow.withdrawn."""
+        order, refusal = self._withdrawable(bill_no, by)
+        if refusal is not None:
+            return refusal
+        try:
+            self.k3.delete_order(bill_no)
+        except K3Rejected as exc:
+            return refused("workflow.withdraw_k3_refused", order, bill_no=bill_no, **k3_refusal(exc))
+        label = self.material_label(order.material_number)
+        return ok("workflow.withdrawn", order, bill_no=bill_no, material_code=label["code"],
+                  material_name=label["name"], qty=figure(order.qty), unit=order.unit)
+
+    def keep_order(self, bill_no: str, by: str) -> Outcome:
+        """A "no" to withdrawing: nothing is written. Outcome: workflow.withdraw_kept."""
+        return ok("workflow.withdraw_kept", bill_no=bill_no)

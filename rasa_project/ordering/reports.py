@@ -9,6 +9,11 @@ Rules (decided here, not in actions):
   (table output_reports) and in K/3 (the report's remark): a redelivered message reports once.
 - "改一下，刚才是110个": ``correct_last`` reverses the reporter's own last report in K/3 (UnAudit +
   Delete) and reports the new figures, only within ``settings.correction_window_s``.
+- In chat nothing is written before the reporter confirms: ``propose`` / ``propose_correction`` /
+  ``propose_void`` store a *proposed* row (or name the report to void) and answer with the summary
+  (order, good, scrap, the cumulative and completion % it leads to); ``confirm_proposal`` /
+  ``void`` write exactly that, ``cancel_proposal`` writes nothing. A newer proposal of the same
+  reporter in the same conversation supersedes the older one, which can no longer be confirmed.
 - When the order reaches its quantity the production group is told and PMC is offered to finish
   it in K/3 (``finish_order`` -> ExcuteOperation ToFinish).
 """
@@ -80,6 +85,7 @@ class OutputReportRow(Base):
     good = Column(Float, nullable=False)
     scrap = Column(Float, nullable=False)
     report_no = Column(String(32), nullable=True)
+    # proposed -> pending | cancelled | superseded (chat, before the confirmation);
     # pending -> done | failed | unknown;  done -> correcting -> reversed (or back to done)
     state = Column(String(16), nullable=False, index=True)
     corrects_id = Column(Integer, nullable=True)
@@ -259,6 +265,10 @@ class OutputReports(ServiceBase):
             return self._recorded("report.already_recorded", row)
         if row.state in ("correcting", "reversed"):
             return refused("report.in_progress", row, bill_no=row.bill_no)
+        if row.state == "proposed":
+            return self._summary(row)
+        if row.state in ("cancelled", "superseded"):
+            return refused("report.proposal_stale", row, bill_no=row.bill_no)
         fresh_claim = row.state == "pending" and not self._lease_expired(row.id)
         if fresh_claim:
             return refused("report.in_progress", row, bill_no=row.bill_no)
@@ -269,6 +279,284 @@ class OutputReports(ServiceBase):
         if not self._claim(row.id, row.state):
             return refused("report.in_progress", row, bill_no=row.bill_no)
         return self._push(row.id, row.reporter)
+
+    # -- proposing (chat: nothing is written before the confirmation) ------------------------------
+    def propose(
+        self,
+        bill_no: str | None,
+        good: Any,
+        scrap: Any,
+        reporter: str,
+        conversation_id: str | None = None,
+        *,
+        message_id: str | None = None,
+    ) -> Outcome[ReportRecord]:
+        """Check a report as ``report`` does and keep it as a proposal: nothing reaches K/3.
+
+        Outcome keys: report.confirm_summary (value: the proposed row; confirm with
+        ``confirm_proposal``), report.already_recorded (the same message again, after it was
+        confirmed), and the refusals of ``report``."""
+        bill_no = format_order_no(bill_no)
+        if not bill_no:
+            return refused("report.which_order")
+        read = read_quantity(good), read_quantity(scrap)
+        refusal = _unreadable(*read)
+        if refusal is not None:
+            return refusal
+        g, s = (q.value or 0.0 for q in read)
+        if g < 0 or s < 0:
+            return refused("report.negative", good=figure(g), scrap=figure(s))
+        if g + s <= 0:
+            return refused("report.nothing")
+        key = f"rpt:{message_id}" if message_id else f"rpt:{uuid.uuid4()}"
+        existing = self._by_key(key)
+        if existing is not None:
+            return self._summary(existing) if existing.state == "proposed" else self._replay(existing)
+        order = self.k3.get_order(bill_no)
+        refusal = self._check(bill_no, order, g + s)
+        if refusal is not None:
+            return refusal
+        self._supersede(reporter, conversation_id)
+        row_id = self._insert(key, bill_no, reporter, conversation_id, message_id, g, s, state="proposed")
+        if row_id is None:
+            return self._summary(self._by_key(key))
+        return self._summary(self._get(row_id), order)
+
+    def propose_correction(
+        self,
+        reporter: str,
+        new_good: Any,
+        new_scrap: Any = None,
+        *,
+        conversation_id: str | None = None,
+        bill_no: str | None = None,
+        within: float | None = None,
+        message_id: str | None = None,
+    ) -> Outcome[ReportRecord]:
+        """"刚才报错了，应该是 280": check as ``correct_last`` does, keep the new figures as a
+        proposal that replaces the last report when confirmed. Nothing reaches K/3.
+
+        Outcome keys: report.confirm_correction, and the refusals of ``correct_last``."""
+        key = f"rpt:{message_id}" if message_id else f"rpt:{uuid.uuid4()}"
+        if (existing := self._by_key(key)) is not None:
+            return self._summary(existing) if existing.state == "proposed" else self._replay(existing)
+        last = self._correctable(reporter, conversation_id, bill_no, within)
+        if not isinstance(last, ReportRecord):
+            return last
+        read = read_quantity(new_good), read_quantity(new_scrap)
+        refusal = _unreadable(*read)
+        if refusal is not None:
+            return refusal
+        g = last.good if read[0].value is None else read[0].value
+        s = last.scrap if read[1].value is None else read[1].value
+        if g < 0 or s < 0:
+            return refused("report.negative", good=figure(g), scrap=figure(s))
+        if g + s <= 0:
+            return refused("report.nothing")
+        order = self.k3.get_order(last.bill_no)
+        refusal = self._check(last.bill_no, order, g + s, giving_back=last.good + last.scrap)
+        if refusal is not None:
+            return refusal
+        self._supersede(reporter, conversation_id)
+        row_id = self._insert(key, last.bill_no, reporter, conversation_id, message_id, g, s,
+                              corrects_id=last.id, state="proposed")
+        if row_id is None:
+            return self._summary(self._by_key(key))
+        return self._summary(self._get(row_id), order)
+
+    def propose_void(
+        self,
+        reporter: str,
+        *,
+        conversation_id: str | None = None,
+        bill_no: str | None = None,
+        within: float | None = None,
+    ) -> Outcome[ReportRecord]:
+        """"作废刚才的报工": name the reporter's last report (within the correction window) and what
+        the order comes back to. Nothing reaches K/3 until ``void``.
+
+        Outcome keys: report.confirm_void (value: the report to void), report.nothing_to_correct,
+        report.correction_not_yours, report.correction_too_late."""
+        last = self._correctable(reporter, conversation_id, bill_no, within)
+        if not isinstance(last, ReportRecord):
+            return last
+        order = self.k3.get_order(last.bill_no)
+        values = self._labels(last, order)
+        values.update(self._totals_after(order, -(last.good + last.scrap), -last.good, -last.scrap))
+        self._supersede(reporter, conversation_id)
+        return ok("report.confirm_void", last, report_no=last.report_no or "", **values)
+
+    def confirm_proposal(self, row_id: int, by: str) -> Outcome[ReportRecord]:
+        """Write a proposed report (or correction) exactly as its summary showed, once.
+
+        Outcome keys: report.recorded / report.corrected, report.already_recorded (confirmed
+        before), report.proposal_stale (a newer summary replaced it), report.proposal_cancelled,
+        report.proposal_not_yours, and the refusals of ``report`` / ``correct_last``."""
+        row = self._get_or_none(row_id)
+        if row is None:
+            return refused("report.proposal_stale")
+        if row.reporter != by:
+            return refused("report.proposal_not_yours", row, bill_no=row.bill_no)
+        if row.state == "superseded":
+            return refused("report.proposal_stale", row, bill_no=row.bill_no)
+        if row.state == "cancelled":
+            return refused("report.proposal_cancelled", row, bill_no=row.bill_no)
+        if row.state != "proposed":
+            if row.corrects_id is not None and row.state == "done":
+                return self._recorded("report.already_recorded", row)
+            return self._replay(row)
+        if row.corrects_id is not None:
+            return self._confirm_correction(row, by)
+        refusal = self._check(row.bill_no, self.k3.get_order(row.bill_no), row.good + row.scrap)
+        if refusal is not None:
+            self._set(row.id, state="cancelled")
+            return refusal
+        if not self._claim(row.id, "proposed"):
+            return self.confirm_proposal(row_id, by)  # another delivery moved it: answer from its state
+        return self._push(row.id, by)
+
+    def _confirm_correction(self, row: ReportRecord, by: str) -> Outcome[ReportRecord]:
+        last = self._get_or_none(row.corrects_id)
+        window = self.settings.correction_window_s
+        if last is None or last.state != "done":
+            self._set(row.id, state="cancelled")
+            return refused("report.nothing_to_correct")
+        if self.now() - last.created_at > timedelta(seconds=window):
+            self._set(row.id, state="cancelled")
+            return refused("report.correction_too_late", last, bill_no=last.bill_no,
+                           at=self.local_time(last.created_at), minutes=figure(window / 60))
+        order = self.k3.get_order(last.bill_no)
+        refusal = self._check(last.bill_no, order, row.good + row.scrap, giving_back=last.good + last.scrap)
+        if refusal is not None:
+            self._set(row.id, state="cancelled")
+            return refusal
+        if not self._claim(row.id, "proposed"):
+            return self.confirm_proposal(row.id, by)
+        if not self._claim(last.id, "done", to="correcting"):
+            self._set(row.id, state="cancelled")
+            return refused("report.in_progress", last, bill_no=last.bill_no)
+        try:
+            self.k3.reverse_report(last.report_no)
+        except Exception:
+            self._set(last.id, state="done")
+            self._set(row.id, state="proposed")  # nothing changed in K/3: the same "yes" may try again
+            raise
+        self._set(last.id, state="reversed")
+        self._record(by, last, event="report_reversed", report_no=last.report_no,
+                     good=figure(last.good), scrap=figure(last.scrap), reason="correction")
+        outcome = self._push(row.id, by)
+        if outcome.key in ("report.k3_rejected", "report.over_remaining"):
+            self._restore(last, by)
+        if outcome.key != "report.recorded":
+            return outcome
+        return self._recorded("report.corrected", outcome.value, old_report_no=last.report_no or "",
+                              old_good=figure(last.good), old_scrap=figure(last.scrap))
+
+    def cancel_proposal(self, row_id: int, by: str) -> Outcome[ReportRecord]:
+        """"取消" to a proposed report: nothing is written. Outcome: report.proposal_cancelled."""
+        row = self._get_or_none(row_id)
+        if row is None:
+            return refused("report.proposal_stale")
+        if row.reporter != by:
+            return refused("report.proposal_not_yours", row, bill_no=row.bill_no)
+        if row.state == "proposed":
+            self._claim(row.id, "proposed", to="cancelled")
+        row = self._get(row.id)
+        if row.state in ("cancelled", "superseded"):
+            return ok("report.proposal_cancelled", row, bill_no=row.bill_no)
+        return self._replay(row)
+
+    def void(self, row_id: int, by: str, *, within: float | None = None) -> Outcome[ReportRecord]:
+        """Void ``by``'s own report ``row_id`` in K/3 (UnAudit + Delete of the PRD_MORPT), audited.
+
+        Outcome keys: report.voided (details: progress), report.already_voided,
+        report.correction_not_yours, report.correction_too_late, report.in_progress."""
+        window = self.settings.correction_window_s if within is None else within
+        row = self._get_or_none(row_id)
+        if row is None:
+            return refused("report.nothing_to_correct")
+        if row.reporter != by:
+            return refused("report.correction_not_yours", bill_no=row.bill_no, reporter=row.reporter)
+        if row.state == "reversed":
+            return ok("report.already_voided", row, bill_no=row.bill_no, report_no=row.report_no or "")
+        if row.state != "done":
+            return refused("report.in_progress", row, bill_no=row.bill_no)
+        if self.now() - row.created_at > timedelta(seconds=window):
+            return refused("report.correction_too_late", row, bill_no=row.bill_no,
+                           at=self.local_time(row.created_at), minutes=figure(window / 60))
+        if not self._claim(row.id, "done", to="correcting"):
+            return self.void(row_id, by, within=within)
+        try:
+            self.k3.reverse_report(row.report_no)
+        except Exception:
+            self._set(row.id, state="done")  # nothing was reversed (K/3 refused or did not answer)
+            raise
+        voided = self._set(row.id, state="reversed")
+        self._record(by, voided, event="report_reversed", report_no=row.report_no, good=figure(row.good),
+                     scrap=figure(row.scrap), reason="void")
+        order = self.k3.get_order(row.bill_no)
+        details = (self._progress(order),) if order else ()
+        return ok("report.voided", voided, details, report_no=row.report_no or "", **self._labels(row, order))
+
+    # -- what a summary shows ---------------------------------------------------------------------
+    def _summary(self, row: ReportRecord, order: Order | None = None) -> Outcome[ReportRecord]:
+        order = order or self.k3.get_order(row.bill_no)
+        values = self._labels(row, order)
+        giving_back = (0.0, 0.0)
+        key = "report.confirm_summary"
+        extra: dict = {}
+        if row.corrects_id is not None:
+            last = self._get_or_none(row.corrects_id)
+            if last is not None:
+                giving_back = (last.good, last.scrap)
+                extra = {"old_good": figure(last.good), "old_scrap": figure(last.scrap),
+                         "old_report_no": last.report_no or ""}
+            key = "report.confirm_correction"
+        values.update(self._totals_after(order, row.good + row.scrap - sum(giving_back),
+                                         row.good - giving_back[0], row.scrap - giving_back[1]))
+        return ok(key, row, **extra, **values)
+
+    def _labels(self, row: ReportRecord, order: Order | None) -> dict:
+        label = self.material_label(order.material_number) if order else {"code": "", "name": ""}
+        return {"bill_no": row.bill_no, "material_code": label["code"], "material_name": label["name"],
+                "good": figure(row.good), "scrap": figure(row.scrap)}
+
+    @staticmethod
+    def _totals_after(order: Order | None, this: float, good: float, scrap: float) -> dict:
+        """The order's cumulative figures once this (signed) report is in K/3."""
+        if order is None:
+            return {"total_good": 0, "total_scrap": 0, "total": 0, "qty": 0, "unit": "", "pct": 0}
+        total = order.reported_total + this
+        pct = figure(round(total / order.qty * 100, 1)) if order.qty else 0
+        return {"total_good": figure(order.reported_good + good), "total_scrap": figure(order.reported_scrap + scrap),
+                "total": figure(total), "qty": figure(order.qty), "unit": order.unit, "pct": pct}
+
+    def _correctable(self, reporter: str, conversation_id: str | None, bill_no: str | None,
+                     within: float | None) -> ReportRecord | Outcome:
+        """The reporter's last report if it may still be corrected or voided, else the refusal."""
+        window = self.settings.correction_window_s if within is None else within
+        bill_no = format_order_no(bill_no) or None
+        last = self._last_done(reporter=reporter, bill_no=bill_no)
+        if last is None:
+            other = self._last_done(conversation_id=conversation_id, bill_no=bill_no, not_reporter=reporter)
+            if other is not None and (conversation_id or bill_no):
+                return refused("report.correction_not_yours", bill_no=other.bill_no, reporter=other.reporter)
+            return refused("report.nothing_to_correct")
+        if self.now() - last.created_at > timedelta(seconds=window):
+            return refused("report.correction_too_late", last, bill_no=last.bill_no,
+                           at=self.local_time(last.created_at), minutes=figure(window / 60))
+        return last
+
+    def _supersede(self, reporter: str, conversation_id: str | None) -> None:
+        """A newer summary replaces the reporter's open proposals in this conversation."""
+        with self.Session.begin() as s:
+            s.execute(
+                update(OutputReportRow)
+                .where(OutputReportRow.reporter == reporter, OutputReportRow.state == "proposed",
+                       OutputReportRow.conversation_id == conversation_id)
+                .values(state="superseded", updated_at=self.now())
+                .execution_options(synchronize_session=False)
+            )
 
     # -- correcting ---------------------------------------------------------------------------
     def correct_last(
@@ -425,6 +713,17 @@ class OutputReports(ServiceBase):
         with self.Session() as s:
             return _view(s.get(OutputReportRow, row_id))
 
+    def get_proposal(self, row_id: int) -> ReportRecord | None:
+        """A report row by id (a proposal the chat is waiting on), or None."""
+        return self._get_or_none(row_id)
+
+    def _get_or_none(self, row_id: int | None) -> ReportRecord | None:
+        if row_id is None:
+            return None
+        with self.Session() as s:
+            row = s.get(OutputReportRow, row_id)
+            return _view(row) if row else None
+
     def _by_key(self, key: str) -> ReportRecord | None:
         with self.Session() as s:
             row = s.execute(select(OutputReportRow).where(OutputReportRow.request_key == key)).scalar()
@@ -446,13 +745,14 @@ class OutputReports(ServiceBase):
             return _view(row) if row else None
 
     def _insert(self, key: str, bill_no: str, reporter: str, conversation_id: str | None, message_id: str | None,
-                good: float, scrap: float, *, corrects_id: int | None = None) -> int | None:
+                good: float, scrap: float, *, corrects_id: int | None = None,
+                state: str = "pending") -> int | None:
         now = self.now()
         try:
             with self.Session.begin() as s:
                 row = OutputReportRow(request_key=key, bill_no=bill_no, reporter=reporter,
                                       conversation_id=conversation_id, message_id=message_id, good=good,
-                                      scrap=scrap, state="pending", corrects_id=corrects_id, claimed_at=now,
+                                      scrap=scrap, state=state, corrects_id=corrects_id, claimed_at=now,
                                       created_at=now, updated_at=now)
                 s.add(row)
                 s.flush()

@@ -15,7 +15,8 @@ from typing import Any
 
 from k3_client.models import OrderStatus
 from rasa_project import catalog
-from rasa_project.values import figure, iso
+from rasa_project.outcomes import Outcome, refused
+from rasa_project.values import apply_delta, figure, iso
 from rasa_project.workdays import FactoryCalendar, as_calendar
 
 
@@ -313,3 +314,10 @@ def approval_chain(requester: str, groups: Sequence[Sequence[str]]) -> tuple[tup
         if others:
             return others, index
     return (), -1
+def quantity_after_delta(bill_no: str, old: float, delta: Any) -> tuple[float | None, Outcome | None]:
+    """"再加50" / "kurangi 30" against the quantity K/3 has: the new quantity, or why there is none
+    (a relative change must leave more than nothing; "改成 100" says a new quantity outright)."""
+    new = apply_delta(old, delta)
+    if new is None or new <= 0:
+        return None, refused("workflow.delta_not_positive", bill_no=bill_no, old=figure(old), delta=str(delta))
+    return new, None

@@ -121,7 +121,9 @@ def test_every_k3_call_of_create_change_approve_and_report_is_audited(wiring, co
     # an output report (shop floor)
     report = turn("prod0001", PROD, "P20250401 完成 10", "report_progress", order_no="P20250401", good_qty="10")
     as_person(chat, report, REPORT_OUTPUT)
-    assert chat.report_output(report).outcome.key == "report.recorded"
+    proposed = chat.report_output(report)  # a summary first (issue 13): the confirmation writes it
+    assert proposed.outcome.key == "report.confirm_summary" and proposed.pending.startswith("report:")
+    assert chat.confirm(report, proposed.pending).outcome.key == "report.recorded"
     calls_so_far("prod0001")
 
     received = Counter(k3_app.operations)

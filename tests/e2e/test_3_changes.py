@@ -41,7 +41,7 @@ def test_stock_risk_waits_for_approval_and_says_which_component(chat, stack):
     _, settings = stack
     sdk = official_sdk(settings)
     before = order_row(sdk, "MO000124")
-    text = joined(chat.ask("pmc0002", "pls change MO000124 qty to 400", contains="MO000124"))
+    text = joined(chat.ask("pmc0002", "pls change MO000124 qty to 400", contains="approv"))
     assert "BOM-4100" in text and "300" in text, text  # component and its safety stock
     assert "approv" in text.lower(), text
     assert order_row(sdk, "MO000124") == before  # held, not applied

@@ -79,7 +79,7 @@ def test_a_manager_cannot_approve_their_own_request(chat, stack):
     _, settings = stack
     sdk = official_sdk(settings)
     before = order_row(sdk, "P20250403")
-    held = joined(chat.ask("manager0001", "P20250403 数量改成 2800", "cidPMC0001", contains="P20250403"))
+    held = joined(chat.ask("manager0001", "P20250403 数量改成 2800", "cidPMC0001", contains="2800"))
     assert "审批" in held or "经理" in held, held
     refused = joined(chat.ask("manager0001", "批准 P20250403", "cidPMC0001", contains="本人"))
     assert "自己" in refused or "本人" in refused, refused
@@ -92,25 +92,35 @@ def test_shop_floor_output_becomes_k3_reports_with_progress(chat, stack):
     good0, scrap0, _ = report_totals(sdk, "P20250401")
     assert (good0, scrap0) == (120, 4)
 
-    text = joined(chat.ask("prod0001", "P20250401 做完了30个，报废2个", "cidPROD0001", contains="SCHB"))
-    assert "150" in text and "6" in text, text  # cumulative good / scrap
+    # issue 13: a report is a summary first (order, good, scrap, the cumulative it leads to);
+    # nothing reaches K/3 before the reporter's Confirm, which writes exactly that
+    summary = joined(chat.ask("prod0001", "P20250401 做完了30个，报废2个", "cidPROD0001", contains="150"))
+    assert "150" in summary and "6" in summary, summary  # cumulative good / scrap once confirmed
+    assert report_totals(sdk, "P20250401")[:2] == (120, 4)
+    text = joined(chat.ask("prod0001", "确认", "cidPROD0001", contains="SCHB"))
+    assert "150" in text and "6" in text, text
     assert report_totals(sdk, "P20250401")[:2] == (150, 6)
 
-    # the same DingTalk message delivered again is reported once
+    # the same DingTalk message delivered again is one summary, and one "ya" reports it once
     start = chat.mark()
     first = chat.send("prod0002", "P20250401 selesai 10, cacat 1", "cidPROD0001", msg_id="redelivered-report-1")
     chat.send("prod0002", "P20250401 selesai 10, cacat 1", "cidPROD0001", msg_id="redelivered-report-1")
     assert first["msgId"] == "redelivered-report-1"
-    wait_for(chat, start, lambda r: "SCHB" in r.text, conversation_id="cidPROD0001")
+    wait_for(chat, start, lambda r: "160" in r.text, conversation_id="cidPROD0001")
+    assert report_totals(sdk, "P20250401")[:2] == (150, 6)
+    chat.ask("prod0002", "ya", "cidPROD0001", contains="SCHB")
     assert report_totals(sdk, "P20250401")[:2] == (160, 7)
 
     over = joined(chat.ask("prod0001", "P20250401 done 500, scrap 0", "cidPROD0001", contains="P20250401"))
     assert "500" in over and report_totals(sdk, "P20250401")[:2] == (160, 7)
 
-    fixed = joined(chat.ask("prod0001", "改一下，刚才是28个", "cidPROD0001", contains="SCHB"))
+    proposed = joined(chat.ask("prod0001", "改一下，刚才是28个", "cidPROD0001", contains="28"))
+    assert report_totals(sdk, "P20250401")[:2] == (160, 7), proposed  # a correction waits too
+    fixed = joined(chat.ask("prod0001", "确认", "cidPROD0001", contains="SCHB"))
     assert re.search(r"28", fixed), fixed
     assert report_totals(sdk, "P20250401")[:2] == (158, 7)  # 30 -> 28 good, scrap kept
 
     # a correction touches only the sender's own last report: prod0002's 10 -> 5, prod0001's 28 stays
-    other = joined(chat.ask("prod0002", "改一下，刚才是5个", "cidPROD0001", contains="SCHB"))
+    chat.ask("prod0002", "改一下，刚才是5个", "cidPROD0001", contains="5")
+    other = joined(chat.ask("prod0002", "确认", "cidPROD0001", contains="SCHB"))
     assert report_totals(sdk, "P20250401")[:2] == (153, 7), other

@@ -34,7 +34,9 @@ def press(settings, *, user_id: str, decision: str, params: dict, out_track_id: 
 def test_card_press_approves_once_and_forged_press_is_refused(chat, stack):
     _, settings = stack
     sdk = official_sdk(settings)
-    held = "\n".join(r.text for r in chat.ask("pmc0002", "MO000124 数量改成 1000", "cidPMC0001", contains="MO000124"))
+    # the reply to this request (a late notice of an earlier request may arrive in the same window)
+    held = "\n".join(r.text for r in chat.ask("pmc0002", "MO000124 数量改成 1000", "cidPMC0001", contains="1000")
+                     if "1000" in r.text)
     ref = re.search(r"CR-\d{6}", held)
     assert ref, held
     before = float(order_row(sdk, "MO000124")["FQty"])

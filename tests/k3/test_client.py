@@ -43,8 +43,8 @@ def test_both_shells_offer_every_protocol_method_with_its_signature():
 
     names = [n for n, v in vars(ProductionK3).items() if callable(v) and not n.startswith("_")]
     # 13 + the batch reads find_materials, find_boms, find_audited_boms, list_report_lines (issue 15),
-    # get_orders (issue 13) + audit_order, withdraw_order (issue 14)
-    assert len(names) == 20
+    # get_orders, delete_order (issue 13) + audit_order, withdraw_order (issue 14)
+    assert len(names) == 21
     for shell in (K3Client, AsyncK3Client):
         for name in names:
             theirs = list(inspect.signature(getattr(ProductionK3, name)).parameters)

@@ -426,6 +426,15 @@ class FixtureK3:
             self.writes.append(("reverse_report", report_bill_no))
             self._fault("reverse_report", "after")
 
+    def delete_order(self, bill_no: str) -> None:
+        """UnAudit (when audited) + Delete, as the client withdraws an order."""
+        with self._lock:
+            order = self._require(bill_no)
+            if order.document_status == rules.AUDITED:
+                self._document_step(order, "unaudit")
+                self.writes.append(("unaudit", bill_no))
+        self.delete(bill_no)
+
     def _require(self, bill_no: str) -> Order:
         order = self.orders.get(bill_no)
         if order is None:
