@@ -129,6 +129,9 @@ class _Operations:
     def list_reports(self, order_bill_no: str):
         return self._run(facade.list_reports(order_bill_no))
 
+    def list_dated_reports(self, *, since=None, order_bill_nos=None):
+        return self._run(facade.list_dated_reports(since=since, order_bill_nos=order_bill_nos))
+
     def create_order(self, draft: OrderDraft):
         return self._run(facade.create_order(draft, self.attempts))
 

@@ -107,6 +107,17 @@ class OutputReport:
 
 
 @dataclass(frozen=True)
+class DatedReport:
+    """One audited production report with its date (what delay risk and the dashboard read)."""
+
+    bill_no: str  # PRD_MORPT number
+    order_bill_no: str
+    date: date | None
+    good: float
+    scrap: float
+
+
+@dataclass(frozen=True)
 class StockLevel:
     material_number: str
     qty: float
