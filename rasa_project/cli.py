@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "rasa_project.audit.cli",  # audit verify|show
     "rasa_project.worker_cli",  # worker: approval reminders/expiry, recovery, notification retries
     "rasa_project.planning.cli",  # risk predict | reschedule
+    "rasa_project.web.cli",  # web: the manager's dashboard
 ]
 
 

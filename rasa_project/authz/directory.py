@@ -11,7 +11,12 @@ import math
 from dataclasses import dataclass
 
 from ldap3 import BASE, NONE, SUBTREE, Connection, Server
-from ldap3.core.exceptions import LDAPBindError, LDAPException, LDAPInvalidCredentialsResult, LDAPNoSuchObjectResult
+from ldap3.core.exceptions import (
+    LDAPBindError,
+    LDAPException,
+    LDAPInvalidCredentialsResult,
+    LDAPNoSuchObjectResult,
+)
 from ldap3.utils.conv import escape_filter_chars
 
 from rasa_project.authz.errors import DirectoryUnavailable

@@ -1,0 +1,384 @@
+"""The dashboard's read model: the factory as the manager's pages show it, read from K/3 in bulk.
+
+``Board.view()`` returns a :class:`BoardView` built from ONE read of K/3: every order in one paged
+``list_orders`` query, the reports of the last weeks in one paged ``list_dated_reports`` query, the
+change requests from our own tables. Delay risk comes from ``planning.assess`` over that read (never
+one K/3 call per row). The view is cached; it is rebuilt when the audit trail shows news (a report,
+an order, a decision: ``Board.poke(version)``) or after ``web_cache_ttl_s``, in the background, so a
+page request is answered from memory (stale by at most one rebuild).
+
+Everything here is plain data: sorting, filtering and pagination are pure functions over rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from k3_client.models import DatedReport, Order, OrderStatus
+from rasa_project.mapping import MappingTables
+from rasa_project.ordering.change_requests import ChangeRequest
+from rasa_project.ordering.states import Change
+from rasa_project.planning import Level, OrderPlan, Report, Risk, Snapshot, WorkCenter, assess
+
+log = logging.getLogger(__name__)
+
+REPORT_WINDOW_DAYS = 42  # run rates and "today" come from reports of the last six weeks
+LOAD_DAYS = 14  # working days of the load chart
+SORT_KEYS = ("bill_no", "material", "qty", "completion", "plan_start", "plan_finish", "projected_finish",
+             "risk", "status", "work_center", "approval")
+RISK_FILTERS = ("late", "at_risk", "on_track", "warned")
+STATUS_FILTERS = ("open", "done", *(str(int(s)) for s in OrderStatus))
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    bill_no: str
+    material_number: str
+    material_code: str  # the chat code (BOM-2050), or the K/3 number when unmapped
+    material_name: dict  # lang -> name
+    qty: float
+    unit: str
+    good: float
+    scrap: float
+    work_center: str
+    plan_start: date
+    plan_finish: date
+    status: int
+    document_status: str
+    projected_finish: date | None = None
+    level: str | None = None  # on_track | at_risk | late; None: not open
+    risk: Risk | None = None
+    approval: str | None = None  # state of the latest change request (pending_approval, applied ...)
+    approval_ref: str | None = None
+
+    @property
+    def completion(self) -> float:
+        return min(100.0, 100.0 * self.good / self.qty) if self.qty > 0 else 0.0
+
+    @property
+    def is_open(self) -> bool:
+        return self.status <= int(OrderStatus.STARTED)
+
+    @property
+    def severity(self) -> int:
+        return {"late": 2, "at_risk": 1, "on_track": 0}.get(self.level or "", -1)
+
+    def reason(self, lang: str) -> str:
+        return self.risk.explain(lang) if self.risk is not None else ""
+
+
+@dataclass(frozen=True)
+class LoadDay:
+    day: date
+    load: float
+    capacity: float
+
+    @property
+    def over(self) -> bool:
+        return self.load > self.capacity + 1e-9
+
+
+@dataclass(frozen=True)
+class BoardView:
+    version: int  # the audit-trail position it was built after
+    built_at: float  # monotonic seconds
+    build_ms: float
+    today: date
+    rows: tuple[OrderRow, ...]
+    by_bill: dict
+    reports_today: tuple[float, float]  # good, scrap reported today
+    reports: tuple[DatedReport, ...]
+    load: dict  # work center -> tuple[LoadDay, ...]
+    pending: tuple[ChangeRequest, ...]
+    snapshot: Snapshot | None = None
+    k3_calls: int = 0
+
+    def visible(self, work_centers: frozenset[str] | None) -> tuple[OrderRow, ...]:
+        if work_centers is None:
+            return self.rows
+        return tuple(r for r in self.rows if r.work_center in work_centers)
+
+    def overview(self, work_centers: frozenset[str] | None) -> dict:
+        rows = self.visible(work_centers)
+        open_rows = [r for r in rows if r.is_open]
+        done = [r for r in rows if not r.is_open]
+        # on time: finished orders whose last report came on or before their plan finish
+        last_report: dict[str, date] = {}
+        for rep in self.reports:
+            if rep.date and rep.order_bill_no:
+                last_report[rep.order_bill_no] = max(rep.date, last_report.get(rep.order_bill_no, rep.date))
+        judged = [r for r in done if r.bill_no in last_report]
+        on_time = sum(1 for r in judged if last_report[r.bill_no] <= r.plan_finish)
+        open_judged = [r for r in open_rows if r.level]
+        on_track = sum(1 for r in open_judged if r.level == "on_track")
+        good, scrap = self.reports_today
+        if work_centers is not None:
+            visible = {r.bill_no for r in rows}
+            today_reps = [p for p in self.reports if p.date == self.today and p.order_bill_no in visible]
+            good, scrap = sum(p.good for p in today_reps), sum(p.scrap for p in today_reps)
+        centers = [wc for wc in self.load if work_centers is None or wc in work_centers]
+        over = [wc for wc in centers if any(d.over for d in self.load[wc])]
+        total_judged = len(judged) + len(open_judged)
+        return {
+            "open": len(open_rows),
+            "on_time_pct": round(100.0 * (on_time + on_track) / total_judged, 1) if total_judged else None,
+            "good_today": good,
+            "scrap_today": scrap,
+            "late": sum(1 for r in open_rows if r.level == "late"),
+            "at_risk": sum(1 for r in open_rows if r.level == "at_risk"),
+            "pending": len([c for c in self.pending if work_centers is None or self._wc_of(c) in work_centers]),
+            "over_capacity": over,
+        }
+
+    def _wc_of(self, change: ChangeRequest) -> str | None:
+        row = self.by_bill.get(change.bill_no)
+        return row.work_center if row else None
+
+
+# -- pure list operations ---------------------------------------------------------------------------
+
+def _sort_value(row: OrderRow, key: str):
+    if key == "material":
+        return row.material_code
+    if key == "completion":
+        return row.completion
+    if key == "risk":
+        return row.severity
+    if key == "projected_finish":
+        return row.projected_finish or date.max
+    return getattr(row, key if key != "approval" else "approval") or ""
+
+
+def select(
+    rows: Iterable[OrderRow],
+    *,
+    q: str = "",
+    work_center: str = "",
+    status: str = "",
+    risk: str = "",
+    sort: str = "bill_no",
+    desc: bool = False,
+) -> list[OrderRow]:
+    """Filter (work center, status, risk), search (bill number, material code or name) and sort."""
+    out = list(rows)
+    if work_center:
+        out = [r for r in out if r.work_center == work_center]
+    if status == "open":
+        out = [r for r in out if r.is_open]
+    elif status == "done":
+        out = [r for r in out if not r.is_open]
+    elif status.isdigit():
+        out = [r for r in out if r.status == int(status)]
+    if risk == "warned":
+        out = [r for r in out if r.level in ("late", "at_risk")]
+    elif risk in ("late", "at_risk", "on_track"):
+        out = [r for r in out if r.level == risk]
+    needle = q.strip().casefold()
+    if needle:
+        out = [
+            r for r in out
+            if needle in r.bill_no.casefold() or needle in r.material_code.casefold()
+            or needle in r.material_number.casefold() or any(needle in str(n).casefold() for n in r.material_name.values())
+        ]
+    key = sort if sort in SORT_KEYS else "bill_no"
+    out.sort(key=lambda r: (_sort_value(r, key), r.bill_no), reverse=desc)
+    return out
+
+
+def page_of(rows: list, page: int, size: int) -> tuple[list, int, int]:
+    """Rows of 1-based ``page`` (clamped), the page and the page count."""
+    pages = max(1, -(-len(rows) // size))
+    page = min(max(1, page), pages)
+    return rows[(page - 1) * size: page * size], page, pages
+
+
+# -- building a view --------------------------------------------------------------------------------
+
+def build_view(
+    orders: list[Order],
+    reports: list[DatedReport],
+    changes: list[ChangeRequest],
+    mapping: MappingTables,
+    today: date,
+    *,
+    version: int = 0,
+) -> BoardView:
+    """The view of one K/3 read (pure: no I/O)."""
+    started = time.perf_counter()
+    materials = {m.k3_number: m for m in mapping.materials}
+    latest: dict[str, ChangeRequest] = {}
+    for change in changes:  # ordered by id: the last one wins
+        latest[change.bill_no] = change
+    rows: list[OrderRow] = []
+    for o in orders:
+        m = materials.get(o.material_number)
+        change = latest.get(o.bill_no)
+        rows.append(OrderRow(
+            bill_no=o.bill_no, material_number=o.material_number,
+            material_code=m.chat_code if m else o.material_number, material_name=dict(m.name) if m else {},
+            qty=o.qty, unit=o.unit, good=o.reported_good, scrap=o.reported_scrap, work_center=o.work_center,
+            plan_start=o.plan_start, plan_finish=o.plan_finish, status=int(o.status), document_status=o.document_status,
+            approval=change.state.value if change else None, approval_ref=change.ref if change else None,
+        ))
+    snapshot = planning_snapshot(rows, reports, mapping, today)
+    risks = {r.bill_no: r for r in assess(snapshot)} if snapshot.orders else {}
+    rows = [
+        replace(r, risk=risks[r.bill_no], level=risks[r.bill_no].level.value,
+                projected_finish=risks[r.bill_no].projected_finish)
+        if r.bill_no in risks else (replace(r, level=Level.ON_TRACK.value) if r.is_open and r.good >= r.qty else r)
+        for r in rows
+    ]
+    good = sum(p.good for p in reports if p.date == today)
+    scrap = sum(p.scrap for p in reports if p.date == today)
+    pending = tuple(c for c in changes if c.state is Change.PENDING_APPROVAL)
+    view = BoardView(
+        version=version, built_at=time.monotonic(), build_ms=0.0, today=today, rows=tuple(rows),
+        by_bill={r.bill_no: r for r in rows}, reports_today=(good, scrap), reports=tuple(reports),
+        load=work_center_load(rows, mapping, today), pending=pending, snapshot=snapshot,
+    )
+    return replace(view, build_ms=(time.perf_counter() - started) * 1000)
+
+
+def planning_snapshot(rows: list[OrderRow], reports: list[DatedReport], mapping: MappingTables, today: date) -> Snapshot:
+    alternates = {m.k3_number: tuple(m.alternate_work_centers) for m in mapping.materials}
+    plans = tuple(
+        OrderPlan(r.bill_no, r.material_code, r.work_center, r.qty, r.plan_start, r.plan_finish, r.status,
+                  r.good, r.scrap, alternates.get(r.material_number, ()))
+        for r in rows if r.is_open
+    )
+    open_bills = {p.bill_no for p in plans}
+    history = tuple(
+        Report(p.order_bill_no, p.date, p.good, p.scrap)
+        for p in reports if p.date and p.date < today and p.order_bill_no in open_bills
+    )
+    centers = tuple(WorkCenter(w.number, float(w.daily_capacity)) for w in mapping.work_centers)
+    known = {w.number for w in centers}
+    plans = tuple(p for p in plans if p.work_center in known)  # an unknown work center has no capacity to plan
+    return Snapshot(as_of=today, calendar=mapping.calendar, work_centers=centers, orders=plans, reports=history)
+
+
+def work_center_load(rows: Iterable[OrderRow], mapping: MappingTables, today: date) -> dict:
+    """Planned pieces per working day against capacity, next ``LOAD_DAYS`` working days (calendar-aware):
+    each open order's remaining quantity spread over its remaining working days (``rules.spread_load``)."""
+    from rasa_project.ordering import rules
+
+    calendar = mapping.calendar
+    days: list[date] = []
+    day = today
+    while len(days) < LOAD_DAYS:
+        if calendar.is_working_day(day):
+            days.append(day)
+        day += timedelta(days=1)
+    wanted = set(days)
+    totals: dict[str, dict[date, float]] = {w.number: {} for w in mapping.work_centers}
+    for r in rows:
+        if not r.is_open or r.work_center not in totals:
+            continue
+        spread = rules.spread_load(rules.remaining_qty(r.qty, r.good + r.scrap), plan_start=r.plan_start,
+                                   plan_finish=r.plan_finish, today=today, weekdays=calendar)
+        bucket = totals[r.work_center]
+        for d, qty in spread.items():
+            if d in wanted:
+                bucket[d] = bucket.get(d, 0.0) + qty
+    return {
+        w.number: tuple(LoadDay(d, round(totals[w.number].get(d, 0.0), 1), float(w.daily_capacity)) for d in days)
+        for w in mapping.work_centers
+    }
+
+
+# -- the cache ----------------------------------------------------------------------------------------
+
+@dataclass
+class _State:
+    view: BoardView | None = None
+    wanted_version: int = 0
+    building: bool = False
+    error: str | None = None
+    listeners: list = field(default_factory=list)
+
+
+class Board:
+    """Keeps the latest :class:`BoardView`; rebuilds it in one background thread when poked or stale."""
+
+    def __init__(
+        self,
+        read: Callable[[int], BoardView],
+        *,
+        ttl_s: float = 60.0,
+    ) -> None:
+        self._read = read
+        self._ttl_s = ttl_s
+        self._state = _State()
+        self._lock = threading.Lock()
+        self._built = threading.Condition(self._lock)
+
+    def view(self, *, wait_s: float = 30.0) -> BoardView:
+        """The latest view (the first call waits for the first build; a failed first build raises)."""
+        with self._lock:
+            state = self._state
+            stale = state.view is None or time.monotonic() - state.view.built_at > self._ttl_s
+            if stale or (state.view and state.view.version < state.wanted_version):
+                self._start_locked()
+            if state.view is None:
+                self._built.wait_for(lambda: state.view is not None or (not state.building and state.error), wait_s)
+                if state.view is None:
+                    raise BoardUnavailable(state.error or "timeout")
+            return state.view
+
+    def poke(self, version: int) -> None:
+        """News up to audit position ``version``: rebuild (once, in the background)."""
+        with self._lock:
+            if version > self._state.wanted_version:
+                self._state.wanted_version = version
+                self._start_locked()
+
+    def refresh_now(self) -> BoardView:
+        """Rebuild synchronously (after a write made from the page itself)."""
+        with self._lock:
+            version = self._state.wanted_version
+        view = self._read(version)
+        with self._lock:
+            if self._state.view is None or view.version >= self._state.view.version:
+                self._state.view = view
+            self._built.notify_all()
+        return view
+
+    def _start_locked(self) -> None:
+        if self._state.building:
+            return
+        self._state.building = True
+        threading.Thread(target=self._build, name="board-build", daemon=True).start()
+
+    def _build(self) -> None:
+        while True:
+            with self._lock:
+                version = self._state.wanted_version
+            try:
+                view = self._read(version)
+                error = None
+            except Exception as exc:  # K/3 down: keep serving the last view, say so
+                log.warning("dashboard read failed: %s", type(exc).__name__, exc_info=True)
+                view, error = None, type(exc).__name__
+            with self._lock:
+                if view is not None:
+                    self._state.view = view
+                self._state.error = error
+                again = error is None and self._state.wanted_version > version
+                if not again:
+                    self._state.building = False
+                self._built.notify_all()
+                if not again:
+                    return
+
+    @property
+    def error(self) -> str | None:
+        return self._state.error
+
+
+class BoardUnavailable(RuntimeError):
+    pass

@@ -1,0 +1,178 @@
+"""What the dashboard's pages may do, over the composition root's collaborators (like chat use cases).
+
+- ``board``: the cached read model (one bulk K/3 read per rebuild, see board.py);
+- ``news_after(position)``: the audit trail's records after ``position`` that change what a page
+  shows (K/3 writes, approvals, replies), so live pages refresh within a second or two;
+- ``order_detail``: the row, its audit history and its reports (one K/3 query);
+- ``decide``: approve / reject through ``ApprovalDesk.decide``, the SAME code path as chat and cards
+  (managers only, addressees only, four-eyes, decided once, audited);
+- ``suggestions`` / ``accept_option`` / ``confirm`` / ``cancel``: rescheduling options of at-risk
+  orders, accepted through the chat's change flow (request -> checks -> the person confirms ->
+  applied, or sent to the managers).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from rasa_project.audit.models import AuditRecord
+from rasa_project.ordering.approval_desk import APPROVE, REJECT
+from rasa_project.outcomes import Outcome, refused
+from rasa_project.planning import OptionKind, Plan, reschedule
+from rasa_project.web.board import REPORT_WINDOW_DAYS, Board, BoardView, build_view
+
+if TYPE_CHECKING:
+    from rasa_project.wiring import Wiring
+
+log = logging.getLogger(__name__)
+
+# K/3 operations that change something (everything else is a read and no news for a page)
+K3_WRITES = frozenset({"Save", "BatchSave", "Submit", "Audit", "UnAudit", "Delete", "Push", "ExcuteOperation",
+                       "Draft", "CancelAssign"})
+NEWS_KINDS = frozenset({"approval", "reply"})
+WEB_ACTOR = "web"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    bill_no: str
+    plan: Plan
+
+    def acceptable(self, number: int) -> bool:
+        option = self.plan.option(number)
+        return option is not None and change_of(option) is not None
+
+
+def change_of(option) -> dict | None:
+    """The chat change request an option amounts to, or None when the change flow cannot carry it
+    (overtime, resequencing, splitting: a planner does those in K/3)."""
+    if option.kind is OptionKind.DUE_DATE:
+        return {"plan_finish": option.due}
+    if option.kind is OptionKind.ALTERNATE and not option.new_orders:
+        moved = {center for bill, center, _day, _qty in option.schedule if bill == option.bill_no}
+        if len(moved) == 1:
+            return {"work_center": next(iter(moved))}
+    return None
+
+
+class Dashboard:
+    def __init__(self, wiring: Wiring) -> None:
+        self.w = wiring
+        self.settings = wiring.settings
+        self.board = Board(self._read, ttl_s=float(self.settings.web_cache_ttl_s))
+        self._plans: dict[tuple[int, str], Plan] = {}
+        self._plans_lock = threading.Lock()
+
+    # -- the read model ------------------------------------------------------------------------
+    def _read(self, version: int) -> BoardView:
+        started = time.perf_counter()
+        version = max(version, self.audit_position())
+        today = self.w.clock.today()
+        k3 = self.w.k3
+        orders = k3.list_orders()
+        reports = k3.list_dated_reports(since=today - timedelta(days=REPORT_WINDOW_DAYS))
+        changes = self.w.workflow.list_changes()
+        view = build_view(orders, reports, changes, self.w.mapping, today, version=version)
+        log.info("dashboard read: %d orders, %d reports, built in %.0f ms", len(orders), len(reports),
+                 (time.perf_counter() - started) * 1000)
+        return view
+
+    def view(self) -> BoardView:
+        return self.board.view()
+
+    # -- live ----------------------------------------------------------------------------------
+    def audit_position(self) -> int:
+        with self.w.sessionmaker() as session:
+            last = session.execute(select(AuditRecord.id).order_by(AuditRecord.id.desc()).limit(1)).scalar()
+        return int(last or 0)
+
+    def news_after(self, position: int, limit: int = 2000) -> tuple[int, list[dict]]:
+        """(new position, the news among the records after ``position``)."""
+        with self.w.sessionmaker() as session:
+            rows = session.execute(
+                select(AuditRecord.id, AuditRecord.kind, AuditRecord.order_bill_no, AuditRecord.payload)
+                .where(AuditRecord.id > position).order_by(AuditRecord.id).limit(limit)
+            ).all()
+        news = []
+        for record_id, kind, bill_no, payload in rows:
+            position = record_id
+            if kind in NEWS_KINDS:
+                news.append({"id": record_id, "kind": kind, "bill_no": bill_no})
+            elif kind == "k3_call":
+                try:
+                    operation = json.loads(payload).get("operation")
+                except ValueError:
+                    operation = None
+                if operation in K3_WRITES:
+                    news.append({"id": record_id, "kind": kind, "bill_no": bill_no})
+        return position, news
+
+    # -- one order -------------------------------------------------------------------------------
+    def history(self, bill_no: str) -> list[dict]:
+        out = []
+        for record in self.w.audit.history(bill_no, limit=200):
+            try:
+                payload = json.loads(record.payload)
+            except ValueError:
+                payload = {}
+            out.append({"id": record.id, "at": record.created_at, "kind": record.kind, "actor": record.actor,
+                        "payload": payload})
+        return out
+
+    def reports_of(self, bill_no: str):
+        return self.w.k3.list_dated_reports(order_bill_nos=[bill_no])
+
+    def changes_of(self, bill_no: str):
+        return self.w.workflow.list_changes(bill_no=bill_no)
+
+    # -- deciding (the chat's code path) -----------------------------------------------------------
+    def decide(self, staff_id: str, ref: str, decision: str, note: str = "") -> Outcome:
+        if decision not in (APPROVE, REJECT):
+            return refused("web.bad_request")
+        self.w.start_worker()
+        outcome = self.w.desk.decide(staff_id, None, decision, ref=ref, note=note)
+        self.board.poke(self.audit_position())
+        return outcome
+
+    # -- rescheduling ----------------------------------------------------------------------------
+    def suggestion(self, bill_no: str) -> Suggestion:
+        view = self.view()
+        key = (view.version, bill_no)
+        with self._plans_lock:
+            plan = self._plans.get(key)
+        if plan is None:
+            plan = reschedule(view.snapshot, bill_no) if view.snapshot else Plan(bill_no, "not_open")
+            with self._plans_lock:
+                if len(self._plans) > 200:
+                    self._plans.clear()
+                self._plans[key] = plan
+        return Suggestion(bill_no, plan)
+
+    def accept_option(self, staff_id: str, bill_no: str, number: int) -> Outcome:
+        suggestion = self.suggestion(bill_no)
+        option = suggestion.plan.option(number)
+        change = change_of(option) if option else None
+        if change is None:
+            return refused("web.option_not_acceptable", bill_no=bill_no)
+        outcome = self.w.workflow.request_change(bill_no, staff_id, None, **change)
+        if outcome.key == "workflow.change_needs_approval" and outcome.value is not None:
+            self.w.start_worker()
+            self.w.desk.ask_managers(outcome.value)
+        self.board.poke(self.audit_position())
+        return outcome
+
+    def confirm(self, staff_id: str, ref: str) -> Outcome:
+        outcome = self.w.workflow.confirm_change(ref, staff_id)
+        self.board.poke(self.audit_position())
+        return outcome
+
+    def cancel(self, staff_id: str, ref: str) -> Outcome:
+        return self.w.workflow.cancel_change(ref, staff_id)
