@@ -31,16 +31,28 @@
       .catch(function () {})
       .then(function () { busy = false; if (again) { again = false; refresh(); } });
   }
-  var opened = false;
-  var source = new EventSource("/events");
-  source.addEventListener("hello", function (e) {
-    failures = 0; banner.hidden = true;
-    var v = JSON.parse(e.data).version, main = document.getElementById("main");
-    if (main && Number(main.dataset.version) < v) refresh();  // news while disconnected
-    opened = true;
-  });
-  source.addEventListener("news", function () { refresh(); });
-  source.addEventListener("expired", function () { source.close(); location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search); });
-  source.onerror = function () { failures += 1; if (failures > 2) banner.hidden = false; };
-  window.dingk3Live = { refresh: refresh, source: source };
+  // One open stream per visible page: a hidden tab or a page in the back/forward cache closes its
+  // stream (browsers allow ~6 connections per host), and reconnects when shown again.
+  var source = null;
+  function connect() {
+    if (source) return;
+    source = new EventSource("/events");
+    source.addEventListener("hello", function (e) {
+      failures = 0; banner.hidden = true;
+      var v = JSON.parse(e.data).version, main = document.getElementById("main");
+      if (main && Number(main.dataset.version) < v) refresh();  // news while disconnected
+    });
+    source.addEventListener("news", function () { refresh(); });
+    source.addEventListener("expired", function () {
+      disconnect();
+      location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
+    });
+    source.onerror = function () { failures += 1; if (failures > 2) banner.hidden = false; };
+  }
+  function disconnect() { if (source) { source.close(); source = null; } }
+  document.addEventListener("visibilitychange", function () { if (document.hidden) disconnect(); else connect(); });
+  window.addEventListener("pagehide", disconnect);
+  window.addEventListener("pageshow", function () { if (!document.hidden) connect(); });
+  connect();
+  window.dingk3Live = { refresh: refresh, connected: function () { return !!source; } };
 })();
