@@ -428,7 +428,7 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
         if row is None:
             return refused_page(request, session, "web.order_unknown", 404, bill_no=bill_no[:32])
         history, reports, changes = await asyncio.gather(
-            asyncio.to_thread(dash.history, row.bill_no), asyncio.to_thread(dash.reports_of, row.bill_no),
+            asyncio.to_thread(dash.history, row.bill_no), asyncio.to_thread(dash.reports_of, row.bill_no, view),
             asyncio.to_thread(dash.changes_of, row.bill_no))
         return render(request, "order.html", session, view=view, row=row, history=history, reports=reports,
                       changes=changes, page_title="web.nav.orders")

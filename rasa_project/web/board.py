@@ -97,6 +97,7 @@ class BoardView:
     pending: tuple[ChangeRequest, ...]
     snapshot: Snapshot | None = None
     k3_calls: int = 0
+    reports_by_order: dict = field(default_factory=dict)  # order bill -> its reports in the window
 
     def visible(self, work_centers: frozenset[str] | None) -> tuple[OrderRow, ...]:
         if work_centers is None:
@@ -207,8 +208,11 @@ def build_view(
     today: date,
     *,
     version: int = 0,
+    risks: dict | None = None,
+    assess_now: bool = True,
 ) -> BoardView:
-    """The view of one K/3 read (pure: no I/O)."""
+    """The view of one K/3 read (pure: no I/O). ``risks`` (bill -> Risk) are carried over from an earlier
+    assessment; ``assess_now`` runs ``planning.assess`` over this read instead."""
     started = time.perf_counter()
     materials = {m.k3_number: m for m in mapping.materials}
     latest: dict[str, ChangeRequest] = {}
@@ -226,22 +230,37 @@ def build_view(
             approval=change.state.value if change else None, approval_ref=change.ref if change else None,
         ))
     snapshot = planning_snapshot(rows, reports, mapping, today)
-    risks = {r.bill_no: r for r in assess(snapshot)} if snapshot.orders else {}
-    rows = [
-        replace(r, risk=risks[r.bill_no], level=risks[r.bill_no].level.value,
-                projected_finish=risks[r.bill_no].projected_finish)
-        if r.bill_no in risks else (replace(r, level=Level.ON_TRACK.value) if r.is_open and r.good >= r.qty else r)
-        for r in rows
-    ]
+    if assess_now:
+        risks = {r.bill_no: r for r in assess(snapshot)} if snapshot.orders else {}
+    view = BoardView(
+        version=version, built_at=time.monotonic(), build_ms=0.0, today=today, rows=(),
+        by_bill={}, reports_today=(0.0, 0.0), reports=tuple(reports),
+        load=work_center_load(rows, mapping, today),
+        pending=tuple(c for c in changes if c.state is Change.PENDING_APPROVAL), snapshot=snapshot,
+    )
+    view = with_risks(view, rows, risks or {})
     good = sum(p.good for p in reports if p.date == today)
     scrap = sum(p.scrap for p in reports if p.date == today)
-    pending = tuple(c for c in changes if c.state is Change.PENDING_APPROVAL)
-    view = BoardView(
-        version=version, built_at=time.monotonic(), build_ms=0.0, today=today, rows=tuple(rows),
-        by_bill={r.bill_no: r for r in rows}, reports_today=(good, scrap), reports=tuple(reports),
-        load=work_center_load(rows, mapping, today), pending=pending, snapshot=snapshot,
-    )
-    return replace(view, build_ms=(time.perf_counter() - started) * 1000)
+    by_order: dict[str, list] = {}
+    for p in reports:
+        by_order.setdefault(p.order_bill_no, []).append(p)
+    return replace(view, reports_today=(good, scrap), reports_by_order={k: tuple(v) for k, v in by_order.items()},
+                   build_ms=(time.perf_counter() - started) * 1000)
+
+
+def with_risks(view: BoardView, rows: Iterable[OrderRow], risks: dict) -> BoardView:
+    """``rows`` with the delay risk of each open order from ``risks`` (bill -> Risk)."""
+    out = []
+    for r in rows:
+        risk = risks.get(r.bill_no) if r.is_open else None
+        if risk is not None:
+            r = replace(r, risk=risk, level=risk.level.value, projected_finish=risk.projected_finish)
+        elif r.is_open and r.good >= r.qty:
+            r = replace(r, risk=None, level=Level.ON_TRACK.value, projected_finish=None)
+        else:
+            r = replace(r, risk=None, level=None, projected_finish=None)
+        out.append(r)
+    return replace(view, rows=tuple(out), by_bill={r.bill_no: r for r in out})
 
 
 def planning_snapshot(rows: list[OrderRow], reports: list[DatedReport], mapping: MappingTables, today: date) -> Snapshot:
@@ -296,29 +315,36 @@ def work_center_load(rows: Iterable[OrderRow], mapping: MappingTables, today: da
 @dataclass
 class _State:
     view: BoardView | None = None
+    risks: dict = field(default_factory=dict)  # bill -> Risk of the last assessment
     wanted_version: int = 0
     building: bool = False
+    assessing: bool = False
+    assess_again: bool = False
     error: str | None = None
-    listeners: list = field(default_factory=list)
 
 
 class Board:
-    """Keeps the latest :class:`BoardView`; rebuilds it in one background thread when poked or stale."""
+    """Keeps the latest :class:`BoardView`. Two background threads: one reads K/3 and publishes the
+    figures at once (carrying the last delay-risk assessment over), one re-assesses delay risk over
+    the newest read and publishes it when done; at factory scale the figures stay live while the
+    risk model (seconds for thousands of orders) catches up."""
 
     def __init__(
         self,
-        read: Callable[[int], BoardView],
+        read: Callable[[int, dict], BoardView],
         *,
         ttl_s: float = 60.0,
+        assess_view: Callable[[BoardView], dict] | None = None,
     ) -> None:
         self._read = read
+        self._assess = assess_view or assess_risks
         self._ttl_s = ttl_s
         self._state = _State()
         self._lock = threading.Lock()
         self._built = threading.Condition(self._lock)
 
     def view(self, *, wait_s: float = 30.0) -> BoardView:
-        """The latest view (the first call waits for the first build; a failed first build raises)."""
+        """The latest view (the first call waits for the first read; a failed first read raises)."""
         with self._lock:
             state = self._state
             stale = state.view is None or time.monotonic() - state.view.built_at > self._ttl_s
@@ -331,42 +357,46 @@ class Board:
             return state.view
 
     def poke(self, version: int) -> None:
-        """News up to audit position ``version``: rebuild (once, in the background)."""
+        """News up to audit position ``version``: read again (once, in the background)."""
         with self._lock:
             if version > self._state.wanted_version:
                 self._state.wanted_version = version
                 self._start_locked()
 
     def refresh_now(self) -> BoardView:
-        """Rebuild synchronously (after a write made from the page itself)."""
+        """Read synchronously (after a write made from the page itself)."""
         with self._lock:
-            version = self._state.wanted_version
-        view = self._read(version)
+            version, risks = self._state.wanted_version, dict(self._state.risks)
+        view = self._read(version, risks)
+        self._publish(view)
+        return view
+
+    def _publish(self, view: BoardView) -> None:
         with self._lock:
             if self._state.view is None or view.version >= self._state.view.version:
                 self._state.view = view
             self._built.notify_all()
-        return view
+            self._start_assess_locked()
 
     def _start_locked(self) -> None:
         if self._state.building:
             return
         self._state.building = True
-        threading.Thread(target=self._build, name="board-build", daemon=True).start()
+        threading.Thread(target=self._build, name="board-read", daemon=True).start()
 
     def _build(self) -> None:
         while True:
             with self._lock:
-                version = self._state.wanted_version
+                version, risks = self._state.wanted_version, dict(self._state.risks)
             try:
-                view = self._read(version)
+                view = self._read(version, risks)
                 error = None
             except Exception as exc:  # K/3 down: keep serving the last view, say so
                 log.warning("dashboard read failed: %s", type(exc).__name__, exc_info=True)
                 view, error = None, type(exc).__name__
+            if view is not None:
+                self._publish(view)
             with self._lock:
-                if view is not None:
-                    self._state.view = view
                 self._state.error = error
                 again = error is None and self._state.wanted_version > version
                 if not again:
@@ -375,9 +405,43 @@ class Board:
                 if not again:
                     return
 
+    # -- delay risk ------------------------------------------------------------------------------
+    def _start_assess_locked(self) -> None:
+        if self._state.assessing:
+            self._state.assess_again = True
+            return
+        self._state.assessing = True
+        threading.Thread(target=self._assess_loop, name="board-risk", daemon=True).start()
+
+    def _assess_loop(self) -> None:
+        while True:
+            with self._lock:
+                view = self._state.view
+                self._state.assess_again = False
+            try:
+                risks = self._assess(view) if view is not None else {}
+            except Exception:  # a planning bug must not take the figures down
+                log.warning("dashboard risk assessment failed", exc_info=True)
+                risks = None
+            with self._lock:
+                if risks is not None:
+                    self._state.risks = risks
+                    latest = self._state.view
+                    if latest is not None:
+                        self._state.view = with_risks(latest, latest.rows, risks)
+                        self._built.notify_all()
+                if not self._state.assess_again:
+                    self._state.assessing = False
+                    return
+
     @property
     def error(self) -> str | None:
         return self._state.error
+
+
+def assess_risks(view: BoardView) -> dict:
+    snapshot = view.snapshot
+    return {r.bill_no: r for r in assess(snapshot)} if snapshot is not None and snapshot.orders else {}
 
 
 class BoardUnavailable(RuntimeError):

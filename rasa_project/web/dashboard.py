@@ -72,7 +72,7 @@ class Dashboard:
         self._plans_lock = threading.Lock()
 
     # -- the read model ------------------------------------------------------------------------
-    def _read(self, version: int) -> BoardView:
+    def _read(self, version: int, risks: dict) -> BoardView:
         started = time.perf_counter()
         version = max(version, self.audit_position())
         today = self.w.clock.today()
@@ -80,7 +80,8 @@ class Dashboard:
         orders = k3.list_orders()
         reports = k3.list_dated_reports(since=today - timedelta(days=REPORT_WINDOW_DAYS))
         changes = self.w.workflow.list_changes()
-        view = build_view(orders, reports, changes, self.w.mapping, today, version=version)
+        view = build_view(orders, reports, changes, self.w.mapping, today, version=version, risks=risks,
+                          assess_now=False)
         log.info("dashboard read: %d orders, %d reports, built in %.0f ms", len(orders), len(reports),
                  (time.perf_counter() - started) * 1000)
         return view
@@ -127,7 +128,14 @@ class Dashboard:
                         "payload": payload})
         return out
 
-    def reports_of(self, bill_no: str):
+    def reports_of(self, bill_no: str, view: BoardView | None = None):
+        """The order's reports: from the last read when they add up to its reported quantities (no
+        K/3 call), else one query of K/3 for this order's reports."""
+        row = view.by_bill.get(bill_no) if view else None
+        known = view.reports_by_order.get(bill_no, ()) if view else ()
+        if row is not None and abs(sum(p.good for p in known) - row.good) < 1e-6 \
+                and abs(sum(p.scrap for p in known) - row.scrap) < 1e-6:
+            return sorted(known, key=lambda p: (p.date or row.plan_start, p.bill_no))
         return self.w.k3.list_dated_reports(order_bill_nos=[bill_no])
 
     def changes_of(self, bill_no: str):
