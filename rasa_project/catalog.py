@@ -1450,5 +1450,6 @@ MESSAGES.update({
     "web.total": _w("共 {n} 张", "{n} pesanan", "{n} orders"),
     "web.username": _w("账号或钉钉工号", "ID pengguna atau ID staf DingTalk", "User id or DingTalk staff id"),
     "web.warned_title": _w("需要关注的订单", "Pesanan yang perlu perhatian", "Orders that need attention"),
-    "web.open_order": _w("在看板中打开 {bill_no}：{url}", "Buka {bill_no} di dasbor: {url}", "Open {bill_no} on the dashboard: {url}"),
+    "web.open_order": _w("[在看板中查看 {bill_no}]({url})", "[Lihat {bill_no} di dasbor]({url})",
+                         "[See {bill_no} on the dashboard]({url})"),
 })

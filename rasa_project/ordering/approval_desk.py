@@ -158,6 +158,7 @@ class ApprovalDesk:
         if risks:
             parts.append(f"**{catalog.text('approval.card_reasons', lang)}**")
             parts.append("\n\n".join(f"- {m.text(lang)}" for m in risks))
+        parts.append(self._link(change).text(lang))  # the order's page on the dashboard
         values = {"bill_no": change.bill_no, "ref": change.ref}
         return ActionCard(
             title=catalog.text("approval.card_title", lang, **values),
@@ -260,7 +261,8 @@ class ApprovalDesk:
             lang = self.settings.notify_group_lang
             notice = Message("approval.production_notice", {**labels, "ref": change.ref, "approver": approver})
             group = self.settings.dingtalk_production_group
-            self.outbox.send(f"applied:{change.ref}:group:{group}", self._markdown(lang, notice, *outcome.details),
+            self.outbox.send(f"applied:{change.ref}:group:{group}",
+                             self._markdown(lang, notice, *outcome.details, self._link(change)),
                              kind="plan_changed", group=group, ref=change.ref)
         elif outcome.key == "workflow.change_rejected":
             note = change.decision_note or dict(catalog.MESSAGES["approval.no_reason"])
@@ -279,7 +281,7 @@ class ApprovalDesk:
                                                          "decision": dict(catalog.MESSAGES[f"workflow.state_{state.value}"])})
             group = self.settings.dingtalk_pmc_group
             self.outbox.send(f"decided:{change.ref}:group:{group}",
-                             self._markdown(self.settings.notify_group_lang, decided),
+                             self._markdown(self.settings.notify_group_lang, decided, self._link(change)),
                              kind="approval_decided", group=group, ref=change.ref)
 
     def remind(self, change: ChangeRequest, now: datetime) -> None:
@@ -315,7 +317,7 @@ class ApprovalDesk:
         """Into the group the request came from (a known group), else 1:1, in the requester's language."""
         groups = {self.settings.dingtalk_pmc_group, self.settings.dingtalk_production_group}
         lang = person_language(self.Session, change.requester, self._name(change.requester))
-        message = self._markdown(lang, *messages, at=(change.requester,))
+        message = self._markdown(lang, *messages, self._link(change), at=(change.requester,))
         key = f"{event}:{change.ref}:requester"
         if change.conversation_id in groups:
             self.outbox.send(key, message, kind=f"requester_{event}", group=change.conversation_id, ref=change.ref)
@@ -328,6 +330,11 @@ class ApprovalDesk:
         return Markdown(title=title, text=text, at_staff_ids=at)
 
     # -- helpers ------------------------------------------------------------------------------
+    def _link(self, change: ChangeRequest) -> Message:
+        """The order's page on the manager's dashboard (``web_base_url``)."""
+        return Message("web.open_order", {"bill_no": change.bill_no,
+                                          "url": f"{self.settings.web_url}/orders/{change.bill_no}"})
+
     def _labels(self, change: ChangeRequest) -> dict[str, Any]:
         label = (self.workflow.material_label(change.material_number) if change.material_number
                  else {"code": "", "name": ""})
