@@ -142,7 +142,9 @@ def test_browser_sign_in_by_password_and_with_dingtalk_and_screenshots(web_setti
                 assert await fits_width(page), path  # usable at 390 px: no sideways scrolling
                 await shot(page, f"phone-{name}")
             await desktop(page)
-            assert await page.evaluate("document.querySelectorAll('svg.loadchart').length") >= 5
+            await page.goto(base(web_settings) + "/load")
+            assert await page.evaluate("document.querySelectorAll('svg.loadchart').length") == 5  # one per work center
+            assert await page.evaluate("document.querySelectorAll('svg.loadchart rect.lb').length") == 5 * 14
             await page.click("#logout")
             await page.wait_for("location.pathname === '/login'")
 
