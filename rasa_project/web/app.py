@@ -427,9 +427,9 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
         row = scoped_row(view, session, bill_no)
         if row is None:
             return refused_page(request, session, "web.order_unknown", 404, bill_no=bill_no[:32])
-        history, reports, changes = await asyncio.gather(
-            asyncio.to_thread(dash.history, row.bill_no), asyncio.to_thread(dash.reports_of, row.bill_no, view),
-            asyncio.to_thread(dash.changes_of, row.bill_no))
+        reports, changes = await asyncio.gather(
+            asyncio.to_thread(dash.reports_of, row.bill_no, view), asyncio.to_thread(dash.changes_of, row.bill_no))
+        history = await asyncio.to_thread(dash.history, row.bill_no, tuple(p.bill_no for p in reports))
         return render(request, "order.html", session, view=view, row=row, history=history, reports=reports,
                       changes=changes, page_title="web.nav.orders")
 

@@ -117,9 +117,16 @@ class Dashboard:
         return position, news
 
     # -- one order -------------------------------------------------------------------------------
-    def history(self, bill_no: str) -> list[dict]:
+    def history(self, bill_no: str, related: tuple[str, ...] = ()) -> list[dict]:
+        """The order's audit records, with those of its reports (K/3 files a report's calls under the
+        report's own number), oldest first."""
+        numbers = [bill_no, *[n for n in related if n and n != bill_no]][:500]
+        with self.w.sessionmaker() as session:
+            records = list(session.execute(
+                select(AuditRecord).where(AuditRecord.order_bill_no.in_(numbers))
+                .order_by(AuditRecord.id.desc()).limit(300)).scalars())
         out = []
-        for record in self.w.audit.history(bill_no, limit=200):
+        for record in reversed(records):
             try:
                 payload = json.loads(record.payload)
             except ValueError:

@@ -80,7 +80,8 @@ def test_order_and_report_made_in_chat_show_on_open_pages_without_reload(chat, w
             assert await page.evaluate("window.__stillHere") == "yes"
             assert (await page.text_of("#good")) == ["30"] and (await page.text_of("#scrap")) == ["2"]
             history = " ".join(await page.text_of("#history li"))
-            assert "Save" in history and "PRD_MORPT" in history  # the report's K/3 calls, from the audit trail
+            # from the audit trail: the report and its K/3 calls (filed under the report's own number)
+            assert "report_output" in history and "Audit PRD_MORPT" in history and "Save PRD_MO" in history
             await page.close()
 
     asyncio.run(run())
