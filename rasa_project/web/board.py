@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import cached_property
 
 from k3_client.models import DatedReport, Order, OrderStatus
 from rasa_project.mapping import MappingTables
@@ -104,23 +105,30 @@ class BoardView:
             return self.rows
         return tuple(r for r in self.rows if r.work_center in work_centers)
 
+    @cached_property
+    def last_report(self) -> dict:
+        """Order bill -> the date of its last report in the window (computed once per view)."""
+        last: dict[str, date] = {}
+        for bill, reports in self.reports_by_order.items():
+            days = [p.date for p in reports if p.date]
+            if days:
+                last[bill] = max(days)
+        return last
+
     def overview(self, work_centers: frozenset[str] | None) -> dict:
         rows = self.visible(work_centers)
         open_rows = [r for r in rows if r.is_open]
         done = [r for r in rows if not r.is_open]
-        # on time: finished orders whose last report came on or before their plan finish
-        last_report: dict[str, date] = {}
-        for rep in self.reports:
-            if rep.date and rep.order_bill_no:
-                last_report[rep.order_bill_no] = max(rep.date, last_report.get(rep.order_bill_no, rep.date))
+        # on time: finished orders whose last report came on or before their plan finish, and open
+        # orders the risk model sees finishing on time
+        last_report = self.last_report
         judged = [r for r in done if r.bill_no in last_report]
         on_time = sum(1 for r in judged if last_report[r.bill_no] <= r.plan_finish)
         open_judged = [r for r in open_rows if r.level]
         on_track = sum(1 for r in open_judged if r.level == "on_track")
         good, scrap = self.reports_today
         if work_centers is not None:
-            visible = {r.bill_no for r in rows}
-            today_reps = [p for p in self.reports if p.date == self.today and p.order_bill_no in visible]
+            today_reps = [p for r in rows for p in self.reports_by_order.get(r.bill_no, ()) if p.date == self.today]
             good, scrap = sum(p.good for p in today_reps), sum(p.scrap for p in today_reps)
         centers = [wc for wc in self.load if work_centers is None or wc in work_centers]
         over = [wc for wc in centers if any(d.over for d in self.load[wc])]
