@@ -51,6 +51,13 @@ class Suggestion:
         return option is not None and change_of(option) is not None
 
 
+def assess_snapshot(snapshot) -> list:
+    """``planning.assess`` (module level: it runs in the risk worker process)."""
+    from rasa_project.planning import assess
+
+    return assess(snapshot)
+
+
 def change_of(option) -> dict | None:
     """The chat change request an option amounts to, or None when the change flow cannot carry it
     (overtime, resequencing, splitting: a planner does those in K/3)."""
@@ -67,7 +74,8 @@ class Dashboard:
     def __init__(self, wiring: Wiring) -> None:
         self.w = wiring
         self.settings = wiring.settings
-        self.board = Board(self._read, ttl_s=float(self.settings.web_cache_ttl_s))
+        self.board = Board(self._read, ttl_s=float(self.settings.web_cache_ttl_s), assess_view=self._assess)
+        self._pool = None
         self._plans: dict[tuple[int, str], Plan] = {}
         self._plans_lock = threading.Lock()
 
@@ -88,6 +96,24 @@ class Dashboard:
 
     def view(self) -> BoardView:
         return self.board.view()
+
+    def _assess(self, view: BoardView) -> dict:
+        """Delay risk of every open order, in a worker process: the risk model is pure Python and would
+        otherwise hold the interpreter while pages wait (one process, reused; in-thread if it cannot start)."""
+        if view.snapshot is None or not view.snapshot.orders:
+            return {}
+        try:
+            if self._pool is None:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            risks = self._pool.submit(assess_snapshot, view.snapshot).result()
+        except (OSError, RuntimeError) as exc:  # no processes here (a broken pool): assess in this thread
+            log.warning("risk worker process unavailable (%s); assessing in-process", type(exc).__name__)
+            self._pool = None
+            risks = assess_snapshot(view.snapshot)
+        return {r.bill_no: r for r in risks}
 
     # -- live ----------------------------------------------------------------------------------
     def audit_position(self) -> int:
