@@ -1433,6 +1433,8 @@ MESSAGES.update({
     "web.report_no": _w("汇报单", "Laporan", "Report"),
     "web.reports": _w("生产汇报", "Laporan produksi", "Production reports"),
     "web.requested_by": _w("申请人：{who}", "Diajukan oleh {who}", "Requested by {who}"),
+    "web.risk_pending": _w("正在评估延期风险，稍后自动更新…", "Risiko keterlambatan sedang dihitung; halaman diperbarui sendiri…",
+                           "Delay risk is being assessed; the page updates by itself…"),
     "web.risk_warned": _w("延期或有风险", "Terlambat atau berisiko", "Late or at risk"),
     "web.scope": _w("你看到的车间：{centers}", "Lini Anda: {centers}", "Your work centers: {centers}"),
     "web.scrap": _w("报废", "Reject", "Scrap"),

@@ -82,7 +82,7 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
                              lockout_after=int(settings.web_login_lockout_after),
                              lockout_s=int(settings.web_login_lockout_s))
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    live = {"version": 0, "task": None}
+    live = {"version": 0, "task": None, "published": 0, "tick": 0}
 
     async def watch() -> None:
         """Follow the audit trail: on news, rebuild the board, then tell the open pages."""
@@ -100,6 +100,9 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
                             break
                         await asyncio.sleep(0.1)
                     live["version"] = position
+                if dash.board.published != live["published"]:  # a new read or a new risk assessment
+                    live["published"] = dash.board.published
+                    live["tick"] += 1
             except Exception:  # the database blinked: keep watching
                 log.warning("dashboard watcher: read failed", exc_info=True)
             await asyncio.sleep(float(settings.web_refresh_s))
@@ -545,13 +548,13 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
             if live["version"] > seen:  # news while we were away (a restart, a dropped connection)
                 seen = live["version"]
                 yield f"id: {seen}\nevent: news\ndata: {json.dumps({'version': seen})}\n\n"
-            quiet = 0.0
+            quiet, tick = 0.0, live["tick"]
             while not await request.is_disconnected():
                 if signer.load(request.cookies.get(COOKIE)) is None:
                     yield "event: expired\ndata: {}\n\n"
                     return
-                if live["version"] > seen:
-                    seen = live["version"]
+                if live["version"] > seen or live["tick"] != tick:
+                    seen, tick = max(seen, live["version"]), live["tick"]
                     quiet = 0.0
                     yield f"id: {seen}\nevent: news\ndata: {json.dumps({'version': seen})}\n\n"
                 await asyncio.sleep(0.25)

@@ -99,6 +99,7 @@ class BoardView:
     snapshot: Snapshot | None = None
     k3_calls: int = 0
     reports_by_order: dict = field(default_factory=dict)  # order bill -> its reports in the window
+    assessed: bool = False  # delay risk known (False until the first assessment is done)
 
     def visible(self, work_centers: frozenset[str] | None) -> tuple[OrderRow, ...]:
         if work_centers is None:
@@ -246,7 +247,7 @@ def build_view(
         load=work_center_load(rows, mapping, today),
         pending=tuple(c for c in changes if c.state is Change.PENDING_APPROVAL), snapshot=snapshot,
     )
-    view = with_risks(view, rows, risks or {})
+    view = replace(with_risks(view, rows, risks or {}), assessed=risks is not None)
     good = sum(p.good for p in reports if p.date == today)
     scrap = sum(p.scrap for p in reports if p.date == today)
     by_order: dict[str, list] = {}
@@ -323,12 +324,13 @@ def work_center_load(rows: Iterable[OrderRow], mapping: MappingTables, today: da
 @dataclass
 class _State:
     view: BoardView | None = None
-    risks: dict = field(default_factory=dict)  # bill -> Risk of the last assessment
+    risks: dict | None = None  # bill -> Risk of the last assessment (None: none yet)
     wanted_version: int = 0
     building: bool = False
     assessing: bool = False
     assess_again: bool = False
     error: str | None = None
+    published: int = 0  # how many views were published (pages refresh when it moves)
 
 
 class Board:
@@ -374,7 +376,7 @@ class Board:
     def refresh_now(self) -> BoardView:
         """Read synchronously (after a write made from the page itself)."""
         with self._lock:
-            version, risks = self._state.wanted_version, dict(self._state.risks)
+            version, risks = self._state.wanted_version, self._state.risks
         view = self._read(version, risks)
         self._publish(view)
         return view
@@ -383,6 +385,7 @@ class Board:
         with self._lock:
             if self._state.view is None or view.version >= self._state.view.version:
                 self._state.view = view
+                self._state.published += 1
             self._built.notify_all()
             self._start_assess_locked()
 
@@ -395,7 +398,7 @@ class Board:
     def _build(self) -> None:
         while True:
             with self._lock:
-                version, risks = self._state.wanted_version, dict(self._state.risks)
+                version, risks = self._state.wanted_version, self._state.risks
             try:
                 view = self._read(version, risks)
                 error = None
@@ -436,7 +439,8 @@ class Board:
                     self._state.risks = risks
                     latest = self._state.view
                     if latest is not None:
-                        self._state.view = with_risks(latest, latest.rows, risks)
+                        self._state.view = replace(with_risks(latest, latest.rows, risks), assessed=True)
+                        self._state.published += 1
                         self._built.notify_all()
                 if not self._state.assess_again:
                     self._state.assessing = False
@@ -445,6 +449,10 @@ class Board:
     @property
     def error(self) -> str | None:
         return self._state.error
+
+    @property
+    def published(self) -> int:
+        return self._state.published
 
 
 def assess_risks(view: BoardView) -> dict:

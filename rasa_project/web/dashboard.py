@@ -80,7 +80,7 @@ class Dashboard:
         self._plans_lock = threading.Lock()
 
     # -- the read model ------------------------------------------------------------------------
-    def _read(self, version: int, risks: dict) -> BoardView:
+    def _read(self, version: int, risks: dict | None) -> BoardView:
         started = time.perf_counter()
         version = max(version, self.audit_position())
         today = self.w.clock.today()
