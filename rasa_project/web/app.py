@@ -116,6 +116,7 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
         asyncio.create_task(threading_warm)
         yield
         live["task"].cancel()
+        dash.close()
 
     def _warm() -> None:
         try:

@@ -16,7 +16,8 @@ def serve(args) -> int:
     settings = wiring.settings
     app = create_app(wiring)
     uvicorn.run(app, host=args.host or settings.web_host, port=int(args.port or settings.web_port),
-                log_level="warning", access_log=False, ws="none")
+                log_level="warning", access_log=False, ws="none",
+                timeout_graceful_shutdown=2)  # open live pages (SSE) never finish by themselves
     return 0
 
 

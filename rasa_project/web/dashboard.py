@@ -97,6 +97,14 @@ class Dashboard:
     def view(self) -> BoardView:
         return self.board.view()
 
+    def close(self) -> None:
+        """Stop the risk worker process now (an assessment in flight is thrown away, not waited for)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            for process in list(getattr(pool, "_processes", {}).values()):  # no public "terminate"
+                process.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+
     def _assess(self, view: BoardView) -> dict:
         """Delay risk of every open order, in a worker process: the risk model is pure Python and would
         otherwise hold the interpreter while pages wait (one process, reused; in-thread if it cannot start)."""
