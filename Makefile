@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DEMO_ENV := DINGK3_ENV=demo DINGK3_CLOCK_ANCHOR=2025-04-01T09:00:00+08:00
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup demo test test-fast train nlu-test data-check lint bench reliability risk-backtest security dialogue-test clean prod-local
+.PHONY: setup demo test test-fast train nlu-test data-check lint bench bench-web reliability risk-backtest security dialogue-test clean prod-local
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -38,6 +38,9 @@ lint: setup
 
 bench: setup train
 	@$(DEMO_ENV) $(BIN)/python -m devtools.bench
+
+bench-web: setup
+	@$(DEMO_ENV) $(BIN)/python -m devtools.bench.web
 
 reliability: setup train
 	@bash scripts/bootstrap.sh prod-local

@@ -73,6 +73,11 @@ class FixtureCalendar:
     overtime_capacity_pct: float
 
 
+# The work centers of the demo's shop-floor people, until the shared fixture names them per person
+# (``work_centers: [...]`` there wins): the dashboard shows production staff their work centers only.
+DEMO_WORK_CENTERS = {"li.qiang": ("WC-01", "WC-05"), "budi.santoso": ("WC-03", "WC-04")}
+
+
 @dataclass(frozen=True)
 class FixturePerson:
     uid: str
@@ -81,6 +86,7 @@ class FixturePerson:
     mail: str
     groups: tuple
     password: str | None = None  # demo LDAP password (userPassword)
+    work_centers: tuple = ()  # the work centers the person works in (LDAP departmentNumber)
 
 
 @dataclass(frozen=True)
@@ -168,7 +174,8 @@ def parse_factory(raw: dict) -> Factory:
     directory = raw["directory"]
     people = tuple(
         FixturePerson(
-            p["uid"], p["cn"], p["dingtalk_staff_id"], p["mail"], tuple(p.get("groups") or ()), p.get("password")
+            p["uid"], p["cn"], p["dingtalk_staff_id"], p["mail"], tuple(p.get("groups") or ()), p.get("password"),
+            tuple(p.get("work_centers") or DEMO_WORK_CENTERS.get(p["uid"], ())),
         )
         for p in directory["people"]
     )

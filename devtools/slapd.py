@@ -115,6 +115,8 @@ def directory_ldif(factory, staff_id_attribute: str = "employeeNumber") -> str:
             ("mail", person.mail),
             (staff_id_attribute, person.dingtalk_staff_id),
         ]
+        for center in getattr(person, "work_centers", ()):  # the dashboard's scope of production staff
+            attributes.append(("departmentNumber", center))
         if person.password:  # the demo sign-in password of the web pages (LDAP simple bind)
             attributes.append(("userPassword", ssha(person.password)))
         entries.append(_entry(dn, attributes))

@@ -85,6 +85,7 @@ def demo_stack(settings: Settings, model: Path, *, env_extra: dict | None = None
 def demo_banner(settings: Settings) -> str:
     sim = f"http://{settings.dingtalk_sim_host}:{settings.dingtalk_sim_port}"
     lines = [
+        f"  Manager dashboard             : http://{settings.web_host}:{settings.web_port}/  (e.g. wang.li / demo-wang.li)",
         f"  Chat page (DingTalk simulator) : {sim}/",
         f"  Manager phone page            : {sim}/phone",
         f"  K/3 Cloud simulator           : http://{settings.k3_sim_host}:{settings.k3_sim_port}/k3cloud/",

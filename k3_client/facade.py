@@ -22,6 +22,7 @@ from k3_client.errors import K3NotFound, K3QtyBelowReported, K3Rejected, K3Unava
 from k3_client.models import (
     Bom,
     BomLine,
+    DatedReport,
     Material,
     Order,
     OrderDraft,
@@ -284,6 +285,36 @@ def list_report_lines(order_bill_nos: Iterable[str]) -> Op:
             if day:
                 lines.append(ReportLine(bill_no, mo or "", _day(day), _num(good), _num(scrap)))
     return lines
+DATED_REPORT_KEYS = ("FBillNo", "FMoBillNo", "FDate", "FQuaQty", "FScrapQty")
+
+
+def list_dated_reports(*, since: date | None = None, order_bill_nos: Iterable[str] | None = None) -> Op:
+    """Audited reports (one per report bill, lines summed) dated ``since`` or later, optionally of
+    some orders only: one paged query, never one per order."""
+    clauses = [f.eq("FDocumentStatus", "C")]
+    if since:
+        clauses.append(f.ge("FDate", since))
+    if order_bill_nos is not None:
+        numbers = list(order_bill_nos)
+        if not numbers:
+            return []
+        clauses.append(f.in_("FMoBillNo", numbers))
+    rows = yield from ops.query_all(REPORT_FORM, DATED_REPORT_KEYS, filter=f.all_of(*clauses), order="FBillNo")
+    merged: dict[str, list] = {}
+    for bill_no, mo, day, good, scrap in rows:
+        item = merged.setdefault(bill_no, [mo or "", _day_or_none(day), 0.0, 0.0])
+        item[2] += _num(good)
+        item[3] += _num(scrap)
+    return [DatedReport(n, mo, day, good, scrap) for n, (mo, day, good, scrap) in merged.items()]
+
+
+def _day_or_none(value) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
 
 
 def _report(bill_no: str) -> Op:

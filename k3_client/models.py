@@ -118,6 +118,17 @@ class ReportLine:
 
 
 @dataclass(frozen=True)
+class DatedReport:
+    """One audited production report (lines summed) with its date (what the dashboard reads)."""
+
+    bill_no: str  # PRD_MORPT number
+    order_bill_no: str
+    date: date | None
+    good: float
+    scrap: float
+
+
+@dataclass(frozen=True)
 class StockLevel:
     material_number: str
     qty: float

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "rasa_project.worker_cli",  # worker: approval reminders/expiry, recovery, notification retries
     "rasa_project.planning.cli",  # risk predict | reschedule
     "rasa_project.review.cli",  # review: the trainers' inbox and annotation
+    "rasa_project.web.cli",  # web: the manager's dashboard
 ]
 
 

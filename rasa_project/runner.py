@@ -92,6 +92,7 @@ def plan(settings: Settings, model: Path) -> list[Service]:
             ready_url=f"http://{settings.action_host}:{settings.action_port}/health",
         ),
         Service("worker", [dingk3, "worker"]),  # approval reminders / expiry, notification retries, anchors
+        Service("web", [dingk3, "web"], ready_url=f"http://{settings.web_host}:{settings.web_port}/health"),
         Service(
             "rasa",
             [
@@ -122,7 +123,7 @@ class Stack:
             self._spawn(svc)
             # Rasa needs the action server and the simulators up only at the first turn,
             # but waiting per service keeps start-up failures easy to read.
-            if svc.name not in ("actions", "worker"):
+            if svc.name not in ("actions", "worker", "web"):
                 self._wait(svc, timeout_s)
         for svc in self.services:
             self._wait(svc, timeout_s)
@@ -207,6 +208,7 @@ def banner(settings: Settings, extra: list[str] = ()) -> str:
             *extra,
             f"  Rasa + DingTalk channel       : http://{settings.rasa_host}:{settings.rasa_port}/webhooks/dingtalk/webhook",
             f"  Action server                 : http://{settings.action_host}:{settings.action_port}/webhook",
+            f"  Manager dashboard (web)       : http://{settings.web_host}:{settings.web_port}/",
             f"  LDAP                          : {settings.ldap_url}",
             f"  Logs                          : {settings.var_dir / 'logs'}",
             "",

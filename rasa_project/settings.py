@@ -105,6 +105,7 @@ class Settings(BaseSettings):
     ldap_group_pmc: str = "cn=pmc,ou=groups,dc=demo-factory,dc=local"
     ldap_group_production: str = "cn=production,ou=groups,dc=demo-factory,dc=local"
     ldap_group_managers: str = "cn=managers,ou=groups,dc=demo-factory,dc=local"
+    ldap_work_center_attribute: str = "departmentNumber"  # a person's work centers (web dashboard scope)
     ldap_use_tls: bool = False
     ldap_timeout_s: float = 3.0
     authz_cache_ttl_s: int = 60
@@ -177,6 +178,22 @@ class Settings(BaseSettings):
     # Rasa servers a retrained model is rolled out to (PUT /model); default: this box's rasa_host:rasa_port
     review_rasa_urls: list[str] = []
 
+    # Web dashboard (issue 16): `dingk3 web`, started by `dingk3 run` and `make demo`.
+    web_host: str = "127.0.0.1"
+    web_port: int = 8803
+    web_base_url: str | None = None  # links in chat cards/notices; default http://web_host:web_port
+    web_session_key: SecretStr = SecretStr("demo-web-session-key-0123456789abcdef")
+    web_session_ttl_s: int = 8 * 3600
+    web_cookie_secure: bool = False  # production behind https: true
+    web_login_delay_after: int = 3  # wrong passwords before each further try is slowed down
+    web_login_lockout_after: int = 6  # wrong passwords (per user name) that lock it ...
+    web_login_lockout_s: int = 900  # ... for this long
+    web_refresh_s: float = 1.0  # how often the dashboard looks for news (audit trail) for live pages
+    web_cache_ttl_s: float = 60.0  # K/3 read model is re-read at least this often
+    web_page_size: int = 50
+    dingtalk_login_url: str | None = None  # DingTalk's sign-in page; default: dingtalk_openapi_url (simulator)
+    dingtalk_oapi_url: str | None = None  # the old-style API (topapi); default: dingtalk_openapi_url
+
     class Config:
         env_prefix = "DINGK3_"
 
@@ -237,6 +254,10 @@ class Settings(BaseSettings):
     @property
     def action_endpoint_url(self) -> str:
         return self.action_url or f"http://{self.action_host}:{self.action_port}/webhook"
+
+    @property
+    def web_url(self) -> str:
+        return (self.web_base_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
 
     @property
     def k3_sim_db_path(self) -> Path:

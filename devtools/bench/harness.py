@@ -38,7 +38,7 @@ def free_port() -> int:
 
 def stack_settings(var_dir: Path, **overrides) -> Settings:
     """Settings for a private stack: free loopback ports, the demo clock, K/3 faults enabled."""
-    ports = {name: free_port() for name in ("k3", "dt", "ldap", "rasa", "actions")}
+    ports = {name: free_port() for name in ("k3", "dt", "ldap", "rasa", "actions", "web")}
     values = {
         "env": "test",
         "var_dir": var_dir,
@@ -50,6 +50,7 @@ def stack_settings(var_dir: Path, **overrides) -> Settings:
         "ldap_url": f"ldap://127.0.0.1:{ports['ldap']}",
         "rasa_port": ports["rasa"],
         "action_port": ports["actions"],
+        "web_port": ports["web"],
         "k3_sim_faults_enabled": True,
         # the bench and the reliability runs measure the confirmed write path (Save+Submit+Audit);
         # the OA approval loop of new orders has its own tests (tests/closed_loop, tests/e2e)

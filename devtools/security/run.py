@@ -41,12 +41,13 @@ def free_port() -> int:
 
 
 def suite_settings(var_dir: Path) -> Settings:
-    ports = {name: free_port() for name in ("k3", "dt", "ldap", "rasa", "actions")}
+    ports = {name: free_port() for name in ("k3", "dt", "ldap", "rasa", "actions", "web")}
     return Settings(
         env="test", var_dir=var_dir, clock_anchor=DEMO_ANCHOR,
         k3_sim_port=ports["k3"], k3_base_url=f"http://127.0.0.1:{ports['k3']}/k3cloud/",
         dingtalk_sim_port=ports["dt"], dingtalk_openapi_url=f"http://127.0.0.1:{ports['dt']}",
         ldap_url=f"ldap://127.0.0.1:{ports['ldap']}", rasa_port=ports["rasa"], action_port=ports["actions"],
+        web_port=ports["web"],
         dingtalk_rate_per_minute=1000, dingtalk_sim_rate_per_minute=1000,  # reply pacing only
         audit_anchor_interval_s=5,
     )

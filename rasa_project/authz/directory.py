@@ -11,7 +11,12 @@ import math
 from dataclasses import dataclass
 
 from ldap3 import BASE, NONE, SUBTREE, Connection, Server
-from ldap3.core.exceptions import LDAPException, LDAPNoSuchObjectResult
+from ldap3.core.exceptions import (
+    LDAPBindError,
+    LDAPException,
+    LDAPInvalidCredentialsResult,
+    LDAPNoSuchObjectResult,
+)
 from ldap3.utils.conv import escape_filter_chars
 
 from rasa_project.authz.errors import DirectoryUnavailable
@@ -35,6 +40,27 @@ class DirectoryMember:
     name: str | None
     dn: str
     preferred_language: str | None = None  # inetOrgPerson preferredLanguage, if set
+
+
+@dataclass(frozen=True)
+class DirectoryLogin:
+    """A person who proved their password by an LDAP bind (web sign-in)."""
+
+    dn: str
+    uid: str | None
+    staff_id: str
+    name: str | None
+    group_dns: frozenset[str]
+    work_centers: tuple[str, ...] = ()  # the work centers the person works in (``departmentNumber``)
+    preferred_language: str | None = None
+
+
+def _all(attributes: dict, name: str) -> tuple[str, ...]:
+    value = attributes.get(name)
+    if value in (None, ""):
+        return ()
+    values = value if isinstance(value, list) else [value]
+    return tuple(str(v) for v in values if v not in (None, ""))
 
 
 def _first(attributes: dict, name: str) -> str | None:
@@ -73,16 +99,19 @@ class LdapDirectory:
         self._attribute = settings.ldap_staff_id_attribute
         if not is_valid_attribute_name(self._attribute):  # a config error, not an outage
             raise ValueError(f"bad ldap_staff_id_attribute {self._attribute!r}")
+        self._work_center_attribute = getattr(settings, "ldap_work_center_attribute", "departmentNumber")
+        if not is_valid_attribute_name(self._work_center_attribute):
+            raise ValueError(f"bad ldap_work_center_attribute {self._work_center_attribute!r}")
         self._use_tls = settings.ldap_use_tls
         self._timeout = float(settings.ldap_timeout_s)
 
-    def _connect(self) -> Connection:
+    def _connect(self, user: str | None = None, password: str | None = None) -> Connection:
         server = Server(self._url, get_info=NONE, connect_timeout=self._timeout)
         # ldap3 packs receive_timeout into SO_RCVTIMEO with struct 'LL': it must be an int.
         return Connection(
             server,
-            user=self._bind_dn,
-            password=self._password.get_secret_value(),
+            user=self._bind_dn if user is None else user,
+            password=self._password.get_secret_value() if password is None else password,
             receive_timeout=max(1, math.ceil(self._timeout)),
             read_only=True,
             raise_exceptions=True,
@@ -130,6 +159,95 @@ class LdapDirectory:
             try:
                 conn.unbind()
             except (LDAPException, OSError):  # the socket is already gone; nothing left to release
+                log.debug("unbind after failure at %s ignored", self._url)
+
+    def login(self, login: str, password: str) -> DirectoryLogin | None:
+        """Sign-in by LDAP simple bind: ``login`` is the person's uid or staff id. None when nobody
+        (or more than one entry) holds it or the password is wrong; raises DirectoryUnavailable when
+        the directory cannot answer (the caller fails closed). An empty password is refused here,
+        before it could become an unauthenticated bind."""
+        if not password or not login:
+            return None
+        limit = max(1, math.ceil(self._timeout))
+        attributes = ["cn", "uid", self._attribute, self._work_center_attribute, "preferredLanguage"]
+        conn = self._connect()
+        try:
+            conn.open()
+            if self._use_tls:
+                conn.start_tls()
+            conn.bind()
+            wanted = f"(|{equality_filter('uid', login)}{equality_filter(self._attribute, login)})"
+            conn.search(self._base_dn, f"(&(objectClass=inetOrgPerson){wanted})", search_scope=SUBTREE,
+                        attributes=attributes, size_limit=2, time_limit=limit)
+            people = [e for e in conn.response if e.get("type") == "searchResEntry"]
+            if len(people) != 1:
+                return None
+            dn, attrs = people[0]["dn"], people[0]["attributes"]
+            staff_id = _first(attrs, self._attribute)
+            if not staff_id:
+                return None
+            if not self._password_ok(dn, password):
+                return None
+            conn.search(self._base_dn, groups_filter(dn), search_scope=SUBTREE, attributes=[], time_limit=limit)
+            groups = frozenset(e["dn"] for e in conn.response if e.get("type") == "searchResEntry")
+            return DirectoryLogin(dn=dn, uid=_first(attrs, "uid"), staff_id=staff_id, name=_first(attrs, "cn"),
+                                  group_dns=groups, work_centers=_all(attrs, self._work_center_attribute),
+                                  preferred_language=_first(attrs, "preferredLanguage"))
+        except (LDAPException, OSError) as exc:
+            log.warning("LDAP sign-in lookup failed at %s: %s", self._url, type(exc).__name__)
+            raise DirectoryUnavailable(self._url, type(exc).__name__) from exc
+        finally:
+            try:
+                conn.unbind()
+            except (LDAPException, OSError):
+                log.debug("unbind after failure at %s ignored", self._url)
+
+    def _password_ok(self, dn: str, password: str) -> bool:
+        """One simple bind as ``dn``: True on success, False on wrong credentials (never logged)."""
+        conn = self._connect(dn, password)
+        try:
+            conn.open()
+            if self._use_tls:
+                conn.start_tls()
+            conn.bind()
+            return True
+        except (LDAPInvalidCredentialsResult, LDAPBindError):
+            return False
+        finally:
+            try:
+                conn.unbind()
+            except (LDAPException, OSError):
+                log.debug("unbind after bind attempt at %s ignored", self._url)
+
+    def profile(self, staff_id: str) -> DirectoryLogin | None:
+        """The person holding ``staff_id`` with groups and work centers, no password (DingTalk sign-in:
+        DingTalk proved who they are). Raises DirectoryUnavailable."""
+        limit = max(1, math.ceil(self._timeout))
+        conn = self._connect()
+        try:
+            conn.open()
+            if self._use_tls:
+                conn.start_tls()
+            conn.bind()
+            conn.search(self._base_dn, person_filter(self._attribute, staff_id), search_scope=SUBTREE,
+                        attributes=["cn", "uid", self._attribute, self._work_center_attribute, "preferredLanguage"],
+                        size_limit=2, time_limit=limit)
+            people = [e for e in conn.response if e.get("type") == "searchResEntry"]
+            if len(people) != 1:
+                return None
+            dn, attrs = people[0]["dn"], people[0]["attributes"]
+            conn.search(self._base_dn, groups_filter(dn), search_scope=SUBTREE, attributes=[], time_limit=limit)
+            groups = frozenset(e["dn"] for e in conn.response if e.get("type") == "searchResEntry")
+            return DirectoryLogin(dn=dn, uid=_first(attrs, "uid"), staff_id=staff_id, name=_first(attrs, "cn"),
+                                  group_dns=groups, work_centers=_all(attrs, self._work_center_attribute),
+                                  preferred_language=_first(attrs, "preferredLanguage"))
+        except (LDAPException, OSError) as exc:
+            log.warning("LDAP profile lookup failed at %s: %s", self._url, type(exc).__name__)
+            raise DirectoryUnavailable(self._url, type(exc).__name__) from exc
+        finally:
+            try:
+                conn.unbind()
+            except (LDAPException, OSError):
                 log.debug("unbind after failure at %s ignored", self._url)
 
     def members_of(self, group_dn: str) -> list[DirectoryMember]:

@@ -195,6 +195,7 @@ class ApprovalDesk:
         if risks:
             parts.append(f"**{catalog.text('approval.card_reasons', lang)}**")
             parts.append("\n\n".join(f"- {m.text(lang)}" for m in risks))
+        parts.append(self._link(change).text(lang))  # the order's page on the dashboard
         values = {"bill_no": change.bill_no, "ref": change.ref}
         return ActionCard(
             title=catalog.text("approval.card_title", lang, **values),
@@ -314,7 +315,8 @@ class ApprovalDesk:
             lang = self.settings.notify_group_lang
             notice = Message("approval.production_notice", {**labels, "ref": change.ref, "approver": approver})
             group = self.settings.dingtalk_production_group
-            self.outbox.send(f"applied:{change.ref}:group:{group}", self._markdown(lang, notice, *outcome.details),
+            self.outbox.send(f"applied:{change.ref}:group:{group}",
+                             self._markdown(lang, notice, *outcome.details, self._link(change)),
                              kind="plan_changed", group=group, ref=change.ref)
         elif outcome.key == "workflow.change_rejected":
             note = change.decision_note or dict(catalog.MESSAGES["approval.no_reason"])
@@ -333,7 +335,7 @@ class ApprovalDesk:
                                                          "decision": dict(catalog.MESSAGES[f"workflow.state_{state.value}"])})
             group = self.settings.dingtalk_pmc_group
             self.outbox.send(f"decided:{change.ref}:group:{group}",
-                             self._markdown(self.settings.notify_group_lang, decided),
+                             self._markdown(self.settings.notify_group_lang, decided, self._link(change)),
                              kind="approval_decided", group=group, ref=change.ref)
 
     def remind(self, change: ChangeRequest, now: datetime) -> None:
@@ -373,7 +375,7 @@ class ApprovalDesk:
         """Into the group the request came from (a known group), else 1:1, in the requester's language."""
         groups = {self.settings.dingtalk_pmc_group, self.settings.dingtalk_production_group}
         lang = person_language(self.Session, change.requester, self._name(change.requester))
-        message = self._markdown(lang, *messages, at=(change.requester,))
+        message = self._markdown(lang, *messages, self._link(change), at=(change.requester,))
         if change.conversation_id in groups:  # a group notice names the requester: @<staffId> (spec §2)
             message = Markdown(title=message.title, text=f"@{change.requester} {message.text}",
                                at_staff_ids=message.at_staff_ids)
@@ -389,6 +391,11 @@ class ApprovalDesk:
         return Markdown(title=title, text=text, at_staff_ids=at)
 
     # -- helpers ------------------------------------------------------------------------------
+    def _link(self, change: ChangeRequest) -> Message:
+        """The order's page on the manager's dashboard (``web_base_url``)."""
+        return Message("web.open_order", {"bill_no": change.bill_no,
+                                          "url": f"{self.settings.web_url}/orders/{change.bill_no}"})
+
     def _labels(self, change: ChangeRequest) -> dict[str, Any]:
         label = (self.workflow.material_label(change.material_number) if change.material_number
                  else {"code": "", "name": ""})

@@ -29,7 +29,7 @@ def free_port() -> int:
 
 
 def stack_settings(var_dir: Path) -> Settings:
-    ports = {name: free_port() for name in ("k3", "dt", "ldap", "rasa", "actions")}
+    ports = {name: free_port() for name in ("k3", "dt", "ldap", "rasa", "actions", "web")}
     return Settings(
         env="test",
         var_dir=var_dir,
@@ -41,6 +41,7 @@ def stack_settings(var_dir: Path) -> Settings:
         ldap_url=f"ldap://127.0.0.1:{ports['ldap']}",
         rasa_port=ports["rasa"],
         action_port=ports["actions"],
+        web_port=ports["web"],
         k3_sim_faults_enabled=True,
         authz_cache_ttl_s=1,  # the directory-outage test must not be answered from the cache
         # Functional suites send far more than DingTalk's 20 messages/minute per group; pacing and

@@ -22,7 +22,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
-from devtools.simulators.dingtalk import members, oa, wire
+from devtools.simulators.dingtalk import login, members, oa, wire
 from devtools.simulators.dingtalk.event_push import EventPusher
 from devtools.simulators.dingtalk.gateway import Gateway
 from devtools.simulators.dingtalk.oa import OASim
@@ -183,6 +183,7 @@ def create_app(settings=None, *, factory=None, public_url: str | None = None, ac
         return None
 
     members.register(app, state, authenticated, _api_error)  # group membership (members.py)
+    login.register(app, state, _api_error)  # "Sign in with DingTalk": OAuth 2.0 authorization code (login.py)
 
     # --- OAuth ----------------------------------------------------------------------------------
     @app.post("/v1.0/oauth2/accessToken")
