@@ -648,6 +648,8 @@ def delete_order(bill_no: str, attempts: int) -> Op:
     order = yield from _require_order(bill_no)
     if order.document_status == "C":
         yield from _unaudit(ORDER_FORM, bill_no, read_status, attempts)
+    elif order.document_status == "B":  # submitted, waiting for its approval (issue 14): 撤销 first
+        yield from ops.cancel_assign(ORDER_FORM, numbers=[bill_no])
     for failures in range(1, attempts + 1):
         try:
             yield from ops.delete(ORDER_FORM, numbers=[bill_no])

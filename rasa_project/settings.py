@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     # default: every new order), "none" (audited at once, as before). Under "all", an order of at most
     # new_order_exempt_max_qty pieces with no risk finding is exempt: audited at once, and it says so.
     new_order_approval: str = "all"
-    new_order_exempt_max_qty: float = 0.0
+    new_order_exempt_max_qty: float = 0.0  # under "all": at most this many pieces and no risk = audited at once
     new_order_release_on_agree: bool = False  # after the audit, also release (ToRelease) to the shop floor
     # Held (risky) changes: "cards" (robot cards, approval_card below) or "oa" (the same OA approval
     # as new orders, so a manager has one to-do list; the card in the group links to the instance)

@@ -79,6 +79,7 @@ def test_one_order_answers_with_figures_and_reasons(chat, stack):
 
 def test_an_output_report_reevaluates_and_the_recovery_is_said_once(chat, stack):
     chat.ask("prod0001", "P20250403 完成 10 个", PROD, contains="P20250403")
+    chat.ask("prod0001", "确认", PROD, contains="P20250403")  # a report is written only once confirmed (issue 13)
 
     def recovered():
         return [r for r in chat.replies(0, conversation_id=PMC) if "✅" in r.text and "P20250403" in r.text]

@@ -65,7 +65,10 @@ def test_every_type_work_center_confirm_and_cancel_button_is_understood(chat, st
         numbers = re.findall(r"WC-0\d", text)
         assert len(set(numbers)) == 1, text
         yes, no = buttons(summary)[:2]
-        assert (yes["content"], no["content"]) == (catalog.text("button.confirm", lang), catalog.text("button.cancel", lang))
+        # each button sends its word and the tag of the summary it belongs to ("确认 #draft-7"): issue 13 item 4
+        assert (yes["content"].split(" #")[0], no["content"].split(" #")[0]) == (
+            catalog.text("button.confirm", lang), catalog.text("button.cancel", lang))
+        assert yes["content"].split(" #")[1] == no["content"].split(" #")[1]
         if run == 0:
             done = press(chat, who, yes, contains="MO")
             bill = re.findall(r"MO\d{6}", joined(done))[0]
