@@ -144,8 +144,8 @@ class Settings(BaseSettings):
     # is announced once in the PMC group; risk_digest_time (business clock, "HH:MM"; "" = none)
     # posts the daily list of at-risk and late orders.
     risk_warnings_enabled: bool = True
-    risk_check_interval_min: int = 60
-    risk_digest_time: str = "08:30"
+    risk_check_interval_min: int = 60  # delay risk: the worker re-evaluates once per this many business-clock minutes
+    risk_digest_time: str = "08:30"  # delay risk: the daily digest of at-risk and late orders, business-clock HH:MM
     risk_history_days: int = 60  # finished orders this recent give the track record (priors)
 
     # Security (issue 20; docs/SECURITY.md). Secrets come from DINGK3_* variables or, for a
@@ -180,17 +180,17 @@ class Settings(BaseSettings):
 
     # Web dashboard (issue 16): `dingk3 web`, started by `dingk3 run` and `make demo`.
     web_host: str = "127.0.0.1"
-    web_port: int = 8803
+    web_port: int = 8803  # the dashboard's port (http://127.0.0.1:8803/)
     web_base_url: str | None = None  # links in chat cards/notices; default http://web_host:web_port
-    web_session_key: SecretStr = SecretStr("demo-web-session-key-0123456789abcdef")
-    web_session_ttl_s: int = 8 * 3600
+    web_session_key: SecretStr = SecretStr("demo-web-session-key-0123456789abcdef")  # signs the dashboard's session cookies (production refuses the demo key)
+    web_session_ttl_s: int = 8 * 3600  # a dashboard session expires after this many seconds
     web_cookie_secure: bool = False  # production behind https: true
     web_login_delay_after: int = 3  # wrong passwords before each further try is slowed down
     web_login_lockout_after: int = 6  # wrong passwords (per user name) that lock it ...
     web_login_lockout_s: int = 900  # ... for this long
     web_refresh_s: float = 1.0  # how often the dashboard looks for news (audit trail) for live pages
     web_cache_ttl_s: float = 60.0  # K/3 read model is re-read at least this often
-    web_page_size: int = 50
+    web_page_size: int = 50  # orders per page on the dashboard's orders view
     dingtalk_login_url: str | None = None  # DingTalk's sign-in page; default: dingtalk_openapi_url (simulator)
     dingtalk_oapi_url: str | None = None  # the old-style API (topapi); default: dingtalk_openapi_url
 

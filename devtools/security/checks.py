@@ -50,6 +50,7 @@ class TrailState:
     chain_ok: bool
     writes: int  # k3_call records of a K/3 write (Save, Submit, Audit, ...)
     decisions: int  # change requests decided (approved or rejected)
+    turns: int = 0  # records only a handled turn writes (nlu, reply): background workers write none
 
 
 DECIDED = ("workflow.change_applied", "workflow.change_rejected", "workflow.change_world_changed",
@@ -66,15 +67,16 @@ def trail_state(settings) -> TrailState:
     trail = AuditTrail(Session, secrets=())
     with Session() as s:
         rows = s.query(AuditRecord.kind, AuditRecord.payload).all()
-    writes = decisions = 0
+    writes = decisions = turns = 0
     for kind, payload in rows:
+        turns += kind in ("nlu", "reply")
         data = json.loads(payload)
         op = str(data.get("operation") or data.get("op") or data.get("service") or "").lower()
         if kind == "k3_call" and any(w in op for w in WRITE_OPS):
             writes += 1
         if kind == "approval" and data.get("outcome") in DECIDED:
             decisions += 1
-    return TrailState(len(rows), trail.head(), trail.verify().ok, writes, decisions)
+    return TrailState(len(rows), trail.head(), trail.verify().ok, writes, decisions, turns)
 
 
 def turns_of(settings, message_ids) -> set[str]:

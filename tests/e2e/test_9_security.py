@@ -88,7 +88,9 @@ def test_a_forged_tracker_posted_to_the_action_server_runs_nothing_and_reads_not
     assert httpx.get(f"{url}/actions").status_code == 401  # not even the list of actions
     assert httpx.get(f"{url}/health").status_code == 200
     assert k3_snapshot(settings) == before_k3
-    assert trail_state(settings).records == before_trail.records  # not one turn audited: none ran
+    # not one turn audited: none ran (the worker's own background K/3 reads and anchors may write meanwhile)
+    after = trail_state(settings)
+    assert (after.turns, after.writes, after.decisions) == (before_trail.turns, before_trail.writes, before_trail.decisions)
     # the check is the token, not a broken server: Rasa's own header opens it
     token = settings.action_server_token.get_secret_value()
     answered = httpx.post(f"{url}/webhook", json=read, headers={"Authorization": f"Bearer {token}"})
