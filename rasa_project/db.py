@@ -9,7 +9,9 @@ to all heads. No engine is created at import time.
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -59,11 +61,32 @@ def migrate(url: str, target: str = "heads") -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", url)
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, target)
-    engine.dispose()
+    with _migration_lock(url):  # processes starting together must not create the same tables at once
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, target)
+        engine.dispose()
+
+
+@contextmanager
+def _migration_lock(url: str):
+    """An exclusive file lock beside a SQLite database while it is migrated (pysqlite runs DDL outside
+    a transaction, so two processes migrating one new file race on CREATE TABLE). Other databases:
+    none here (their DDL is transactional; production migrates once, `dingk3 migrate`)."""
+    prefix = "sqlite:///"
+    path = url[len(prefix):] if url.startswith(prefix) else ""
+    if not path or path == ":memory:":
+        yield
+        return
+    lock_path = Path(path + ".migrate.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @lru_cache(maxsize=8)
