@@ -448,6 +448,22 @@ def _submit(form_id: str, number: str, read_status: Callable[[], Op], attempts: 
             status = yield from read_status()
 
 
+def _cancel_assign(form_id: str, number: str, status: str, read_status: Callable[[], Op], attempts: int) -> Op:
+    """CancelAssign (撤销, B -> A) while the bill is in audit; a lost answer is re-read, not repeated
+    blindly. Returns the status the bill is left in."""
+    failures = 0
+    while status == "B":
+        try:
+            yield from ops.cancel_assign(form_id, numbers=[number])
+            status = "A"
+        except K3Unavailable:
+            failures += 1
+            if failures >= attempts:
+                raise
+            status = yield from read_status()
+    return status
+
+
 def audit_order(bill_no: str, attempts: int) -> Op:
     """Audit a submitted order (B -> C); an order already audited is left as it is (idempotent)."""
     yield from _approve(ORDER_FORM, bill_no, _order_status(bill_no), attempts)
@@ -461,18 +477,7 @@ def withdraw_order(bill_no: str, attempts: int, *, delete: bool = True) -> Op:
     order = yield from get_order(bill_no)
     if order is None:
         return None
-    read = _order_status(bill_no)
-    failures = 0
-    status = order.document_status
-    while status == "B":
-        try:
-            yield from ops.cancel_assign(ORDER_FORM, numbers=[bill_no])
-            status = "A"
-        except K3Unavailable:
-            failures += 1
-            if failures >= attempts:
-                raise
-            status = yield from read()
+    status = yield from _cancel_assign(ORDER_FORM, bill_no, order.document_status, _order_status(bill_no), attempts)
     if status not in ("A", "D", "Z"):
         raise K3Rejected("FDocumentStatus", f"{ORDER_FORM} {bill_no} is {status}", 12, reason="status",
                          form_id=ORDER_FORM)
@@ -648,8 +653,8 @@ def delete_order(bill_no: str, attempts: int) -> Op:
     order = yield from _require_order(bill_no)
     if order.document_status == "C":
         yield from _unaudit(ORDER_FORM, bill_no, read_status, attempts)
-    elif order.document_status == "B":  # submitted, waiting for its approval (issue 14): 撤销 first
-        yield from ops.cancel_assign(ORDER_FORM, numbers=[bill_no])
+    else:  # submitted, waiting for its approval (issue 14): 撤销 first
+        yield from _cancel_assign(ORDER_FORM, bill_no, order.document_status, read_status, attempts)
     for failures in range(1, attempts + 1):
         try:
             yield from ops.delete(ORDER_FORM, numbers=[bill_no])
