@@ -13,7 +13,9 @@ Pure functions over paths; the CLI prints the problems and exits non-zero on err
 
 from __future__ import annotations
 
+import bisect
 import difflib
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -264,8 +266,35 @@ def _masker(mapping_dir: Path):
     return masked
 
 
-def _is_near_copy(mine: str, others: list[str]) -> bool:
-    return any(difflib.SequenceMatcher(None, mine, other).ratio() >= LEAK_SIMILARITY for other in others)
+class _NearCopies:
+    """``difflib`` similarity >= LEAK_SIMILARITY against many texts, with the same answer as comparing
+    with every one: only texts whose length allows the ratio are compared (ratio <= 2*min/(la+lb)),
+    and ``quick_ratio`` (an upper bound) is asked before the full ``ratio``."""
+
+    def __init__(self, others: list[str]) -> None:
+        self._exact = set(others)
+        self._by_length = sorted(others, key=len)
+        self._lengths = [len(o) for o in self._by_length]
+
+    def __contains__(self, mine: str) -> bool:
+        if mine in self._exact:
+            return True
+        la = len(mine)
+        # 2*min(la, lb) >= LEAK_SIMILARITY * (la + lb)  <=>  lo <= lb <= hi
+        lo = la * LEAK_SIMILARITY / (2 - LEAK_SIMILARITY)
+        hi = la * (2 - LEAK_SIMILARITY) / LEAK_SIMILARITY
+        start = bisect.bisect_left(self._lengths, math.floor(lo))
+        for other in self._by_length[start:bisect.bisect_right(self._lengths, math.ceil(hi))]:
+            matcher = difflib.SequenceMatcher(None, mine, other)
+            if matcher.real_quick_ratio() >= LEAK_SIMILARITY and matcher.quick_ratio() >= LEAK_SIMILARITY \
+                    and matcher.ratio() >= LEAK_SIMILARITY:
+                return True
+        return False
+
+
+def _is_near_copy(mine: str, others: list[str] | _NearCopies) -> bool:
+    index = others if isinstance(others, _NearCopies) else _NearCopies(others)
+    return mine in index
 
 
 def check_heldout_leaks(examples: list[NluExample], heldout: Path | list[Path], mapping_dir: Path) -> list[Problem]:
@@ -276,8 +305,8 @@ def check_heldout_leaks(examples: list[NluExample], heldout: Path | list[Path], 
     if not sets:
         return []
     masked = _masker(mapping_dir)
-    held = [masked(e["text"]) for path in sets
-            for e in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("examples", [])]
+    held = _NearCopies([masked(e["text"]) for path in sets
+                        for e in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("examples", [])])
     return [
         Problem(ex.path, ex.line, f"{ex.text!r} copies a held-out sentence (tests/nlu_eval is for evaluation only)")
         for ex in examples if _is_near_copy(masked(_plain_text(ex.text)), held)
@@ -292,7 +321,7 @@ def training_copies(root: Path, texts: list[str], data_dir: Path | None = None) 
     for path in sorted((data_dir / "nlu").glob("*.yml")):
         examples += read_nlu_examples(path, root)[0]
     masked = _masker(data_dir / "mapping")
-    trained = sorted({masked(_plain_text(ex.text)) for ex in examples})
+    trained = _NearCopies(sorted({masked(_plain_text(ex.text)) for ex in examples}))
     return [_is_near_copy(masked(text), trained) for text in texts]
 
 

@@ -107,3 +107,20 @@ def test_every_evaluation_set_counts_for_the_copy_check(tmp_path):
     for name in ("heldout.yml", "fresh2.yml"):
         shutil.copy(ROOT / "tests" / "nlu_eval" / name, root / "tests" / "nlu_eval" / name)
     assert any(p.path == "data/nlu/leak.yml" and "held-out" in p.message for p in check_data(root))
+
+
+def test_the_near_copy_index_answers_exactly_as_comparing_with_every_sentence():
+    import difflib
+    import random
+
+    from rasa_project.nlu.datacheck import LEAK_SIMILARITY, _NearCopies
+
+    rng = random.Random(7)
+    alphabet = "ab工单数量改成#material#"
+    held = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))) for _ in range(300)]
+    mine = [h[: rng.randint(0, len(h))] + rng.choice(["", "吗", "x", h[-1:]]) for h in held]
+    mine += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(300)] + ["", held[0]]
+    index = _NearCopies(held)
+    brute = [any(difflib.SequenceMatcher(None, m, o).ratio() >= LEAK_SIMILARITY for o in held) for m in mine]
+    assert [m in index for m in mine] == brute
+    assert sum(brute) > 20  # the sample holds near copies, not only strangers

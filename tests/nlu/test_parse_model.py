@@ -1,4 +1,4 @@
-"""One slow test: a real NLU model (trained once, cached by content hash) behind `dingk3 parse`."""
+"""One slow test: the real model (the one `make test` trains, cached by content hash) behind `dingk3 parse`."""
 
 import json
 import subprocess
@@ -37,7 +37,7 @@ CASES = [
 def nlu_model() -> Path:
     from rasa_project.nlu.training import ensure_model
 
-    return ensure_model(nlu_only=True)
+    return ensure_model()  # the model `make test` trains (its NLU graph is the bot's); no second training
 
 
 @pytest.mark.slow

@@ -71,7 +71,7 @@ def parser():
     from rasa_project.nlu.parsing import NluParser
     from rasa_project.nlu.training import ensure_model
 
-    model: Path = ensure_model(nlu_only=True)
+    model: Path = ensure_model()  # the model `make test` trains: no second training
     nlu = NluParser(model)
     yield nlu
     nlu.close()
