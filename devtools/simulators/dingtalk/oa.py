@@ -827,6 +827,43 @@ def router(oa: OASim, *, base_url: Callable[[Request], str]) -> APIRouter:
             return JSONResponse({"error": exc.message}, 400)
         return {"instance_id": instance.id, "status": instance.status, "result": instance.result}
 
+    @api.post("/_sim/approvals/{instance_id}/redirect")
+    async def sim_redirect(instance_id: str, request: Request):
+        """The approver taps 转交 on the phone: ``{"staff_id", "to", "remark"}``."""
+        body = await body_of(request)
+        instance = oa.instances.get(instance_id)
+        if instance is None or not isinstance(body, dict):
+            return JSONResponse({"error": "unknown instance, or body not an object"}, 404)
+        task = next((t for t in instance.running_tasks() if t.user_id == body.get("staff_id")), None)
+        if task is None:
+            return JSONResponse({"error": f"{body.get('staff_id')} has no pending task on this instance"}, 409)
+        try:
+            new = oa.redirect({"taskId": task.task_id, "operateUserId": task.user_id, "toUserId": body.get("to"),
+                               "remark": body.get("remark")})
+        except OAError as exc:
+            return JSONResponse({"error": exc.message}, 400)
+        return {"instance_id": instance.id, "task_id": new.task_id, "staff_id": new.user_id}
+
+    @api.post("/_sim/approvals/{instance_id}/append")
+    async def sim_append(instance_id: str, request: Request):
+        """The approver taps 加签 on the phone: ``{"staff_id", "signers": [...], "type": "before" |
+        "after", "activate_type": "ALL" | "ONE_BY_ONE", "agree_all": bool, "remark"}``."""
+        body = await body_of(request)
+        instance = oa.instances.get(instance_id)
+        if instance is None or not isinstance(body, dict):
+            return JSONResponse({"error": "unknown instance, or body not an object"}, 404)
+        task = next((t for t in instance.running_tasks() if t.user_id == body.get("staff_id")), None)
+        if task is None:
+            return JSONResponse({"error": f"{body.get('staff_id')} has no pending task on this instance"}, 409)
+        try:
+            added = oa.append({"processInstanceId": instance.id, "taskId": task.task_id, "operateUserId": task.user_id,
+                               "appenderUserIds": body.get("signers"), "type": body.get("type", "before"),
+                               "activateType": body.get("activate_type", "ALL"),
+                               "agreeAll": body.get("agree_all", True), "remark": body.get("remark")})
+        except OAError as exc:
+            return JSONResponse({"error": exc.message}, 400)
+        return {"instance_id": instance.id, "signers": [t.user_id for t in added]}
+
     @api.post("/_sim/oa/faults")
     async def sim_oa_faults(request: Request):
         """Test-only switch (the simulator is never a production endpoint): ``{"lose_answer":
