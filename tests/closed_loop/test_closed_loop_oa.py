@@ -401,3 +401,50 @@ def test_withdrawing_after_the_manager_agreed_keeps_the_order(loop, oa, events, 
     answer = workflow.withdraw_order(bill, "pmc0001")
     assert answer.key == "oa.withdraw_already_decided", answer.key
     assert k3.get_order(bill).document_status == "C" and oa.get(f"order:{bill}").state == "agreed"
+
+
+def test_a_group_notice_that_mentions_someone_really_ats_through_the_groups_fresh_session_webhook(
+        settings, Session, openapi, dingtalk_sim, wall):
+    """DingTalk's OpenAPI group send has no @ field; a message's sessionWebhook takes ``at.atUserIds``.
+    The channel remembers the group's newest one (its own decode + origin check), the outbox uses it
+    for a notice that @-mentions someone while it is fresh, and OpenAPI otherwise."""
+    import asyncio
+
+    from connectors.dingtalk import decode_robot_message
+    from connectors.group_webhooks import GroupWebhookMemory
+    from connectors.origins import ReplyOrigins
+    from dingtalk_client.messages import Markdown
+    from rasa_project.notify.outbox import NotificationOutbox
+    from rasa_project.notify.session_webhooks import SessionWebhooks
+
+    store = SessionWebhooks(Session)
+    outbox = NotificationOutbox(Session, openapi, now=wall, webhooks=store)
+    notice = Markdown(title="审批结果", text="@pmc0001 MO000777 已同意", at_staff_ids=("pmc0001",))
+    outbox.send("at-1", notice, kind="test", group=PMC)  # no webhook known yet: OpenAPI, names in the text only
+    [first] = [m for m in dingtalk_sim.messages(conversation_id=PMC) if "MO000777" in (m.get("text") or "")]
+    assert first["via"] != "webhook" and first["to_staff_ids"] == []
+
+    said = dingtalk_sim.http.post("/_sim/chat", json={"conversation_id": PMC, "staff_id": "pmc0002", "text": "早",
+                                                      "at_bot": False}).json()
+    raw = next(m["raw"] for m in dingtalk_sim.http.get("/_sim/timeline", params={"conversation_id": PMC}).json()[
+        "messages"] if m["via"] == "user" and m["raw"].get("msgId") == said["msgId"])
+    inbound = decode_robot_message(raw, robot_name=settings.dingtalk_robot_name)
+    memory = GroupWebhookMemory(settings, ReplyOrigins(settings.dingtalk_reply_origins).allows, store=store)
+    asyncio.run(memory.note(inbound.metadata))
+    assert memory.note(inbound.metadata) is None  # written at most once per group in a while
+
+    outbox.send("at-2", notice, kind="test", group=PMC)
+    second = [m for m in dingtalk_sim.messages(conversation_id=PMC) if "MO000777" in (m.get("text") or "")][-1]
+    assert second["via"] == "webhook" and second["to_staff_ids"] == ["pmc0001"]  # a real @
+    assert second["raw"]["at"]["atUserIds"] == ["pmc0001"]
+
+    plain = Markdown(title="新订单", text="MO000778 新订单")  # nobody to @: the OpenAPI send as before
+    outbox.send("at-3", plain, kind="test", group=PMC)
+    [third] = [m for m in dingtalk_sim.messages(conversation_id=PMC) if "MO000778" in (m.get("text") or "")]
+    assert third["via"] != "webhook"
+
+    dingtalk_sim.http.post("/_sim/clock", json={"advance_s": 2 * 3600})  # expired: DingTalk refuses it, OpenAPI then
+    outbox.send("at-4", Markdown(title="x", text="@pmc0001 MO000779", at_staff_ids=("pmc0001",)), kind="test",
+                group=PMC)
+    [fourth] = [m for m in dingtalk_sim.messages(conversation_id=PMC) if "MO000779" in (m.get("text") or "")]
+    assert fourth["via"] != "webhook"
