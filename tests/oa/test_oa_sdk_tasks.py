@@ -60,6 +60,7 @@ def test_a_transferred_task_is_decided_by_the_new_approver(sim, sdk):
     records = [(r["type"], r["userId"], r.get("remark")) for r in done["operationRecords"]]
     assert ("REDIRECT_TASK", MANAGER, "我出差，请王经理审批") in records
     assert ("EXECUTE_TASK_NORMAL", MANAGER2, "同意") in records
+    assert done["approverUserIds"] == [MANAGER, MANAGER2]  # the one asked, then the one it was handed to
 
 
 def test_signers_added_before_decide_first_then_the_approver(sim, sdk):

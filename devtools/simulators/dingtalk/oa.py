@@ -167,9 +167,11 @@ class Instance:
         return [t for t in self.tasks if t.status == "RUNNING"]
 
     def approver_ids(self) -> list[str]:
+        """The nodes' approvers, then anyone a task was handed to or added as a signer."""
         seen: list[str] = []
-        for node in self.nodes:
-            seen += [u for u in node["userIds"] if u not in seen]
+        for user in [u for node in self.nodes for u in node["userIds"]] + [t.user_id for t in self.tasks]:
+            if user not in seen:
+                seen.append(user)
         return seen
 
 
