@@ -38,6 +38,7 @@ from sanic.response import HTTPResponse
 
 from connectors.dedupe import DedupeStore, make_dedupe_store
 from connectors.events import EventIntake
+from connectors.group_webhooks import GroupWebhookMemory
 from connectors.limits import (
     Admission,
     FloodGate,
@@ -355,6 +356,7 @@ class DingTalkInput(InputChannel):
         self._langs: dict[str, str] = {}  # sender id -> language of their last readable message
         self.stream = None  # connectors.stream.StreamClient in stream mode
         self.events = EventIntake(settings, inbox=inbox, wall_ms=wall_ms)  # POST /events + Stream EVENT frames
+        self.group_webhooks = GroupWebhookMemory(settings, self.reply_origins.allows)  # notices that @ (issue 14)
 
     # shared services, created lazily inside the running event loop
     @property
@@ -435,6 +437,9 @@ class DingTalkInput(InputChannel):
             log.info("dingtalk: redelivered %s ignored", inbound.message_id)
             return False
         self._conversations[inbound.metadata["conversation_id"]] = inbound.metadata["is_group"]
+        remember = self.group_webhooks.note(inbound.metadata)
+        if remember is not None:
+            self._spawn(remember, f"webhook {inbound.metadata['conversation_id']}")
         admission = self.flood.admit(inbound.sender_id.rpartition(":")[2], inbound.metadata["conversation_id"])
         if admission is Admission.DROP:
             log.info("dingtalk: %s dropped (rate limit)", inbound.message_id)

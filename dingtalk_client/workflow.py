@@ -9,6 +9,11 @@ Wire shapes are those of the official SDK ``alibabacloud_dingtalk.workflow_1_0``
 - ``POST /v1.0/workflow/processInstances/terminate`` {processInstanceId, isSystem, operatingUserId, remark}
 - ``POST /v1.0/workflow/processInstances/comments`` {processInstanceId, text, commentUserId}
 - ``GET /v1.0/workflow/workRecords/todoTasks?userId=&status=0&maxResults=&nextToken=`` (an approver's to-do)
+- ``POST /v1.0/workflow/processes/instanceIds/query`` {processCode, startTime, endTime, nextToken,
+  maxResults ≤ 20, userIds, statuses} -> {result: {list, nextToken}} (ListProcessInstanceIds)
+- ``POST /v1.0/workflow/tasks/redirect`` {taskId, operateUserId, toUserId, remark} (转交, RedirectWorkflowTask)
+- ``POST /v1.0/workflow/premium/tasks/append`` {processInstanceId, taskId, operateUserId,
+  appenderUserIds, type before|after, activateType ALL|ONE_BY_ONE, agreeAll, remark} (加签, OA premium)
 
 Requests are built and answers parsed by pure functions; ``WorkflowClient`` (sync) and
 ``AsyncWorkflowClient`` only do the I/O. The access token comes from a ``TokenSource`` (e.g.
@@ -147,6 +152,10 @@ class Instance:
     def is_terminated(self) -> bool:
         return self.status == TERMINATED
 
+    def running_approvers(self) -> tuple[str, ...]:
+        """Who can decide now (after a transfer or an added signer, not the approvers first asked)."""
+        return tuple(dict.fromkeys(t.user_id for t in self.tasks if t.status == "RUNNING"))
+
     def decisions(self) -> tuple[Record, ...]:
         """The approvers' agree/refuse records, in order, with their remarks."""
         return tuple(r for r in self.records if r.type == "EXECUTE_TASK_NORMAL")
@@ -199,9 +208,48 @@ def terminate_call(instance_id: str, *, operator: str | None, remark: str, is_sy
     return Call("POST", "/v1.0/workflow/processInstances/terminate", body=body)
 
 
-def comment_call(instance_id: str, user_id: str, text: str) -> Call:
-    return Call("POST", "/v1.0/workflow/processInstances/comments",
-                body={"processInstanceId": instance_id, "text": text, "commentUserId": user_id})
+def comment_call(instance_id: str, user_id: str, text: str, attachments: Sequence[dict] = ()) -> Call:
+    body: dict[str, Any] = {"processInstanceId": instance_id, "text": text, "commentUserId": user_id}
+    if attachments:  # files already in the approval's DingDrive space: {spaceId, fileId, fileName, fileSize, fileType}
+        body["file"] = {"attachments": [dict(a) for a in attachments]}
+    return Call("POST", "/v1.0/workflow/processInstances/comments", body=body)
+
+
+def list_ids_call(config: WorkflowConfig, *, start_ms: int, end_ms: int | None, originators: Sequence[str],
+                  statuses: Sequence[str], max_results: int, next_token: int) -> Call:
+    body: dict[str, Any] = {"processCode": config.process_code, "startTime": start_ms, "nextToken": next_token,
+                            "maxResults": max_results}
+    if end_ms is not None:
+        body["endTime"] = end_ms
+    if originators:
+        body["userIds"] = list(originators)
+    if statuses:
+        body["statuses"] = list(statuses)
+    return Call("POST", "/v1.0/workflow/processes/instanceIds/query", body=body)
+
+
+def redirect_call(task_id: int, *, operator: str, to_user: str, remark: str) -> Call:
+    return Call("POST", "/v1.0/workflow/tasks/redirect",
+                body={"taskId": task_id, "operateUserId": operator, "toUserId": to_user, "remark": remark})
+
+
+def append_call(instance_id: str, task_id: int, *, operator: str, signers: Sequence[str], before: bool,
+                one_by_one: bool, agree_all: bool, remark: str) -> Call:
+    return Call("POST", "/v1.0/workflow/premium/tasks/append", body={
+        "processInstanceId": instance_id, "taskId": task_id, "operateUserId": operator,
+        "appenderUserIds": list(signers), "type": "before" if before else "after",
+        "activateType": "ONE_BY_ONE" if one_by_one else "ALL", "agreeAll": agree_all, "remark": remark})
+
+
+def parse_ids(body: Any) -> tuple[list[str], int | None]:
+    result = body.get("result") if isinstance(body, dict) else None
+    if not isinstance(result, dict) or not isinstance(result.get("list") or [], list):
+        raise MalformedAnswer(200, "malformed", "result.list missing")
+    token = result.get("nextToken")
+    try:
+        return [str(i) for i in result.get("list") or ()], int(token) if token not in (None, "") else None
+    except (TypeError, ValueError):
+        raise MalformedAnswer(200, "malformed", f"unreadable nextToken {token!r}") from None
 
 
 def todo_call(user_id: str, *, max_results: int, next_token: int) -> Call:
@@ -316,8 +364,24 @@ class _Operations:
         return self._do(terminate_call(instance_id, operator=operator, remark=remark, is_system=is_system),
                         parse_success)
 
-    def comment(self, instance_id: str, user_id: str, text: str):
-        return self._do(comment_call(instance_id, user_id, text), parse_success)
+    def comment(self, instance_id: str, user_id: str, text: str, attachments: Sequence[dict] = ()):
+        return self._do(comment_call(instance_id, user_id, text, attachments), parse_success)
+
+    def list_instance_ids(self, *, start_ms: int, end_ms: int | None = None, originators: Sequence[str] = (),
+                          statuses: Sequence[str] = (), max_results: int = 20, next_token: int = 0):
+        """One page of ids of the process's instances started in [start_ms, end_ms]: (ids, next token or None)."""
+        return self._do(list_ids_call(self.config, start_ms=start_ms, end_ms=end_ms, originators=originators,
+                                      statuses=statuses, max_results=max_results, next_token=next_token), parse_ids)
+
+    def redirect(self, task_id: int, *, operator: str, to_user: str, remark: str = ""):
+        """转交: the task's current approver hands it to ``to_user``."""
+        return self._do(redirect_call(task_id, operator=operator, to_user=to_user, remark=remark), parse_success)
+
+    def append(self, instance_id: str, task_id: int, *, operator: str, signers: Sequence[str], before: bool = True,
+               one_by_one: bool = False, agree_all: bool = True, remark: str = ""):
+        """加签 (OA premium): the task's approver adds signers before or after their own decision."""
+        return self._do(append_call(instance_id, task_id, operator=operator, signers=signers, before=before,
+                                    one_by_one=one_by_one, agree_all=agree_all, remark=remark), parse_success)
 
     def todo(self, user_id: str, *, max_results: int = 20, next_token: int = 0):
         """One page of an approver's pending tasks: (items, next token or None)."""

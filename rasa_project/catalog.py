@@ -1890,3 +1890,44 @@ MESSAGES.update({
     "web.open_order": _w("[在看板中查看 {bill_no}]({url})", "[Lihat {bill_no} di dasbor]({url})",
                          "[See {bill_no} on the dashboard]({url})"),
 })
+
+# issue 14: withdrawing a waiting order in chat, transfer / add-signer, four-eyes after a transfer
+MESSAGES.update({
+    "oa.withdraw_will_terminate": {
+        "zh": "它的钉钉审批（待 {approvers} 审批）也会一起撤销。",
+        "id": "Persetujuannya di DingTalk (menunggu {approvers}) juga ikut dibatalkan.",
+        "en": "Its DingTalk approval (waiting for {approvers}) is withdrawn too.",
+    },
+    "oa.withdraw_remark": {
+        "zh": "{requester} 在群里撤回了这张生产订单",
+        "id": "{requester} menarik perintah produksi ini di chat",
+        "en": "{requester} withdrew this production order in chat",
+    },
+    "oa.withdrawn_in_chat": {
+        "zh": "已撤回生产订单 {bill_no}（{material_code} {material_name}，数量 {qty} {unit}）：钉钉审批已撤销，K/3 已撤销提交并删除。",
+        "id": "Perintah {bill_no} ({material_code} {material_name}, {qty} {unit}) sudah ditarik: persetujuan DingTalk dibatalkan, di K/3 pengajuan dibatalkan dan perintah dihapus.",
+        "en": "Withdrew order {bill_no} ({material_code} {material_name}, {qty} {unit}): its DingTalk approval is withdrawn, and K/3 cancelled the submission and deleted it.",
+    },
+    "oa.withdraw_already_decided": {
+        "zh": "生产订单 {bill_no} 的审批刚刚已由 {who} {result}，不能再撤回，订单没有改动。",
+        "id": "Persetujuan perintah {bill_no} baru saja {result} oleh {who}; tidak bisa ditarik lagi, perintah tidak diubah.",
+        "en": "The approval of order {bill_no} was just {result} by {who}; it can no longer be withdrawn, the order is unchanged.",
+    },
+    "oa.withdraw_dingtalk_down": {
+        "zh": "暂时连不上钉钉审批，生产订单 {bill_no} 的审批没有撤销，订单也没有改动。请稍后再试。",
+        "id": "DingTalk sedang tidak bisa dihubungi; persetujuan perintah {bill_no} tidak dibatalkan dan perintah tidak diubah. Coba lagi nanti.",
+        "en": "DingTalk approvals cannot be reached right now; the approval of order {bill_no} was not withdrawn and the order is unchanged. Please try again later.",
+    },
+    "oa.requester_withdrawn": {
+        "zh": "生产订单 {bill_no}（{material_code} {material_name}）已由你撤回，钉钉审批已撤销，K/3 中已删除。",
+        "id": "Perintah {bill_no} ({material_code} {material_name}) sudah kamu tarik; persetujuan DingTalk dibatalkan dan dihapus di K/3.",
+        "en": "You withdrew order {bill_no} ({material_code} {material_name}); its DingTalk approval is withdrawn and it is deleted in K/3.",
+    },
+    "oa.result_agreed": {"zh": "同意", "id": "disetujui", "en": "approved"},
+    "oa.result_refused": {"zh": "拒绝", "id": "ditolak", "en": "refused"},
+    "oa.four_eyes_remark": {
+        "zh": "审批被转交回申请人本人，不符合四眼原则，按拒绝处理",
+        "id": "persetujuan dialihkan kembali ke pemohon sendiri; prinsip empat mata tidak terpenuhi, dianggap ditolak",
+        "en": "the approval was handed back to the requester; four-eyes does not hold, treated as refused",
+    },
+})

@@ -202,9 +202,17 @@ class Wiring:
         return self._once(
             "outbox",
             lambda: NotificationOutbox(
-                self.sessionmaker, self.dingtalk, now=self.now, retry_max_s=self.settings.notify_retry_max_s
+                self.sessionmaker, self.dingtalk, now=self.now, retry_max_s=self.settings.notify_retry_max_s,
+                webhooks=self.session_webhooks,
             ),
         )
+
+    @property
+    def session_webhooks(self):
+        """Each group's newest sessionWebhook (written by the channel): notices that really @."""
+        from rasa_project.notify.session_webhooks import SessionWebhooks
+
+        return self._once("session_webhooks", lambda: SessionWebhooks(self.sessionmaker))
 
     # -- the business -------------------------------------------------------------------------
     @property

@@ -8,7 +8,8 @@ depending on its mood, so the decision is not left to it):
   撤销", "batalkan laporan tadi", "hapus laporan terakhir", "void my last report", "undo that
   report"), and no order named without a report word;
 * ``"withdraw"``: an undo word and an order (its number, or 工单 / order / pesanan): "取消工单
-  MO000134", "delete MO000134", "batalkan order MO000134", "MO000134 不要了，删掉".
+  MO000134", "撤回 MO000134", "delete MO000134", "withdraw MO000134", "batalkan order MO000134",
+  "tarik MO000134", "MO000134 不要了，删掉".
 
 None otherwise: a bare "取消" / "batal" / "cancel" answers what is pending.
 """
@@ -20,7 +21,7 @@ import unicodedata
 
 UNDO = re.compile(
     r"作废|撤销|撤回|删掉|删除|删了|取消|不算|无效|不要了|退掉"
-    r"|(?<![a-z])(?:batal(?:kan|in)?|dibatalkan|hapus(?:kan)?|dihapus|urungkan|anulir|void(?:ed)?|undo|delete|deleted"
+    r"|(?<![a-z])(?:batal(?:kan|in)?|dibatalkan|hapus(?:kan)?|dihapus|urungkan|anulir|tarik(?:kan)?|ditarik|void(?:ed)?|undo|delete|deleted"
     r"|cancel(?:led|ed)?|remove|revoke|retract|withdraw|scrap\s+that|take\s+back)(?![a-z])",
     re.IGNORECASE,
 )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -83,11 +84,15 @@ class NotificationOutbox:
         *,
         now: Callable[[], datetime] = utc_now,
         retry_max_s: int = 600,
+        webhooks=None,
     ) -> None:
         self.Session = sessionmaker
         self.openapi = openapi
         self.now = now
         self.retry_max_s = retry_max_s
+        # issue 14: a group notice that @-mentions someone goes through the group's fresh
+        # sessionWebhook (notify/session_webhooks.py): the OpenAPI group send cannot @ anybody
+        self.webhooks = webhooks
 
     def send(
         self,
@@ -165,6 +170,22 @@ class NotificationOutbox:
         with self.Session.begin() as s:
             move_row(s, NotificationRow, row_id, values, state="sending")
 
+    def _send_with_at(self, conversation_id: str, message: Message) -> bool:
+        """True when sent through the group's fresh sessionWebhook with its ``at.atUserIds`` (real
+        @-mentions); False when there is nobody to @ or no fresh webhook (the caller uses OpenAPI)."""
+        if self.webhooks is None or not getattr(message, "at_staff_ids", ()):
+            return False
+        url = self.webhooks.fresh(conversation_id, _wall_ms())
+        if url is None:
+            return False
+        try:
+            self.openapi.post_session_webhook(url, message)
+        except DingTalkError as exc:
+            log.warning("notification to %s: sessionWebhook failed (%s); using OpenAPI", conversation_id,
+                        type(exc).__name__)
+            return False
+        return True
+
     def _deliver(self, row_id: int, now: datetime) -> bool:
         row = self._claim(row_id, now)
         if row is None:  # sent already, not due yet, or another worker has it
@@ -178,7 +199,8 @@ class NotificationOutbox:
                 return True
             message = from_webhook_body(row.body)
             if row.target_kind == "group":
-                self.openapi.send_group(row.target, message)
+                if not self._send_with_at(row.target, message):
+                    self.openapi.send_group(row.target, message)
             else:
                 result = self.openapi.send_to_users([row.target], message)
                 if result.invalid_staff_ids:
@@ -198,6 +220,10 @@ class NotificationOutbox:
             return False
         self._finish(row_id, state="sent", sent_at=self.now(), last_error=None)
         return True
+
+
+def _wall_ms() -> int:
+    return int(time.time() * 1000)  # sessionWebhookExpiredTime is DingTalk's wall clock
 
 
 def _due(now: datetime):

@@ -380,7 +380,9 @@ class OrderCreation(ServiceBase):
 
 
 class OrderWithdrawal(ServiceBase):
-    """Withdrawing an order created in chat that nobody has started (K/3: UnAudit + Delete).
+    """Withdrawing an order created in chat that nobody has started (K/3: UnAudit + Delete; an
+    order still waiting for its OA approval: the instance is terminated in DingTalk first, then
+    CancelAssign + Delete, see ``OaApprovals.withdraw``).
 
     K/3 lets a PRD_MO go only while its entry is 计划 / 计划确认 and no report hangs on it (the
     simulator's ``entry_removal_refusal``); from 下达 on, the order stays and a planner undoes
@@ -425,15 +427,26 @@ class OrderWithdrawal(ServiceBase):
         if refusal is not None:
             return refusal
         label = self.material_label(order.material_number)
-        return ok("workflow.withdraw_summary", order, bill_no=bill_no, material_code=label["code"],
+        waiting = self._waiting_approval(bill_no)
+        details = (self.order_approvals.withdraw_notice(waiting),) if waiting is not None else ()
+        return ok("workflow.withdraw_summary", order, details, bill_no=bill_no, material_code=label["code"],
                   material_name=label["name"], qty=figure(order.qty), unit=order.unit,
                   status_name=rules.status_name(order.status))
+
+    def _waiting_approval(self, bill_no: str):
+        """The OA approval this order still waits for (issue 14), or None."""
+        if self.order_approvals is None:
+            return None
+        return self.order_approvals.waiting_for(bill_no)
 
     def withdraw_order(self, bill_no: str, by: str) -> Outcome:
         """Delete the order in K/3 (UnAudit + Delete), re-checked live. Outcome: workflow.withdrawn."""
         order, refusal = self._withdrawable(bill_no, by)
         if refusal is not None:
             return refusal
+        waiting = self._waiting_approval(bill_no)
+        if waiting is not None:  # its OA approval is running: terminated in DingTalk first, then K/3
+            return self.order_approvals.withdraw(waiting, by, order)
         try:
             self.k3.delete_order(bill_no)
         except K3Rejected as exc:

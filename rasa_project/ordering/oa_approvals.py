@@ -53,14 +53,16 @@ from rasa_project.ordering.change_checks import new_order_risks
 from rasa_project.ordering.factory_state import FactoryStateReader
 from rasa_project.ordering.rules import CheckResult, Verdict
 from rasa_project.ordering.tables import OaApprovalRow, as_utc
-from rasa_project.outcomes import Message, Outcome, localized, ok
+from rasa_project.outcomes import Message, Outcome, localized, ok, refused
 from rasa_project.values import figure
 
 log = logging.getLogger(__name__)
 
 STARTING, PENDING = "starting", "pending"
+SENT = "start sent"  # last_error while a start is on the wire: its answer may never come
 AGREED, REFUSED, TERMINATED, EXPIRED, FAILED = "agreed", "refused", "terminated", "expired", "failed"
-FINAL = (AGREED, REFUSED, TERMINATED, EXPIRED, FAILED)
+WITHDRAWN = "withdrawn"  # the requester withdrew the order in chat (instance terminated by us)
+FINAL = (AGREED, REFUSED, TERMINATED, EXPIRED, FAILED, WITHDRAWN)
 ORDER, CHANGE = "order", "change"
 RETRYABLE = (K3Error, DingTalkError, DirectoryUnavailable)
 
@@ -251,16 +253,31 @@ class OaApprovals:
         if not approvers:
             self._note_error(approval, "nobody to ask")
             return self.get(approval.key)
-        form_values = self._form(approval)
-        request = StartRequest(originator=approval.requester,
-                               approvers=(Approver("NONE" if len(approvers) == 1 else "OR", approvers),),
-                               form=form_values, cc=self._cc(approval.requester, approvers))
-        try:
-            instance_id = self.client.start(request)
-        except DingTalkError as exc:
-            log.warning("OA instance for %s not started: %s", approval.key, exc)
-            self._note_error(approval, f"{type(exc).__name__}: {exc}")
-            return self.get(approval.key)
+        adopted = None
+        if approval.last_error is not None:  # an earlier start may have reached DingTalk: look first
+            try:
+                adopted = self._find_started(approval)
+            except DingTalkError as exc:
+                log.warning("looking for a started OA instance of %s failed: %s", approval.key, exc)
+                self._note_error(approval, f"{type(exc).__name__}: {exc}")
+                return self.get(approval.key)
+        if adopted is not None:
+            instance_id = adopted.instance_id
+            log.info("OA instance %s of %s adopted (its start answer was lost)", instance_id, approval.key)
+        else:
+            form_values = self._form(approval)
+            request = StartRequest(originator=approval.requester,
+                                   approvers=(Approver("NONE" if len(approvers) == 1 else "OR", approvers),),
+                                   form=form_values, cc=self._cc(approval.requester, approvers))
+            # DingTalk's start has no idempotency key: mark the row before sending, so that a retry
+            # after a lost answer (timeout, reset, a crash right after) looks for the instance first
+            self._note_error(approval, SENT)
+            try:
+                instance_id = self.client.start(request)
+            except DingTalkError as exc:
+                log.warning("OA instance for %s not started (or its answer lost): %s", approval.key, exc)
+                self._note_error(approval, f"{type(exc).__name__}: {exc}")
+                return self.get(approval.key)
         now = self.now()
         with self.Session.begin() as s:
             moved = move_row(s, OaApprovalRow, approval.id,
@@ -268,17 +285,58 @@ class OaApprovals:
                               "escalated": 1 if level > 0 else 0, "started_at": now, "polled_at": now,
                               "last_error": None, "version": OaApprovalRow.version + 1}, state=STARTING)
         started = self.get(approval.key)
-        if not moved:  # another worker started one at the same time: ours is withdrawn
+        if not moved and adopted is None:  # another worker started one at the same time: ours is withdrawn
             try:
                 self.client.terminate(instance_id, is_system=True, remark="duplicate")
             except DingTalkError:
                 log.warning("duplicate OA instance %s could not be terminated", instance_id)
             return started
-        self.desk.audit_record("oa_instance_started", actor="bot", bill_no=approval.bill_no,
-                               conversation_id=approval.conversation_id, instance_id=instance_id,
-                               approvers=list(approvers), escalated=level > 0, ref=approval.ref)
+        if not moved:  # another worker adopted it first
+            return started
+        self.desk.audit_record("oa_instance_adopted" if adopted else "oa_instance_started", actor="bot",
+                               bill_no=approval.bill_no, conversation_id=approval.conversation_id,
+                               instance_id=instance_id, approvers=list(approvers), escalated=level > 0,
+                               ref=approval.ref)
         self._card(started)
+        if adopted is not None and not adopted.is_running:  # decided while we did not know its id
+            self.settle(started, adopted)
+            return self.get(approval.key)
         return started
+
+    def _matches(self, approval: Approval, instance: Instance) -> bool:
+        if instance.originator != approval.requester or instance.value("单据编号") != approval.bill_no:
+            return False
+        if approval.subject == CHANGE:
+            return (instance.value("变更内容") or "").split("\n", 1)[0] == approval.ref
+        return True
+
+    def _find_started(self, approval: Approval) -> Instance | None:
+        """The instance an earlier start of this request created, if DingTalk has one: the process's
+        instances by this originator since the request was made (ListProcessInstanceIds), each read
+        back and matched on the bill number (and, for a change, its reference) in the form values.
+        The earliest match is adopted; any later one (a duplicate) is terminated."""
+        since = int((approval.created_at - timedelta(minutes=5)).timestamp() * 1000)
+        found: list[Instance] = []
+        token: int | None = 0
+        while token is not None:
+            ids, token = self.client.list_instance_ids(start_ms=since, originators=(approval.requester,),
+                                                       next_token=token)
+            for instance_id in ids:
+                if self.by_instance(instance_id) is not None:
+                    continue  # another request's instance
+                instance = self.client.get(instance_id)
+                if self._matches(approval, instance):
+                    found.append(instance)
+        if not found:
+            return None
+        found.sort(key=lambda i: (i.created_at is None, i.created_at))
+        for duplicate in found[1:]:
+            if duplicate.is_running:
+                try:
+                    self.client.terminate(duplicate.instance_id, is_system=True, remark="duplicate")
+                except DingTalkError:
+                    log.warning("duplicate OA instance %s could not be terminated", duplicate.instance_id)
+        return found[0]
 
     def _note_error(self, approval: Approval, error: str) -> None:
         with self.Session.begin() as s:
@@ -348,7 +406,28 @@ class OaApprovals:
             return None
         if event_type == INSTANCE_CHANGE and data.get("type") in ("finish", "terminate"):
             return self.settle(approval)
+        if event_type == TASK_CHANGE and data.get("type") in ("start", "finish") and approval.state == PENDING:
+            # a transfer (转交) or an added signer (加签) changes who decides; read it back (a task
+            # resumed after its signers agreed may not fire a start of its own)
+            self.follow_tasks(approval)
         return None
+
+    def follow_tasks(self, approval: Approval, instance: Instance | None = None) -> Approval:
+        """Keep the row's approvers = who can decide now (read back from DingTalk), so reminders
+        and notices go to the person the task was handed to, not the one first asked."""
+        instance = instance or self.client.get(approval.instance_id)
+        now_deciding = instance.running_approvers()
+        if not instance.is_running or not now_deciding or set(now_deciding) == set(approval.approvers):
+            return approval
+        with self.Session.begin() as s:
+            moved = move_row(s, OaApprovalRow, approval.id, {"approvers": list(now_deciding)}, state=PENDING)
+        if moved:
+            handed = [r for r in instance.records if r.type == "REDIRECT_TASK"]
+            self.desk.audit_record("oa_task_handed_on", actor=handed[-1].user_id if handed else "system",
+                                   bill_no=approval.bill_no, conversation_id=None, instance_id=approval.instance_id,
+                                   ref=approval.ref, approvers=list(now_deciding),
+                                   how="redirect" if handed else "append")
+        return self.get(approval.key)
 
     def settle(self, approval: Approval, instance: Instance | None = None) -> str | None:
         """Read the instance back and apply its result once; None while it still runs."""
@@ -367,6 +446,8 @@ class OaApprovals:
         if instance.is_agreed:
             decided = [r for r in instance.decisions() if r.result.upper() == "AGREE"]
             by, remark = (decided[-1].user_id, decided[-1].remark) if decided else (None, "")
+            if by == approval.requester:  # handed back to the requester in DingTalk: four-eyes does not hold
+                return self._apply(approval, REFUSED, by, catalog.text("oa.four_eyes_remark", "zh"))
             return self._apply(approval, AGREED, by, remark)
         if instance.is_refused:
             decided = [r for r in instance.decisions() if r.result.upper() == "REFUSE"]
@@ -421,8 +502,8 @@ class OaApprovals:
 
     def _tell(self, approval: Approval, *, failed: dict | None = None) -> None:
         """The requester (and, for an agreed order, the production group) hear the result once."""
-        if approval.subject != ORDER or approval.state not in FINAL:
-            return
+        if approval.subject != ORDER or approval.state not in FINAL or approval.state == WITHDRAWN:
+            return  # a withdrawal in chat was answered in chat
         target = self._requester_target(approval)
         lang = target["lang"]
         values = {**self._labels(approval), "approver": self.desk.name_of(approval.decided_by),
@@ -451,6 +532,76 @@ class OaApprovals:
 
     def _expire_hours(self) -> Any:
         return figure(self.settings.approval_expire_after_s / 3600)
+
+    # -- the requester withdraws a waiting order in chat ("撤回 MO000134") -------------------------
+    def waiting_for(self, bill_no: str) -> Approval | None:
+        approval = self.get(f"{ORDER}:{bill_no}")
+        return approval if approval is not None and approval.state in (STARTING, PENDING) else None
+
+    def withdraw_notice(self, approval: Approval) -> Message:
+        """The line the withdraw summary adds: the running approval goes too."""
+        names = ", ".join(self.desk.name_of(s) for s in approval.approvers) or "-"
+        return Message("oa.withdraw_will_terminate", {"approvers": names})
+
+    def withdraw(self, approval: Approval, by: str, order: Order | None) -> Outcome:
+        """Confirmed by the requester: terminate the instance in DingTalk as its originator (with a
+        remark), then K/3 CancelAssign + Delete, the row moves to ``withdrawn`` once (the terminate
+        event that follows finds it final and tells nobody again), audited. An instance decided in
+        the meantime stands: the order is not withdrawn and the answer says who decided."""
+        values = {**self._labels(approval), "bill_no": approval.bill_no}
+        if approval.state == PENDING and approval.instance_id:
+            remark = catalog.text("oa.withdraw_remark", "zh", requester=self.desk.name_of(by))
+            try:
+                self.client.terminate(approval.instance_id, operator=by, remark=remark)
+            except InstanceNotFound:
+                pass
+            except DingTalkError as exc:
+                instance = self._read_quietly(approval)
+                if instance is None:
+                    log.warning("withdrawing %s: terminate failed (%s)", approval.key, exc)
+                    return refused("oa.withdraw_dingtalk_down", order, **values)
+                if not instance.is_running and not instance.is_terminated:  # decided just now: that stands
+                    self.settle(approval, instance)
+                    final = self.get(approval.key)
+                    return refused("oa.withdraw_already_decided", order, **values,
+                                   who=self.desk.name_of(final.decided_by) or "-",
+                                   result=dict(catalog.MESSAGES[f"oa.result_{final.state}"])
+                                   if f"oa.result_{final.state}" in catalog.MESSAGES else final.state)
+                if instance.is_running:
+                    return refused("oa.withdraw_dingtalk_down", order, **values)
+        elif approval.state == STARTING:
+            found = None
+            try:
+                found = self._find_started(approval) if approval.last_error is not None else None
+            except DingTalkError:
+                return refused("oa.withdraw_dingtalk_down", order, **values)
+            if found is not None and found.is_running:
+                try:
+                    self.client.terminate(found.instance_id, operator=by,
+                                          remark=catalog.text("oa.withdraw_remark", "zh",
+                                                              requester=self.desk.name_of(by)))
+                except DingTalkError:
+                    return refused("oa.withdraw_dingtalk_down", order, **values)
+        try:
+            self.k3.withdraw_order(approval.bill_no, delete=True)
+        except K3Rejected as exc:
+            return refused("workflow.withdraw_k3_refused", order, **values, **k3_refusal(exc))
+        with self.Session.begin() as s:
+            moved = move_row(s, OaApprovalRow, approval.id,
+                             {"state": WITHDRAWN, "decided_by": by, "decided_at": self.now(),
+                              "remark": None, "last_error": None, "version": OaApprovalRow.version + 1},
+                             state=approval.state)
+        if moved:
+            self.desk.audit_record("oa_withdrawn", actor=by, bill_no=approval.bill_no,
+                                   conversation_id=approval.conversation_id, instance_id=approval.instance_id,
+                                   ref=approval.ref)
+        return ok("oa.withdrawn_in_chat", order, **values)
+
+    def _read_quietly(self, approval: Approval) -> Instance | None:
+        try:
+            return self.client.get(approval.instance_id)
+        except DingTalkError:
+            return None
 
     # -- the schedule ------------------------------------------------------------------------------
     def _rows(self, *states: str) -> list[Approval]:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from dingtalk_client.workflow import WorkflowClient
+from rasa_project.clock import utc_now
 from rasa_project.db import make_engine
 from rasa_project.oa.inbox import InboundEvent, Inbox
 from rasa_project.ordering import rules
@@ -248,3 +249,202 @@ def test_a_held_change_goes_to_the_same_oa_list_when_approval_channel_is_oa(loop
     assert oa.get(f"change:{change.ref}").state == "agreed"
     assert workflow.get_change(change.ref).approver == "manager0002"
     assert [t for t in dingtalk_sim.texts(conversation_id=PROD) if "MO000124" in t and "150 → 400" in t]
+
+
+# --- transfer (转交), add-signer (加签), a lost start answer, withdrawal in chat ---------------------
+def _redirect(dingtalk_sim, instance_id, staff_id, to, remark=""):
+    r = dingtalk_sim.http.post(f"/_sim/approvals/{instance_id}/redirect",
+                               json={"staff_id": staff_id, "to": to, "remark": remark})
+    assert r.status_code == 200, r.text
+
+
+def test_a_transferred_task_is_decided_by_the_new_approver_who_is_named_and_reminded(loop, oa, events,
+                                                                                   dingtalk_sim, k3, wall):
+    workflow, _ = loop
+    bill = _confirmed(workflow, qty=120).values["bill_no"]
+    approval = oa.get(f"order:{bill}")
+    _redirect(dingtalk_sim, approval.instance_id, "manager0001", "director0001", "周总来定")
+    events.deliver()
+    assert oa.process_inbox() == []  # a transfer decides nothing
+    moved = oa.get(f"order:{bill}")
+    assert "director0001" in moved.approvers and "manager0001" not in moved.approvers
+    assert k3.get_order(bill).document_status == "B"
+    # the reminder goes to who holds the task now
+    later = wall() + timedelta(seconds=oa.settings.approval_remind_after_s + 1)
+    assert oa.remind(later) == [f"order:{bill}"]
+    assert any(bill in t for t in dingtalk_sim.texts(staff_id="director0001"))
+    assert not any(bill in t for t in dingtalk_sim.texts(staff_id="manager0001"))
+    # the one it was handed from cannot decide; the new approver does, and is the one named
+    r = dingtalk_sim.http.post(f"/_sim/approvals/{approval.instance_id}/decide",
+                               json={"staff_id": "manager0001", "result": "agree"})
+    assert r.status_code == 409
+    _decide(dingtalk_sim, approval.instance_id, "director0001", "agree", "可以")
+    events.deliver()
+    assert oa.process_inbox() == [f"order:{bill}"]
+    assert k3.get_order(bill).document_status == "C"
+    assert oa.get(f"order:{bill}").decided_by == "director0001"
+    [told] = [t for t in dingtalk_sim.texts(conversation_id=PMC) if "已同意" in t and bill in t]
+    assert "周敏" in told and "王丽" not in told
+    [notice] = [t for t in dingtalk_sim.texts(conversation_id=PROD) if bill in t]
+    assert "周敏" in notice
+
+
+def test_a_task_handed_back_to_the_requester_cannot_approve_their_own_order(loop, oa, events, dingtalk_sim, k3):
+    workflow, _ = loop
+    bill = _confirmed(workflow, qty=130).values["bill_no"]
+    approval = oa.get(f"order:{bill}")
+    _redirect(dingtalk_sim, approval.instance_id, "manager0001", "pmc0001")
+    _decide(dingtalk_sim, approval.instance_id, "pmc0001", "agree", "我自己批")
+    events.deliver()
+    oa.process_inbox()
+    final = oa.get(f"order:{bill}")
+    assert final.state == "refused" and "四眼" in final.remark
+    assert k3.get_order(bill) is None  # never audited; withdrawn and deleted
+
+
+def test_an_added_signer_decides_before_the_approver(loop, oa, events, dingtalk_sim, k3):
+    workflow, _ = loop
+    bill = _confirmed(workflow, qty=140).values["bill_no"]
+    approval = oa.get(f"order:{bill}")
+    r = dingtalk_sim.http.post(f"/_sim/approvals/{approval.instance_id}/append",
+                               json={"staff_id": "manager0001", "signers": ["director0001"], "type": "before"})
+    assert r.status_code == 200, r.text
+    events.deliver()
+    assert oa.process_inbox() == []
+    now = oa.get(f"order:{bill}").approvers  # the signer and the other manager (OR); the one who asked waits
+    assert "director0001" in now and "manager0001" not in now
+    _decide(dingtalk_sim, approval.instance_id, "director0001", "agree", "没问题")
+    events.deliver()
+    assert oa.process_inbox() == [] and k3.get_order(bill).document_status == "B"  # the approver still decides
+    assert "manager0001" in oa.get(f"order:{bill}").approvers
+    _decide(dingtalk_sim, approval.instance_id, "manager0001", "agree", "同意")
+    events.deliver()
+    assert oa.process_inbox() == [f"order:{bill}"] and k3.get_order(bill).document_status == "C"
+
+
+def test_a_start_whose_answer_was_lost_is_adopted_not_started_twice(loop, oa, events, dingtalk_sim, k3):
+    workflow, _ = loop
+    oa.now = utc_now  # the window of the search is real time, as DingTalk's is (the test wall is anchored)
+    assert dingtalk_sim.http.post("/_sim/oa/faults", json={"lose_answer": {"start": 1}}).status_code == 200
+    created = _confirmed(workflow, qty=160)
+    assert created.key == "workflow.order_submitted_retrying", created.key
+    bill = created.values["bill_no"]
+    assert oa.get(f"order:{bill}").state == "starting"
+    [lost] = [a for a in _listed(_pending(dingtalk_sim, "manager0001")) if {
+        f["name"]: f["value"] for f in a["form"]}["单据编号"] == bill]  # DingTalk has it all the same
+    assert oa.retry_starts() == [f"order:{bill}"]
+    adopted = oa.get(f"order:{bill}")
+    assert adopted.state == "pending" and adopted.instance_id == lost["instance_id"]
+    mine = [a for a in _listed(_pending(dingtalk_sim, "manager0001"))
+            if {f["name"]: f["value"] for f in a["form"]}["单据编号"] == bill]
+    assert len(mine) == 1  # no duplicate in the manager's list
+    assert oa.retry_starts() == []  # and nothing more to start
+    _decide(dingtalk_sim, adopted.instance_id, "manager0001", "agree")
+    events.deliver()
+    assert oa.process_inbox() == [f"order:{bill}"] and k3.get_order(bill).document_status == "C"
+
+
+def test_a_lost_start_decided_before_adoption_is_applied_at_adoption(loop, oa, events, dingtalk_sim, k3):
+    workflow, _ = loop
+    oa.now = utc_now
+    dingtalk_sim.http.post("/_sim/oa/faults", json={"lose_answer": {"start": 1}})
+    bill = _confirmed(workflow, qty=170).values["bill_no"]
+    [lost] = [a for a in _listed(_pending(dingtalk_sim, "manager0001"))
+              if {f["name"]: f["value"] for f in a["form"]}["单据编号"] == bill]
+    _decide(dingtalk_sim, lost["instance_id"], "manager0001", "refuse", "不做")
+    events.deliver()
+    assert oa.process_inbox() == []  # an instance we do not know yet: nothing to apply
+    oa.retry_starts()
+    final = oa.get(f"order:{bill}")
+    assert final.state == "refused" and final.instance_id == lost["instance_id"]
+    assert k3.get_order(bill) is None
+
+
+def test_the_requester_withdraws_a_waiting_order_in_chat(loop, oa, events, dingtalk_sim, k3):
+    workflow, _ = loop
+    bill = _confirmed(workflow, qty=180).values["bill_no"]
+    approval = oa.get(f"order:{bill}")
+    # someone else's order is refused, nothing changes
+    other = workflow.propose_withdraw(bill, "pmc0002")
+    assert other.key == "workflow.withdraw_not_yours"
+    assert workflow.withdraw_order(bill, "pmc0002").key == "workflow.withdraw_not_yours"
+    assert oa.client.get(approval.instance_id).is_running and k3.get_order(bill).document_status == "B"
+
+    summary = workflow.propose_withdraw(bill, "pmc0001")
+    assert summary.key == "workflow.withdraw_summary"
+    assert [d.key for d in summary.details] == ["oa.withdraw_will_terminate"]
+    assert oa.client.get(approval.instance_id).is_running  # a summary writes nothing
+    done = workflow.withdraw_order(bill, "pmc0001")
+    assert done.key == "oa.withdrawn_in_chat", done.key
+    instance = oa.client.get(approval.instance_id)
+    assert instance.is_terminated
+    [stop] = [r for r in instance.records if r.type == "TERMINATE_PROCESS_INSTANCE"]
+    assert stop.user_id == "pmc0001" and "撤回" in stop.remark
+    assert k3.get_order(bill) is None and oa.get(f"order:{bill}").state == "withdrawn"
+    assert not _listed(_pending(dingtalk_sim, "manager0001")) or all(
+        a["instance_id"] != approval.instance_id for a in _listed(_pending(dingtalk_sim, "manager0001")))
+    # the terminate event that follows, again: nobody is told a second time, nothing moves
+    before = len(dingtalk_sim.texts(conversation_id=PMC))
+    events.deliver()
+    events.deliver(again=True)
+    assert oa.process_inbox() == []
+    assert len(dingtalk_sim.texts(conversation_id=PMC)) == before
+    assert workflow.withdraw_order(bill, "pmc0001").key == "workflow.already_withdrawn"
+
+
+def test_withdrawing_after_the_manager_agreed_keeps_the_order(loop, oa, events, dingtalk_sim, k3):
+    workflow, _ = loop
+    bill = _confirmed(workflow, qty=190).values["bill_no"]
+    approval = oa.get(f"order:{bill}")
+    assert workflow.propose_withdraw(bill, "pmc0001").key == "workflow.withdraw_summary"
+    _decide(dingtalk_sim, approval.instance_id, "manager0001", "agree", "同意")  # before the confirm
+    answer = workflow.withdraw_order(bill, "pmc0001")
+    assert answer.key == "oa.withdraw_already_decided", answer.key
+    assert k3.get_order(bill).document_status == "C" and oa.get(f"order:{bill}").state == "agreed"
+
+
+def test_a_group_notice_that_mentions_someone_really_ats_through_the_groups_fresh_session_webhook(
+        settings, Session, openapi, dingtalk_sim, wall):
+    """DingTalk's OpenAPI group send has no @ field; a message's sessionWebhook takes ``at.atUserIds``.
+    The channel remembers the group's newest one (its own decode + origin check), the outbox uses it
+    for a notice that @-mentions someone while it is fresh, and OpenAPI otherwise."""
+    import asyncio
+
+    from connectors.dingtalk import decode_robot_message
+    from connectors.group_webhooks import GroupWebhookMemory
+    from connectors.origins import ReplyOrigins
+    from dingtalk_client.messages import Markdown
+    from rasa_project.notify.outbox import NotificationOutbox
+    from rasa_project.notify.session_webhooks import SessionWebhooks
+
+    store = SessionWebhooks(Session)
+    outbox = NotificationOutbox(Session, openapi, now=wall, webhooks=store)
+    notice = Markdown(title="审批结果", text="@pmc0001 MO000777 已同意", at_staff_ids=("pmc0001",))
+    outbox.send("at-1", notice, kind="test", group=PMC)  # no webhook known yet: OpenAPI, names in the text only
+    [first] = [m for m in dingtalk_sim.messages(conversation_id=PMC) if "MO000777" in (m.get("text") or "")]
+    assert first["via"] != "webhook" and first["to_staff_ids"] == []
+
+    said = dingtalk_sim.http.post("/_sim/chat", json={"conversation_id": PMC, "staff_id": "pmc0002", "text": "早",
+                                                      "at_bot": False}).json()
+    raw = next(m["raw"] for m in dingtalk_sim.http.get("/_sim/timeline", params={"conversation_id": PMC}).json()[
+        "messages"] if m["via"] == "user" and m["raw"].get("msgId") == said["msgId"])
+    inbound = decode_robot_message(raw, robot_name=settings.dingtalk_robot_name)
+    memory = GroupWebhookMemory(settings, ReplyOrigins(settings.dingtalk_reply_origins).allows, store=store)
+    asyncio.run(memory.note(inbound.metadata))
+    assert memory.note(inbound.metadata) is None  # written at most once per group in a while
+
+    outbox.send("at-2", notice, kind="test", group=PMC)
+    second = [m for m in dingtalk_sim.messages(conversation_id=PMC) if "MO000777" in (m.get("text") or "")][-1]
+    assert second["via"] == "webhook" and second["to_staff_ids"] == ["pmc0001"]  # a real @
+    assert second["raw"]["at"]["atUserIds"] == ["pmc0001"]
+
+    plain = Markdown(title="新订单", text="MO000778 新订单")  # nobody to @: the OpenAPI send as before
+    outbox.send("at-3", plain, kind="test", group=PMC)
+    [third] = [m for m in dingtalk_sim.messages(conversation_id=PMC) if "MO000778" in (m.get("text") or "")]
+    assert third["via"] != "webhook"
+
+    dingtalk_sim.http.post("/_sim/clock", json={"advance_s": 2 * 3600})  # expired: DingTalk refuses it, OpenAPI then
+    outbox.send("at-4", Markdown(title="x", text="@pmc0001 MO000779", at_staff_ids=("pmc0001",)), kind="test",
+                group=PMC)
+    [fourth] = [m for m in dingtalk_sim.messages(conversation_id=PMC) if "MO000779" in (m.get("text") or "")]
+    assert fourth["via"] != "webhook"

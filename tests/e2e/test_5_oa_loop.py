@@ -26,6 +26,7 @@ from tests.e2e.stack import official_sdk, orders_of
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
+PMC = "cidPMC0001"
 BOT_TURN_S = 120.0  # one real turn (NLU, actions, K/3, LDAP, DingTalk OA) on a busy 2-core box
 CREATE = {
     "zh": ("pmc0001", "创建生产订单 BOM-2051 数量 210，4月22日完工，标准生产订单，冲压车间", "确认"),
@@ -208,6 +209,54 @@ def test_en_requester_terminates_and_a_forged_event_changes_nothing(chat, stack,
     assert r.status_code == 200, r.text
     wait_for(lambda: status_of(sdk, bill) is None, f"{bill} withdrawn")
     wait_for(lambda: told(chat, "cidPMC0001", bill, "wrong quantity"), "the requester told")
+
+
+def test_withdraw_a_waiting_order_in_chat_terminates_its_oa_approval(chat, stack, subscribed):
+    """"撤回 MO…" by the requester while the OA approval runs: a summary with buttons first, then
+    the instance is terminated in DingTalk (by the requester, with a remark), K/3 CancelAssign +
+    Delete, told once. Someone else's "tarik MO…" is refused; a later "withdraw MO…" says it is gone."""
+    _, settings = stack
+    sdk = official_sdk(settings)
+    bill, _ = create(chat, "pmc0001", "创建生产订单 BOM-2051 数量 250，4月24日完工，标准生产订单，冲压车间", "确认")
+    item = pending_of(chat, "manager0001", bill)
+
+    other = joined(chat.ask("pmc0002", f"tarik pesanan {bill}", PMC, contains=bill, timeout_s=BOT_TURN_S))
+    assert "bukan" in other, other  # id: not theirs
+    assert status_of(sdk, bill) == "B"
+
+    summary = chat.ask("pmc0001", f"撤回 {bill}", PMC, contains=bill, timeout_s=BOT_TURN_S)
+    text = joined(summary)
+    assert "钉钉审批" in text and "王丽" in text, text  # says the running approval goes too, and whose
+    assert any(r.buttons for r in summary), text  # confirm / cancel buttons
+    assert status_of(sdk, bill) == "B"  # a summary writes nothing
+    gone = joined(chat.ask("pmc0001", "确认", PMC, contains="钉钉审批已撤销", timeout_s=BOT_TURN_S))
+    assert bill in gone, gone
+    assert status_of(sdk, bill) is None
+    view = chat.http.get(f"{chat.sim}/_sim/approvals/{item['instance_id']}").json()
+    assert view["status"] == "TERMINATED"
+    [stop] = [r for r in view["operationRecords"] if r["type"] == "TERMINATE_PROCESS_INSTANCE"]
+    assert stop["userId"] == "pmc0001" and "撤回" in stop["remark"]
+    events_settled(settings, item["instance_id"])  # the terminate event came back over HTTP and was applied
+    assert len(told(chat, PMC, bill, "钉钉审批已撤销")) == 1
+    assert not told(chat, PMC, bill, "的审批已由")  # no second "withdrawn by" notice from the event
+
+    later = joined(chat.ask("pmc0001", f"please withdraw order {bill}", PMC, contains=bill, timeout_s=BOT_TURN_S))
+    assert "already" in later, later
+
+
+def test_a_transferred_approval_is_decided_and_named_by_the_new_approver(chat, stack, subscribed):
+    _, settings = stack
+    sdk = official_sdk(settings)
+    bill, _ = create(chat, "pmc0001", "创建生产订单 BOM-2051 数量 260，4月25日完工，标准生产订单，冲压车间", "确认")
+    item = pending_of(chat, "manager0001", bill)
+    chat.http.post(f"{chat.sim}/_sim/approvals/{item['instance_id']}/redirect",
+                   json={"staff_id": "manager0001", "to": "director0001", "remark": "周总定"}).raise_for_status()
+    pending_of(chat, "director0001", bill)
+    chat.http.post(f"{chat.sim}/_sim/approvals/{item['instance_id']}/decide",
+                   json={"staff_id": "director0001", "result": "agree", "remark": "同意"}).raise_for_status()
+    wait_for(lambda: status_of(sdk, bill) == "C", f"{bill} audited")
+    [notice] = wait_for(lambda: told(chat, PMC, bill, "已同意"), "the requester told")
+    assert "周敏" in notice, notice
 
 
 def test_the_only_manager_escalates_to_the_plant_director(chat, stack, subscribed):

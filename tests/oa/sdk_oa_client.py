@@ -62,9 +62,40 @@ def terminate(args):
 
 def comment(args):
     headers = wf.AddProcessInstanceCommentHeaders(x_acs_dingtalk_access_token=args["token"])
+    file = None
+    if args.get("attachments") or args.get("photos"):
+        file = wf.AddProcessInstanceCommentRequestFile(
+            photos=args.get("photos"),
+            attachments=[wf.AddProcessInstanceCommentRequestFileAttachments(**a) for a in args.get("attachments") or []])
     request = wf.AddProcessInstanceCommentRequest(
-        process_instance_id=args["process_instance_id"], text=args["text"], comment_user_id=args["comment_user_id"])
+        process_instance_id=args["process_instance_id"], text=args["text"], comment_user_id=args["comment_user_id"],
+        file=file)
     return workflow.add_process_instance_comment_with_options(request, headers, runtime)
+
+
+def redirect(args):
+    headers = wf.RedirectWorkflowTaskHeaders(x_acs_dingtalk_access_token=args["token"])
+    request = wf.RedirectWorkflowTaskRequest(task_id=args["task_id"], operate_user_id=args["operate_user_id"],
+                                             to_user_id=args["to_user_id"], remark=args.get("remark"))
+    return workflow.redirect_workflow_task_with_options(request, headers, runtime)
+
+
+def append(args):
+    headers = wf.PremiumAppendTaskHeaders(x_acs_dingtalk_access_token=args["token"])
+    request = wf.PremiumAppendTaskRequest(
+        process_instance_id=args["process_instance_id"], task_id=args["task_id"],
+        operate_user_id=args["operate_user_id"], appender_user_ids=args["appender_user_ids"], type=args["type"],
+        activate_type=args.get("activate_type", "ALL"), agree_all=args.get("agree_all"), remark=args.get("remark"))
+    return workflow.premium_append_task_with_options(request, headers, runtime)
+
+
+def list_ids(args):
+    headers = wf.ListProcessInstanceIdsHeaders(x_acs_dingtalk_access_token=args["token"])
+    request = wf.ListProcessInstanceIdsRequest(
+        process_code=args["process_code"], start_time=args["start_time"], end_time=args.get("end_time"),
+        next_token=args.get("next_token", 0), max_results=args.get("max_results", 20), user_ids=args.get("user_ids"),
+        statuses=args.get("statuses"))
+    return workflow.list_process_instance_ids_with_options(request, headers, runtime)
 
 
 def execute(args):
@@ -88,7 +119,8 @@ def todo_sum(args):
                                                         headers, runtime)
 
 
-OPS = {f.__name__: f for f in (token, start, get, terminate, comment, execute, todo, todo_sum)}
+OPS = {f.__name__: f for f in (token, start, get, terminate, comment, execute, todo, todo_sum, redirect, append,
+                                       list_ids)}
 
 for line in sys.stdin:
     call = json.loads(line)
@@ -97,4 +129,6 @@ for line in sys.stdin:
         answer = {"ok": response.body.to_map(), "status": response.status_code}
     except TeaException as exc:
         answer = {"error": {"code": exc.code, "message": exc.message, "status": (exc.data or {}).get("statusCode")}}
+    except Exception as exc:  # noqa: BLE001 - a broken answer (connection cut) is reported, not fatal
+        answer = {"error": {"code": type(exc).__name__, "message": str(exc)[:200], "status": None}}
     print(json.dumps(answer, ensure_ascii=False), flush=True)

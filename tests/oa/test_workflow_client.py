@@ -140,3 +140,30 @@ def test_request_values_are_checked_before_sending():
     with pytest.raises(ValueError):
         start_call(WorkflowConfig("http://x", PROCESS), StartRequest(PLANNER, approvers([MANAGER]), ORDER_FORM,
                                                                     cc=(PLANNER2,), cc_position="LATER"))
+
+
+def test_transfer_add_signer_instance_ids_and_a_comment_with_a_file(sim, client):
+    sim_url, _ = sim
+    now_ms = httpx.post(f"{sim_url}/_sim/clock", json={"advance_s": 0}).json()["now_ms"]
+    first, second = client.start(request()), client.start(request())
+    ids, token = client.list_instance_ids(start_ms=now_ms - 60_000, originators=(PLANNER,), max_results=1)
+    assert ids == [first] and token == 1
+    ids, token = client.list_instance_ids(start_ms=now_ms - 60_000, originators=(PLANNER,), next_token=token)
+    assert ids == [second] and token is None
+    assert client.list_instance_ids(start_ms=now_ms - 60_000, originators=(PLANNER2,)) == ([], None)
+
+    [task] = client.get(first).tasks
+    client.redirect(task.task_id, operator=MANAGER, to_user="prod0001", remark="转给你")
+    moved = client.get(first)
+    assert moved.running_approvers() == ("prod0001",)
+    assert [(t.user_id, t.result) for t in moved.tasks] == [(MANAGER, "REDIRECTED"), ("prod0001", "NONE")]
+    with pytest.raises(DingTalkApiError):  # no longer theirs (task.finished)
+        client.redirect(task.task_id, operator=MANAGER, to_user=PLANNER2)
+
+    [task2] = client.get(second).tasks
+    client.append(second, task2.task_id, operator=MANAGER, signers=("prod0001",), before=True, remark="先看")
+    assert client.get(second).running_approvers() == ("prod0001",)
+
+    client.comment(first, PLANNER, "附件", attachments=({"spaceId": "1", "fileId": "F9", "fileName": "a.pdf",
+                                                        "fileSize": "10", "fileType": "pdf"},))
+    assert [r.remark for r in client.get(first).records if r.type == "ADD_REMARK"] == ["附件"]

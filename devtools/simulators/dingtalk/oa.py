@@ -38,7 +38,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from devtools.simulators.dingtalk.event_push import FAULTS, EventPusher
 from devtools.simulators.dingtalk.gateway import Gateway
@@ -108,9 +108,23 @@ class Task:
     activity_id: str
     node: int
     create_ms: int
-    status: str = "RUNNING"
-    result: str = "NONE"
+    status: str = "RUNNING"  # RUNNING | PAUSED (加签 before, waiting for the signers) | NEW | COMPLETED | CANCELED
+    result: str = "NONE"  # NONE | AGREE | REFUSE | REDIRECTED
     finish_ms: int | None = None
+    appended: bool = False  # a signer added by 加签, not one of the node's own approvers
+
+
+@dataclass
+class Append:
+    """One 加签 (premium ``tasks/append``): signers added by the approver of ``owner``."""
+
+    owner: int  # the task id of the approver who added them
+    type: str  # before | after
+    activate_type: str  # ALL (together) | ONE_BY_ONE (in order)
+    agree_all: bool  # ALL: every signer must agree (会签), else one is enough (或签)
+    users: list[str]
+    tasks: list[int] = field(default_factory=list)
+    started: bool = False
 
 
 @dataclass
@@ -123,6 +137,8 @@ class Record:
     remark: str | None = None
     activity_id: str | None = None
     cc_user_ids: list[str] | None = None
+    attachments: list[dict] | None = None  # files of a comment: [{fileId, fileName, fileSize, fileType, spaceId}]
+    to_user_id: str | None = None  # REDIRECT_TASK: who the task went to
 
 
 @dataclass
@@ -145,14 +161,17 @@ class Instance:
     tasks: list[Task] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
     current_node: int = 0
+    appends: list[Append] = field(default_factory=list)
 
     def running_tasks(self) -> list[Task]:
         return [t for t in self.tasks if t.status == "RUNNING"]
 
     def approver_ids(self) -> list[str]:
+        """The nodes' approvers, then anyone a task was handed to or added as a signer."""
         seen: list[str] = []
-        for node in self.nodes:
-            seen += [u for u in node["userIds"] if u not in seen]
+        for user in [u for node in self.nodes for u in node["userIds"]] + [t.user_id for t in self.tasks]:
+            if user not in seen:
+                seen.append(user)
         return seen
 
 
@@ -171,6 +190,14 @@ class OASim:
         self.events: list[dict] = []
         self.mode = "stream"  # how events are pushed: "stream" (EVENT frames) or "http" (subscription)
         self._task_seq = 0
+        self.lost_answers: dict[str, int] = {}
+
+    def take_lost_answer(self, operation: str) -> bool:
+        left = self.lost_answers.get(operation, 0)
+        if left <= 0:
+            return False
+        self.lost_answers[operation] = left - 1
+        return True
 
     def now(self) -> int:
         return self.state.clock.now_ms()
@@ -303,21 +330,199 @@ class OASim:
         instance.records.append(Record("EXECUTE_TASK_NORMAL", task.user_id, now, result=result.upper(),
                                        show_name="审批人", remark=remark or "", activity_id=task.activity_id))
         self._emit_task(instance, task, "finish", result=result, remark=remark or "")
-        node = instance.nodes[task.node]
-        node_tasks = [t for t in instance.tasks if t.node == task.node]
         if result == "refuse":
             self._cancel_open(instance)
             self._finish(instance, "refuse")
-        elif node["actionType"] in ("OR", "NONE") or all(t.result == "AGREE" for t in node_tasks):
+            return task
+        self._agreed(instance, task)
+        return task
+
+    def _agreed(self, instance: Instance, task: Task) -> None:
+        group = next((a for a in instance.appends if task.task_id in a.tasks), None)
+        if group is not None:  # a signer added by 加签 agreed
+            if not self._append_done(instance, group):
+                return
+            owner = next(t for t in instance.tasks if t.task_id == group.owner)
+            if group.type == "before":  # the approver who asked them decides now
+                owner.status, owner.create_ms = "RUNNING", self.now()
+                self._emit_task(instance, owner, "start")
+                return
+            task = owner  # after: the owner's agree (given before) now counts for the node
+        else:
+            after = next((a for a in instance.appends if a.owner == task.task_id and a.type == "after"
+                          and not a.started), None)
+            if after is not None:
+                self._start_append(instance, after)
+                return
+        node = instance.nodes[task.node]
+        own = [t for t in instance.tasks if t.node == task.node and not t.appended and t.result != "REDIRECTED"]
+        if node["actionType"] in ("OR", "NONE") or all(t.result == "AGREE" for t in own):
             self._cancel_open(instance)
             if task.node + 1 < len(instance.nodes):
                 self._open_node(instance, task.node + 1)
             else:
                 self._finish(instance, "agree")
+
+    def _append_done(self, instance: Instance, group: Append) -> bool:
+        tasks = [t for t in instance.tasks if t.task_id in group.tasks]
+        if group.activate_type == "ONE_BY_ONE":
+            if len(tasks) < len(group.users):  # the next signer in the given order
+                self._add_task(instance, group, group.users[len(tasks)])
+                return False
+            return True
+        if group.agree_all and any(t.status == "RUNNING" for t in tasks):
+            return False
+        for other in tasks:
+            if other.status == "RUNNING":  # 或签: one agree is enough
+                other.status, other.finish_ms = "CANCELED", self.now()
+                self._emit_task(instance, other, "cancel")
+        return True
+
+    def _add_task(self, instance: Instance, group: Append, user: str) -> Task:
+        owner = next(t for t in instance.tasks if t.task_id == group.owner)
+        self._task_seq += 1
+        task = Task(100_000_000_000 + self._task_seq, user, owner.activity_id, owner.node, self.now(), appended=True)
+        instance.tasks.append(task)
+        group.tasks.append(task.task_id)
+        self._emit_task(instance, task, "start")
         return task
 
+    def _start_append(self, instance: Instance, group: Append) -> None:
+        group.started = True
+        for user in group.users if group.activate_type == "ALL" else group.users[:1]:
+            self._add_task(instance, group, user)
+
+    def _running_task(self, instance: Instance, task_id: Any, operator: Any) -> Task:
+        if instance.status != "RUNNING":
+            raise OAError(400, "processInstance.finished", "审批实例已结束")
+        if isinstance(task_id, bool) or not isinstance(task_id, int):
+            raise OAError(400, "invalidParameter.taskId.invalid", "taskId is a number")
+        task = next((t for t in instance.tasks if t.task_id == task_id), None)
+        if task is None:
+            raise OAError(400, "invalidParameter.taskId.invalid", "task not found")
+        self.known_user(operator, "operateUserId")
+        if task.user_id != operator:  # the SDK doc: the operator must be the task's current executor
+            raise OAError(400, "invalidParameter.operateUserId.notExecutor", "操作人不是当前任务的执行人")
+        if task.status != "RUNNING":
+            raise OAError(400, "task.finished", "任务已处理")
+        return task
+
+    def instance_of_task(self, task_id: Any) -> Instance:
+        for instance in self.instances.values():
+            if any(t.task_id == task_id for t in instance.tasks):
+                return instance
+        raise OAError(400, "invalidParameter.taskId.invalid", "task not found")
+
+    def redirect(self, body: Any) -> Task:
+        """转交 (``POST /v1.0/workflow/tasks/redirect``): the approver hands their task to someone
+        else, who decides in their place. The old task ends (COMPLETED, result REDIRECTED; event
+        ``bpms_task_change`` finish + result ``redirect``, staffId = who handed it on), a new task
+        on the same node starts for ``toUserId`` (event start)."""
+        if not isinstance(body, dict):
+            raise OAError(400, "invalidParameter.body.invalid", "body must be JSON")
+        instance = self.instance_of_task(body.get("taskId"))
+        task = self._running_task(instance, body.get("taskId"), body.get("operateUserId"))
+        to_user = self.known_user(body.get("toUserId"), "toUserId")
+        if to_user == task.user_id:
+            raise OAError(400, "invalidParameter.toUserId.invalid", "不能转交给自己")
+        if any(t.user_id == to_user and t.status == "RUNNING" for t in instance.tasks if t.node == task.node):
+            raise OAError(400, "invalidParameter.toUserId.invalid", "该用户已是当前节点的审批人")
+        remark = body.get("remark")
+        if remark is not None and not isinstance(remark, str):
+            raise OAError(400, "invalidParameter.remark.invalid", "remark is a string")
+        now = self.now()
+        task.status, task.result, task.finish_ms = "COMPLETED", "REDIRECTED", now
+        instance.records.append(Record("REDIRECT_TASK", task.user_id, now, result="REDIRECTED", show_name="转交",
+                                       remark=remark or "", activity_id=task.activity_id, to_user_id=to_user,
+                                       attachments=_files(body.get("file"))))
+        self._emit_task(instance, task, "finish", result="redirect", remark=remark or "")
+        self._task_seq += 1
+        new = Task(100_000_000_000 + self._task_seq, to_user, task.activity_id, task.node, now, appended=task.appended)
+        instance.tasks.append(new)
+        for group in instance.appends:  # a signer's task handed on stays that group's
+            if task.task_id in group.tasks:
+                group.tasks.append(new.task_id)
+            if group.owner == task.task_id:
+                group.owner = new.task_id
+        self._emit_task(instance, new, "start")
+        return new
+
+    def append(self, body: Any) -> list[Task]:
+        """加签 (``POST /v1.0/workflow/premium/tasks/append``, OA premium): the current approver adds
+        signers ``before`` (their own task pauses until the signers agreed, then they decide) or
+        ``after`` (they decide first, then the signers); ``activateType`` ALL (together, ``agreeAll``
+        = all must agree, else one) or ONE_BY_ONE (in the given order)."""
+        if not isinstance(body, dict):
+            raise OAError(400, "invalidParameter.body.invalid", "body must be JSON")
+        instance = self.instance(body.get("processInstanceId"))
+        task = self._running_task(instance, body.get("taskId"), body.get("operateUserId"))
+        kind, mode = body.get("type"), body.get("activateType")
+        if kind not in ("before", "after"):
+            raise OAError(400, "invalidParameter.type.invalid", "type is before or after")
+        if mode not in ("ALL", "ONE_BY_ONE"):
+            raise OAError(400, "invalidParameter.activateType.invalid", "activateType is ALL or ONE_BY_ONE")
+        users = body.get("appenderUserIds")
+        if not isinstance(users, list) or not users:
+            raise OAError(400, "invalidParameter.appenderUserIds.empty", "appenderUserIds are required")
+        users = [self.known_user(u, "appenderUserIds") for u in users]
+        if len(set(users)) != len(users) or task.user_id in users:
+            raise OAError(400, "invalidParameter.appenderUserIds.invalid", "加签人重复或包含当前审批人")
+        if any(a.owner == task.task_id for a in instance.appends):
+            raise OAError(400, "task.appended", "该任务已加签")
+        agree_all = body.get("agreeAll", True)
+        if not isinstance(agree_all, bool):
+            raise OAError(400, "invalidParameter.agreeAll.invalid", "agreeAll is a boolean")
+        remark = body.get("remark")
+        group = Append(task.task_id, kind, mode, agree_all, users)
+        instance.appends.append(group)
+        now = self.now()
+        instance.records.append(Record(f"APPEND_TASK_{kind.upper()}", task.user_id, now, show_name="加签",
+                                       remark=remark if isinstance(remark, str) else "",
+                                       activity_id=task.activity_id))
+        if kind == "before":
+            task.status = "PAUSED"
+            self._start_append(instance, group)
+        return [t for t in instance.tasks if t.task_id in group.tasks]
+
+    def list_ids(self, body: Any) -> tuple[list[str], int | None]:
+        """``POST /v1.0/workflow/processes/instanceIds/query``: ids of the process's instances
+        started in [startTime, endTime] (ms; end defaults to now; at most 120 days apart), by
+        originators ``userIds`` (≤ 10) and ``statuses``; pages of ``maxResults`` ≤ 20 from
+        ``nextToken`` (0 first)."""
+        if not isinstance(body, dict):
+            raise OAError(400, "invalidParameter.body.invalid", "body must be JSON")
+        if body.get("processCode") != self.process_code:
+            raise OAError(400, "invalidParameter.processCode.invalid", "审批模板不存在")
+        start, end = body.get("startTime"), body.get("endTime")
+        now = self.now()
+        if isinstance(start, bool) or not isinstance(start, int):
+            raise OAError(400, "invalidParameter.startTime.empty", "startTime is required (epoch ms)")
+        if end is None:
+            end = now
+        if isinstance(end, bool) or not isinstance(end, int) or end < start:
+            raise OAError(400, "invalidParameter.endTime.invalid", "endTime is epoch ms, not before startTime")
+        if end - start > 120 * 86_400_000 or now - start > 365 * 86_400_000:
+            raise OAError(400, "invalidParameter.timeRange.invalid", "时间范围不能超过120天")
+        size, token = body.get("maxResults"), body.get("nextToken", 0)
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 20:
+            raise OAError(400, "invalidParameter.maxResults.invalid", "maxResults is 1..20")
+        try:
+            token = int(token or 0)
+        except (TypeError, ValueError):
+            raise OAError(400, "invalidParameter.nextToken.invalid", "nextToken is a number") from None
+        users, statuses = body.get("userIds") or [], body.get("statuses") or []
+        if not isinstance(users, list) or len(users) > 10:
+            raise OAError(400, "invalidParameter.userIds.invalid", "userIds: at most 10")
+        if not isinstance(statuses, list) or any(s not in ("RUNNING", "TERMINATED", "COMPLETED") for s in statuses):
+            raise OAError(400, "invalidParameter.statuses.invalid", "statuses: RUNNING | TERMINATED | COMPLETED")
+        found = [i.id for i in sorted(self.instances.values(), key=lambda i: i.create_ms)
+                 if start <= i.create_ms <= end and (not users or i.originator in users)
+                 and (not statuses or i.status in statuses)]
+        page = found[token:token + size]
+        return page, token + size if token + size < len(found) else None
+
     def _cancel_open(self, instance: Instance) -> None:
-        for other in instance.running_tasks():
+        for other in [t for t in instance.tasks if t.status in ("RUNNING", "PAUSED", "NEW")]:
             other.status, other.finish_ms = "CANCELED", self.now()
             self._emit_task(instance, other, "cancel")
 
@@ -359,7 +564,12 @@ class OASim:
         if not isinstance(text, str) or not text.strip():
             raise OAError(400, "invalidParameter.text.empty", "text is required")
         user = self.known_user(body.get("commentUserId"), "commentUserId")
-        instance.records.append(Record("ADD_REMARK", user, self.now(), show_name="评论", remark=text))
+        files = _files(body.get("file"))
+        instance.records.append(Record("ADD_REMARK", user, self.now(), show_name="评论", remark=text,
+                                       attachments=files))
+        data = self._base_event(instance, "comment")
+        data.update(staffId=user, createTime=self.now(), remark=text)
+        self._emit("bpms_task_change", data)
         return instance
 
     def todo(self, user_id: str) -> list[tuple[Instance, Task]]:
@@ -383,6 +593,8 @@ class OASim:
                 out["activityId"] = r.activity_id
             if r.cc_user_ids:
                 out["ccUserIds"] = list(r.cc_user_ids)
+            if r.attachments:
+                out["attachments"] = [dict(a) for a in r.attachments]
             return out
 
         result = {
@@ -438,8 +650,36 @@ class OASim:
         event["message_id"] = self.gateway.deliver_event(event_type, data, headers)
 
 
+def _files(value: Any) -> list[dict] | None:
+    """The ``file`` of a comment or redirect: {photos: [url], attachments: [{spaceId, fileSize,
+    fileId, fileName, fileType}]} (AddProcessInstanceCommentRequestFile); photos become records'
+    ``images``, attachments are kept as given. Files must already be in the approval's DingDrive
+    space; the simulator does not check the space."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise OAError(400, "invalidParameter.file.invalid", "file is an object")
+    out = []
+    for item in value.get("attachments") or []:
+        if not isinstance(item, dict) or not isinstance(item.get("fileId"), str) or not item["fileId"]:
+            raise OAError(400, "invalidParameter.file.attachments", "every attachment needs a fileId")
+        out.append({k: item[k] for k in ("spaceId", "fileSize", "fileId", "fileName", "fileType") if k in item})
+    return out or None
+
+
 def _page_items(instance: Instance) -> list[dict]:
     return [{"name": v["name"], "value": v["value"]} for v in instance.form]
+
+
+class LostAnswer(Response):
+    """An answer that never arrives whole: the status line and headers go out, then the connection
+    is closed before the body promised by Content-Length (the client sees a broken read, as on a
+    reset or a timeout after DingTalk committed the call)."""
+
+    def __init__(self, content: dict) -> None:
+        body = json.dumps(content).encode()
+        super().__init__(content=body[:1], media_type="application/json")
+        self.headers["content-length"] = str(len(body))
 
 
 def router(oa: OASim, *, base_url: Callable[[Request], str]) -> APIRouter:
@@ -464,22 +704,45 @@ def router(oa: OASim, *, base_url: Callable[[Request], str]) -> APIRouter:
         except OAError as exc:
             return api_error(exc.status, exc.code, exc.message)
 
-    @api.post("/v1.0/workflow/processInstances")
-    async def start(request: Request):
-        body = await body_of(request)
-        return refused(request) or answer(lambda: {"instanceId": oa.start(body).id})
-
-    @api.get("/v1.0/workflow/processInstances")
-    async def get(request: Request, processInstanceId: str = ""):
-        return refused(request) or answer(
-            lambda: {"success": True, "result": oa.view(oa.instance(processInstanceId), base_url(request))})
-
     def succeeded(operation: Callable[[], Any]) -> Callable[[], dict]:
         def run() -> dict:
             operation()
             return {"success": True, "result": True}
 
         return run
+
+    @api.post("/v1.0/workflow/processInstances")
+    async def start(request: Request):
+        body = await body_of(request)
+        response = refused(request) or answer(lambda: {"instanceId": oa.start(body).id})
+        if isinstance(response, dict) and oa.take_lost_answer("start"):
+            return LostAnswer(response)  # committed, but the caller never reads the answer
+        return response
+
+    @api.post("/v1.0/workflow/tasks/redirect")
+    async def redirect(request: Request):
+        body = await body_of(request)
+        return refused(request) or answer(succeeded(lambda: oa.redirect(body)))
+
+    @api.post("/v1.0/workflow/premium/tasks/append")
+    async def append(request: Request):
+        body = await body_of(request)
+        return refused(request) or answer(succeeded(lambda: oa.append(body)))
+
+    @api.post("/v1.0/workflow/processes/instanceIds/query")
+    async def list_ids(request: Request):
+        body = await body_of(request)
+
+        def run() -> dict:
+            ids, token = oa.list_ids(body)
+            return {"success": True, "result": {"list": ids, "nextToken": str(token) if token is not None else None}}
+
+        return refused(request) or answer(run)
+
+    @api.get("/v1.0/workflow/processInstances")
+    async def get(request: Request, processInstanceId: str = ""):
+        return refused(request) or answer(
+            lambda: {"success": True, "result": oa.view(oa.instance(processInstanceId), base_url(request))})
 
     @api.post("/v1.0/workflow/processInstances/terminate")
     async def terminate(request: Request):
@@ -565,6 +828,55 @@ def router(oa: OASim, *, base_url: Callable[[Request], str]) -> APIRouter:
         except OAError as exc:
             return JSONResponse({"error": exc.message}, 400)
         return {"instance_id": instance.id, "status": instance.status, "result": instance.result}
+
+    @api.post("/_sim/approvals/{instance_id}/redirect")
+    async def sim_redirect(instance_id: str, request: Request):
+        """The approver taps 转交 on the phone: ``{"staff_id", "to", "remark"}``."""
+        body = await body_of(request)
+        instance = oa.instances.get(instance_id)
+        if instance is None or not isinstance(body, dict):
+            return JSONResponse({"error": "unknown instance, or body not an object"}, 404)
+        task = next((t for t in instance.running_tasks() if t.user_id == body.get("staff_id")), None)
+        if task is None:
+            return JSONResponse({"error": f"{body.get('staff_id')} has no pending task on this instance"}, 409)
+        try:
+            new = oa.redirect({"taskId": task.task_id, "operateUserId": task.user_id, "toUserId": body.get("to"),
+                               "remark": body.get("remark")})
+        except OAError as exc:
+            return JSONResponse({"error": exc.message}, 400)
+        return {"instance_id": instance.id, "task_id": new.task_id, "staff_id": new.user_id}
+
+    @api.post("/_sim/approvals/{instance_id}/append")
+    async def sim_append(instance_id: str, request: Request):
+        """The approver taps 加签 on the phone: ``{"staff_id", "signers": [...], "type": "before" |
+        "after", "activate_type": "ALL" | "ONE_BY_ONE", "agree_all": bool, "remark"}``."""
+        body = await body_of(request)
+        instance = oa.instances.get(instance_id)
+        if instance is None or not isinstance(body, dict):
+            return JSONResponse({"error": "unknown instance, or body not an object"}, 404)
+        task = next((t for t in instance.running_tasks() if t.user_id == body.get("staff_id")), None)
+        if task is None:
+            return JSONResponse({"error": f"{body.get('staff_id')} has no pending task on this instance"}, 409)
+        try:
+            added = oa.append({"processInstanceId": instance.id, "taskId": task.task_id, "operateUserId": task.user_id,
+                               "appenderUserIds": body.get("signers"), "type": body.get("type", "before"),
+                               "activateType": body.get("activate_type", "ALL"),
+                               "agreeAll": body.get("agree_all", True), "remark": body.get("remark")})
+        except OAError as exc:
+            return JSONResponse({"error": exc.message}, 400)
+        return {"instance_id": instance.id, "signers": [t.user_id for t in added]}
+
+    @api.post("/_sim/oa/faults")
+    async def sim_oa_faults(request: Request):
+        """Test-only switch (the simulator is never a production endpoint): ``{"lose_answer":
+        {"start": 1}}`` makes the next start commit its instance (events and all) and then cut the
+        connection before the answer is read, as a timeout or a reset after send does."""
+        body = await body_of(request)
+        lost = body.get("lose_answer") if isinstance(body, dict) else None
+        if not isinstance(lost, dict) or any(k != "start" or not isinstance(v, int) or v < 0 for k, v in lost.items()):
+            return JSONResponse({"error": 'lose_answer: {"start": count}'}, 400)
+        oa.lost_answers = dict(lost)
+        return {"lose_answer": oa.lost_answers}
 
     @api.get("/_sim/events")
     async def sim_events():
