@@ -12,7 +12,7 @@ Every callback is checked before anything else, in this order (docs/SECURITY.md)
 signature and timestamp against the real wall clock (the current or, while rotating, the
 previous app secret); size and JSON; the signature used once (``connectors.replay``: the same
 headers with another body are a replay, 401); field sizes (``connectors.limits``); robotCode and
-corp; the ``sessionWebhook`` under an allowed origin (``connectors.origins``, else 400 before
+corp; the ``sessionWebhook`` under an allowed origin (``dingtalk_client.origins``, else 400 before
 anything is processed or sent); the sender a member of the conversation
 (``connectors.speakers``, else 403). Then it is deduplicated on ``msgId``, rate-limited per
 sender and per conversation, acknowledged at once, and the Rasa turn runs in a background
@@ -46,7 +46,6 @@ from connectors.limits import (
     oversized_card_params,
     oversized_robot_field,
 )
-from connectors.origins import ReplyOrigins
 from connectors.outbox import Destination, Outbox
 from connectors.replay import ClaimStore, ReplayGuard, Verdict, body_digest, make_claim_store
 from connectors.speakers import SpeakerCheck
@@ -54,6 +53,7 @@ from dingtalk_client import messages as dt_messages
 from dingtalk_client.messages import ActionCard, InvalidMessage, Markdown, Message
 from dingtalk_client.messages import Text as TextMessage
 from dingtalk_client.openapi import AsyncDingTalkOpenAPI, DingTalkError
+from dingtalk_client.origins import ReplyOrigins
 from dingtalk_client.signing import SignatureProblem, check_signature
 from rasa_project import catalog
 from rasa_project.nlu.language import detect_or

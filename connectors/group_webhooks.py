@@ -1,6 +1,6 @@
 """The channel remembers each group's newest sessionWebhook for the worker's notices (issue 14):
 DingTalk's OpenAPI group send cannot @ anybody, a sessionWebhook can (``at.atUserIds``) while it is
-valid. Only URLs under an allowed origin (``connectors.origins``) are kept; a group's webhook is
+valid. Only URLs under an allowed origin (``dingtalk_client.origins``) are kept; a group's webhook is
 written at most once per ``REMEMBER_EVERY_S`` (in-memory gate), off the event loop. See
 ``rasa_project/notify/session_webhooks.py``."""
 

@@ -197,6 +197,7 @@ class Wiring:
 
     @property
     def outbox(self) -> NotificationOutbox:
+        from dingtalk_client.origins import ReplyOrigins
         from rasa_project.notify.outbox import NotificationOutbox
 
         return self._once(
@@ -204,6 +205,7 @@ class Wiring:
             lambda: NotificationOutbox(
                 self.sessionmaker, self.dingtalk, now=self.now, retry_max_s=self.settings.notify_retry_max_s,
                 webhooks=self.session_webhooks,
+                allow_webhook=ReplyOrigins(self.settings.dingtalk_reply_origins).allows,
             ),
         )
 

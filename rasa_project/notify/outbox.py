@@ -85,9 +85,11 @@ class NotificationOutbox:
         now: Callable[[], datetime] = utc_now,
         retry_max_s: int = 600,
         webhooks=None,
+        allow_webhook: Callable[[str], bool] | None = None,
     ) -> None:
         self.Session = sessionmaker
         self.openapi = openapi
+        self.allow_webhook = allow_webhook
         self.now = now
         self.retry_max_s = retry_max_s
         # issue 14: a group notice that @-mentions someone goes through the group's fresh
@@ -177,6 +179,10 @@ class NotificationOutbox:
             return False
         url = self.webhooks.fresh(conversation_id, _wall_ms())
         if url is None:
+            return False
+        if self.allow_webhook is None or not self.allow_webhook(url):  # checked again at the moment of sending
+            log.warning("notification to %s: stored sessionWebhook outside the allowed origins; using OpenAPI",
+                        conversation_id)
             return False
         try:
             self.openapi.post_session_webhook(url, message)

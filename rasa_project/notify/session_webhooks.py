@@ -6,7 +6,7 @@ openConversationId, msgKey, msgParam, coolAppCode) has no field for @-mentions â
 text is only text, nobody is notified. A message's ``sessionWebhook`` takes the webhook body, whose
 ``at.atUserIds`` does notify, but only while it is valid (``sessionWebhookExpiredTime``, about
 1.5 h after the message that brought it). So the channel remembers the newest one per group
-(``remember``; only URLs that passed ``connectors.origins``, at most once per
+(``remember``; only URLs that passed ``dingtalk_client.origins``, at most once per
 ``REMEMBER_EVERY_S`` per group), and the outbox uses it for a notice that @-mentions someone while
 it is fresh (``fresh``), else the OpenAPI send with the names in the text.
 

@@ -412,13 +412,14 @@ def test_a_group_notice_that_mentions_someone_really_ats_through_the_groups_fres
 
     from connectors.dingtalk import decode_robot_message
     from connectors.group_webhooks import GroupWebhookMemory
-    from connectors.origins import ReplyOrigins
     from dingtalk_client.messages import Markdown
+    from dingtalk_client.origins import ReplyOrigins
     from rasa_project.notify.outbox import NotificationOutbox
     from rasa_project.notify.session_webhooks import SessionWebhooks
 
     store = SessionWebhooks(Session)
-    outbox = NotificationOutbox(Session, openapi, now=wall, webhooks=store)
+    allowed = ReplyOrigins(settings.dingtalk_reply_origins).allows
+    outbox = NotificationOutbox(Session, openapi, now=wall, webhooks=store, allow_webhook=allowed)
     notice = Markdown(title="审批结果", text="@pmc0001 MO000777 已同意", at_staff_ids=("pmc0001",))
     outbox.send("at-1", notice, kind="test", group=PMC)  # no webhook known yet: OpenAPI, names in the text only
     [first] = [m for m in dingtalk_sim.messages(conversation_id=PMC) if "MO000777" in (m.get("text") or "")]
@@ -437,6 +438,14 @@ def test_a_group_notice_that_mentions_someone_really_ats_through_the_groups_fres
     second = [m for m in dingtalk_sim.messages(conversation_id=PMC) if "MO000777" in (m.get("text") or "")][-1]
     assert second["via"] == "webhook" and second["to_staff_ids"] == ["pmc0001"]  # a real @
     assert second["raw"]["at"]["atUserIds"] == ["pmc0001"]
+
+    # the origin is checked again when sending: a stored URL the allowed origins no longer admit is not used
+    strict = NotificationOutbox(Session, openapi, now=wall, webhooks=store,
+                                allow_webhook=ReplyOrigins(["https://oapi.dingtalk.com"]).allows)
+    strict.send("at-2b", Markdown(title="x", text="@pmc0001 MO000780", at_staff_ids=("pmc0001",)), kind="test",
+                group=PMC)
+    [strict_sent] = [m for m in dingtalk_sim.messages(conversation_id=PMC) if "MO000780" in (m.get("text") or "")]
+    assert strict_sent["via"] != "webhook"
 
     plain = Markdown(title="新订单", text="MO000778 新订单")  # nobody to @: the OpenAPI send as before
     outbox.send("at-3", plain, kind="test", group=PMC)

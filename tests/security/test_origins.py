@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connectors.origins import ReplyOrigins
 from devtools.simulators.dingtalk import create_app
+from dingtalk_client.origins import ReplyOrigins
 from rasa_project.settings import Settings
 from tests.dingtalk.conftest import ThreadedServer, async_wait_until, free_port
 from tests.security.conftest import post, real_secrets, sim_messages
