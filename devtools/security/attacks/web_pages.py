@@ -390,17 +390,31 @@ def role_bypass(web: Web, result: Result, wc_of: dict[str, str], refs: list[str]
                                  example=f"{uid} {method} {path}: {status} {('leaked ' + ','.join(leaked[:4])) if leaked else ''}")
         finally:
             client.close()
+    guest_asks = [("GET", p) for p in ("/", "/orders", "/orders.csv", "/orders.xlsx", "/load", "/approvals",
+                                       "/suggestions", "/orders/P20250401", "/api/orders/P20250401", "/events")]
+    guest_asks += [("POST", f"/approvals/{real_ref}/approve"), ("POST", f"/approvals/{real_ref}/reject"),
+                   ("POST", "/suggestions/P20250402/1"), ("POST", f"/changes/{real_ref}/confirm")]
     for uid in ("chen.jing", "zhou.min"):  # in the directory, but no role that may see the dashboard
-        for _ in range(5):
+        for n in range(5):
             with web.client() as c:
                 r = web.login(c, uid, web.people[uid].password)
-                after = c.get("/orders")
-            accepted = _has_session(r) or after.status_code != 303
-            result.count(f"no-role sign-in: {r.status_code}", accepted=accepted, error=r.status_code >= 500,
-                         example=f"{uid} signed in: {r.status_code}")
+                accepted = _has_session(r)
+                result.count(f"no-role sign-in: {r.status_code}", accepted=accepted, error=r.status_code >= 500,
+                             example=f"{uid} signed in: {r.status_code}")
+                token = web.csrf_of(r.text)  # the refusal page's own (pre-session) token
+                for method, path in guest_asks[n::5]:  # then what a signed-in person would ask for
+                    if method == "POST":
+                        a = c.post(path, data={"csrf": token, "note": "guest"})
+                    else:
+                        a = c.get(path, headers={"accept": "text/event-stream"} if path == "/events" else {},
+                                  timeout=10)
+                    refused = (a.status_code == 401 if path.startswith(("/api/", "/events")) else
+                               a.status_code == 303 and a.headers.get("location", "").startswith("/login"))
+                    result.count(f"no-role {method}: {a.status_code}", accepted=not refused or bool(BILL.findall(a.text)),
+                                 error=a.status_code >= 500, example=f"{uid} (refused) {method} {path}: {a.status_code}")
     result.note = ("2 production workers and a planner (not a manager) asking for other centers' orders on every "
                    "page, export, filter, search, suggestion and the SSE stream; approvals page and decisions; a "
-                   "guest and a director signing in with their right passwords")
+                   "guest and a director signing in with their right passwords, then asking for all of it")
 
 
 def _xlsx_text(data: bytes) -> str:
