@@ -202,6 +202,32 @@ class LdapDirectory:
             except (LDAPException, OSError):
                 log.debug("unbind after failure at %s ignored", self._url)
 
+    def account_of(self, login: str) -> str | None:
+        """The staff id of the one person whose uid or staff id is ``login`` (None: nobody, or more
+        than one), without a password: the sign-in throttle counts per account, so typing the uid
+        and then the staff id does not double the guesses. Raises DirectoryUnavailable."""
+        if not login:
+            return None
+        conn = self._connect()
+        try:
+            conn.open()
+            if self._use_tls:
+                conn.start_tls()
+            conn.bind()
+            wanted = f"(|{equality_filter('uid', login)}{equality_filter(self._attribute, login)})"
+            conn.search(self._base_dn, f"(&(objectClass=inetOrgPerson){wanted})", search_scope=SUBTREE,
+                        attributes=[self._attribute], size_limit=2, time_limit=max(1, math.ceil(self._timeout)))
+            people = [e for e in conn.response if e.get("type") == "searchResEntry"]
+            return _first(people[0]["attributes"], self._attribute) if len(people) == 1 else None
+        except (LDAPException, OSError) as exc:
+            log.warning("LDAP account lookup failed at %s: %s", self._url, type(exc).__name__)
+            raise DirectoryUnavailable(self._url, type(exc).__name__) from exc
+        finally:
+            try:
+                conn.unbind()
+            except (LDAPException, OSError):
+                log.debug("unbind after account lookup at %s ignored", self._url)
+
     def _password_ok(self, dn: str, password: str) -> bool:
         """One simple bind as ``dn``: True on success, False on wrong credentials (never logged)."""
         conn = self._connect(dn, password)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import hmac
 import io
 import json
 import logging
@@ -35,7 +36,17 @@ from rasa_project.values import figure
 from rasa_project.web import xlsx
 from rasa_project.web.board import SORT_KEYS, BoardUnavailable, page_of, select
 from rasa_project.web.dashboard import Dashboard
-from rasa_project.web.security import COOKIE, PRE_COOKIE, LoginThrottle, SessionSigner, WebSession
+from rasa_project.web.security import (
+    COOKIE,
+    PRE_COOKIE,
+    LoginThrottle,
+    SecurityHeaders,
+    SessionSigner,
+    WebSession,
+    neutral_cell,
+    safe_next,
+    same_origin,
+)
 
 if TYPE_CHECKING:
     from rasa_project.wiring import Wiring
@@ -126,6 +137,7 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
 
     app = FastAPI(title="DingK3 dashboard", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.dashboard = dash
+    app.add_middleware(SecurityHeaders)  # CSP, no framing, nosniff, referrer policy, no-store (security.py)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     # -- helpers ------------------------------------------------------------------------------
@@ -166,7 +178,9 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
 
     def csrf_ok(request: Request, form: dict, session: WebSession | None) -> bool:
         anchor = session.sid if session else request.cookies.get(PRE_COOKIE)
-        return signer.csrf_ok(anchor, form.get("csrf"))
+        own = (settings.web_url, f"{request.url.scheme}://{request.headers.get('host', '')}")
+        return signer.csrf_ok(anchor, form.get("csrf")) and same_origin(
+            request.headers.get("origin"), request.headers.get("referer"), own)
 
     def refused_page(request: Request, session, key: str, status: int, **values) -> HTMLResponse:
         return render(request, "message.html", session, status=status, message=catalog.text(
@@ -213,8 +227,7 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
                                        work_centers=centers, lang=lang, via=via)
         dash.w.audit.record("decision", actor=profile.staff_id, decision="web_login", allowed=True,
                             roles=sorted(roles), via=via)
-        target = next_url if next_url.startswith("/") and not next_url.startswith("//") else "/"
-        response = RedirectResponse(target, status_code=303)
+        response = RedirectResponse(safe_next(next_url), status_code=303)
         set_cookie(response, COOKIE, cookie, max_age=int(settings.web_session_ttl_s))
         response.delete_cookie(PRE_COOKIE, path="/")
         return response
@@ -226,8 +239,7 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
 
     @app.get("/lang/{code}")
     async def set_lang(code: str, next: str = "/"):
-        target = next if next.startswith("/") and not next.startswith("//") else "/"
-        response = RedirectResponse(target, status_code=303)
+        response = RedirectResponse(safe_next(next), status_code=303)
         if code in catalog.LANGS:
             set_cookie(response, LANG_COOKIE, code, max_age=365 * 86400)
         return response
@@ -249,6 +261,12 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
         if not is_valid_staff_id(username) or not password:
             return render(request, "login.html", None, status=400, next=next_url,
                           error=catalog.text("web.login_wrong", lang))
+        try:  # the throttle counts per account, whichever of its names (uid, staff id) is typed
+            account = await asyncio.to_thread(dash.w.directory.account_of, username)
+        except DirectoryUnavailable:
+            return render(request, "login.html", None, status=503, next=next_url,
+                          error=catalog.text("web.directory_down", lang))
+        username_typed, username = username, account or username
         if throttle.locked(username):
             return render(request, "login.html", None, status=429, next=next_url,
                           error=catalog.text("web.login_locked", lang, minutes=max(1, settings.web_login_lockout_s // 60)))
@@ -256,13 +274,13 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
         if delay:
             await asyncio.sleep(delay)
         try:
-            profile = await asyncio.to_thread(dash.w.directory.login, username, password)
+            profile = await asyncio.to_thread(dash.w.directory.login, username_typed, password)
         except DirectoryUnavailable:
             return render(request, "login.html", None, status=503, next=next_url,
                           error=catalog.text("web.directory_down", lang))
         if profile is None:
             locked = throttle.failed(username)
-            dash.w.audit.record("decision", actor=username, decision="web_login", allowed=False,
+            dash.w.audit.record("decision", actor=username_typed, decision="web_login", allowed=False,
                                 reason="wrong_password", via="ldap")
             key = "web.login_locked" if locked else "web.login_wrong"
             return render(request, "login.html", None, status=429 if locked else 401, next=next_url,
@@ -273,7 +291,8 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
     @app.get("/login/dingtalk")
     async def login_dingtalk(request: Request, next: str = "/"):
         pre = secrets.token_urlsafe(16)
-        state = signer.oauth_state(pre) + "." + quote(next if next.startswith("/") else "/", safe="")
+        target = safe_next(next)  # the state's MAC covers where the sign-in goes next
+        state = signer.oauth_state(f"{pre}\n{target}") + "." + quote(target, safe="")
         redirect = f"{settings.web_url}/login/dingtalk/callback"
         response = RedirectResponse(dash_login().authorize_url(redirect, state), status_code=303)
         set_cookie(response, PRE_COOKIE, pre, max_age=600)
@@ -302,8 +321,11 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
         from dingtalk_client.login import DingTalkLoginError
 
         pre = request.cookies.get(PRE_COOKIE)
+        from urllib.parse import unquote
+
         mac, _, next_url = state.partition(".")
-        if not pre or not authCode or mac != signer.oauth_state(pre):
+        next_url = unquote(next_url)
+        if not pre or not authCode or not hmac.compare_digest(mac, signer.oauth_state(f"{pre}\n{next_url}")):
             return refused_page(request, None, "web.csrf", 403)
         try:
             token = await asyncio.to_thread(dash.w.dingtalk.access_token)
@@ -320,9 +342,7 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
             return refused_page(request, None, "web.directory_down", 503)
         if profile is None:
             return refused_page(request, None, "web.refused", 403, name=user.nick or user.staff_id)
-        from urllib.parse import unquote
-
-        return start_session(request, profile, "dingtalk", unquote(next_url) or "/")
+        return start_session(request, profile, "dingtalk", next_url or "/")
 
     @app.post("/logout")
     async def logout(request: Request):
@@ -383,6 +403,11 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
 
     def csv_rows(view, session, query, lang):
         yield [catalog.text(f"web.col.{c}", lang) for c in CSV_COLUMNS]
+        numeric = {CSV_COLUMNS.index(c) for c in ("qty", "good", "scrap", "completion")}
+        for line in _csv_rows(view, session, query, lang):  # K/3 text never becomes a spreadsheet formula
+            yield [v if i in numeric else neutral_cell(v) for i, v in enumerate(line)]
+
+    def _csv_rows(view, session, query, lang):
         for r in filtered(view, session, query):
             yield [r.bill_no, r.material_code, _material(r, lang), figure(r.qty), r.unit, figure(r.good), figure(r.scrap),
                    f"{r.completion:.1f}", r.plan_start.isoformat(), r.plan_finish.isoformat(),

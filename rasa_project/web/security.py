@@ -166,3 +166,101 @@ class LoginThrottle:
     def succeeded(self, username: str) -> None:
         with self._lock:
             self._tries.pop(self._key(username), None)
+
+
+# -- where a sign-in may send the browser next (no open redirect) ---------------------------------
+def safe_next(target: str | None, default: str = "/") -> str:
+    """``target`` when it is a path on this site, else ``default``. Browsers read ``/\\host`` (and
+    ``/\\t/host``: tab and newlines are dropped) as ``//host``, another site; so a path must start
+    with one ``/`` followed by neither ``/`` nor ``\\``, and hold no control character or backslash."""
+    if not target or len(target) > 2048 or not target.startswith("/"):
+        return default
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return default
+    if target[1:2] in ("/", "\\"):
+        return default
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
+# -- where a form post may come from (CSRF, on top of the token) ----------------------------------
+def same_origin(origin: str | None, referer: str | None, own: tuple[str, ...]) -> bool:
+    """A state-changing request is from one of our own pages: its ``Origin`` (or, when a browser
+    sends none, its ``Referer``) is one of ``own`` ("scheme://host[:port]"). Neither header (a
+    script, curl, an old browser) is allowed through: the CSRF token still has to be right."""
+    from urllib.parse import urlsplit
+
+    def origin_of(url: str) -> str:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
+
+    own_set = {o.rstrip("/").lower() for o in own if o}
+    if origin is not None:
+        return origin.strip().lower() != "null" and origin.strip().rstrip("/").lower() in own_set
+    if referer:
+        return origin_of(referer.strip()) in own_set
+    return True
+
+
+# -- exported cells (CSV / xlsx formula injection) ------------------------------------------------
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def neutral_cell(value) -> str:
+    """A text cell that a spreadsheet shows as text: one starting like a formula (= + - @, a tab or
+    a line break, or their full-width forms) gets a leading apostrophe (OWASP). Numbers are the
+    caller's to format; a figure such as ``-5`` passes unchanged."""
+    text = "" if value is None else str(value)
+    if not text.startswith(FORMULA_STARTS):
+        return text
+    try:
+        float(text.replace(",", ""))
+        return text
+    except ValueError:
+        return "'" + text
+
+
+# -- response headers ---------------------------------------------------------------------------
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
+SECURITY_HEADERS = (
+    (b"content-security-policy", CSP.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+)
+
+
+class SecurityHeaders:
+    """ASGI middleware: every answer carries SECURITY_HEADERS; every answer but the static assets
+    ``Cache-Control: no-store`` (pages and exports hold K/3 data; a shared or back-button cache
+    must not keep them)."""
+
+    def __init__(self, app, static_prefix: str = "/static/") -> None:
+        self.app = app
+        self.static_prefix = static_prefix
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        static = scope.get("path", "").startswith(self.static_prefix)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() not in {name for name, _ in SECURITY_HEADERS}
+                           and (static or k.lower() != b"cache-control")]
+                headers.extend(SECURITY_HEADERS)
+                if not static:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return await self.app(scope, receive, send_with_headers)

@@ -35,3 +35,16 @@ def test_injection_covers_the_text_the_nickname_and_the_title_with_every_payload
 def test_the_catalogs_example_order_numbers_are_not_taken_for_data():
     assert "P20250401" not in without_examples("要给哪个生产订单报工？请写单号，例如 P20250401。")
     assert "P20250403" in without_examples("生产订单 P20250403：状态 开工")
+
+
+def test_the_web_classes_are_all_there_and_their_judges_can_say_accepted():
+    from devtools.security.attacks import web_pages
+
+    assert {name for name, _ in web_pages.CLASSES} == {
+        "signin_bruteforce", "csrf", "session_fixation", "cookies", "role_bypass", "oauth", "page_injection",
+        "export_formulas", "headers"}
+    base = "http://127.0.0.1:8803"
+    for location in ("//evil.example/", "/\\evil.example", "/\t/evil.example", "https://evil.example", "javascript:x"):
+        assert web_pages._leaves_site(base, location), location
+    for location in ("/", "/orders?q=1", "/login?next=%2F%2Fevil.example", None):
+        assert not web_pages._leaves_site(base, location), location
