@@ -166,4 +166,4 @@ def test_amend_a_draft_then_withdraw_the_order_until_it_is_released(chat, k3):
     proposal = chat.withdraw_order(turn("pmc0001", f"取消工单 {bill_no}", conv=PMC, order_no=bill_no))
     assert proposal.outcome.key == "workflow.withdraw_summary" and k3.get_order(bill_no) is not None
     done = chat.confirm(turn("pmc0001", "确认", conv=PMC), proposal.pending)
-    assert done.outcome.key == "workflow.withdrawn" and k3.get_order(bill_no) is None
+    assert done.outcome.key == "oa.withdrawn_in_chat" and k3.get_order(bill_no) is None
