@@ -1935,7 +1935,7 @@ MESSAGES.update({
     "trainer.shown": _w("显示 {n} / {total} 条", "{n} dari {total} pesan", "{n} of {total} messages"),
     "trainer.heard_as": _w("识别为 {intent}（{confidence}）", "dibaca sebagai {intent} ({confidence})",
                            "read as {intent} ({confidence})"),
-    "trainer.people": _w("{n} 人", "{n} orang", "{n} people"),
+    "trainer.people": _w("发送人数：{n}", "pengirim: {n}", "senders: {n}"),
     "trainer.intent": _w("意图", "Maksud", "Intent"),
     "trainer.block_lang": _w("写入语言块", "Blok bahasa", "Language block"),
     "trainer.entity": _w("实体", "Entitas", "Entity"),

@@ -63,6 +63,7 @@
                    entity: form.querySelector(".entity").value });
       spans.sort(function (a, b) { return a.start - b.start; });
       last = null;
+      window.getSelection().removeAllRanges();  // the next selection starts afresh
       show();
     });
     form.querySelector(".unmark").addEventListener("click", function () { spans = []; show(); });
