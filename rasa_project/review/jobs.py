@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 EXIT_WORSE = 3
+_EPOCH = re.compile(r"Epochs:\s+\d+%\S*\s*\|[^|]*\|\s*(\d+)/(\d+)")
 
 
 @dataclass
@@ -31,6 +33,7 @@ class JobState:
     exit_code: int | None
     log: list[str]
     report: dict | None  # compare.json, once written
+    epoch: tuple[int, int] | None = None  # while training: (done, of) from Rasa's progress bar
 
     @property
     def stage(self) -> str:
@@ -106,7 +109,19 @@ class RetrainJobs:
         report_path = folder / "compare.json"
         report = json.loads(report_path.read_text(encoding="utf-8")) if code is not None and report_path.exists() else None
         return JobState(job_id, meta.get("by", ""), float(meta.get("started", 0)), running, code,
-                        [line for line in lines if line.strip()][-40:], report)
+                        [line for line in lines if line.strip()][-40:], report,
+                        self._epoch() if running else None)
+
+    def _epoch(self) -> tuple[int, int] | None:
+        """How far DIET's training is: the last progress bar in the training log (var/logs/train.log)."""
+        path = Path(self.settings.var_dir) / "logs" / "train.log"
+        if not path.exists():
+            return None
+        with open(path, "rb") as f:
+            f.seek(max(0, path.stat().st_size - 8192))
+            tail = f.read().decode("utf-8", "replace")
+        found = _EPOCH.findall(tail)
+        return (int(found[-1][0]), int(found[-1][1])) if found else None
 
     def stop(self) -> None:
         """Stop a running job (the web app shuts down)."""

@@ -212,7 +212,7 @@ def register(app, wiring, h: Helpers) -> None:
         job = await asyncio.to_thread(jobs.latest)
         if job is None:
             return {"stage": None}
-        return {"id": job.id, "stage": job.stage, "running": job.running, "log": job.log[-5:],
+        return {"id": job.id, "stage": job.stage, "running": job.running, "log": job.log[-5:], "epoch": job.epoch,
                 "worse": (job.report or {}).get("worse")}
 
     @app.post("/trainer/switch")

@@ -83,8 +83,12 @@
       fetch("/trainer/retrain.json", { credentials: "same-origin", cache: "no-store" })
         .then(function (r) { return r.json(); })
         .then(function (s) {
-          if (!s.running) { clearInterval(timer); location.reload(); return; }
+          if (!s.running || s.stage !== job.dataset.stage) { clearInterval(timer); location.reload(); return; }
           document.getElementById("log").textContent = s.log.join("\n");
+          var epoch = document.getElementById("epoch");
+          if (epoch && s.epoch && s.stage === "training") {
+            epoch.textContent = epoch.dataset.format.replace("DONE", s.epoch[0]).replace("OF", s.epoch[1]);
+          } else if (epoch) { epoch.textContent = ""; }
         })
         .catch(function () {});
     }, 2000);
