@@ -3,7 +3,7 @@
 The job is ``dingk3 review retrain --no-switch`` in its own process (training and scoring two models
 take minutes and gigabytes; the web process stays small and keeps answering). Everything it leaves
 is on disk under ``var_dir/review/retrain/<id>/``: ``job.json`` (who, when), ``log.txt`` (its
-output, the page's progress), ``compare.json`` / ``compare.md`` (the report) and ``exit`` (its exit
+output, the page's progress), ``errors.txt`` (library logs and warnings; shown when it failed), ``compare.json`` / ``compare.md`` (the report) and ``exit`` (its exit
 code: 0 compared, 3 worse on some set, anything else failed). So the page shows the last report
 after a restart too. Switching is a separate, explicit step (``rollout.switch``).
 """
@@ -70,9 +70,10 @@ class RetrainJobs:
             folder.mkdir(parents=True)
             (folder / "job.json").write_text(json.dumps({"by": by, "started": time.time()}), encoding="utf-8")
             log = open(folder / "log.txt", "w", encoding="utf-8")  # noqa: SIM115 - closed by the waiter
+            errors = open(folder / "errors.txt", "w", encoding="utf-8")  # noqa: SIM115 - library logs, warnings
             proc = subprocess.Popen(
                 [*self.command, "review", "retrain", "--no-switch", "--by", by, "--report", str(folder)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=str(self.settings.project_root),
+                stdout=log, stderr=errors, stdin=subprocess.DEVNULL, cwd=str(self.settings.project_root),
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},  # the page shows its progress as it goes
             )
             self._running[job_id] = proc
@@ -80,6 +81,7 @@ class RetrainJobs:
         def wait() -> None:
             code = proc.wait()
             log.close()
+            errors.close()
             (folder / "exit").write_text(str(code), encoding="utf-8")
 
         threading.Thread(target=wait, name=f"retrain-{job_id}", daemon=True).start()
@@ -106,6 +108,9 @@ class RetrainJobs:
             code = -1  # started by a web process that is gone: it did not finish
         log_path = folder / "log.txt"
         lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines() if log_path.exists() else []
+        errors_path = folder / "errors.txt"
+        if code not in (None, 0, EXIT_WORSE) and errors_path.exists():  # failed: the end of what went wrong
+            lines += errors_path.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
         report_path = folder / "compare.json"
         report = json.loads(report_path.read_text(encoding="utf-8")) if code is not None and report_path.exists() else None
         return JobState(job_id, meta.get("by", ""), float(meta.get("started", 0)), running, code,
