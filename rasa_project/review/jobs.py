@@ -65,7 +65,8 @@ class RetrainJobs:
         with self._lock:
             if any(p.poll() is None for p in self._running.values()):
                 return None
-            job_id = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 1_000_000:06d}"
+            now = time.time_ns()  # the name sorts in start order: second, then nanoseconds within it
+            job_id = time.strftime("%Y%m%d-%H%M%S", time.localtime(now // 1_000_000_000)) + f"-{now % 1_000_000_000:09d}"
             folder = self._dir(job_id)
             folder.mkdir(parents=True)
             (folder / "job.json").write_text(json.dumps({"by": by, "started": time.time()}), encoding="utf-8")
