@@ -18,7 +18,7 @@ import pytest
 from rasa_project.wiring import Wiring
 from tests.browser import Chromium
 from tests.requirements import need
-from tests.web.pages import desktop, phone, shot, sign_in
+from tests.web.pages import desktop, fits_width, phone, shot, sign_in
 from tests.web.test_signin import base, csrf_of, login
 from tests.web.trainers import DOC_SHOTS, card_of, said, trainer_web  # noqa: F401 - trainer_web: the fixture
 
@@ -167,6 +167,7 @@ def test_a_trainer_fixes_inbox_messages_in_the_browser_and_the_yaml_changes_line
             assert await page.text_of("section.item .msgtext") == [INDONESIAN, TAKEN]
             await phone(page)
             await page.goto(f"{web}/trainer")
+            assert await fits_width(page)  # usable at 390 px: no sideways scrolling
             await shot(page, "phone-trainer")
             await page.close()
 

@@ -73,7 +73,10 @@ def test_retrain_from_the_page_shows_the_report_and_the_annotated_message_is_und
             assert mine == ["1"], understood
             kinds = await page.evaluate("Array.from(document.querySelectorAll('#changed li.change')).map(li => li.className)")
             assert kinds == sorted(kinds, key=lambda k: ("regression" not in k, "changed" not in k))  # regressions first
+            await desktop(page, height=1700)  # the whole report in one picture
+            await page.evaluate("window.scrollTo(0, 0)")
             await page.screenshot(DOC_SHOTS / "trainer-report.png")
+            await desktop(page)
 
             report = json.loads(next((settings.var_dir / "review" / "retrain").glob("*/compare.json")).read_text())
             if report["worse"]:  # not switched without the confirmation
