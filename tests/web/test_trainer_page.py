@@ -20,7 +20,7 @@ from tests.browser import Chromium
 from tests.requirements import need
 from tests.web.pages import desktop, fits_width, phone, shot, sign_in
 from tests.web.test_signin import base, csrf_of, login
-from tests.web.trainers import DOC_SHOTS, card_of, said, trainer_web  # noqa: F401 - trainer_web: the fixture
+from tests.web.trainers import DOC_SHOTS, card_of, said, submit, trainer_web  # noqa: F401 - trainer_web: the fixture
 
 pytestmark = pytest.mark.slapd
 
@@ -116,8 +116,7 @@ def test_a_trainer_fixes_inbox_messages_in_the_browser_and_the_yaml_changes_line
             await page.goto(f"{web}/trainer")
             await page.evaluate("""(() => { const s = document.querySelector('section.item');
                 s.querySelector('select.intent').value = 'query_order'; })()""")
-            await page.click("section.item button.save-intent")
-            await page.wait_for("!!document.querySelector('#outcome')", timeout_s=20)
+            await submit(page, "section.item button.save-intent")
             assert await page.evaluate("document.querySelector('#outcome').dataset.ok") == "1"
             await page.screenshot(DOC_SHOTS / "trainer-saved.png")
 
@@ -126,8 +125,7 @@ def test_a_trainer_fixes_inbox_messages_in_the_browser_and_the_yaml_changes_line
             await select_text(page, f"{card} .msgtext", 0, 4)
             assert await page.evaluate(f"document.querySelector('{card} .alias-form .word').value") == "风扇盖子"
             await page.evaluate(f"document.querySelector('{card} .alias-form .material').value = 'BOM-3100'")
-            await page.click(f"{card} button.save-alias")
-            await page.wait_for("!!document.querySelector('#outcome')", timeout_s=20)
+            await submit(page, f"{card} button.save-alias")
             assert await page.evaluate("document.querySelector('#outcome').dataset.ok") == "1"
 
             # 3. entity spans: select the order number, mark it; select the count, mark it as good_qty
@@ -147,16 +145,14 @@ def test_a_trainer_fixes_inbox_messages_in_the_browser_and_the_yaml_changes_line
             marked = await page.text_of(f"{card} ul.marked li")
             assert marked == ["P20250402 → order_no: P20250402", "40 → good_qty: 40"], marked
             await page.screenshot(DOC_SHOTS / "trainer-spans.png")
-            await page.click(f"{card} button.save-intent")
-            await page.wait_for("!!document.querySelector('#outcome')", timeout_s=20)
+            await submit(page, f"{card} button.save-intent")
             assert await page.evaluate("document.querySelector('#outcome').dataset.ok") == "1"
 
             # 4. a refusal: the alias 电机外壳 already names BOM-2050
             card = await card_of(page, TAKEN)
             await select_text(page, f"{card} .msgtext", 0, 4)
             await page.evaluate(f"document.querySelector('{card} .alias-form .material').value = 'BOM-2051'")
-            await page.click(f"{card} button.save-alias")
-            await page.wait_for("!!document.querySelector('#outcome')", timeout_s=20)
+            await submit(page, f"{card} button.save-alias")
             assert await page.evaluate("document.querySelector('#outcome').dataset.ok") == "0"
             problems = " ".join(await page.text_of("#outcome .problems li"))
             assert "电机外壳" in problems and "BOM-2050" in problems and "BOM-2051" in problems, problems

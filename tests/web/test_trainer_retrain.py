@@ -23,7 +23,7 @@ from tests.browser import Chromium
 from tests.requirements import need
 from tests.web.pages import desktop, sign_in
 from tests.web.test_signin import base, csrf_of, login
-from tests.web.trainers import DOC_SHOTS, card_of, said, trainer_web  # noqa: F401 - trainer_web: the fixture
+from tests.web.trainers import DOC_SHOTS, card_of, said, submit, trainer_web  # noqa: F401 - trainer_web: the fixture
 
 pytestmark = [pytest.mark.slapd, pytest.mark.retrain]
 
@@ -44,8 +44,7 @@ def test_retrain_from_the_page_shows_the_report_and_the_annotated_message_is_und
             await sign_in(page, web, "lin.na", "demo-lin.na")
             card = await card_of(page, NEW)
             await page.evaluate(f"document.querySelector('{card} select.intent').value = 'query_order'")
-            await page.click(f"{card} button.save-intent")
-            await page.wait_for("!!document.querySelector('#outcome')", timeout_s=20)
+            await submit(page, f"{card} button.save-intent")
             assert await page.evaluate("document.querySelector('#outcome').dataset.ok") == "1"
             started = time.monotonic()
             await page.click("#retrain")

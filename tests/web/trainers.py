@@ -68,3 +68,9 @@ async def card_of(page, text: str) -> str:
     return f"#item-{item}"
 
 
+async def submit(page, button: str) -> None:
+    """Press a save button and wait for the answer page (not the outcome still shown from before)."""
+    await page.evaluate("window.__before_submit = true")
+    await page.click(button)
+    await page.wait_for("!window.__before_submit && document.readyState === 'complete' && "
+                        "!!document.querySelector('#outcome')", timeout_s=20)
