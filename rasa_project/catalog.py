@@ -1913,6 +1913,7 @@ MESSAGES.update({
     "trainer.retrain_stage.failed": _w("训练或对比失败，请看下面的日志。", "Pelatihan atau perbandingan gagal; lihat log di bawah.",
                                        "Training or comparing failed; see the log below."),
     "trainer.epoch": _w("（第 {done}/{of} 轮）", "(epoch {done}/{of})", "(epoch {done}/{of})"),
+    "trainer.regressions": _w("退步 {n} 句", "{n} kemunduran", "regressions: {n}"),
     "trainer.log": _w("训练日志", "Log pelatihan", "Training log"),
     "trainer.saved": _w("已写入 {file} 第 {line} 行：", "Ditulis ke {file} baris {line}:", "Written to {file} line {line}:"),
     "trainer.extractor_misses": _w("抽取器读不出这一段（要让机器人认识它，请加为别名）",
