@@ -53,7 +53,7 @@ def test_retrain_from_the_page_shows_the_report_and_the_annotated_message_is_und
                                 timeout_s=20)
             assert time.monotonic() - started < 15
             assert await page.evaluate("document.querySelector('#job').dataset.running") == "1"
-            # the page follows the training: Rasa's epoch counter shows up and moves
+            # the page follows the training: Rasa's epoch counter shows up
             await page.wait_for("(document.querySelector('#epoch') || {}).textContent", timeout_s=900, interval_s=1)
             await page.screenshot(DOC_SHOTS / "trainer-retrain-running.png")
             # a second press while it runs starts nothing
