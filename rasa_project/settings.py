@@ -105,6 +105,7 @@ class Settings(BaseSettings):
     ldap_group_pmc: str = "cn=pmc,ou=groups,dc=demo-factory,dc=local"
     ldap_group_production: str = "cn=production,ou=groups,dc=demo-factory,dc=local"
     ldap_group_managers: str = "cn=managers,ou=groups,dc=demo-factory,dc=local"
+    ldap_group_trainers: str = "cn=trainers,ou=groups,dc=demo-factory,dc=local"  # the trainer page (issue 19); managers are not trainers by default
     ldap_work_center_attribute: str = "departmentNumber"  # a person's work centers (web dashboard scope)
     ldap_use_tls: bool = False
     ldap_timeout_s: float = 3.0

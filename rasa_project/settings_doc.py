@@ -74,6 +74,7 @@ DESCRIPTIONS: dict[str, str] = {
     "ldap_group_pmc": "group DN of PMC planners",
     "ldap_group_production": "group DN of production staff",
     "ldap_group_managers": "group DN of managers (approve changes)",
+    "ldap_group_trainers": "group DN of trainers (the trainer page: inbox, annotation, retrain)",
     "ldap_use_tls": "StartTLS on an ldap:// URL",
     "ldap_timeout_s": "seconds per LDAP operation",
     "authz_cache_ttl_s": "how long a person's roles are cached",

@@ -22,6 +22,7 @@ PERMISSIONS = frozenset(
 ROLE_PMC = "pmc"
 ROLE_PRODUCTION = "production"
 ROLE_MANAGERS = "managers"
+ROLE_TRAINERS = "trainers"  # the web app's trainer page only (issue 19); carries no chat permission
 
 _PMC = frozenset({ORDER_CREATE, ORDER_CHANGE, ORDER_QUERY, STOCK_QUERY})
 ROLE_PERMISSIONS: Mapping[str, frozenset[str]] = {

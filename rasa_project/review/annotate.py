@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from rasa_project.nlu import datacheck
+from rasa_project.nlu.extractor import ENTITIES
 
 ALIAS_TABLES = {"material": ("materials.yml", "materials", "chat_code"),
                 "work_center": ("work_centers.yml", "work_centers", "number")}
@@ -112,6 +113,7 @@ def _example_problems(root: Path, text: str, intent: str, lang: str) -> list[str
     """What `dingk3 data check` would say of this one new example (only the checks it can fail)."""
     ex = datacheck.NluExample(text, intent, lang, "(new example)", 0)
     problems = [p for p in datacheck._language_problems(ex) if p.severity == "error"]
+    problems += [p for p in datacheck.check_examples([ex], set(ENTITIES)) if "unknown entity" in p.message]
     key = datacheck._key(text)
     for path in sorted((root / "data" / "nlu").glob("*.yml")):
         for other in datacheck.read_nlu_examples(path, root)[0]:

@@ -115,6 +115,7 @@ def _retrain(args) -> int:
 
     w = wiring.current()
     settings = w.settings
+    print("training (if the data changed) ...", flush=True)
     try:
         trained = train(settings.project_root, settings.model_dir, settings.var_dir / "logs" / "train.log")
     except TrainingFailed as exc:
@@ -141,6 +142,7 @@ def _retrain(args) -> int:
     sets = evaluation_sets(settings.project_root)
     evaluations = []
     for model in (before, after):
+        print(f"scoring {model.name} on {len(sets)} evaluation sets ...", flush=True)
         parser = NluParser(model)
         try:
             evaluations.append(compare.evaluate(parser, sets, texts))
@@ -164,9 +166,8 @@ def _retrain(args) -> int:
     outcome = rollout.switch(settings, after)
     for url, what in outcome.items():
         print(f"{url}: {what}")
-    w.audit.record("training", actor=args.by, change="model_switch", model=after.name,
-                   model_hash=rollout.model_hash(after), previous=before.name, worse=result["worse"],
-                   accepted_worse=bool(result["worse"]), servers=outcome)
+    rollout.record_switch(w.audit, by=args.by, after=after, previous=before.name, worse=result["worse"],
+                          servers=outcome)
     return 0 if all(v == "loaded" for v in outcome.values()) else 1
 
 

@@ -55,3 +55,10 @@ def switch(settings, model: Path, timeout_s: float = 300.0) -> dict[str, str]:
         except httpx.HTTPError as exc:
             outcome[url] = f"unreachable ({type(exc).__name__})"
     return outcome
+
+
+def record_switch(trail, *, by: str, after: Path, previous: str | None, worse: list[str], servers: dict,
+                  via: str = "cli") -> None:
+    """The audit record of a switch (who, which model and hash, from which, worse sets accepted)."""
+    trail.record("training", actor=by, change="model_switch", model=after.name, model_hash=model_hash(after),
+                 previous=previous, worse=worse, accepted_worse=bool(worse), servers=servers, via=via)

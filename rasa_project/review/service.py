@@ -68,6 +68,21 @@ class ReviewDesk:
         self._record(by, item, edit, intent=intent, lang=language, was=item.intent)
         return edit
 
+    def mark_entities(self, item_id: str, intent: str, spans: list[tuple[int, int, str]], *, by: str,
+                      tables, today, lang: str | None = None) -> tuple[annotate.Edit, list]:
+        """Confirm the intent and mark entity spans: one annotated example (Rasa's ``[text](entity)``)."""
+        from rasa_project.review import spans as marking
+
+        item = self.item(item_id)
+        readings = marking.read_spans(item.text, spans, tables, today, intent)
+        language = lang or (item.languages[0] if item.languages else None)
+        if language is None:
+            raise annotate.Refused("the message's language is unknown: give it (zh, id, en or mixed)")
+        edit = annotate.add_example(self.root, marking.annotated(item.text, readings), intent, language)
+        self._record(by, item, edit, intent=intent, lang=language, was=item.intent,
+                     entities=[r.as_dict() for r in readings])
+        return edit, readings
+
     def add_alias(self, item_id: str | None, kind: str, code: str, word: str, *, by: str) -> annotate.Edit:
         """Add an unknown word (from an inbox message, or given) as an alias of a material / work center."""
         item = self.item(item_id) if item_id else None

@@ -29,11 +29,12 @@ from rasa_project.authz.roles import (
     ROLE_MANAGERS,
     ROLE_PMC,
     ROLE_PRODUCTION,
+    ROLE_TRAINERS,
     is_valid_staff_id,
     roles_from_groups,
 )
 from rasa_project.values import figure
-from rasa_project.web import xlsx
+from rasa_project.web import trainer, xlsx
 from rasa_project.web.board import SORT_KEYS, BoardUnavailable, page_of, select
 from rasa_project.web.dashboard import Dashboard
 from rasa_project.web.security import (
@@ -75,7 +76,8 @@ def _lang_from(request: Request, session: WebSession | None) -> str:
 def _roles_of(settings, group_dns) -> frozenset[str]:
     return roles_from_groups(group_dns, {ROLE_PMC: settings.ldap_group_pmc,
                                          ROLE_PRODUCTION: settings.ldap_group_production,
-                                         ROLE_MANAGERS: settings.ldap_group_managers})
+                                         ROLE_MANAGERS: settings.ldap_group_managers,
+                                         ROLE_TRAINERS: settings.ldap_group_trainers})
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -218,6 +220,9 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
                 dash.w.audit.record("decision", actor=profile.staff_id, decision="web_login", allowed=False,
                                     reason="no_work_center", via=via)
                 return refused_page(request, None, "web.no_work_center", 403, name=profile.name or profile.staff_id)
+        elif ROLE_TRAINERS in roles:  # the trainer page only: no orders in scope
+            centers = ()
+            next_url = next_url if next_url.startswith("/trainer") else "/trainer"
         else:
             dash.w.audit.record("decision", actor=profile.staff_id, decision="web_login", allowed=False,
                                 reason="no_role", via=via)
@@ -605,4 +610,6 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
                 "completion": round(row.completion, 1), "level": row.level, "approval": row.approval,
                 "version": view.version}
 
+    trainer.register(app, wiring, trainer.Helpers(render=render, signed_in=signed_in, csrf_ok=csrf_ok,
+                                                   refused_page=refused_page, form=_form, lang_of=_lang_from))
     return app
