@@ -48,6 +48,7 @@ from connectors.limits import (
 from connectors.origins import ReplyOrigins
 from connectors.outbox import Destination, Outbox
 from connectors.replay import ClaimStore, ReplayGuard, Verdict, body_digest, make_claim_store
+from connectors.reply_queue import make_reply_store
 from connectors.speakers import SpeakerCheck
 from dingtalk_client import messages as dt_messages
 from dingtalk_client.messages import ActionCard, InvalidMessage, Markdown, Message
@@ -392,7 +393,8 @@ class DingTalkInput(InputChannel):
         if self._outbox is None:
             factory = self._outbox_factory or (
                 lambda api: Outbox(api, rate_per_minute=self.settings.dingtalk_rate_per_minute,
-                                   allow_webhook=self.reply_origins.allows)
+                                   allow_webhook=self.reply_origins.allows,
+                                   store=make_reply_store(self.settings))
             )
             self._outbox = factory(self.openapi)
         return self._outbox
@@ -652,6 +654,7 @@ class DingTalkInput(InputChannel):
 
         @bp.listener("after_server_start")
         async def start_stream(app, loop) -> None:
+            self.outbox.start()  # replies a crashed process left in the shared queue go out now
             if self.settings.dingtalk_mode == "stream":
                 self.start_stream(on_new_message)
 
