@@ -1,6 +1,8 @@
 """Two workers on one PostgreSQL database tick at the same moment (issue 17 item 3): every reminder,
 expiry and outbox notification is decided and sent once, none is lost.
 
+Delay-risk warnings too: both passes evaluate the same business-clock slot at once.
+
 Each worker is what `dingk3 worker` builds — its own engine (its own connections), workflow, desk,
 outbox and K/3 session — over one throwaway PostgreSQL database, the K/3 and DingTalk simulators
 and slapd. A barrier starts both passes together; DingTalk's record is read back afterwards.
@@ -23,10 +25,12 @@ from rasa_project.db import make_engine
 from rasa_project.mapping import load_mapping
 from rasa_project.notify.outbox import NotificationOutbox
 from rasa_project.ordering.approval_desk import ApprovalDesk
+from rasa_project.ordering.delay_risk import DelayRisk
 from rasa_project.ordering.service import WorkflowService
 from rasa_project.ordering.states import Change
 from rasa_project.wiring import dingtalk_config, k3_config
 from rasa_project.worker import Worker
+from tests.closed_loop.test_closed_loop_risk import warnings
 from tests.k3.conftest import make_settings
 from tests.pg import throwaway_database
 from tests.workflow.conftest import ANCHOR
@@ -61,9 +65,13 @@ class Process:
         self.workflow = WorkflowService(self.k3, load_mapping(settings.mapping_dir), clock_from(settings), Session,
                                         settings, now=wall)
         self.outbox = NotificationOutbox(Session, self.openapi, now=wall)
+        audit = AuditTrail(Session, secrets=(), now=wall)
         self.desk = ApprovalDesk(settings, self.workflow, self.outbox, authorizer=Authorizer(settings),
-                                 audit=AuditTrail(Session, secrets=(), now=wall), now=wall)
-        self.worker = Worker(settings, self.workflow, self.desk, now=wall)
+                                 audit=audit, now=wall)
+        mapping = load_mapping(settings.mapping_dir)
+        self.risk = DelayRisk(self.k3, lambda: mapping, clock_from(settings), Session, settings, self.outbox,
+                              now=wall, audit=audit)
+        self.worker = Worker(settings, self.workflow, self.desk, now=wall, risk=self.risk)
 
     def close(self) -> None:
         self.k3.close()
@@ -146,3 +154,13 @@ def test_two_workers_flush_the_same_due_notifications_once_each(processes, wall,
     assert sorted(texts) == sorted(f"notice {i}" for i in range(count))  # none lost, none twice
     assert [n.state for n in b.outbox.list()] == ["sent"] * count
     assert at_once([lambda: a.outbox.flush(wall()), lambda: b.outbox.flush(wall())]) == [0, 0]
+
+
+def test_two_workers_announce_each_delay_warning_once(processes, dingtalk_sim):
+    a, b = processes
+    results = at_once([a.worker.tick, b.worker.tick])
+    announced = sorted(r for result in results for r in result.risk)
+    assert [r.split()[0] for r in announced] == ["P20250401", "P20250402", "P20250403"]  # one worker each
+    assert warnings(dingtalk_sim) == {"P20250401": 1, "P20250402": 1, "P20250403": 1}
+    at_once([a.worker.tick, b.worker.tick])  # the same slot again: nothing more
+    assert warnings(dingtalk_sim) == {"P20250401": 1, "P20250402": 1, "P20250403": 1}
