@@ -55,7 +55,7 @@ from dingtalk_client.messages import ActionCard, InvalidMessage, Markdown, Messa
 from dingtalk_client.messages import Text as TextMessage
 from dingtalk_client.openapi import AsyncDingTalkOpenAPI, DingTalkError
 from dingtalk_client.signing import SignatureProblem, check_signature
-from rasa_project import catalog
+from rasa_project import catalog, metrics
 from rasa_project.nlu.language import detect_or
 from rasa_project.wiring import dingtalk_config
 
@@ -397,6 +397,7 @@ class DingTalkInput(InputChannel):
                                    store=make_reply_store(self.settings))
             )
             self._outbox = factory(self.openapi)
+            metrics.watch_reply_queue(self._outbox.store)  # depth and age on this process's /metrics
         return self._outbox
 
     def get_output_channel(self) -> OutputChannel | None:
@@ -446,6 +447,7 @@ class DingTalkInput(InputChannel):
                         inbound.metadata["conversation_id"])
             self._spawn(self._answer(inbound, "dingtalk.slow_down"), f"slow-down {inbound.message_id}")
             return True
+        metrics.TURNS.labels("message").inc()
         self._spawn(self._turn(inbound, on_new_message), f"turn {inbound.message_id}")
         return True
 

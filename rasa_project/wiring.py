@@ -183,7 +183,8 @@ class Wiring:
         return self._once(
             "k3",
             lambda: K3Client(
-                k3_config(self.settings), transport=self._k3_transport, observer=K3CallAudit(self.audit)
+                k3_config(self.settings), transport=self._k3_transport,
+                observer=_both(K3CallAudit(self.audit), _k3_metrics),
             ),
         )
 
@@ -366,4 +367,22 @@ def metrics_exposition() -> tuple[bytes, str]:
     """This process's Prometheus metrics and their content type."""
     from rasa_project import metrics
 
+    if "database" not in metrics.GAUGES.sources:  # outbox depth and age, pending approvals
+        metrics.watch_database(current().sessionmaker)
     return metrics.exposition()
+
+
+def _k3_metrics(record) -> None:
+    from rasa_project import metrics
+
+    metrics.observe_k3(record)
+
+
+def _both(first, second):
+    """One K/3 observer calling two (the audit trail, then the metrics)."""
+
+    def observe(record) -> None:
+        first(record)
+        second(record)
+
+    return observe

@@ -97,7 +97,7 @@ def at_once(fns):
         try:
             barrier.wait(10)
             results[i] = fns[i]()
-        except BaseException as exc:  # re-raised in the test thread below
+        except BaseException as exc:  # noqa: BLE001 -- re-raised in the test thread below
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(fns))]
