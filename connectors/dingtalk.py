@@ -55,7 +55,7 @@ from dingtalk_client.messages import ActionCard, InvalidMessage, Markdown, Messa
 from dingtalk_client.messages import Text as TextMessage
 from dingtalk_client.openapi import AsyncDingTalkOpenAPI, DingTalkError
 from dingtalk_client.signing import SignatureProblem, check_signature
-from rasa_project import catalog, metrics
+from rasa_project import catalog, logs, metrics
 from rasa_project.nlu.language import detect_or
 from rasa_project.wiring import dingtalk_config
 
@@ -437,6 +437,10 @@ class DingTalkInput(InputChannel):
         if not await asyncio.to_thread(self.dedupe.first_seen, inbound.dedupe_key):
             log.info("dingtalk: redelivered %s ignored", inbound.message_id)
             return False
+        rid = logs.REQUEST_ID.get() or logs.new_id()  # nginx's X-Request-Id on HTTP callbacks
+        logs.REQUEST_ID.set(rid)  # the turn's task copies it: Rasa's and our log lines carry it
+        inbound.metadata["request_id"] = rid  # to the action server through the tracker
+        log.info("dingtalk: message %s accepted", inbound.message_id)
         self._conversations[inbound.metadata["conversation_id"]] = inbound.metadata["is_group"]
         admission = self.flood.admit(inbound.sender_id.rpartition(":")[2], inbound.metadata["conversation_id"])
         if admission is Admission.DROP:
@@ -643,6 +647,7 @@ class DingTalkInput(InputChannel):
 
         @bp.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
+            logs.REQUEST_ID.set(logs.clean(request.headers.get("x-request-id")) or logs.new_id())
             return await verified(request, self._handle_robot_body)
 
         @bp.route("/card", methods=["POST"], stream=True)
@@ -657,6 +662,7 @@ class DingTalkInput(InputChannel):
         @bp.listener("after_server_start")
         async def start_stream(app, loop) -> None:
             self.outbox.start()  # replies a crashed process left in the shared queue go out now
+            logs.install(self.settings, "rasa")  # request ids on this process's log lines
             if self.settings.dingtalk_mode == "stream":
                 self.start_stream(on_new_message)
 

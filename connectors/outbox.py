@@ -32,6 +32,7 @@ from dingtalk_client.openapi import (
     DingTalkThrottled,
     SessionWebhookError,
 )
+from rasa_project import logs
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def backoff_s(attempt: int, *, base_s: float = 1.0, cap_s: float = 60.0) -> floa
 def encode(destination: Destination, message: Message) -> str:
     """What a stored reply holds: the destination and the message, field by field."""
     return reply_queue.dumps(dataclasses.asdict(destination),
-                             {"type": message.msgtype, **dataclasses.asdict(message)})
+                             {"type": message.msgtype, **dataclasses.asdict(message)}, logs.REQUEST_ID.get())
 
 
 def decode(payload: str) -> tuple[Destination, Message]:
@@ -210,6 +211,7 @@ class Outbox:
 
     async def _run(self, claim: reply_queue.Claim) -> None:
         key = claim.conversation_id
+        logs.REQUEST_ID.set(reply_queue.request_id_of(claim.payload))  # this task's own context
         lost = asyncio.Event()
         renewal = asyncio.create_task(self._renew(claim, lost))
         try:
@@ -251,6 +253,7 @@ class Outbox:
             attempt += 1
             try:
                 path = await self._send_once(destination, message, pending_staff)
+                log.info("dingtalk outbox: reply to %s sent via %s", key, path)
                 self.delivered.append((key, path))
                 del self.delivered[:-200]
                 return

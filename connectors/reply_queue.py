@@ -61,7 +61,8 @@ class ReplyStore(Protocol):
 
     def pace(self, conversation_id: str, limit: int, period_s: float, now: float) -> float:
         """Take a send slot: 0.0 when taken, else the seconds until one frees (``now`` is the
-        caller's clock; the Redis store uses Redis' clock instead)."""
+        caller's clock for the memory store; SQLite reads the host's monotonic clock inside its
+        write lock, Redis its own clock inside the script)."""
 
     def pending(self, item_ids: Iterable[str]) -> set[str]:
         """Which of these replies are still queued."""
@@ -155,8 +156,10 @@ class MemoryReplyStore:
 class SQLiteReplyStore:
     """A file under ``var_dir``; every step one short ``BEGIN IMMEDIATE`` transaction (wall clock)."""
 
-    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
-        self.path, self._clock = Path(path), clock
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time,
+                 pace_clock: Callable[[], float] = time.monotonic) -> None:
+        self.path, self._clock, self._pace_clock = Path(path), clock, pace_clock
+        self.last_pace_at: float | None = None  # the store's time of the last slot granted (tests read it)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = self._connect()
         try:
@@ -245,12 +248,17 @@ class SQLiteReplyStore:
             (now + retry_in_s, claim.conversation_id, claim.token, now)).rowcount == 1)
 
     def pace(self, conversation_id: str, limit: int, period_s: float, now: float) -> float:
+        # The time is read inside the write lock, not the caller's: a caller that waited for the lock
+        # with an older time would count against a window another process already moved on.
+        # CLOCK_MONOTONIC is one clock for all processes of the host (the file's only users).
         def work(db: sqlite3.Connection) -> float:
+            now = self._pace_clock()
             db.execute("DELETE FROM sends WHERE conversation_id = ? AND at <= ?", (conversation_id, now - period_s))
             times = [t for (t,) in db.execute("SELECT at FROM sends WHERE conversation_id = ? ORDER BY at",
                                               (conversation_id,))]
             if len(times) < max(1, limit):
                 db.execute("INSERT INTO sends (conversation_id, at) VALUES (?, ?)", (conversation_id, now))
+                self.last_pace_at = now
                 return 0.0
             return times[len(times) - max(1, limit)] + period_s - now
 
@@ -447,10 +455,20 @@ def make_reply_store(settings) -> ReplyStore:
 
 
 # --- what a stored reply holds ---------------------------------------------------------------------
-def dumps(destination: dict, message: dict) -> str:
-    return json.dumps({"to": destination, "message": message}, ensure_ascii=False, separators=(",", ":"))
+def dumps(destination: dict, message: dict, request_id: str | None = None) -> str:
+    body = {"to": destination, "message": message}
+    if request_id:
+        body["rid"] = request_id  # the chat message's request id: the send is logged under it
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
 def loads(payload: str) -> tuple[dict, dict]:
     body = json.loads(payload)
     return body["to"], body["message"]
+
+
+def request_id_of(payload: str) -> str | None:
+    try:
+        return json.loads(payload).get("rid")
+    except ValueError:
+        return None

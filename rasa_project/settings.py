@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     mapping_dir: Path = PROJECT_ROOT / "data" / "mapping"
     model_dir: Path = PROJECT_ROOT / "models"
     log_level: str = "INFO"
+    log_format: str = "text"  # text (a request id appended as [rid=…]) or json (one object per line, for log shippers)
 
     # Business clock: relative dates ("明天", "besok", "next Friday") resolve against it.
     timezone: str = "Asia/Shanghai"

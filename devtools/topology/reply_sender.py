@@ -7,7 +7,8 @@
 
 The first form sends what is queued until killed (tests kill it with SIGKILL mid-send and start
 another); ``pace`` asks the store for ``count`` send slots of one conversation and prints the
-store's clock at each slot granted, one per line (two of them at once show the pacing is shared).
+store's clock at each slot granted, one per line, after printing ``ready`` and reading a line from
+stdin (two of them started together show the pacing is shared).
 """
 
 from __future__ import annotations
@@ -46,15 +47,16 @@ async def send(args) -> None:
 
 def pace(args) -> None:
     store = open_store(args.store, args.prefix)
+    print("ready", flush=True)
+    sys.stdin.readline()  # "go": both processes start asking at once
     granted = 0
     while granted < args.count:
-        now = time.monotonic()  # CLOCK_MONOTONIC: one clock for every process of the host
-        wait = store.pace(args.conversation, args.limit, args.period, now)
+        wait = store.pace(args.conversation, args.limit, args.period, time.monotonic())
         if wait > 0:
             time.sleep(min(wait, 0.05))  # the store says when; wake a little early and ask again
             continue
         granted += 1
-        at = store.last_pace_ms / 1000 if isinstance(store, reply_queue.RedisReplyStore) else now
+        at = store.last_pace_ms / 1000 if isinstance(store, reply_queue.RedisReplyStore) else store.last_pace_at
         print(f"{at:.6f}", flush=True)
 
 

@@ -250,8 +250,13 @@ def test_pacing_holds_across_two_processes(shared):
     procs = [subprocess.Popen(
         [sys.executable, "-m", "devtools.topology.reply_sender", "pace", "--store", spec, "--prefix", prefix,
          "--conversation", conversation, "--count", str(count), "--limit", str(limit), "--period", str(period)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
         for _ in range(2)]
+    assert [proc.stdout.readline().strip() for proc in procs] == ["ready", "ready"]
+    for proc in procs:  # both start asking at the same moment
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
     outputs = [proc.communicate(timeout=60)[0] for proc in procs]
     assert all(proc.returncode == 0 for proc in procs)
     per_process = [[float(line) for line in out.split()] for out in outputs]
