@@ -652,6 +652,7 @@ class DingTalkInput(InputChannel):
 
         @bp.route("/card", methods=["POST"], stream=True)
         async def card(request: Request) -> HTTPResponse:
+            logs.REQUEST_ID.set(logs.clean(request.headers.get("x-request-id")) or logs.new_id())
             return await verified(request, self._handle_card_data)
 
         self.events.register(bp)  # POST /events: the encrypted HTTP event subscription (spec §6)
@@ -677,10 +678,12 @@ class DingTalkInput(InputChannel):
         from connectors.stream import StreamClient
 
         async def robot(data: dict, headers: dict) -> tuple[int, Any]:
+            logs.REQUEST_ID.set(logs.new_id())  # frames share the stream's task: one id per message
             status, payload = await self._handle_robot_body(data, on_new_message)
             return (200 if status == 200 else status), None if status == 200 else payload
 
         async def card(data: dict, headers: dict) -> tuple[int, Any]:
+            logs.REQUEST_ID.set(logs.new_id())
             status, payload = await self._handle_card_data(data, on_new_message)
             return (200 if status == 200 else status), None if status == 200 else payload
 

@@ -19,7 +19,7 @@ import time
 import uuid
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("dingk3_request_id", default=None)
-_SAFE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_SAFE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def new_id() -> str:
@@ -28,7 +28,7 @@ def new_id() -> str:
 
 def clean(value: str | None) -> str | None:
     """A request id from outside (a header, a tracker) only if it is short and plain."""
-    return value if isinstance(value, str) and _SAFE.match(value) else None
+    return value if isinstance(value, str) and _SAFE.fullmatch(value) else None
 
 
 class RequestIdFormatter(logging.Formatter):
