@@ -125,6 +125,8 @@ class Outbox:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.lease_s, self.poll_s, self.max_inflight = lease_s, poll_s, max_inflight
         self._mine: set[str] = set()  # replies this process queued (join waits for them)
+        self._unstored: deque[tuple[str, str]] = deque()  # not yet in the store (it was unreachable)
+        self._store_down = False
         self._inflight: set[asyncio.Task] = set()
         self._dispatcher: asyncio.Task | None = None
         self._wake: asyncio.Event | None = None
@@ -144,10 +146,26 @@ class Outbox:
         return fn(*args) if self._inline else await asyncio.to_thread(fn, *args)
 
     def enqueue(self, destination: Destination, message: Message) -> None:
-        """Store the reply (durable before this returns) and make sure a sender runs."""
-        self._mine.add(self.store.push(destination.conversation_id, encode(destination, message)))
+        """Store the reply and make sure a sender runs. While the store is unreachable (Redis down)
+        replies wait in this process, in order, and are stored as soon as it answers again."""
+        self._unstored.append((destination.conversation_id, encode(destination, message)))
+        self._store_waiting()
         self.start()
         self._wake.set()
+
+    def _store_waiting(self) -> None:
+        while self._unstored:
+            conversation_id, payload = self._unstored[0]
+            try:
+                self._mine.add(self.store.push(conversation_id, payload))
+            except Exception:  # any store failure: keep the reply here and retry
+                if not self._store_down:
+                    log.warning("dingtalk outbox: reply store unavailable; %d replies wait in this process",
+                                len(self._unstored), exc_info=True)
+                self._store_down = True
+                return
+            self._unstored.popleft()
+            self._store_down = False
 
     def start(self) -> None:
         """Start sending (also replies other processes left behind); needs a running loop."""
@@ -158,9 +176,13 @@ class Outbox:
 
     async def join(self) -> None:
         """Wait until every reply this process queued has been delivered (or given up), by anyone."""
-        while self._mine:
-            self._mine &= await self._call(self.store.pending, list(self._mine))
+        while self._mine or self._unstored:
             if self._mine:
+                try:
+                    self._mine &= await self._call(self.store.pending, list(self._mine))
+                except Exception:  # the store is down: ask again
+                    log.debug("dingtalk outbox: reply store unavailable while waiting", exc_info=True)
+            if self._mine or self._unstored:
                 await asyncio.sleep(0.02)
 
     async def close(self) -> None:
@@ -175,6 +197,7 @@ class Outbox:
     async def _dispatch(self) -> None:
         while True:
             self._wake.clear()
+            self._store_waiting()
             try:
                 while len(self._inflight) < self.max_inflight:
                     claim = await self._call(self.store.claim, self.owner, self.lease_s)

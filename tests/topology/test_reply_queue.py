@@ -267,3 +267,37 @@ def test_pacing_holds_across_two_processes(shared):
         assert granted[i + limit] - granted[i] >= period - 0.001, (i, granted)
     # and each process got slots inside the other's windows (they really shared one budget)
     assert min(per_process[0]) < max(per_process[1]) and min(per_process[1]) < max(per_process[0])
+
+
+class Flaky:
+    """A store that is unreachable (Redis down) for its first ``down`` pushes."""
+
+    def __init__(self, store, down: int) -> None:
+        self.store, self.down = store, down
+
+    def push(self, conversation_id, payload):
+        if self.down > 0:
+            self.down -= 1
+            raise ConnectionError("store unreachable")
+        return self.store.push(conversation_id, payload)
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+
+async def test_replies_wait_in_order_while_the_store_is_unreachable(tmp_path):
+    settings = Settings(var_dir=tmp_path, redis_url=None)
+    app = create_app(settings)
+    server = ThreadedServer(app, free_port()).start()
+    try:
+        settings.dingtalk_openapi_url = server.url
+        api = AsyncDingTalkOpenAPI(dingtalk_config(settings))
+        outbox = Outbox(api, store=Flaky(reply_queue.SQLiteReplyStore(tmp_path / "r.db"), down=8), poll_s=0.05)
+        for i in range(6):
+            outbox.enqueue(Destination(GROUPS[0], True, "pmc0001"), Text(f"line {i}"))
+        await asyncio.wait_for(outbox.join(), 60)
+        await outbox.close()
+        await api.aclose()
+        assert [m["text"] for m in app.state.sim.messages(conversation_id=GROUPS[0])] == [f"line {i}" for i in range(6)]
+    finally:
+        server.stop()
