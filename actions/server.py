@@ -45,6 +45,8 @@ def create_app(token: str, action_package: str = "actions") -> Sanic:
             return None
         given = request.headers.get("authorization", "").encode("utf-8", "replace")
         if hmac.compare_digest(given, expected):
+            if request.path == "/webhook":
+                _follow_request_id(request)
             return None
         log.warning("action server: %s %s refused: not from our Rasa server (%s)", request.method, request.path,
                     request.ip)
@@ -62,12 +64,25 @@ def create_app(token: str, action_package: str = "actions") -> Sanic:
     return app
 
 
+def _follow_request_id(request: Request) -> None:
+    """The chat message's request id (the channel put it in the message's metadata) for this call."""
+    try:
+        body = request.json or {}
+        latest = (body.get("tracker") or {}).get("latest_message") or {}
+        rid = wiring.request_id_from((latest.get("metadata") or {}).get("request_id"))
+    except Exception:  # noqa: BLE001 - an unreadable body is refused by the SDK; no id then
+        rid = None
+    if rid:
+        log.info("action server: %s for %s", body.get("next_action"), body.get("sender_id"))
+
+
 def main() -> None:
     from rasa_sdk import utils
     from rasa_sdk.plugin import plugin_manager
 
     settings = wiring.current().settings
     utils.configure_colored_logging(settings.log_level)
+    wiring.install_request_ids(settings, "actions")
     utils.update_sanic_log_level()
     app = create_app(settings.action_server_token.get_secret_value())
     plugin_manager().hook.attach_sanic_app_extensions(app=app)

@@ -48,6 +48,7 @@ from connectors.limits import (
 )
 from connectors.outbox import Destination, Outbox
 from connectors.replay import ClaimStore, ReplayGuard, Verdict, body_digest, make_claim_store
+from connectors.reply_queue import make_reply_store
 from connectors.speakers import SpeakerCheck
 from dingtalk_client import messages as dt_messages
 from dingtalk_client.messages import ActionCard, InvalidMessage, Markdown, Message
@@ -55,7 +56,7 @@ from dingtalk_client.messages import Text as TextMessage
 from dingtalk_client.openapi import AsyncDingTalkOpenAPI, DingTalkError
 from dingtalk_client.origins import ReplyOrigins
 from dingtalk_client.signing import SignatureProblem, check_signature
-from rasa_project import catalog
+from rasa_project import catalog, logs, metrics
 from rasa_project.nlu.language import detect_or
 from rasa_project.wiring import dingtalk_config
 
@@ -394,9 +395,11 @@ class DingTalkInput(InputChannel):
         if self._outbox is None:
             factory = self._outbox_factory or (
                 lambda api: Outbox(api, rate_per_minute=self.settings.dingtalk_rate_per_minute,
-                                   allow_webhook=self.reply_origins.allows)
+                                   allow_webhook=self.reply_origins.allows,
+                                   store=make_reply_store(self.settings))
             )
             self._outbox = factory(self.openapi)
+            metrics.watch_reply_queue(self._outbox.store)  # depth and age on this process's /metrics
         return self._outbox
 
     def get_output_channel(self) -> OutputChannel | None:
@@ -436,6 +439,10 @@ class DingTalkInput(InputChannel):
         if not await asyncio.to_thread(self.dedupe.first_seen, inbound.dedupe_key):
             log.info("dingtalk: redelivered %s ignored", inbound.message_id)
             return False
+        rid = logs.REQUEST_ID.get() or logs.new_id()  # nginx's X-Request-Id on HTTP callbacks
+        logs.REQUEST_ID.set(rid)  # the turn's task copies it: Rasa's and our log lines carry it
+        inbound.metadata["request_id"] = rid  # to the action server through the tracker
+        log.info("dingtalk: message %s accepted", inbound.message_id)
         self._conversations[inbound.metadata["conversation_id"]] = inbound.metadata["is_group"]
         remember = self.group_webhooks.note(inbound.metadata)
         if remember is not None:
@@ -449,6 +456,7 @@ class DingTalkInput(InputChannel):
                         inbound.metadata["conversation_id"])
             self._spawn(self._answer(inbound, "dingtalk.slow_down"), f"slow-down {inbound.message_id}")
             return True
+        metrics.TURNS.labels("message").inc()
         self._spawn(self._turn(inbound, on_new_message), f"turn {inbound.message_id}")
         return True
 
@@ -644,10 +652,12 @@ class DingTalkInput(InputChannel):
 
         @bp.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
+            logs.REQUEST_ID.set(logs.clean(request.headers.get("x-request-id")) or logs.new_id())
             return await verified(request, self._handle_robot_body)
 
         @bp.route("/card", methods=["POST"], stream=True)
         async def card(request: Request) -> HTTPResponse:
+            logs.REQUEST_ID.set(logs.clean(request.headers.get("x-request-id")) or logs.new_id())
             return await verified(request, self._handle_card_data)
 
         self.events.register(bp)  # POST /events: the encrypted HTTP event subscription (spec §6)
@@ -657,6 +667,8 @@ class DingTalkInput(InputChannel):
 
         @bp.listener("after_server_start")
         async def start_stream(app, loop) -> None:
+            self.outbox.start()  # replies a crashed process left in the shared queue go out now
+            logs.install(self.settings, "rasa")  # request ids on this process's log lines
             if self.settings.dingtalk_mode == "stream":
                 self.start_stream(on_new_message)
 
@@ -671,10 +683,12 @@ class DingTalkInput(InputChannel):
         from connectors.stream import StreamClient
 
         async def robot(data: dict, headers: dict) -> tuple[int, Any]:
+            logs.REQUEST_ID.set(logs.new_id())  # frames share the stream's task: one id per message
             status, payload = await self._handle_robot_body(data, on_new_message)
             return (200 if status == 200 else status), None if status == 200 else payload
 
         async def card(data: dict, headers: dict) -> tuple[int, Any]:
+            logs.REQUEST_ID.set(logs.new_id())
             status, payload = await self._handle_card_data(data, on_new_message)
             return (200 if status == 200 else status), None if status == 200 else payload
 

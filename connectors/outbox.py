@@ -1,5 +1,9 @@
 """Replies leave through one queue per conversation: paced, retried, in order, never dropped.
 
+The queue is a shared, durable store (``connectors/reply_queue.py``: Redis for replicas, SQLite
+under var_dir for one host): a crashed process loses nothing, and order and pacing hold across
+every process sending for the bot.
+
 DingTalk throttles a robot at 20 messages per minute per conversation (errcode 130101), and a
 sessionWebhook expires. So each conversation gets a worker that (1) waits for a free slot in a
 sliding one-minute window, (2) uses the sessionWebhook while it is valid, (3) falls back to the
@@ -10,13 +14,17 @@ backoff. Only a message DingTalk can never accept (invalid parameter) is given u
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import os
+import socket
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from dingtalk_client.messages import InvalidMessage, Message
+from connectors import reply_queue
+from dingtalk_client.messages import ActionCard, InvalidMessage, Markdown, Message, Text
 from dingtalk_client.openapi import (
     AsyncDingTalkOpenAPI,
     DingTalkError,
@@ -24,6 +32,7 @@ from dingtalk_client.openapi import (
     DingTalkThrottled,
     SessionWebhookError,
 )
+from rasa_project import logs
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +75,26 @@ def backoff_s(attempt: int, *, base_s: float = 1.0, cap_s: float = 60.0) -> floa
     return min(cap_s, base_s * (2 ** max(0, attempt - 1)))
 
 
+def encode(destination: Destination, message: Message) -> str:
+    """What a stored reply holds: the destination and the message, field by field."""
+    return reply_queue.dumps(dataclasses.asdict(destination),
+                             {"type": message.msgtype, **dataclasses.asdict(message)}, logs.REQUEST_ID.get())
+
+
+def decode(payload: str) -> tuple[Destination, Message]:
+    to, body = reply_queue.loads(payload)
+    kind = body.pop("type")
+    message_class = {"text": Text, "markdown": Markdown, "actionCard": ActionCard}[kind]
+    if "buttons" in body:
+        body["buttons"] = tuple(tuple(pair) for pair in body["buttons"])
+    return Destination(**to), message_class(**body)
+
+
 class Outbox:
+    """Replies are stored in a ``ReplyStore`` (connectors/reply_queue.py) and sent by any process
+    sharing it: one conversation's replies one after another in order, each claimed under a
+    renewed lease, paced per conversation through the store."""
+
     def __init__(
         self,
         api: AsyncDingTalkOpenAPI,
@@ -78,67 +106,177 @@ class Outbox:
         throttle_wait_s: float = 3.0,
         max_backoff_s: float = 60.0,
         allow_webhook: Callable[[str], bool] | None = None,
+        store: reply_queue.ReplyStore | None = None,
+        owner: str | None = None,
+        lease_s: float = 30.0,
+        poll_s: float = 0.5,
+        max_inflight: int = 64,
+        rate_period_s: float = 60.0,
     ) -> None:
         self.api = api
         # a second look at the sessionWebhook right before sending (the channel checked it on arrival)
         self._allow_webhook = allow_webhook
-        self.rate_per_minute = rate_per_minute
+        self.rate_per_minute, self.rate_period_s = rate_per_minute, rate_period_s
         self._monotonic, self._wall_ms, self._sleep = monotonic, wall_ms, sleep
         self.throttle_wait_s, self.max_backoff_s = throttle_wait_s, max_backoff_s
-        self._queues: dict[str, asyncio.Queue] = {}
-        self._workers: dict[str, asyncio.Task] = {}
-        self._windows: dict[str, RateWindow] = {}
+        self.store = store if store is not None else reply_queue.MemoryReplyStore()  # leases on real time
+        # the memory store is cheap enough for the event loop; the shared ones go to a thread
+        self._inline = isinstance(self.store, reply_queue.MemoryReplyStore)
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.lease_s, self.poll_s, self.max_inflight = lease_s, poll_s, max_inflight
+        self._mine: set[str] = set()  # replies this process queued (join waits for them)
+        self._unstored: deque[tuple[str, str]] = deque()  # not yet in the store (it was unreachable)
+        self._store_down = False
+        self._inflight: set[asyncio.Task] = set()
+        self._dispatcher: asyncio.Task | None = None
+        self._wake: asyncio.Event | None = None
         self.delivered: list[tuple[str, str]] = []  # (conversation_id, path) for diagnostics, bounded
         self.given_up = 0
+        self.lost_leases = 0
+        self._refused_webhooks: set[str] = set()  # the later replies of a conversation skip them too
+
+    def _refuse_webhook(self, destination: Destination) -> None:
+        if destination.session_webhook:
+            if len(self._refused_webhooks) > 1000:
+                self._refused_webhooks.clear()
+            self._refused_webhooks.add(destination.session_webhook)
+        destination.session_webhook = None
+
+    async def _call(self, fn, *args):
+        return fn(*args) if self._inline else await asyncio.to_thread(fn, *args)
 
     def enqueue(self, destination: Destination, message: Message) -> None:
-        key = destination.conversation_id
-        queue = self._queues.get(key)
-        if queue is None:
-            queue = self._queues[key] = asyncio.Queue()
-            self._windows[key] = RateWindow(self.rate_per_minute)
-        queue.put_nowait((destination, message))
-        worker = self._workers.get(key)
-        if worker is None or worker.done():
-            self._workers[key] = asyncio.create_task(self._work(key), name=f"dingtalk-outbox-{key}")
+        """Store the reply and make sure a sender runs. While the store is unreachable (Redis down)
+        replies wait in this process, in order, and are stored as soon as it answers again."""
+        self._unstored.append((destination.conversation_id, encode(destination, message)))
+        self._store_waiting()
+        self.start()
+        self._wake.set()
+
+    def _store_waiting(self) -> None:
+        while self._unstored:
+            conversation_id, payload = self._unstored[0]
+            try:
+                self._mine.add(self.store.push(conversation_id, payload))
+            except Exception:  # any store failure: keep the reply here and retry
+                if not self._store_down:
+                    log.warning("dingtalk outbox: reply store unavailable; %d replies wait in this process",
+                                len(self._unstored), exc_info=True)
+                self._store_down = True
+                return
+            self._unstored.popleft()
+            self._store_down = False
+
+    def start(self) -> None:
+        """Start sending (also replies other processes left behind); needs a running loop."""
+        if self._wake is None:
+            self._wake = asyncio.Event()
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = asyncio.create_task(self._dispatch(), name="dingtalk-outbox")
 
     async def join(self) -> None:
-        """Wait until every queued message has been delivered (or given up)."""
-        for queue in list(self._queues.values()):
-            await queue.join()
+        """Wait until every reply this process queued has been delivered (or given up), by anyone."""
+        while self._mine or self._unstored:
+            if self._mine:
+                try:
+                    self._mine &= await self._call(self.store.pending, list(self._mine))
+                except Exception:  # the store is down: ask again
+                    log.debug("dingtalk outbox: reply store unavailable while waiting", exc_info=True)
+            if self._mine or self._unstored:
+                await asyncio.sleep(0.02)
 
     async def close(self) -> None:
-        for task in self._workers.values():
+        """Stop sending; a reply being sent gives its lease back so another sender takes it at once."""
+        tasks = [t for t in (self._dispatcher, *self._inflight) if t is not None]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._workers.values(), return_exceptions=True)
-        self._workers.clear()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._dispatcher = None
+        self._inflight.clear()
 
-    async def _work(self, key: str) -> None:
-        queue = self._queues[key]
+    async def _dispatch(self) -> None:
         while True:
-            destination, message = await queue.get()
+            self._wake.clear()
+            self._store_waiting()
             try:
-                await self._deliver(key, destination, message)
+                while len(self._inflight) < self.max_inflight:
+                    claim = await self._call(self.store.claim, self.owner, self.lease_s)
+                    if claim is None:
+                        break
+                    task = asyncio.create_task(self._run(claim), name=f"dingtalk-outbox-{claim.conversation_id}")
+                    self._inflight.add(task)
+                    task.add_done_callback(self._finished)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a bug must not kill the worker and strand the queue
-                log.exception("dingtalk outbox: unexpected error for conversation %s", key)
-            finally:
-                queue.task_done()
+            except Exception:  # the store is unreachable: replies wait there, try again later
+                log.exception("dingtalk outbox: reply store unavailable")
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.poll_s)
+            except asyncio.TimeoutError:
+                pass
 
-    async def _deliver(self, key: str, destination: Destination, message: Message) -> None:
-        window = self._windows[key]
+    def _finished(self, task: asyncio.Task) -> None:
+        self._inflight.discard(task)
+        if self._wake is not None:
+            self._wake.set()  # the conversation may have a next reply
+
+    async def _renew(self, claim: reply_queue.Claim, lost: asyncio.Event) -> None:
+        while True:
+            await asyncio.sleep(self.lease_s / 3)
+            try:
+                if not await self._call(self.store.renew, claim, self.lease_s):
+                    self.lost_leases += 1
+                    lost.set()  # another sender has it now: send no further attempt
+                    log.error("dingtalk outbox: lease on a reply for %s lost", claim.conversation_id)
+                    return
+            except Exception:
+                log.exception("dingtalk outbox: renewing a lease failed")
+
+    async def _run(self, claim: reply_queue.Claim) -> None:
+        key = claim.conversation_id
+        logs.REQUEST_ID.set(reply_queue.request_id_of(claim.payload))  # this task's own context
+        lost = asyncio.Event()
+        renewal = asyncio.create_task(self._renew(claim, lost))
+        try:
+            try:
+                destination, message = decode(claim.payload)
+            except (ValueError, KeyError, TypeError):
+                self.given_up += 1
+                log.error("dingtalk outbox: a stored reply for %s cannot be read; dropped", key)
+            else:
+                await self._deliver(key, destination, message, lost)
+        except asyncio.CancelledError:
+            renewal.cancel()
+            try:
+                await asyncio.shield(self._call(self.store.release, claim, 0.0))
+            except Exception:
+                log.warning("dingtalk outbox: could not give back a lease for %s (it ends by itself)", key,
+                            exc_info=True)
+            raise
+        except Exception:  # a bug must not strand the conversation's queue
+            log.exception("dingtalk outbox: unexpected error for conversation %s", key)
+        renewal.cancel()
+        try:
+            await self._call(self.store.done, claim)
+        except Exception:  # the lease ends and another sender sends it again: at least once, not lost
+            log.exception("dingtalk outbox: could not mark a reply for %s sent", key)
+
+    async def _deliver(self, key: str, destination: Destination, message: Message,
+                       lost: asyncio.Event | None = None) -> None:
         attempt = 0
         pending_staff: tuple[str, ...] | None = None
-        while True:
-            wait = window.wait_s(self._monotonic())
+        if destination.session_webhook in self._refused_webhooks:
+            destination.session_webhook = None
+        while lost is None or not lost.is_set():
+            wait = await self._call(self.store.pace, key, self.rate_per_minute, self.rate_period_s,
+                                    self._monotonic())
             if wait > 0:
                 await self._sleep(wait)
                 continue
-            window.record(self._monotonic())
             attempt += 1
             try:
                 path = await self._send_once(destination, message, pending_staff)
+                log.info("dingtalk outbox: reply to %s sent via %s", key, path)
                 self.delivered.append((key, path))
                 del self.delivered[:-200]
                 return
@@ -149,7 +287,7 @@ class Outbox:
             except SessionWebhookError as exc:
                 # Expired, revoked or refused session: the OpenAPI path stays available.
                 log.warning("dingtalk outbox: sessionWebhook errcode %s in %s, using OpenAPI", exc.errcode, key)
-                destination.session_webhook = None
+                self._refuse_webhook(destination)
                 continue
             except (DingTalkInvalidParameter, InvalidMessage) as exc:
                 self.given_up += 1

@@ -42,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from rasa_project import logs
+
+    logs.install(settings, "dingk3")  # request ids (and JSON lines with DINGK3_LOG_FORMAT=json)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
+from rasa_project.progress import Progress, log_tail
 from rasa_project.rasa_server import endpoint_env, endpoints_file
 from rasa_project.settings import Settings, get_settings
 
@@ -137,13 +138,17 @@ class Stack:
 
     def _wait(self, svc: Service, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if svc.process and svc.process.poll() is not None:
-                raise RuntimeError(f"{svc.name} exited with {svc.process.returncode}; see {svc.log_path}")
-            if _is_ready(svc):
-                return
-            time.sleep(0.3)
-        raise TimeoutError(f"{svc.name} not ready after {timeout_s:.0f}s; see {svc.log_path}")
+        if _is_ready(svc):
+            return
+        # Rasa loading its model takes a while: say so, with the service log's last line
+        with Progress(f"starting {svc.name}", detail=log_tail(svc.log_path)):
+            while time.monotonic() < deadline:
+                if svc.process and svc.process.poll() is not None:
+                    raise RuntimeError(f"{svc.name} exited with {svc.process.returncode}; see {svc.log_path}")
+                if _is_ready(svc):
+                    return
+                time.sleep(0.3)
+            raise TimeoutError(f"{svc.name} not ready after {timeout_s:.0f}s; see {svc.log_path}")
 
     def stop(self) -> None:
         for svc in reversed(self.services):

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     mapping_dir: Path = PROJECT_ROOT / "data" / "mapping"
     model_dir: Path = PROJECT_ROOT / "models"
     log_level: str = "INFO"
+    log_format: str = "text"  # text (a request id appended as [rid=…]) or json (one object per line, for log shippers)
 
     # Business clock: relative dates ("明天", "besok", "next Friday") resolve against it.
     timezone: str = "Asia/Shanghai"
@@ -126,6 +127,8 @@ class Settings(BaseSettings):
     action_host: str = "127.0.0.1"
     action_port: int = 5055
     rasa_metrics_port: int | None = None  # a Rasa server's Prometheus metrics (lock waits, lost leases) here; unset = off
+    worker_metrics_port: int | None = None  # `dingk3 worker` serves Prometheus /metrics (stages, K/3, outbox) here; unset = off
+    worker_metrics_host: str = "127.0.0.1"  # the worker's metrics listen address (0.0.0.0 in a pod)
     action_url: str | None = None  # where Rasa calls the action server; default http://action_host:action_port/webhook
 
     # Business rules

@@ -14,6 +14,7 @@ turn ours into their plain config values here, and nowhere else.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -23,6 +24,8 @@ from dingtalk_client.config import DingTalkConfig
 from k3_client.config import K3Config
 from rasa_project.clock import utc_now
 from rasa_project.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from dingtalk_client.openapi import DingTalkOpenAPI
@@ -183,7 +186,8 @@ class Wiring:
         return self._once(
             "k3",
             lambda: K3Client(
-                k3_config(self.settings), transport=self._k3_transport, observer=K3CallAudit(self.audit)
+                k3_config(self.settings), transport=self._k3_transport,
+                observer=_both(K3CallAudit(self.audit), _k3_metrics),
             ),
         )
 
@@ -376,4 +380,40 @@ def metrics_exposition() -> tuple[bytes, str]:
     """This process's Prometheus metrics and their content type."""
     from rasa_project import metrics
 
+    if "database" not in metrics.GAUGES.sources:  # outbox depth and age, pending approvals
+        metrics.watch_database(current().sessionmaker)
     return metrics.exposition()
+
+
+def _k3_metrics(record) -> None:
+    from rasa_project import metrics
+
+    metrics.observe_k3(record)
+    log.info("K/3 %s %s %s in %.0f ms", record.operation, record.form_id, "ok" if record.ok else record.error,
+             (record.seconds or 0) * 1000)
+
+
+def request_id_from(value) -> str | None:
+    """Set the chat message's request id for this action call (actions reach the core through wiring)."""
+    from rasa_project import logs
+
+    rid = logs.clean(value)
+    if rid:
+        logs.REQUEST_ID.set(rid)
+    return rid
+
+
+def install_request_ids(settings, service: str) -> None:
+    from rasa_project import logs
+
+    logs.install(settings, service)
+
+
+def _both(first, second):
+    """One K/3 observer calling two (the audit trail, then the metrics)."""
+
+    def observe(record) -> None:
+        first(record)
+        second(record)
+
+    return observe

@@ -2,7 +2,8 @@
 
 ``Worker.tick(now)`` is one pass, idempotent (several workers may tick at once: every state move
 is a conditional UPDATE and every send has a dedupe key in the outbox); ``start()`` runs it every
-``settings.approval_worker_interval_s`` in a daemon thread. The action server starts one thread
+``settings.approval_worker_interval_s`` in a daemon thread. Each stage is timed for /metrics
+(``dingk3_worker_stage_seconds{stage=…}``, failures in ``dingk3_worker_stage_errors_total``). The action server starts one thread
 (``Wiring.start_worker``); ``dingk3 worker`` (``worker_cli.py``) runs it as its own process. New periodic jobs (the
 delay-risk warnings) are one more step of ``tick``: ``DelayRisk.tick`` re-evaluates once per
 business-clock slot and posts the daily digest.
@@ -18,6 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rasa_project.clock import utc_now
+from rasa_project.metrics import stage
 
 if TYPE_CHECKING:
     from rasa_project.ordering.approval_desk import ApprovalDesk
@@ -58,29 +60,35 @@ class Worker:
     def tick(self, now: datetime | None = None) -> TickResult:
         now = now or self.now()
         result = TickResult()
-        for change in self.workflow.expire_due(now):
-            result.expired.append(change.ref)
-            self.desk.announce(self.workflow.describe(change))
-            self.desk.record("approval_expired", actor="system", change=change)
-        for change in self.workflow.due_reminders(now):
-            self.desk.remind(change, now)
-            self.workflow.mark_reminded(change.ref, now)
-            result.reminded.append(change.ref)
-        for outcome in self.workflow.resume_all():
-            if outcome.value is not None:
-                result.resumed.append(outcome.value.ref)
-            self.desk.announce(outcome)
+        with stage("expire"):
+            for change in self.workflow.expire_due(now):
+                result.expired.append(change.ref)
+                self.desk.announce(self.workflow.describe(change))
+                self.desk.record("approval_expired", actor="system", change=change)
+        with stage("remind"):
+            for change in self.workflow.due_reminders(now):
+                self.desk.remind(change, now)
+                self.workflow.mark_reminded(change.ref, now)
+                result.reminded.append(change.ref)
+        with stage("resume"):
+            for outcome in self.workflow.resume_all():
+                if outcome.value is not None:
+                    result.resumed.append(outcome.value.ref)
+                self.desk.announce(outcome)
         if self.oa is not None:
             try:
-                result.oa = self.oa.tick(now)
+                with stage("oa"):
+                    result.oa = self.oa.tick(now)
             except Exception:  # DingTalk or K/3 down: the OA steps run again next pass
                 log.exception("OA approval pass failed")
         if self.risk is not None:
             try:  # K/3 down for the risk read must not stop reminders, expiry or the outbox
-                result.risk = [f"{t.bill_no} {t.before}->{t.after}" for t in self.risk.tick()]
+                with stage("risk"):
+                    result.risk = [f"{t.bill_no} {t.before}->{t.after}" for t in self.risk.tick()]
             except Exception:
                 log.exception("delay-risk step failed")
-        result.sent = self.desk.outbox.flush(now)
+        with stage("outbox"):
+            result.sent = self.desk.outbox.flush(now)
         return result
 
     def start(self) -> Worker:

@@ -25,6 +25,13 @@ def _run_worker(args) -> int:
         print(f"reminded={len(result.reminded)} expired={len(result.expired)} "
               f"resumed={len(result.resumed)} sent={result.sent}")
         return 0
+    if settings.worker_metrics_port:
+        from rasa_project import metrics
+
+        metrics.watch_database(wiring.sessionmaker)
+        metrics.serve(settings.worker_metrics_port, host=settings.worker_metrics_host)
+        print(f"worker metrics on http://{settings.worker_metrics_host}:{settings.worker_metrics_port}/metrics",
+              flush=True)
     worker.start()
     anchors.start()
     try:

@@ -6,6 +6,18 @@ cd "$(dirname "$0")/.."
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 die() { printf '\033[31m[setup] %s\033[0m\n' "$*" >&2; exit 1; }
+# timed WHAT CMD...: run a long step, saying every 15 s how long it has been running (and how it ended)
+timed() {
+  local what=$1 start=$SECONDS pid rc; shift
+  say "$what …"
+  "$@" & pid=$!
+  while ! wait_quietly "$pid" 15; do say "$what … $((SECONDS - start)) s"; done
+  wait "$pid" && rc=0 || rc=$?
+  if [ "$rc" = 0 ]; then say "$what: done in $((SECONDS - start)) s"; else say "$what: failed after $((SECONDS - start)) s"; fi
+  return "$rc"
+}
+# wait_quietly PID SECONDS: true once PID has ended, false when SECONDS passed first
+wait_quietly() { local i; for ((i = 0; i < $2 * 5; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.2; done; return 1; }
 
 # --- Python 3.10 (rasa 3.6.21 refuses 3.11+) -------------------------------------------
 find_python310() {
@@ -34,8 +46,8 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing system packages: ${need_apt[*]}"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    timed "apt-get update" bash -c "apt-get update -qq >/dev/null"
+    timed "apt-get install ${need_apt[*]}" bash -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${need_apt[*]} >/dev/null"
   else
     die "missing system packages: ${need_apt[*]} (run: sudo apt-get install -y ${need_apt[*]})"
   fi
@@ -53,7 +65,9 @@ if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.stamp 2>/dev/null)" != "$want" ]
   say "creating .venv with $PY and installing (first time ~3 min, 2.7 GB: rasa + tensorflow)"
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   .venv/bin/pip install -q --upgrade 'pip>=23.2' 'setuptools==70.3.0' 'wheel==0.45.1' 'packaging==20.9'
-  .venv/bin/pip install -q -c constraints.txt -e '.[dev]' > var/pip.log 2>&1 || { tail -30 var/pip.log; die "pip install failed (full log: var/pip.log)"; }
+  timed "installing rasa, tensorflow and the rest into .venv (log: var/pip.log)" \
+    bash -c ".venv/bin/pip install -q -c constraints.txt -e '.[dev]' > var/pip.log 2>&1" \
+    || { tail -30 var/pip.log; die "pip install failed (full log: var/pip.log)"; }
   echo "$want" > .venv/.stamp
 fi
 
@@ -62,7 +76,7 @@ want_sdk=$(stamp_of requirements-sdk.txt)
 if [ ! -x .venv-sdk/bin/python ] || [ "$(cat .venv-sdk/.stamp 2>/dev/null)" != "$want_sdk" ]; then
   say "creating .venv-sdk for the official DingTalk / K/3 SDKs"
   [ -x .venv-sdk/bin/python ] || "$PY" -m venv .venv-sdk
-  .venv-sdk/bin/pip install -q -r requirements-sdk.txt
+  timed "installing requirements-sdk.txt into .venv-sdk" .venv-sdk/bin/pip install -q -r requirements-sdk.txt
   echo "$want_sdk" > .venv-sdk/.stamp
 fi
 # --- the official DingTalk OpenAPI SDK (OA approval) in its own venv (its pins move rasa's) ----
@@ -70,7 +84,7 @@ want_oa=$(stamp_of requirements-oa.txt)
 if [ ! -x .venv-oa/bin/python ] || [ "$(cat .venv-oa/.stamp 2>/dev/null)" != "$want_oa" ]; then
   say "creating .venv-oa for the official alibabacloud-dingtalk SDK"
   [ -x .venv-oa/bin/python ] || "$PY" -m venv .venv-oa
-  .venv-oa/bin/pip install -q -r requirements-oa.txt
+  timed "installing requirements-oa.txt into .venv-oa" .venv-oa/bin/pip install -q -r requirements-oa.txt
   echo "$want_oa" > .venv-oa/.stamp
 fi
 # --- kubernetes-validate (the Helm chart's manifests against the Kubernetes schemas), own venv ---
@@ -78,7 +92,7 @@ want_k8s=$(stamp_of requirements-k8s.txt)
 if [ ! -x .venv-k8s/bin/kubernetes-validate ] || [ "$(cat .venv-k8s/.stamp 2>/dev/null)" != "$want_k8s" ]; then
   say "creating .venv-k8s for kubernetes-validate"
   [ -x .venv-k8s/bin/python ] || "$PY" -m venv .venv-k8s
-  .venv-k8s/bin/pip install -q -r requirements-k8s.txt
+  timed "installing requirements-k8s.txt into .venv-k8s" .venv-k8s/bin/pip install -q -r requirements-k8s.txt
   echo "$want_k8s" > .venv-k8s/.stamp
 fi
 # --- PostgreSQL and Redis (production-configuration tests); started if installed but down ---

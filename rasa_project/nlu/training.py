@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from rasa_project.progress import Progress, log_tail
+
 MINIMAL_DOMAIN = 'version: "3.1"\n'
 
 
@@ -110,7 +112,10 @@ def train(root: Path, out: Path, log_path: Path, *, nlu_only: bool = False, forc
         with open(log_path, "a", encoding="utf-8") as log:
             log.write(f"\n=== {' '.join(cmd)}\n")
             log.flush()
-            proc = subprocess.run(cmd, check=False, cwd=root, env=_rasa_env(root), stdout=log, stderr=subprocess.STDOUT)
+            what = "training the NLU model" if nlu_only else "training the Rasa model (1-3 min on 2 cores)"
+            with Progress(what, detail=log_tail(log_path)):
+                proc = subprocess.run(cmd, check=False, cwd=root, env=_rasa_env(root), stdout=log,
+                                      stderr=subprocess.STDOUT)
         produced = tmp_out / target.name
         if proc.returncode != 0 or not produced.exists():
             raise TrainingFailed(log_path, proc.returncode)

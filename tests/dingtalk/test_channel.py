@@ -24,6 +24,7 @@ SECRET = "demo-app-secret-0123456789abcdefABCDEF"
 METADATA_KEYS = {
     "conversation_id", "conversation_type", "conversation_title", "staff_id", "sender_nick", "msg_id",
     "session_webhook", "session_webhook_expires_ms", "at_staff_ids", "robot_code", "is_group",
+    "request_id",  # followed into the action server's log (rasa_project/logs.py)
 }
 
 

@@ -48,6 +48,37 @@ def test_the_action_server_counts_and_times_calls_on_metrics(tmp_path):
         assert 'dingk3_action_calls_total{action="action_that_does_not_exist",status="401"} 1.0' in text
         assert 'dingk3_action_seconds_count{action="action_that_does_not_exist"} 2.0' in text
         assert "dingk3_lock_waits_total" in text and token not in text
+        assert "dingk3_outbox_depth 0.0" in text and "dingk3_pending_approvals 0.0" in text  # read from the database
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_the_worker_serves_its_stages_k3_calls_and_outbox_on_metrics(tmp_path):
+    """`dingk3 worker` with DINGK3_WORKER_METRICS_PORT: each pass's stages timed, K/3 calls counted by
+    operation and outcome (here K/3 is down: the risk stage fails and is counted), the outbox and the
+    pending approvals read from the database."""
+    port = free_port()
+    env = {**os.environ, "DINGK3_VAR_DIR": str(tmp_path), "DINGK3_WORKER_METRICS_PORT": str(port),
+           "DINGK3_K3_BASE_URL": f"http://127.0.0.1:{free_port()}/k3cloud/"}
+    with open(tmp_path / "worker.log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "rasa_project.cli", "worker", "--interval", "1"],
+                                cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}/metrics"
+        _wait(url, proc)
+        deadline = time.monotonic() + 120
+        text = ""
+        while time.monotonic() < deadline:
+            text = httpx.get(url, timeout=10).text
+            if 'dingk3_worker_stage_seconds_count{stage="outbox"}' in text:
+                break
+            time.sleep(0.3)
+        assert 'dingk3_worker_stage_seconds_count{stage="outbox"}' in text
+        assert 'dingk3_worker_stage_seconds_count{stage="expire"}' in text
+        assert 'dingk3_worker_stage_errors_total{stage="risk"}' in text  # K/3 unreachable
+        assert 'outcome="K3Unavailable"' in text and "dingk3_k3_call_seconds_bucket" in text
+        assert "dingk3_outbox_depth 0.0" in text and "dingk3_pending_approvals 0.0" in text
     finally:
         proc.terminate()
         proc.wait(timeout=30)
