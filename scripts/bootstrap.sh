@@ -38,8 +38,8 @@ find_python310() {
 # --- system packages: slapd + ldap-utils (LDAP), chromium + a CJK font (browser tests) -------
 need_apt=()
 [ -x /usr/sbin/slapd ] || need_apt+=(slapd ldap-utils)
-# nginx (the load balancer of `make prod-local` only: `bash scripts/bootstrap.sh prod-local`)
-if [ "${1:-}" = prod-local ]; then [ -x /usr/sbin/nginx ] || need_apt+=(nginx); fi
+# nginx: the load balancer of `make prod-local`; `make test` checks the compose/prod-local configs with `nginx -t`
+[ -x /usr/sbin/nginx ] || need_apt+=(nginx)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 # a CJK font, so the chat pages render Chinese in headless screenshots
 { command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; } || need_apt+=(fonts-wqy-microhei)
@@ -47,7 +47,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing system packages: ${need_apt[*]}"
     timed "apt-get update" bash -c "apt-get update -qq >/dev/null"
+    # packages must not start their services (Debian's nginx would listen on every interface): policy-rc.d says no
+    own_policy=; if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; own_policy=1; fi
     timed "apt-get install ${need_apt[*]}" bash -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${need_apt[*]} >/dev/null"
+    [ -z "$own_policy" ] || rm -f /usr/sbin/policy-rc.d
   else
     die "missing system packages: ${need_apt[*]} (run: sudo apt-get install -y ${need_apt[*]})"
   fi
