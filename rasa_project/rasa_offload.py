@@ -1,0 +1,100 @@
+"""Rasa's model graph (NLU and policy prediction) off the Rasa server's event loop (issue 18).
+
+Rasa 3.6's ``MessageProcessor`` runs the model graph synchronously inside its coroutines
+(``parse_message`` -> ``_parse_message_with_graph``, ``_run_prediction_loop`` ->
+``predict_next_with_tracker_if_should``): while one turn's NLU runs, the whole Sanic loop stands
+still, so a DingTalk callback arriving meanwhile is acknowledged only after it (measured: ack p99
+in seconds at 50 concurrent conversations), and the action calls, tracker saves and reply sends of
+every other turn wait as well.
+
+``install()`` replaces those two coroutines with copies (of Rasa 3.6.21, checked at install) that
+run the same synchronous calls in a small dedicated thread pool. With one thread (the default) graph
+runs stay strictly one at a time, as before; only the loop is free. A turn still holds its
+conversation's lock for the whole time, so no tracker is touched by two threads at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+log = logging.getLogger(__name__)
+
+RASA_VERSIONS = ("3.6.",)  # the copied coroutines below follow these releases
+_pool: ThreadPoolExecutor | None = None
+_originals: dict = {}
+
+
+async def _in_pool(fn, *args):
+    loop = asyncio.get_running_loop()
+    context = contextvars.copy_context()
+    return await loop.run_in_executor(_pool, functools.partial(context.run, fn, *args))
+
+
+def install(threads: int = 1) -> bool:
+    """Patch ``MessageProcessor`` once per process; False when already done or not this Rasa."""
+    global _pool
+    import rasa
+    from rasa.core.processor import MessageProcessor
+    from rasa.exceptions import ActionLimitReached
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    if getattr(MessageProcessor, "_dingk3_offloaded", False):
+        return False
+    if not rasa.__version__.startswith(RASA_VERSIONS):
+        log.warning("rasa %s: model graph left on the event loop (offload written for %s)", rasa.__version__,
+                    RASA_VERSIONS)
+        return False
+    _pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="rasa-graph")
+
+    async def parse_message(self, message, tracker=None, only_output_properties=True):
+        if self.http_interpreter:
+            parse_data = await self.http_interpreter.parse(message)
+        else:
+            if tracker is None:
+                tracker = DialogueStateTracker.from_events(message.sender_id, [])
+            parse_data = await _in_pool(self._parse_message_with_graph, message, tracker, only_output_properties)
+        self._update_full_retrieval_intent(parse_data)
+        self._check_for_unseen_features(parse_data)
+        return parse_data
+
+    async def _run_prediction_loop(self, output_channel, tracker) -> None:
+        should_predict_another_action = True
+        while should_predict_another_action and self._should_handle_message(tracker):
+            try:
+                action, prediction = await _in_pool(self.predict_next_with_tracker_if_should, tracker)
+            except ActionLimitReached:
+                log.warning("Circuit breaker tripped. Stopped predicting more actions for sender '%s'.",
+                            tracker.sender_id)
+                if self.on_circuit_break:
+                    self.on_circuit_break(tracker, output_channel, self.nlg)
+                break
+            if prediction.is_end_to_end_prediction:
+                tracker = await self.run_action_extract_slots(output_channel, tracker)
+            should_predict_another_action = await self._run_action(
+                action, tracker, output_channel, self.nlg, prediction
+            )
+
+    _originals.update(parse_message=MessageProcessor.parse_message,
+                      _run_prediction_loop=MessageProcessor._run_prediction_loop)
+    MessageProcessor.parse_message = parse_message
+    MessageProcessor._run_prediction_loop = _run_prediction_loop
+    MessageProcessor._dingk3_offloaded = True
+    return True
+
+
+def uninstall() -> None:
+    """Put Rasa's own coroutines back (tests)."""
+    global _pool
+    from rasa.core.processor import MessageProcessor
+
+    for name, fn in _originals.items():
+        setattr(MessageProcessor, name, fn)
+    _originals.clear()
+    MessageProcessor._dingk3_offloaded = False
+    if _pool is not None:
+        _pool.shutdown(wait=False)
+        _pool = None
