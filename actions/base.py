@@ -42,6 +42,7 @@ class Reply:
         self.dispatcher = dispatcher
         self.turn = turn
         self.lang = turn.lang
+        self._unrecorded: list[tuple[str, str]] = []  # (key, text) said but not yet in the audit trail
 
     def t(self, key: str, **values) -> str:
         return catalog.text(key, self.lang, **values)
@@ -63,10 +64,17 @@ class Reply:
             self.dispatcher.utter_message(text=text, buttons=[{"title": t, "payload": p} for t, p in buttons])
         else:
             self.dispatcher.utter_message(text=text)
-        try:
-            use_cases().record_reply(self.turn, key=key, text=text)
-        except Exception:  # the reply still goes out (even when the core cannot be built at all)
-            log.exception("could not audit a reply to %s", self.turn.sender_id)
+        self._unrecorded.append((key, text))
+
+    def record(self) -> None:
+        """Audit what was said (blocking: the action awaits it in a worker thread before it returns,
+        so every reply is in the trail before Rasa sends it, and the event loop never waits on it)."""
+        while self._unrecorded:
+            key, text = self._unrecorded.pop(0)
+            try:
+                use_cases().record_reply(self.turn, key=key, text=text)
+            except Exception:  # the reply still goes out (even when the core cannot be built at all)
+                log.exception("could not audit a reply to %s", self.turn.sender_id)
 
 
 def pending_events(answer: Answer) -> list[dict[str, Any]]:
@@ -105,7 +113,10 @@ class TurnAction(Action, metaclass=abc.ABCMeta):
         turn = turn_of(tracker)
         access.current_turn.set(turn)
         reply = Reply(dispatcher, turn)
-        events = await self._run(turn, reply, tracker, domain)
+        try:
+            events = await self._run(turn, reply, tracker, domain)
+        finally:
+            await blocking(reply.record)
         if turn.lang != tracker.get_slot("language"):
             events = [*events, SlotSet("language", turn.lang)]
         return events
