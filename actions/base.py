@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import logging
+import time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -129,7 +130,9 @@ class TurnAction(Action, metaclass=abc.ABCMeta):
             if other is not None:
                 return await other._run(turn, reply, tracker, domain)
             if self.permission:
+                started = time.monotonic()
                 refusal = await blocking(chat.gate, turn, self.permission)
+                wiring.observe_stage("authz", time.monotonic() - started)
                 if refusal is not None:
                     reply.outcome(refusal, key="authz.refused")
                     return self.on_refused(turn, tracker)

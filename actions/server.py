@@ -38,7 +38,8 @@ def create_app(token: str, action_package: str = "actions", *, threads: int = 64
     async def worker_threads(_app, loop):
         # actions run their blocking use cases with asyncio.to_thread: the default pool (cores + 4
         # threads) would let a handful of turns waiting on K/3 hold up every other conversation
-        loop.set_default_executor(ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="action"))
+        if threads > 0:  # 0: asyncio's default pool
+            loop.set_default_executor(ThreadPoolExecutor(max_workers=threads, thread_name_prefix="action"))
 
     @app.get("/metrics")
     async def metrics_route(_request: Request):

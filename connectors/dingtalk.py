@@ -56,7 +56,7 @@ from dingtalk_client.openapi import AsyncDingTalkOpenAPI, DingTalkError
 from dingtalk_client.signing import SignatureProblem, check_signature
 from rasa_project import catalog
 from rasa_project.nlu.language import detect_or
-from rasa_project.wiring import dingtalk_config
+from rasa_project.wiring import dingtalk_config, observe_stage
 
 log = logging.getLogger(__name__)
 
@@ -625,6 +625,13 @@ class DingTalkInput(InputChannel):
 
         async def verified(request: Request, handle) -> HTTPResponse:
             """Signature, then size and JSON, before ``handle`` (and so Rasa) sees anything."""
+            started = time.monotonic()
+            try:
+                return await checked(request, handle)
+            finally:
+                observe_stage("ack", time.monotonic() - started)
+
+        async def checked(request: Request, handle) -> HTTPResponse:
             refused = self._refuse_signature(request)
             if refused:
                 return refused

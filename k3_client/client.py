@@ -179,6 +179,7 @@ class CallRecord:
     ok: bool
     error: str | None = None  # K3Error class name
     msg_code: int | None = None
+    elapsed_s: float | None = None  # the call with its retries and re-login, as the caller waited
 
 
 def _bill_nos(call: Call, value: Any) -> tuple[str, ...]:
@@ -205,7 +206,7 @@ def _bill_nos(call: Call, value: Any) -> tuple[str, ...]:
 class _Shell(_Operations):
     observer: Callable[[CallRecord], None] | None  # e.g. the audit trail, given by the owner
 
-    def _observe(self, call: Call, value: Any, error: K3Error | None) -> None:
+    def _observe(self, call: Call, value: Any, error: K3Error | None, elapsed_s: float | None = None) -> None:
         if self.observer is None or call.kind == "login":
             return
         record = CallRecord(
@@ -215,6 +216,7 @@ class _Shell(_Operations):
             ok=error is None,
             error=type(error).__name__ if error is not None else None,
             msg_code=getattr(error, "msg_code", None),
+            elapsed_s=elapsed_s,
         )
         try:
             self.observer(record)
@@ -278,11 +280,12 @@ class K3Client(_Shell):
                 call = gen.throw(error) if error is not None else gen.send(value)
             except StopIteration as stop:
                 return stop.value
+            started = time.monotonic()
             try:
                 value, error = self._execute(call), None
             except K3Error as exc:
                 value, error = None, exc
-            self._observe(call, value, error)
+            self._observe(call, value, error, time.monotonic() - started)
 
     def _execute(self, call: Call) -> Any:
         tries = self._read_tries(call)
@@ -350,11 +353,12 @@ class AsyncK3Client(_Shell):
                 call = gen.throw(error) if error is not None else gen.send(value)
             except StopIteration as stop:
                 return stop.value
+            started = time.monotonic()
             try:
                 value, error = await self._execute(call), None
             except K3Error as exc:
                 value, error = None, exc
-            self._observe(call, value, error)
+            self._observe(call, value, error, time.monotonic() - started)
 
     async def _execute(self, call: Call) -> Any:
         tries = self._read_tries(call)

@@ -8,7 +8,8 @@ in seconds at 50 concurrent conversations), and the action calls, tracker saves 
 every other turn wait as well.
 
 ``install()`` replaces those two coroutines with copies (of Rasa 3.6.21, checked at install) that
-run the same synchronous calls in a small dedicated thread pool. With one thread (the default) graph
+run the same synchronous calls in a small dedicated thread pool, timing each stage for /metrics
+(``dingk3_turn_stage_seconds``: nlu, policy, action_call). With one thread (the default) graph
 runs stay strictly one at a time, as before; only the loop is free. A turn still holds its
 conversation's lock for the whole time, so no tracker is touched by two threads at once.
 """
@@ -19,6 +20,7 @@ import asyncio
 import contextvars
 import functools
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 log = logging.getLogger(__name__)
@@ -28,14 +30,24 @@ _pool: ThreadPoolExecutor | None = None
 _originals: dict = {}
 
 
-async def _in_pool(fn, *args):
+async def _in_pool(stage: str, fn, *args):
+    from rasa_project import metrics
+
     loop = asyncio.get_running_loop()
     context = contextvars.copy_context()
-    return await loop.run_in_executor(_pool, functools.partial(context.run, fn, *args))
+    started = time.monotonic()
+    try:
+        if _pool is None:  # threads=0: on the loop, as Rasa itself does (timed all the same)
+            return fn(*args)
+        return await loop.run_in_executor(_pool, functools.partial(context.run, fn, *args))
+    finally:
+        metrics.observe_stage(stage, time.monotonic() - started)
 
 
 def install(threads: int = 1) -> bool:
-    """Patch ``MessageProcessor`` once per process; False when already done or not this Rasa."""
+    """Patch ``MessageProcessor`` once per process; False when already done or not this Rasa.
+    ``threads=0`` keeps the graph on the event loop (Rasa's own behaviour, for comparison) and
+    only times its stages."""
     global _pool
     import rasa
     from rasa.core.processor import MessageProcessor
@@ -48,7 +60,7 @@ def install(threads: int = 1) -> bool:
         log.warning("rasa %s: model graph left on the event loop (offload written for %s)", rasa.__version__,
                     RASA_VERSIONS)
         return False
-    _pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="rasa-graph")
+    _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rasa-graph") if threads > 0 else None
 
     async def parse_message(self, message, tracker=None, only_output_properties=True):
         if self.http_interpreter:
@@ -56,16 +68,18 @@ def install(threads: int = 1) -> bool:
         else:
             if tracker is None:
                 tracker = DialogueStateTracker.from_events(message.sender_id, [])
-            parse_data = await _in_pool(self._parse_message_with_graph, message, tracker, only_output_properties)
+            parse_data = await _in_pool("nlu", self._parse_message_with_graph, message, tracker, only_output_properties)
         self._update_full_retrieval_intent(parse_data)
         self._check_for_unseen_features(parse_data)
         return parse_data
 
     async def _run_prediction_loop(self, output_channel, tracker) -> None:
+        from rasa_project import metrics
+
         should_predict_another_action = True
         while should_predict_another_action and self._should_handle_message(tracker):
             try:
-                action, prediction = await _in_pool(self.predict_next_with_tracker_if_should, tracker)
+                action, prediction = await _in_pool("policy", self.predict_next_with_tracker_if_should, tracker)
             except ActionLimitReached:
                 log.warning("Circuit breaker tripped. Stopped predicting more actions for sender '%s'.",
                             tracker.sender_id)
@@ -74,9 +88,11 @@ def install(threads: int = 1) -> bool:
                 break
             if prediction.is_end_to_end_prediction:
                 tracker = await self.run_action_extract_slots(output_channel, tracker)
+            started = time.monotonic()
             should_predict_another_action = await self._run_action(
                 action, tracker, output_channel, self.nlg, prediction
             )
+            metrics.observe_stage("action_call", time.monotonic() - started)
 
     _originals.update(parse_message=MessageProcessor.parse_message,
                       _run_prediction_loop=MessageProcessor._run_prediction_loop)

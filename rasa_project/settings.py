@@ -126,8 +126,8 @@ class Settings(BaseSettings):
     action_port: int = 5055
     rasa_metrics_port: int | None = None  # a Rasa server's Prometheus metrics (lock waits, lost leases) here; unset = off
     action_url: str | None = None  # where Rasa calls the action server; default http://action_host:action_port/webhook
-    rasa_graph_threads: int = 1  # threads running Rasa's model graph (NLU, policies) off the event loop; 1 = one at a time
-    action_server_threads: int = 64  # the action server's worker threads for blocking use cases (a K/3 wait holds one)
+    rasa_graph_threads: int = 1  # threads running Rasa's model graph (NLU, policies) off the event loop; 0 = on it (Rasa's own way)
+    action_server_threads: int = 64  # the action server's worker threads for blocking use cases (a K/3 wait holds one); 0 = asyncio's default
 
     # Business rules
     max_order_qty: int = 100_000

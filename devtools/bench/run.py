@@ -164,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "bench")
     parser.add_argument("--model", type=Path, help="model archive (default: the trained one)")
     parser.add_argument("--no-postgres", action="store_true", help="audit rates on SQLite only")
+    parser.add_argument("--graph-on-loop", action="store_true",
+                        help="our stack as before issue 18: Rasa's model graph on its event loop, default thread pools")
     parser.add_argument("--components", action="store_true",
                         help="the component figures (NLU, K/3 client, audit, paced e2e) instead of the side-by-side run")
     args = parser.parse_args(argv)
@@ -191,7 +193,8 @@ def _side_by_side(args) -> int:
     model = args.model or ensure_model()
     report = side.run_side_by_side(side.QUICK if args.quick else side.DEFAULT, model=model,
                                    work_dir=Settings().var_dir / "bench",
-                                   log=lambda m: print(m, file=sys.stderr, flush=True))
+                                   log=lambda m: print(m, file=sys.stderr, flush=True),
+                                   overrides=side.GRAPH_ON_LOOP if args.graph_on_loop else None)
     paths = side.write(report, args.out)
     print(side.render(report))
     print("written: " + ", ".join(str(p) for p in paths.values() if p))

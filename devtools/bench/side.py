@@ -51,6 +51,7 @@ QUICK = SideConfig(rounds=1, min_jobs=4, cell_budget_s=20.0, warmup_jobs=1, pars
 # test of fifty people, so it is widened here (its own tests are in tests/channel)
 STACK_OVERRIDES = {"dingtalk_sender_burst": 10_000, "dingtalk_sender_rate_per_minute": 100_000,
                    "dingtalk_conversation_burst": 10_000, "dingtalk_conversation_rate_per_minute": 100_000}
+# ... and the Rasa server's stage timings are read from its metrics port (set per run: a free port)
 
 
 def jobs_for(config: SideConfig, concurrency: int) -> int:
@@ -102,20 +103,37 @@ def rss_of(stack: Stack) -> dict:
 
 
 # -- stages ----------------------------------------------------------------------------------------
-_METRIC = re.compile(r'^dingk3_action_seconds_(sum|count)\{action="([^"]+)"\} ([0-9.e+-]+)$')
+_METRIC = re.compile(r'^dingk3_(action_seconds|turn_stage_seconds)_(sum|count)\{(?:action|stage)="([^"]+)"\} '
+                     r'([0-9.e+-]+)$')
+STAGES = ("ack", "nlu", "policy", "action_call", "action_server", "authz", "audit", "k3")
 
 
-def action_metrics(actions_url: str) -> dict[str, float]:
-    """Total seconds and calls the action server spent in /webhook (its own clock)."""
-    try:
-        text = httpx.get(f"{actions_url}/metrics", timeout=10.0).text
-    except httpx.HTTPError:
-        return {"sum": 0.0, "count": 0.0}
-    out = {"sum": 0.0, "count": 0.0}
-    for line in text.splitlines():
-        m = _METRIC.match(line)
-        if m:
-            out[m.group(1)] += float(m.group(3))
+def stage_metrics(urls: list[str]) -> dict[str, dict[str, float]]:
+    """``{stage: {"sum": s, "count": n}}`` from the /metrics of our processes (Rasa: ack, nlu,
+    policy, action_call; action server: action_server (its whole /webhook), authz, audit, k3)."""
+    out: dict[str, dict[str, float]] = {}
+    for url in urls:
+        try:
+            text = httpx.get(url, timeout=10.0).text
+        except httpx.HTTPError:
+            continue
+        for line in text.splitlines():
+            m = _METRIC.match(line)
+            if m:
+                stage = "action_server" if m.group(1) == "action_seconds" else m.group(3)
+                out.setdefault(stage, {"sum": 0.0, "count": 0.0})[m.group(2)] += float(m.group(4))
+    return out
+
+
+def stage_delta(before: dict, after: dict, turns: int) -> dict:
+    """Per stage: ms per turn, calls per turn, ms per call (between two reads of the metrics)."""
+    out = {}
+    for stage in STAGES:
+        a, b = after.get(stage, {"sum": 0.0, "count": 0.0}), before.get(stage, {"sum": 0.0, "count": 0.0})
+        total, calls = a["sum"] - b["sum"], a["count"] - b["count"]
+        out[stage] = {"ms_per_turn": round(total / max(turns, 1) * 1000, 1),
+                      "calls_per_turn": round(calls / max(turns, 1), 2),
+                      "ms_per_call": round(total / calls * 1000, 1) if calls else None}
     return out
 
 
@@ -172,7 +190,9 @@ def _k3_delay(settings, delay_ms: int) -> None:
 
 async def _measure_ours(config: SideConfig, settings, log) -> dict:
     sim = f"http://{settings.dingtalk_sim_host}:{settings.dingtalk_sim_port}"
-    actions_url = f"http://{settings.action_host}:{settings.action_port}"
+    metric_urls = [f"http://{settings.action_host}:{settings.action_port}/metrics"]
+    if settings.rasa_metrics_port:
+        metric_urls.append(f"http://{settings.rasa_host}:{settings.rasa_metrics_port}/metrics")
     driver = load.StackDriver(sim)
     await driver.start()
     out: dict = {}
@@ -191,23 +211,18 @@ async def _measure_ours(config: SideConfig, settings, log) -> dict:
                     for c in config.concurrencies:
                         jobs = jobs_for(config, c)
                         conversations = await driver.make_conversations(flow, jobs)
-                        metrics_before = await asyncio.to_thread(action_metrics, actions_url)
+                        metrics_before = await asyncio.to_thread(stage_metrics, metric_urls)
                         before = load_avg()
                         cell = await load.run_cell(driver.flow(flow, conversations), jobs=jobs, concurrency=c,
                                                    budget_s=config.cell_budget_s)
                         after = load_avg()
-                        metrics_after = await asyncio.to_thread(action_metrics, actions_url)
+                        metrics_after = await asyncio.to_thread(stage_metrics, metric_urls)
                         audit = await asyncio.to_thread(audit_per_conversation, settings, conversations)
                         summary = cell.summary()
                         turns = max(summary["turns"], 1)
-                        calls = metrics_after["count"] - metrics_before["count"]
-                        summary["stages"] = {
-                            "action_calls_per_turn": round(calls / turns, 2),
-                            "action_server_ms_per_turn": round((metrics_after["sum"] - metrics_before["sum"])
-                                                               / turns * 1000, 1),
-                            "k3_calls_per_turn": round(audit.get("k3_call", 0) / turns, 2),
-                            "audit_records_per_turn": round(sum(audit.values()) / turns, 2),
-                        }
+                        summary["stages"] = stage_delta(metrics_before, metrics_after, turns)
+                        summary["audit_records_per_turn"] = round(sum(audit.values()) / turns, 2)
+                        summary["k3_calls_per_turn_audited"] = round(audit.get("k3_call", 0) / turns, 2)
                         out[key][flow][str(c)] = {**summary, "load_avg_before": before, "load_avg_after": after}
                         log(f"bench: ours {key} {flow} c={c}: {summary['turns_per_s']} turns/s, "
                             f"ack p99 {summary['ack'].get('p99_ms')} ms, failures {summary['failures']}")
@@ -241,7 +256,13 @@ class _Start(threading.Thread):
             raise TimeoutError("a stack did not start within 400 s")
 
 
-def run_side_by_side(config: SideConfig, *, model: Path, work_dir: Path, log=print, stack=None) -> dict:
+# ``--graph-on-loop``: Rasa's model graph on the event loop and asyncio's default thread pool in the
+# action server, as before issue 18 (stages are timed all the same): the A/B of the main fixes
+GRAPH_ON_LOOP = {"rasa_graph_threads": 0, "action_server_threads": 0}
+
+
+def run_side_by_side(config: SideConfig, *, model: Path, work_dir: Path, log=print, stack=None,
+                     overrides: dict | None = None) -> dict:
     """Start the floor and (unless ``stack`` is a running ``(Stack, Settings)``) our stack together,
     measure the floor, stop it, then measure ours; everything started here is stopped here."""
     from devtools.bench.floor import floor_services
@@ -249,7 +270,7 @@ def run_side_by_side(config: SideConfig, *, model: Path, work_dir: Path, log=pri
 
     started = time.perf_counter()
     report: dict = {"kind": "bench", "version": 2, "started_at": utc_now().isoformat(), "machine": machine(),
-                    "config": asdict(config), "load_avg_start": load_avg()}
+                    "config": asdict(config), "overrides": overrides or {}, "load_avg_start": load_avg()}
     shutil.rmtree(work_dir / "floor", ignore_errors=True)
     floor_settings = stack_settings(work_dir / "floor")
     rasa_port, action_port = free_port(), free_port()
@@ -258,7 +279,8 @@ def run_side_by_side(config: SideConfig, *, model: Path, work_dir: Path, log=pri
     own = stack is None
     if own:
         shutil.rmtree(work_dir / "stack", ignore_errors=True)
-        settings = stack_settings(work_dir / "stack", **STACK_OVERRIDES)
+        settings = stack_settings(work_dir / "stack", **{**STACK_OVERRIDES, **(overrides or {})},
+                                  rasa_metrics_port=free_port())
         stack = (demo_stack(settings, model), settings)
     starts = [_Start(floor)] + ([_Start(stack[0])] if own else [])
     try:
@@ -323,7 +345,8 @@ def render(report: dict) -> str:
         "",
         (f"Machine: {report['machine']['cpus']} CPUs, Python {report['machine']['python']}; load average "
          f"{report['load_avg_start']} at the start, {report['load_avg_end']} at the end (1/5/15 min). "
-         f"Total {report['elapsed_s']} s. All traffic on 127.0.0.1."),
+         f"Total {report['elapsed_s']} s. All traffic on 127.0.0.1. Settings changed for this run: "
+         f"{report.get('overrides') or 'none'}."),
         "",
         ("Floor: the same model under stock `rasa run` (REST channel, in-memory tracker store) and an action "
          "server answering every action at once. Ours: the whole demo stack, each flow in a new DingTalk group, "
@@ -344,19 +367,23 @@ def render(report: dict) -> str:
                     f"{s['ours_p50_ms']} / {s['ours_p95_ms']} / {s['ours_p99_ms']} | {s['p95_ratio']} | "
                     f"{s['ack_p99_ms']} | {s['failures']} |")
         lines.append("")
-    lines += ["## Where a turn's time goes (ours, per turn, means)", "",
-              ("| K/3 | flow | concurrency | turn p50 ms | NLU alone (floor /model/parse) ms | action calls | "
-              "action server ms | K/3 calls | audit records | load avg during |"),
-              "|---|---|---|---|---|---|---|---|---|---|"]
-    nlu = report["floor"].get("nlu_parse", {})
+    lines += ["## Where a turn's time goes (ours: ms per turn, mean; calls per turn in brackets)", "",
+              ("Rasa process: ack (callback in -> answered), nlu, policy (model graph), action_call (Rasa -> "
+               "action server -> back). Action server: action_server (its whole /webhook), authz (permission "
+               "gate), audit (appends), k3 (WebAPI calls). Stages nest (k3, audit, authz inside action_server "
+               "inside action_call); the turn also holds tracker reads/saves, the outbox send and the "
+               "simulator. NLU alone on the floor: " + ", ".join(
+                   f"{f} {v.get('mean_ms')} ms" for f, v in report["floor"].get("nlu_parse", {}).items())),
+              "",
+              "| K/3 | flow | c | turn p50 | " + " | ".join(STAGES) + " | audit records | load avg |",
+              "|---|---|---|---|" + "---|" * len(STAGES) + "---|---|"]
     for delay_key, flows in report["ours"].items():
         for flow, cells in flows.items():
             for c, cell in cells.items():
                 st = cell["stages"]
-                lines.append(f"| {delay_key[3:]} | {flow} | {c} | {cell['latency'].get('p50_ms')} | "
-                             f"{nlu.get(flow, {}).get('mean_ms')} | {st['action_calls_per_turn']} | "
-                             f"{st['action_server_ms_per_turn']} | {st['k3_calls_per_turn']} | "
-                             f"{st['audit_records_per_turn']} | {cell['load_avg_after'][0]} |")
+                stages = " | ".join(f"{st[s]['ms_per_turn']} ({st[s]['calls_per_turn']})" for s in STAGES)
+                lines.append(f"| {delay_key[3:]} | {flow} | {c} | {cell['latency'].get('p50_ms')} | {stages} | "
+                             f"{cell.get('audit_records_per_turn')} | {cell['load_avg_after'][0]} |")
     lines += ["", "## Memory (RSS now / peak, MB)", "", "| system | service | RSS | peak |", "|---|---|---|---|"]
     for system, services in report.get("rss", {}).items():
         for name, m in services.items():

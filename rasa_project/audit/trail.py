@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -18,6 +19,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from rasa_project import metrics
 from rasa_project.audit.chain import (
     AuditKind,
     VerifyResult,
@@ -103,6 +105,7 @@ class AuditTrail:
         chain head, one commit). Every caller still returns only after its own record committed,
         and the chain is extended exactly as by one-at-a-time appends; concurrent turns share a
         commit instead of queueing for one each."""
+        started = time.monotonic()
         kind_value = AuditKind(kind).value
         payload_text = canonical_json(redact(details, self._secrets))
         item = _Pending(kind_value, actor, conversation_id, order_bill_no, payload_text)
@@ -131,6 +134,7 @@ class AuditTrail:
                     self._turn.notify_all()
         if item.error is not None:
             raise item.error
+        metrics.observe_stage("audit", time.monotonic() - started)
         return item.record
 
     def _append(self, batch: list[_Pending]) -> list[AuditRecord]:

@@ -101,3 +101,26 @@ def test_without_the_offload_the_graph_call_holds_the_loop():
 
     ran, _ = asyncio.run(_graph_call_while_loop_runs(parse, patience_s=1.0))
     assert not ran
+
+
+def test_with_no_threads_the_graph_stays_on_the_loop_and_is_still_timed():
+    """``rasa_graph_threads=0``: Rasa's own behaviour, for the before/after of ``make bench``."""
+    from rasa.core.channels.channel import UserMessage
+
+    from rasa_project import metrics
+
+    def observed() -> float:
+        return metrics.REGISTRY.get_sample_value("dingk3_turn_stage_seconds_count", {"stage": "nlu"}) or 0.0
+
+    assert rasa_offload.install(0)
+    try:
+        before = observed()
+
+        async def parse(blocking):
+            return await _processor(blocking).parse_message(UserMessage("x", sender_id="s"))
+
+        ran, _ = asyncio.run(_graph_call_while_loop_runs(parse, patience_s=1.0))
+        assert not ran
+        assert observed() == before + 1
+    finally:
+        rasa_offload.uninstall()
