@@ -158,6 +158,9 @@ def test_side_by_side_report_has_stable_keys_ratios_and_a_plot(tmp_path):
     stages = side.stage_delta({}, {"nlu": {"sum": 0.06, "count": 2.0}, "k3": {"sum": 0.3, "count": 2.0}}, 2)
     assert stages["nlu"] == {"ms_per_turn": 30.0, "calls_per_turn": 1.0, "ms_per_call": 30.0}
     assert stages["audit"] == {"ms_per_turn": 0.0, "calls_per_turn": 0.0, "ms_per_call": None}
+    buckets = {"0.005": 90.0, "0.01": 99.0, "0.1": 100.0, "+Inf": 100.0}
+    assert side.ack_p99_bound_ms({}, {"ack_buckets": buckets}) == 10.0
+    assert side.ack_p99_bound_ms({"ack_buckets": buckets}, {"ack_buckets": buckets}) is None  # no callback between
     report = {
         "kind": "bench", "version": 2, "started_at": "2025-04-01T01:00:00+00:00",
         "machine": {"cpus": 2, "python": "3.10"}, "load_avg_start": [1, 1, 1], "load_avg_end": [1, 1, 1],
@@ -203,5 +206,5 @@ def test_side_by_side_drives_our_stack_through_signed_callbacks(shared_stack):
                 stages = cell["stages"]
                 for stage in ("ack", "nlu", "policy", "action_call", "action_server", "audit", "k3"):
                     assert stages[stage]["calls_per_turn"] > 0, (flow, stage, stages)
-                assert cell["audit_records_per_turn"] > 0
+                assert cell["audit_records_per_turn"] > 0 and cell["server_ack_p99_le_ms"] is not None
     assert K3Reader(settings).clear_faults() == []  # the 150 ms latency is taken away again
