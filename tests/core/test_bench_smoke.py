@@ -204,7 +204,7 @@ def test_side_by_side_drives_our_stack_through_signed_callbacks(shared_stack):
                 turns = 2 * (1 if flow == "query" else 2)
                 assert cell["flows"] == 2 and cell["turns"] == turns and cell["ack"]["n"] == turns
                 stages = cell["stages"]
-                for stage in ("ack", "nlu", "policy", "action_call", "action_server", "audit", "k3"):
+                for stage in ("ack", "nlu", "policy", "tracker", "action_call", "action_server", "audit", "k3"):
                     assert stages[stage]["calls_per_turn"] > 0, (flow, stage, stages)
                 assert cell["audit_records_per_turn"] > 0 and cell["server_ack_p99_le_ms"] is not None
     assert K3Reader(settings).clear_faults() == []  # the 150 ms latency is taken away again

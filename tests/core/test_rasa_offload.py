@@ -124,3 +124,33 @@ def test_with_no_threads_the_graph_stays_on_the_loop_and_is_still_timed():
         assert observed() == before + 1
     finally:
         rasa_offload.uninstall()
+
+
+def test_the_sql_tracker_store_reads_and_saves_in_a_worker_thread(offloaded, tmp_path):
+    import threading as th
+
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    threads: list[str] = []
+    scope = store.session_scope
+
+    def recorded_scope():
+        threads.append(th.current_thread().name)
+        return scope()
+
+    store.session_scope = recorded_scope
+    tracker = DialogueStateTracker.from_events("cid1:prod0001", [ActionExecuted("action_listen"),
+                                                                  UserUttered("P20250401 进度怎么样")])
+
+    async def roundtrip():
+        await store.save(tracker)
+        return await store.retrieve("cid1:prod0001")
+
+    again = asyncio.run(roundtrip())
+    assert [e.as_dict()["event"] for e in again.events] == ["action", "user"]
+    assert again.latest_message.text == "P20250401 进度怎么样"
+    assert threads and all(name.startswith("rasa-tracker") for name in threads), threads
