@@ -431,7 +431,10 @@ class DingTalkInput(InputChannel):
     async def accept(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> bool:
         """Dedupe, rate-limit and start the turn in the background; False when nothing is started
         (a redelivery, or a flood past its one polite answer)."""
-        if not await asyncio.to_thread(self.dedupe.first_seen, inbound.dedupe_key):
+        started = time.monotonic()
+        first = await asyncio.to_thread(self.dedupe.first_seen, inbound.dedupe_key)
+        observe_stage("ack_dedupe", time.monotonic() - started)
+        if not first:
             log.info("dingtalk: redelivered %s ignored", inbound.message_id)
             return False
         self._conversations[inbound.metadata["conversation_id"]] = inbound.metadata["is_group"]
@@ -512,9 +515,11 @@ class DingTalkInput(InputChannel):
     async def _refuse_replay(self, request: Request, body: Any) -> HTTPResponse | None:
         """A valid signature is good for one message: the one it first came with."""
         ident = body.get("msgId") or body.get("outTrackId") if isinstance(body, dict) else None
+        started = time.monotonic()
         try:
             verdict = await asyncio.to_thread(self.replay.check, request.headers["timestamp"],
                                               request.headers["sign"], str(ident or ""), body_digest(body))
+            observe_stage("ack_replay", time.monotonic() - started)
         except Exception:  # the replay store is down: refuse, so DingTalk delivers again later
             log.exception("dingtalk: replay store unavailable")
             return response.json({"error": "try again"}, status=503)
@@ -554,8 +559,10 @@ class DingTalkInput(InputChannel):
         meta = inbound.metadata
         if not self.settings.dingtalk_verify_speakers:
             return None
+        started = time.monotonic()
         try:
             belongs = await self.speakers.belongs(meta["conversation_id"], meta["is_group"], meta["staff_id"])
+            observe_stage("ack_members", time.monotonic() - started)
         except (DingTalkError, OSError):  # DingTalk cannot say now: refuse, it delivers again later
             log.warning("dingtalk: membership check unavailable for %s", meta["conversation_id"])
             return 503, {"error": "try again"}

@@ -24,8 +24,9 @@ LOST_LEASES = Counter("dingk3_lock_lost_leases_total", "Lock leases that lapsed 
                       registry=REGISTRY)
 STALE_SAVES = Counter("dingk3_tracker_stale_saves_total", "Tracker saves refused for an older fence",
                       registry=REGISTRY)
-# issue 18: where a turn's time goes. Rasa process: nlu, policy (model graph runs), action_call
-# (Rasa -> action server and back), ack (a DingTalk callback from arrival to its answer). Action
+# issue 18: where a turn's time goes. Rasa process: nlu, policy (model graph runs), tracker (tracker
+# store reads and saves), action_call (Rasa -> action server and back), ack (a DingTalk callback from
+# arrival to its answer; inside it ack_replay, ack_members, ack_dedupe). Action
 # server: authz (the permission gate), audit (one append, queue wait included), k3 (one WebAPI call)
 TURN_STAGE_SECONDS = Histogram("dingk3_turn_stage_seconds", "Time spent in one stage of a turn", ["stage"],
                                registry=REGISTRY,
