@@ -53,13 +53,15 @@ def test_a_reply_missing_in_one_conversation_is_reported():
 # -- both commands against the real stack --------------------------------------------------------------
 @pytest.fixture(scope="module")
 def shared_stack(tmp_path_factory):
+    from devtools.bench import side
     from devtools.bench.harness import free_port, running_stack
     from devtools.reliability.run import STACK_OVERRIDES
     from rasa_project.nlu.training import ensure_model
 
     model = ensure_model()
+    # the side-by-side bench's flood gate and metrics port (the reliability scenarios use neither)
     with running_stack(tmp_path_factory.mktemp("bench") / "stack", model, **STACK_OVERRIDES,
-                       rasa_metrics_port=free_port()) as running:
+                       **side.STACK_OVERRIDES, rasa_metrics_port=free_port()) as running:
         yield running, model
 
 
