@@ -39,13 +39,28 @@ class SideConfig:
     flows: tuple[str, ...] = FLOW_NAMES
     rounds: int = 2  # jobs per cell = max(min_jobs, rounds x concurrency)
     min_jobs: int = 20
-    cell_budget_s: float = 45.0  # a cell stops starting jobs after this
+    cell_budget_s: float = 45.0  # a cell stops starting jobs after this ...
+    measure_budget_s: float = 420.0  # ... or earlier, so all cells of both systems share this much time
     warmup_jobs: int = 3  # per flow and system, not measured
     parse_samples: int = 30
 
 
 DEFAULT = SideConfig()
-QUICK = SideConfig(rounds=1, min_jobs=4, cell_budget_s=20.0, warmup_jobs=1, parse_samples=6)
+QUICK = SideConfig(rounds=1, min_jobs=4, cell_budget_s=20.0, measure_budget_s=240.0, warmup_jobs=1, parse_samples=6)
+
+
+class Budget:
+    """Time left for the cells still to run: each gets its share, at most ``cell_budget_s``."""
+
+    def __init__(self, config: SideConfig) -> None:
+        self.config = config
+        self.cells_left = len(config.flows) * len(config.concurrencies) * (1 + len(config.k3_delays_ms))
+        self.deadline = time.monotonic() + config.measure_budget_s
+
+    def next_cell(self) -> float:
+        share = max(5.0, (self.deadline - time.monotonic()) / max(self.cells_left, 1))
+        self.cells_left -= 1
+        return min(self.config.cell_budget_s, share)
 
 # the bench sends from a handful of demo people: the per-sender flood gate would refuse a load
 # test of fifty people, so it is widened here (its own tests are in tests/channel)
@@ -173,7 +188,7 @@ def audit_per_conversation(settings, conversation_ids: list[str]) -> dict:
 
 
 # -- one system --------------------------------------------------------------------------------------
-async def _measure_floor(config: SideConfig, rasa_url: str, log) -> dict:
+async def _measure_floor(config: SideConfig, rasa_url: str, log, budget: Budget) -> dict:
     driver = load.FloorDriver(rasa_url)
     out: dict = {"cells": {}, "nlu_parse": {}}
     try:
@@ -184,7 +199,7 @@ async def _measure_floor(config: SideConfig, rasa_url: str, log) -> dict:
             for c in config.concurrencies:
                 before = load_avg()
                 cell = await load.run_cell(driver.flow(flow), jobs=jobs_for(config, c), concurrency=c,
-                                           budget_s=config.cell_budget_s)
+                                           budget_s=budget.next_cell())
                 out["cells"][flow][str(c)] = {**cell.summary(), "load_avg_before": before, "load_avg_after": load_avg()}
                 log(f"bench: floor {flow} c={c}: {out['cells'][flow][str(c)]['turns_per_s']} turns/s")
         for flow in config.flows:
@@ -206,7 +221,8 @@ def _k3_delay(settings, delay_ms: int) -> None:
                                "delay_s": delay_ms / 1000.0}, timeout=10.0).raise_for_status()
 
 
-async def _measure_ours(config: SideConfig, settings, log) -> dict:
+async def _measure_ours(config: SideConfig, settings, log, budget: Budget | None = None) -> dict:
+    budget = budget or Budget(config)
     sim = f"http://{settings.dingtalk_sim_host}:{settings.dingtalk_sim_port}"
     metric_urls = [f"http://{settings.action_host}:{settings.action_port}/metrics"]
     if settings.rasa_metrics_port:
@@ -232,7 +248,7 @@ async def _measure_ours(config: SideConfig, settings, log) -> dict:
                         metrics_before = await asyncio.to_thread(stage_metrics, metric_urls)
                         before = load_avg()
                         cell = await load.run_cell(driver.flow(flow, conversations), jobs=jobs, concurrency=c,
-                                                   budget_s=config.cell_budget_s)
+                                                   budget_s=budget.next_cell())
                         after = load_avg()
                         metrics_after = await asyncio.to_thread(stage_metrics, metric_urls)
                         audit = await asyncio.to_thread(audit_per_conversation, settings, conversations)
@@ -307,11 +323,12 @@ def run_side_by_side(config: SideConfig, *, model: Path, work_dir: Path, log=pri
             s.wait()
         report["start_s"] = {"floor": starts[0].elapsed_s, "ours": starts[1].elapsed_s if own else None}
         log("bench: the floor (stock rasa run + REST + trivial action server) ...")
-        report["floor"] = asyncio.run(_measure_floor(config, f"http://127.0.0.1:{rasa_port}", log))
+        budget = Budget(config)
+        report["floor"] = asyncio.run(_measure_floor(config, f"http://127.0.0.1:{rasa_port}", log, budget))
         report["rss"] = {"floor": rss_of(floor)}
         floor.stop()
         log("bench: our stack (signed callbacks -> reply at the sessionWebhook) ...")
-        report["ours"] = asyncio.run(_measure_ours(config, stack[1], log))
+        report["ours"] = asyncio.run(_measure_ours(config, stack[1], log, budget))
         report["rss"]["ours"] = rss_of(stack[0])
     finally:
         floor.stop()
@@ -354,6 +371,7 @@ def summarize(report: dict) -> dict:
                     "ack_p99_ms": ours["ack"].get("p99_ms"),
                     "server_ack_p99_le_ms": ours.get("server_ack_p99_le_ms"),
                     "failures": ours["failures"] + base.get("failures", 0),
+                    "not_run": ours["not_run"] + base.get("not_run", 0),  # jobs past the cell's time budget
                 }
     return out
 
@@ -378,7 +396,7 @@ def render(report: dict) -> str:
     for flow in report["summary"]:
         lines += [f"## {flow}", "",
                   ("| K/3 | concurrency | floor turns/s | ours turns/s | ratio | floor p50 / p95 / p99 ms | "
-                  "ours p50 / p95 / p99 ms | p95 ratio | ack p99 ms (sim round trip / channel ≤) | failures |"),
+                  "ours p50 / p95 / p99 ms | p95 ratio | ack p99 ms (sim round trip / channel ≤) | failures / not run |"),
                   "|---|---|---|---|---|---|---|---|---|---|"]
         for delay_key, cells in report["summary"][flow].items():
             for c, s in cells.items():
@@ -386,7 +404,7 @@ def render(report: dict) -> str:
                     f"| {delay_key[3:]} | {c} | {s['floor_turns_per_s']} | {s['ours_turns_per_s']} | "
                     f"{s['throughput_ratio']} | {s['floor_p50_ms']} / {s['floor_p95_ms']} / {s['floor_p99_ms']} | "
                     f"{s['ours_p50_ms']} / {s['ours_p95_ms']} / {s['ours_p99_ms']} | {s['p95_ratio']} | "
-                    f"{s['ack_p99_ms']} / {s.get('server_ack_p99_le_ms')} | {s['failures']} |")
+                    f"{s['ack_p99_ms']} / {s.get('server_ack_p99_le_ms')} | {s['failures']} / {s.get('not_run')} |")
         lines.append("")
     lines += ["## Where a turn's time goes (ours: ms per turn, mean; calls per turn in brackets)", "",
               ("Rasa process: ack (callback in -> answered; inside it ack_replay = the one-use signature claim, "
