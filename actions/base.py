@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import logging
+import time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -42,6 +43,7 @@ class Reply:
         self.dispatcher = dispatcher
         self.turn = turn
         self.lang = turn.lang
+        self._unrecorded: list[tuple[str, str]] = []  # (key, text) said but not yet in the audit trail
 
     def t(self, key: str, **values) -> str:
         return catalog.text(key, self.lang, **values)
@@ -63,10 +65,17 @@ class Reply:
             self.dispatcher.utter_message(text=text, buttons=[{"title": t, "payload": p} for t, p in buttons])
         else:
             self.dispatcher.utter_message(text=text)
-        try:
-            use_cases().record_reply(self.turn, key=key, text=text)
-        except Exception:  # the reply still goes out (even when the core cannot be built at all)
-            log.exception("could not audit a reply to %s", self.turn.sender_id)
+        self._unrecorded.append((key, text))
+
+    def record(self) -> None:
+        """Audit what was said (blocking: the action awaits it in a worker thread before it returns,
+        so every reply is in the trail before Rasa sends it, and the event loop never waits on it)."""
+        while self._unrecorded:
+            key, text = self._unrecorded.pop(0)
+            try:
+                use_cases().record_reply(self.turn, key=key, text=text)
+            except Exception:  # the reply still goes out (even when the core cannot be built at all)
+                log.exception("could not audit a reply to %s", self.turn.sender_id)
 
 
 def pending_events(answer: Answer) -> list[dict[str, Any]]:
@@ -105,7 +114,10 @@ class TurnAction(Action, metaclass=abc.ABCMeta):
         turn = turn_of(tracker)
         access.current_turn.set(turn)
         reply = Reply(dispatcher, turn)
-        events = await self._run(turn, reply, tracker, domain)
+        try:
+            events = await self._run(turn, reply, tracker, domain)
+        finally:
+            await blocking(reply.record)
         if turn.lang != tracker.get_slot("language"):
             events = [*events, SlotSet("language", turn.lang)]
         return events
@@ -118,7 +130,9 @@ class TurnAction(Action, metaclass=abc.ABCMeta):
             if other is not None:
                 return await other._run(turn, reply, tracker, domain)
             if self.permission:
+                started = time.monotonic()
                 refusal = await blocking(chat.gate, turn, self.permission)
+                wiring.observe_stage("authz", time.monotonic() - started)
                 if refusal is not None:
                     reply.outcome(refusal, key="authz.refused")
                     return self.on_refused(turn, tracker)

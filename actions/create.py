@@ -55,7 +55,9 @@ class ValidateCreateOrderForm(FormValidationAction):
         access.current_turn.set(turn)
         check = await blocking(use_cases().check_slot, turn, slot, value)
         if not check.outcome.ok:
-            Reply(dispatcher, turn).outcome(check.outcome)
+            reply = Reply(dispatcher, turn)
+            reply.outcome(check.outcome)
+            await blocking(reply.record)
         return {slot: check.value}
 
     async def validate_material(self, value, dispatcher, tracker, domain):

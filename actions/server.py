@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from sanic import Sanic, response
 from sanic.request import Request
@@ -25,13 +26,20 @@ log = logging.getLogger("actions.server")  # also when run as __main__
 OPEN_PATHS = frozenset({"/health", "/metrics"})  # readiness, and counts (Prometheus): say nothing of anyone
 
 
-def create_app(token: str, action_package: str = "actions") -> Sanic:
+def create_app(token: str, action_package: str = "actions", *, threads: int = 64) -> Sanic:
     from rasa_sdk.endpoint import create_app as create_sdk_app
 
     if not token:
         raise ValueError("the action server needs a token")
     app = create_sdk_app(action_package, cors_origins=None)
     expected = f"Bearer {token}".encode()
+
+    @app.before_server_start
+    async def worker_threads(_app, loop):
+        # actions run their blocking use cases with asyncio.to_thread: the default pool (cores + 4
+        # threads) would let a handful of turns waiting on K/3 hold up every other conversation
+        if threads > 0:  # 0: asyncio's default pool
+            loop.set_default_executor(ThreadPoolExecutor(max_workers=threads, thread_name_prefix="action"))
 
     @app.get("/metrics")
     async def metrics_route(_request: Request):
@@ -84,7 +92,7 @@ def main() -> None:
     utils.configure_colored_logging(settings.log_level)
     wiring.install_request_ids(settings, "actions")
     utils.update_sanic_log_level()
-    app = create_app(settings.action_server_token.get_secret_value())
+    app = create_app(settings.action_server_token.get_secret_value(), threads=settings.action_server_threads)
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     log.info("action server on http://%s:%s (calls need the action server token)", settings.action_host,
              settings.action_port)

@@ -25,11 +25,16 @@ class SQLiteDedupe:
         self._inserts = 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
+            # WAL (kept in the file): a commit is one synced append to the log instead of a rollback
+            # journal written, synced and deleted; synchronous=FULL keeps every commit durable
+            db.execute("PRAGMA journal_mode=WAL")
             db.execute("CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires_at REAL NOT NULL)")
 
     def _connect(self) -> sqlite3.Connection:
         # One short connection per call: the channel calls this from worker threads.
-        return sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        db.execute("PRAGMA synchronous=FULL")
+        return db
 
     def first_seen(self, key: str) -> bool:
         now = self._clock()

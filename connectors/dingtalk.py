@@ -58,7 +58,7 @@ from dingtalk_client.origins import ReplyOrigins
 from dingtalk_client.signing import SignatureProblem, check_signature
 from rasa_project import catalog, logs, metrics
 from rasa_project.nlu.language import detect_or
-from rasa_project.wiring import dingtalk_config
+from rasa_project.wiring import dingtalk_config, observe_stage
 
 log = logging.getLogger(__name__)
 
@@ -436,7 +436,10 @@ class DingTalkInput(InputChannel):
     async def accept(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> bool:
         """Dedupe, rate-limit and start the turn in the background; False when nothing is started
         (a redelivery, or a flood past its one polite answer)."""
-        if not await asyncio.to_thread(self.dedupe.first_seen, inbound.dedupe_key):
+        started = time.monotonic()
+        first = await asyncio.to_thread(self.dedupe.first_seen, inbound.dedupe_key)
+        observe_stage("ack_dedupe", time.monotonic() - started)
+        if not first:
             log.info("dingtalk: redelivered %s ignored", inbound.message_id)
             return False
         rid = logs.REQUEST_ID.get() or logs.new_id()  # nginx's X-Request-Id on HTTP callbacks
@@ -525,9 +528,11 @@ class DingTalkInput(InputChannel):
     async def _refuse_replay(self, request: Request, body: Any) -> HTTPResponse | None:
         """A valid signature is good for one message: the one it first came with."""
         ident = body.get("msgId") or body.get("outTrackId") if isinstance(body, dict) else None
+        started = time.monotonic()
         try:
             verdict = await asyncio.to_thread(self.replay.check, request.headers["timestamp"],
                                               request.headers["sign"], str(ident or ""), body_digest(body))
+            observe_stage("ack_replay", time.monotonic() - started)
         except Exception:  # the replay store is down: refuse, so DingTalk delivers again later
             log.exception("dingtalk: replay store unavailable")
             return response.json({"error": "try again"}, status=503)
@@ -567,8 +572,10 @@ class DingTalkInput(InputChannel):
         meta = inbound.metadata
         if not self.settings.dingtalk_verify_speakers:
             return None
+        started = time.monotonic()
         try:
             belongs = await self.speakers.belongs(meta["conversation_id"], meta["is_group"], meta["staff_id"])
+            observe_stage("ack_members", time.monotonic() - started)
         except (DingTalkError, OSError):  # DingTalk cannot say now: refuse, it delivers again later
             log.warning("dingtalk: membership check unavailable for %s", meta["conversation_id"])
             return 503, {"error": "try again"}
@@ -638,6 +645,13 @@ class DingTalkInput(InputChannel):
 
         async def verified(request: Request, handle) -> HTTPResponse:
             """Signature, then size and JSON, before ``handle`` (and so Rasa) sees anything."""
+            started = time.monotonic()
+            try:
+                return await checked(request, handle)
+            finally:
+                observe_stage("ack", time.monotonic() - started)
+
+        async def checked(request: Request, handle) -> HTTPResponse:
             refused = self._refuse_signature(request)
             if refused:
                 return refused

@@ -36,6 +36,17 @@ LOST_LEASES = Counter("dingk3_lock_lost_leases_total", "Lock leases that lapsed 
                       registry=REGISTRY)
 STALE_SAVES = Counter("dingk3_tracker_stale_saves_total", "Tracker saves refused for an older fence",
                       registry=REGISTRY)
+# issue 18: where a turn's time goes. Rasa process: nlu, policy (model graph runs), tracker (tracker
+# store reads and saves), action_call (Rasa -> action server and back), ack (a DingTalk callback from
+# arrival to its answer; inside it ack_replay, ack_members, ack_dedupe). Action
+# server: authz (the permission gate), audit (one append, queue wait included), k3 (one WebAPI call)
+TURN_STAGE_SECONDS = Histogram("dingk3_turn_stage_seconds", "Time spent in one stage of a turn", ["stage"],
+                               registry=REGISTRY,
+                               buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+
+
+def observe_stage(stage: str, seconds: float) -> None:
+    TURN_STAGE_SECONDS.labels(stage).observe(seconds)
 
 
 TURNS = Counter("dingk3_turns_total", "Chat turns started by the channel, by kind", ["kind"], registry=REGISTRY)

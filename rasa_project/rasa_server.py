@@ -64,6 +64,9 @@ def main() -> None:
     if "--endpoints" not in args:
         args += ["--endpoints", endpoints_file(settings)]
     sys.argv = rasa_argv(settings, args)
+    from rasa_project import rasa_offload
+
+    rasa_offload.install(settings.rasa_graph_threads)  # acks and other turns never wait behind a model run
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -187,7 +187,7 @@ class Wiring:
             "k3",
             lambda: K3Client(
                 k3_config(self.settings), transport=self._k3_transport,
-                observer=_both(K3CallAudit(self.audit), _k3_metrics),
+                observer=_timed(_both(K3CallAudit(self.audit), _k3_metrics)),
             ),
         )
 
@@ -374,6 +374,24 @@ def observe_action(action: str, status: int, seconds: float) -> None:
 
     metrics.ACTION_CALLS.labels(action, str(status)).inc()
     metrics.ACTION_LATENCY.labels(action).observe(seconds)
+
+
+def _timed(observer):
+    """A K/3 call observer that also counts the call's time (stage ``k3``) before auditing it."""
+
+    def observe(record) -> None:
+        if record.seconds is not None:
+            observe_stage("k3", record.seconds)
+        observer(record)
+
+    return observe
+
+
+def observe_stage(stage: str, seconds: float) -> None:
+    """Time of one stage of a turn for /metrics (issue 18: where the time goes)."""
+    from rasa_project import metrics
+
+    metrics.observe_stage(stage, seconds)
 
 
 def metrics_exposition() -> tuple[bytes, str]:

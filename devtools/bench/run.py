@@ -1,4 +1,5 @@
-"""`make bench`: NLU, K/3 client, end-to-end and audit-trail numbers in one report."""
+"""`make bench`: our stack beside the floor (``devtools.bench.side``); ``--components``: NLU, K/3
+client, paced end-to-end and audit-trail numbers in one report."""
 
 from __future__ import annotations
 
@@ -163,8 +164,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "bench")
     parser.add_argument("--model", type=Path, help="model archive (default: the trained one)")
     parser.add_argument("--no-postgres", action="store_true", help="audit rates on SQLite only")
+    parser.add_argument("--graph-on-loop", action="store_true",
+                        help="our stack as before issue 18: Rasa's model graph on its event loop, default thread pools")
+    parser.add_argument("--components", action="store_true",
+                        help="the component figures (NLU, K/3 client, audit, paced e2e) instead of the side-by-side run")
     args = parser.parse_args(argv)
     stop_on_sigterm()
+    if not args.components:
+        return _side_by_side(args)
     config = QUICK if args.quick else DEFAULT
     if args.no_postgres:
         config = replace(config, postgres=False)
@@ -176,4 +183,19 @@ def main(argv: list[str] | None = None) -> int:
     json_path, md_path = write_report("bench", report, render(report), args.out)
     print(render(report))
     print(f"written: {json_path} and {md_path}")
+    return 0 if report["ok"] else 1
+
+
+def _side_by_side(args) -> int:
+    from devtools.bench import side
+    from rasa_project.nlu.training import ensure_model
+
+    model = args.model or ensure_model()
+    report = side.run_side_by_side(side.QUICK if args.quick else side.DEFAULT, model=model,
+                                   work_dir=Settings().var_dir / "bench",
+                                   log=lambda m: print(m, file=sys.stderr, flush=True),
+                                   overrides=side.GRAPH_ON_LOOP if args.graph_on_loop else None)
+    paths = side.write(report, args.out)
+    print(side.render(report))
+    print("written: " + ", ".join(str(p) for p in paths.values() if p))
     return 0 if report["ok"] else 1

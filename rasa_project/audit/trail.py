@@ -2,19 +2,24 @@
 
 Writers serialize on the chain-head row: ``SELECT ... FOR UPDATE`` on PostgreSQL and
 ``BEGIN IMMEDIATE`` (the database write lock) on SQLite, so two writers can never both
-extend the same link. ``record()`` returns only after its transaction committed.
+extend the same link. ``record()`` returns only after its transaction committed; records
+arriving together in one process share one transaction (group commit).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from rasa_project import metrics
 from rasa_project.audit.chain import (
     AuditKind,
     VerifyResult,
@@ -40,6 +45,22 @@ def _naive_utc(moment: datetime) -> datetime:
     return moment
 
 
+MAX_BATCH = 256  # records in one group commit
+
+
+@dataclass(eq=False)
+class _Pending:
+    kind: str
+    actor: str | None
+    conversation_id: str | None
+    order_bill_no: str | None
+    payload_text: str
+    created_at: datetime | None = None
+    record: AuditRecord | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
 class AuditTrail:
     """Append-only, hash-chained audit log over a SQLAlchemy sessionmaker."""
 
@@ -57,6 +78,9 @@ class AuditTrail:
         self._sessionmaker = sessionmaker_
         self._secrets = tuple(secrets)
         self._now = now
+        self._turn = threading.Condition()  # the queue of records waiting for the next group commit
+        self._queue: list[_Pending] = []
+        self._writing = False
 
     def _session(self) -> Session:
         return self._sessionmaker(expire_on_commit=False)
@@ -74,10 +98,46 @@ class AuditTrail:
         order_bill_no: str | None = None,
         **details,
     ) -> AuditRecord:
-        """Append one record (details redacted) and return it once committed."""
+        """Append one record (details redacted) and return it once committed.
+
+        Group commit: records that arrive while another thread of this process is writing are
+        appended together by the next writer, in arrival order, in one transaction (one lock of the
+        chain head, one commit). Every caller still returns only after its own record committed,
+        and the chain is extended exactly as by one-at-a-time appends; concurrent turns share a
+        commit instead of queueing for one each."""
+        started = time.monotonic()
         kind_value = AuditKind(kind).value
         payload_text = canonical_json(redact(details, self._secrets))
-        payload = json.loads(payload_text)
+        item = _Pending(kind_value, actor, conversation_id, order_bill_no, payload_text)
+        with self._turn:
+            item.created_at = _naive_utc(self._now())  # taken in queue order: ids and times rise together
+            self._queue.append(item)
+            while not item.done and self._writing:
+                self._turn.wait()
+            if not item.done:
+                self._writing = True
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+        if not item.done:
+            try:
+                for pending, record in zip(batch, self._append(batch)):
+                    pending.record = record
+            except Exception as exc:  # noqa: BLE001 - handed to every caller of the batch, re-raised in each
+                for pending in batch:
+                    pending.error = exc
+            finally:
+                with self._turn:
+                    self._writing = False
+                    for pending in batch:
+                        if pending.record is None and pending.error is None:  # the writer was interrupted
+                            pending.error = RuntimeError("audit append interrupted")
+                        pending.done = True
+                    self._turn.notify_all()
+        if item.error is not None:
+            raise item.error
+        metrics.observe_stage("audit", time.monotonic() - started)
+        return item.record
+
+    def _append(self, batch: list[_Pending]) -> list[AuditRecord]:
         with self._session() as session:
             if self._is_sqlite(session):
                 # Take SQLite's write lock before reading the head: a deferred transaction could
@@ -88,32 +148,35 @@ class AuditTrail:
             ).scalar_one_or_none()
             if head is None:
                 raise AuditChainMissing("audit_chain_head row missing; run `rasa_project.db.migrate()`")
-            new_id = head.last_id + 1
-            created_at = _naive_utc(self._now())
-            content = record_content(
-                id=new_id,
-                created_at=created_at,
-                kind=kind_value,
-                actor=actor,
-                conversation_id=conversation_id,
-                order_bill_no=order_bill_no,
-                payload=payload,
-            )
-            record = AuditRecord(
-                id=new_id,
-                created_at=created_at,
-                kind=kind_value,
-                actor=actor,
-                conversation_id=conversation_id,
-                order_bill_no=order_bill_no,
-                payload=payload_text,
-                prev_hash=head.last_hash,
-                hash=chain_hash(head.last_hash, content),
-            )
-            session.add(record)
-            head.last_id, head.last_hash = new_id, record.hash
+            records = []
+            for item in batch:
+                new_id = head.last_id + 1
+                payload = json.loads(item.payload_text)
+                content = record_content(
+                    id=new_id,
+                    created_at=item.created_at,
+                    kind=item.kind,
+                    actor=item.actor,
+                    conversation_id=item.conversation_id,
+                    order_bill_no=item.order_bill_no,
+                    payload=payload,
+                )
+                record = AuditRecord(
+                    id=new_id,
+                    created_at=item.created_at,
+                    kind=item.kind,
+                    actor=item.actor,
+                    conversation_id=item.conversation_id,
+                    order_bill_no=item.order_bill_no,
+                    payload=item.payload_text,
+                    prev_hash=head.last_hash,
+                    hash=chain_hash(head.last_hash, content),
+                )
+                session.add(record)
+                head.last_id, head.last_hash = new_id, record.hash
+                records.append(record)
             session.commit()
-        return record
+        return records
 
     def verify(self) -> VerifyResult:
         """Walk the whole chain in one consistent snapshot; name the first broken record."""

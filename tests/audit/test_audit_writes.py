@@ -111,3 +111,57 @@ def test_concurrent_writers_keep_one_valid_chain(make_trail):
     records = trails[1].tail(total)
     assert [r.id for r in records] == list(range(1, total + 1))
     assert len({r.prev_hash for r in records}) == total  # no link was extended twice
+
+
+def _wait_until(condition, timeout_s: float = 30.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached before the deadline"
+        time.sleep(0.01)
+
+
+def test_records_arriving_while_one_is_written_share_the_next_commit(make_trail, audit_url):
+    """Group commit: while the chain head is locked (another process appending), five callers of
+    one process wait; the first holds its own transaction, the four behind it go in one more
+    commit, in arrival order. Each returns its own committed record; the chain is whole."""
+    from sqlalchemy import event, text
+
+    from rasa_project import db
+
+    trail, reader = make_trail(), make_trail()
+    engine = trail._sessionmaker.kw["bind"]
+    commits: list[int] = []
+    event.listen(engine, "commit", lambda _conn: commits.append(1))
+    other_process = db.make_engine(audit_url).connect()
+    held = other_process.begin()
+    other_process.execute(text("UPDATE audit_chain_head SET last_id = last_id WHERE id = 1"))  # takes the head's lock
+    returned: dict[int, object] = {}
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            returned[n] = trail.record("nlu", actor="pmc0001", seq=n)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=write, args=(n,)) for n in range(5)]
+    try:
+        workers[0].start()
+        _wait_until(lambda: trail._writing)  # the first writer waits for the head's lock
+        for queued, worker in enumerate(workers[1:], start=1):
+            worker.start()
+            _wait_until(lambda n=queued: len(trail._queue) == n)  # queued one after another, in order
+        assert not returned  # nobody returned before a commit
+    finally:
+        held.rollback()
+        other_process.close()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert not errors
+    assert len(commits) == 2  # one for the first record, one for the four queued behind it
+    assert [returned[n].id for n in range(5)] == [1, 2, 3, 4, 5]
+    assert [json.loads(r.payload)["seq"] for r in reader.tail(5)] == [0, 1, 2, 3, 4]
+    result = reader.verify()
+    assert result.ok and result.checked == 5

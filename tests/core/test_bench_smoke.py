@@ -53,12 +53,15 @@ def test_a_reply_missing_in_one_conversation_is_reported():
 # -- both commands against the real stack --------------------------------------------------------------
 @pytest.fixture(scope="module")
 def shared_stack(tmp_path_factory):
-    from devtools.bench.harness import running_stack
+    from devtools.bench import side
+    from devtools.bench.harness import free_port, running_stack
     from devtools.reliability.run import STACK_OVERRIDES
     from rasa_project.nlu.training import ensure_model
 
     model = ensure_model()
-    with running_stack(tmp_path_factory.mktemp("bench") / "stack", model, **STACK_OVERRIDES) as running:
+    # the side-by-side bench's flood gate and metrics port (the reliability scenarios use neither)
+    with running_stack(tmp_path_factory.mktemp("bench") / "stack", model, **STACK_OVERRIDES,
+                       **side.STACK_OVERRIDES, rasa_metrics_port=free_port()) as running:
         yield running, model
 
 
@@ -140,3 +143,70 @@ def test_a_confirmation_answered_unknown_can_be_retried_and_is_never_lost(reliab
     report, _ = reliability_report
     k3 = next(s for s in report["scenarios"] if s["name"] == "k3_faults")
     assert broken(k3["verdicts"]) == [], k3["verdicts"]
+
+
+# -- the side-by-side bench (make bench) ---------------------------------------------------------------
+def _cell(turns: int, ack: bool) -> dict:
+    from devtools.bench.load import CellResult
+
+    cell = CellResult(turn_s=[0.1 * (i + 1) for i in range(turns)], ack_s=[0.01] * turns if ack else [],
+                      flows_done=turns, elapsed_s=1.0)
+    return {**cell.summary(), "load_avg_before": [1.0, 1.0, 1.0], "load_avg_after": [1.0, 1.0, 1.0]}
+
+
+def test_side_by_side_report_has_stable_keys_ratios_and_a_plot(tmp_path):
+    from devtools.bench import side
+
+    stages = side.stage_delta({}, {"nlu": {"sum": 0.06, "count": 2.0}, "k3": {"sum": 0.3, "count": 2.0}}, 2)
+    assert stages["nlu"] == {"ms_per_turn": 30.0, "calls_per_turn": 1.0, "ms_per_call": 30.0}
+    assert stages["audit"] == {"ms_per_turn": 0.0, "calls_per_turn": 0.0, "ms_per_call": None}
+    buckets = {"0.005": 90.0, "0.01": 99.0, "0.1": 100.0, "+Inf": 100.0}
+    assert side.ack_p99_bound_ms({}, {"ack_buckets": buckets}) == 10.0
+    assert side.ack_p99_bound_ms({"ack_buckets": buckets}, {"ack_buckets": buckets}) is None  # no callback between
+    report = {
+        "kind": "bench", "version": 2, "started_at": "2025-04-01T01:00:00+00:00",
+        "machine": {"cpus": 2, "python": "3.10"}, "load_avg_start": [1, 1, 1], "load_avg_end": [1, 1, 1],
+        "elapsed_s": 1.0, "ok": True,
+        "floor": {"cells": {"query": {"1": _cell(4, False), "10": _cell(8, False)}},
+                  "nlu_parse": {"query": {"p50_ms": 30.0, "mean_ms": 31.0, "n": 3}}},
+        "ours": {f"k3_{d}ms": {"query": {"1": {**_cell(2, True), "stages": stages},
+                                         "10": {**_cell(4, True), "stages": stages}}} for d in (0, 150)},
+        "rss": {"floor": {"total": {"rss_mb": 1.0, "peak_mb": 1.0}}, "ours": {"total": {"rss_mb": 2.0, "peak_mb": 2.0}}},
+    }
+    report["summary"] = side.summarize(report)
+    cell = report["summary"]["query"]["k3_150ms"]["10"]
+    assert cell["floor_turns_per_s"] == 8.0 and cell["ours_turns_per_s"] == 4.0 and cell["throughput_ratio"] == 0.5
+    assert cell["ack_p99_ms"] == 10.0 and cell["failures"] == 0
+    paths = side.write(report, tmp_path)
+    latest = json.loads(paths["latest"].read_text(encoding="utf-8"))
+    assert set(latest) >= {"summary", "rss", "load_avg_start", "floor_nlu_parse", "report", "plot"}
+    assert latest["summary"]["query"]["k3_0ms"]["1"]["throughput_ratio"] == 0.5
+    assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    md = paths["md"].read_text(encoding="utf-8")
+    assert "## query" in md and "Where a turn's time goes" in md and "Memory" in md
+
+
+@pytest.mark.stack
+@pytest.mark.slow
+def test_side_by_side_drives_our_stack_through_signed_callbacks(shared_stack):
+    import asyncio
+
+    from devtools.bench import side
+    from devtools.bench.harness import K3Reader
+
+    (_stack, settings), _model = shared_stack
+    config = side.SideConfig(concurrencies=(1, 2), k3_delays_ms=(0, 150), rounds=1, min_jobs=2, warmup_jobs=1)
+    ours = asyncio.run(side._measure_ours(config, settings, lambda _m: None))
+    assert set(ours) == {"k3_0ms", "k3_150ms"}
+    for delay in ours.values():
+        assert set(delay) == {"query", "create", "report"}
+        for flow, cells in delay.items():
+            for c, cell in cells.items():
+                assert cell["failures"] == 0, (flow, c, cell["failure_samples"])
+                turns = 2 * (1 if flow == "query" else 2)
+                assert cell["flows"] == 2 and cell["turns"] == turns and cell["ack"]["n"] == turns
+                stages = cell["stages"]
+                for stage in ("ack", "nlu", "policy", "tracker", "action_call", "action_server", "audit", "k3"):
+                    assert stages[stage]["calls_per_turn"] > 0, (flow, stage, stages)
+                assert cell["audit_records_per_turn"] > 0 and cell["server_ack_p99_le_ms"] is not None
+    assert K3Reader(settings).clear_faults() == []  # the 150 ms latency is taken away again
