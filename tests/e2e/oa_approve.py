@@ -29,8 +29,10 @@ def document_status(sdk, bill_no: str) -> str | None:
     return rows[0][0] if rows else None
 
 
-def approve_new_order(chat, settings, bill_no: str, approver: str = "manager0001") -> None:
-    """The approver agrees to ``bill_no``'s OA instance; returns once K/3 has it audited (C)."""
+def approve_new_order(chat, settings, bill_no: str, approver: str = "manager0001",
+                      conversation_id: str = "cidPMC0001") -> None:
+    """The approver agrees to ``bill_no``'s OA instance; returns once K/3 has it audited (C) and the
+    requester was told in ``conversation_id`` (so that notice is not taken for the next turn's reply)."""
     sdk = official_sdk(settings)
     assert document_status(sdk, bill_no) == "B", document_status(sdk, bill_no)  # waiting, as issue 14 says
 
@@ -39,7 +41,10 @@ def approve_new_order(chat, settings, bill_no: str, approver: str = "manager0001
         return next((a for a in listed if {"name": "单据编号", "value": bill_no} in a["form"]), None)
 
     item = _wait(pending, f"{bill_no} in {approver}'s OA approvals", 30.0)
+    mark = chat.mark()
     r = chat.http.post(f"{chat.sim}/_sim/approvals/{item['instance_id']}/decide",
                        json={"staff_id": approver, "result": "agree", "remark": "同意"})
     assert r.status_code == 200, r.text
     _wait(lambda: document_status(sdk, bill_no) == "C", f"{bill_no} audited after the OA agree", APPROVE_S)
+    _wait(lambda: [m for m in chat.replies(mark, conversation_id=conversation_id) if bill_no in m.text],
+          f"the requester told that {bill_no} was approved", APPROVE_S)
