@@ -93,7 +93,7 @@ async def test_chat_page_creates_an_order_with_the_summary_cards_confirm_button(
 
             pressed = chat.mark()
             await page.click(f'{card} .card-btn[data-content^="Confirm #"]')  # sends "Confirm" as my chat message
-            await page.wait_for(f"{fresh(pressed, '.user.mine')}.some(m => m.innerText.includes('yes #draft-'))")
+            await page.wait_for(f"{fresh(pressed, '.user.mine')}.some(m => m.innerText.includes('Confirm #draft-'))")
             done = await page.wait_for(
                 f"(() => {{ const m = {fresh(pressed, '.bot')}.find(m => /MO\\d{{6}}/.test(m.innerText));"
                 f" return m && m.innerText; }})()",
