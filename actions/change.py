@@ -26,7 +26,9 @@ class ActionRequestChange(TurnAction):
             return ActionQueryOrder()
         if chat.reads_as_decision(turn):  # "ok setuju MO000124, stok kontrol nanti ditambah"
             return ActionDecideApproval()
-        return ActionReportProgress() if chat.corrects_last_report(turn) else None
+        if chat.corrects_last_report(turn) or chat.reads_as_worker_report(turn):  # "P20250403 jadi 90 pcs"
+            return ActionReportProgress()
+        return None
 
     async def handle(self, turn, reply, tracker, domain):
         answer = await blocking(use_cases().request_change, turn)

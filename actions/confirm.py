@@ -40,7 +40,8 @@ class ActionCancel(TurnAction):
         return "action_cancel"
 
     def redirect_for(self, turn, tracker):
-        return undo_or_amend(turn, tracker, amend=False)  # "作废刚才的报工", "取消工单 MO000134"
+        # "作废刚才的报工", "取消工单 MO000134"; "bukan, 10 April" / "不对，是 600" at a summary amends it
+        return undo_or_amend(turn, tracker)
 
     async def handle(self, turn, reply, tracker, domain):
         answer = await blocking(use_cases().cancel, turn, tracker.get_slot("pending"))

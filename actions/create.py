@@ -34,12 +34,32 @@ class ActionStartCreate(TurnAction):
     def on_refused(self, turn: Turn, tracker: Tracker):
         return clear_form()
 
-    def redirect(self, turn):  # "冲压今天做了300个电机壳，报废2个" reports what was made
-        return ActionReportProgress() if use_cases().reads_as_report(turn) else None
+    def redirect_for(self, turn, tracker):
+        chat = use_cases()
+        if chat.reads_as_report(turn):  # "冲压今天做了300个电机壳，报废2个" reports what was made
+            return ActionReportProgress()
+        if chat.name_while_pending(turn, tracker.get_slot("pending")) is not None:
+            return ActionNameWhilePending()  # "冲压车间" alone must not drop the summary that waits
+        return None
 
     async def handle(self, turn, reply, tracker, domain):
         events = [SlotSet(slot, turn.entity(slot)) for slot in FORM_SLOTS]
         return events + [SlotSet("pending", None), FollowupAction(FORM)]
+
+
+class ActionNameWhilePending(TurnAction):
+    """A bare name while a summary waits: asks what it means; the summary keeps waiting."""
+
+    def name(self) -> str:
+        return "action_name_while_pending"
+
+    async def handle(self, turn, reply, tracker, domain):
+        answer = await blocking(use_cases().name_while_pending, turn, tracker.get_slot("pending"))
+        if answer is None:
+            reply.say("dialog.nothing_pending")
+            return []
+        reply.answer(answer)
+        return pending_events(answer)
 
 
 class ValidateCreateOrderForm(FormValidationAction):

@@ -69,8 +69,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Apa yang diubah untuk {bill_no}? Bisa jumlah, tanggal selesai atau bengkel, mis. \"{bill_no} ubah jumlah jadi 500\".",
         "en": "What should change on {bill_no}? Quantity, finish date or work center, e.g. \"{bill_no} qty to 500\".",
     },
-    "button.confirm": {"zh": "确认", "id": "ya", "en": "yes"},
-    "button.cancel": {"zh": "取消", "id": "batal", "en": "no"},
+    "button.confirm": {"zh": "确认", "id": "ya", "en": "Confirm"},
+    "button.cancel": {"zh": "取消", "id": "batal", "en": "Cancel"},
     "dialog.cancelled": {
         "zh": "已取消，K/3 中没有写入任何内容。",
         "id": "Dibatalkan, tidak ada yang ditulis ke K/3.",
@@ -578,9 +578,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This draft planned to start on {plan_start}, which has passed (today is {today}); please place the order again.",
     },
     "workflow.draft_summary": {
-        "zh": "请确认生产订单：物料 {material_code} {material_name}（K/3 {material_number}），BOM {bom_number}，数量 {qty} {unit}，计划开工 {plan_start}，计划完工 {plan_finish}，单据类型 {bill_type_name}（{bill_type}），生产车间 {work_center} {work_center_name}。确认下单吗？",
-        "id": "Mohon konfirmasi perintah produksi: material {material_code} {material_name} (K/3 {material_number}), BOM {bom_number}, jumlah {qty} {unit}, mulai {plan_start}, selesai {plan_finish}, jenis {bill_type_name} ({bill_type}), pusat kerja {work_center} {work_center_name}. Buat pesanan?",
-        "en": "Please confirm the production order: material {material_code} {material_name} (K/3 {material_number}), BOM {bom_number}, quantity {qty} {unit}, plan start {plan_start}, plan finish {plan_finish}, bill type {bill_type_name} ({bill_type}), work center {work_center} {work_center_name}. Create it?",
+        "zh": "请确认生产订单：物料 {material_code} {material_name}（K/3 {material_number}），BOM {bom_number}，数量 {qty} {unit}，计划开工 {plan_start}，计划完工 {plan_finish}，单据类型 {bill_type_name}，生产车间 {work_center} {work_center_name}。确认下单吗？",
+        "id": "Mohon konfirmasi perintah produksi: material {material_code} {material_name} (K/3 {material_number}), BOM {bom_number}, jumlah {qty} {unit}, mulai {plan_start}, selesai {plan_finish}, jenis {bill_type_name}, pusat kerja {work_center} {work_center_name}. Buat pesanan?",
+        "en": "Please confirm the production order: material {material_code} {material_name} (K/3 {material_number}), BOM {bom_number}, quantity {qty} {unit}, plan start {plan_start}, plan finish {plan_finish}, bill type {bill_type_name}, work center {work_center} {work_center_name}. Create it?",
     },
     "workflow.draft_unknown": {
         "zh": "找不到订单草稿 {draft_id}。",
@@ -673,9 +673,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "K/3 did not answer in time, so it is not certain the order was written. Confirm again in a moment: I will look it up by its request key first and never create it twice.",
     },
     "workflow.production_type_ok": {
-        "zh": "单据类型 {bill_type_name}（{bill_type}）。",
-        "id": "Jenis pesanan {bill_type_name} ({bill_type}).",
-        "en": "Bill type {bill_type_name} ({bill_type}).",
+        "zh": "单据类型 {bill_type_name}。",
+        "id": "Jenis pesanan {bill_type_name}.",
+        "en": "Bill type {bill_type_name}.",
     },
     "workflow.production_type_unknown": {
         "zh": "没有“{text}”这种生产订单类型，可选：{choices}。",
@@ -1889,6 +1889,20 @@ MESSAGES.update({
     "web.warned_title": _w("需要关注的订单", "Pesanan yang perlu perhatian", "Orders that need attention"),
     "web.open_order": _w("[在看板中查看 {bill_no}]({url})", "[Lihat {bill_no} di dasbor]({url})",
                          "[See {bill_no} on the dashboard]({url})"),
+    # issue 13: a thumbs-up is no explicit yes; a bare name while a summary waits
+    "dialog.confirm_in_words": _w(
+        "收到。这一步会写入 K/3，表情不算确认：请回复“确认”或点“确认”按钮；不需要就回复“取消”。还没有写入任何内容。",
+        "Baik. Langkah ini menulis ke K/3 dan emoji bukan konfirmasi: balas \"ya\" atau tekan tombol \"ya\"; "
+        "kalau tidak jadi, balas \"batal\". Belum ada yang ditulis.",
+        "Noted. This step writes to K/3 and an emoji is not a confirmation: reply \"yes\" or press the \"Confirm\" "
+        "button; reply \"cancel\" if not. Nothing has been written yet."),
+    "dialog.name_while_pending": _w(
+        "“{name}”是什么意思？您还有一份待确认的单据（还没有写入）。要修改它请说清楚，例如“改成{name}”；"
+        "要写入请回复“确认”，不要了请回复“取消”。",
+        "Maksudnya \"{name}\" apa? Masih ada ringkasan yang menunggu konfirmasi (belum ditulis). Untuk mengubahnya "
+        "tulis jelas, misalnya \"ganti jadi {name}\"; balas \"ya\" untuk menulis atau \"batal\" kalau tidak jadi.",
+        "What do you mean by \"{name}\"? A summary is still waiting for your confirmation (nothing written yet). "
+        "To change it, say so, e.g. \"change it to {name}\"; reply \"yes\" to write it or \"cancel\" to drop it."),
 })
 
 # issue 14: withdrawing a waiting order in chat, transfer / add-signer, four-eyes after a transfer

@@ -100,6 +100,10 @@ def locks_of(d: Dialogue, tables=None) -> set[str]:
         locks.add(f"conv:{d.conversation}")
     if any(t.kind == "card" or t.cards for t in d.turns) or "manager0001" in d.speakers.values():
         locks.add("approvals")  # cards are matched by order; one decision flow at a time keeps them apart
+    if "manager0001" in d.speakers.values():
+        # any change elsewhere may be held for the manager, whose 1:1 chat this dialogue reads: the
+        # card of another dialogue's change would count as this dialogue's reply
+        locks |= {f"wc:{w}" for w in (tables or _scope_tables())[3]}
     return locks
 
 

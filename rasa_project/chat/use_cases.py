@@ -24,9 +24,10 @@ from rasa_project.chat.prompts import Question, question_for
 from rasa_project.chat.turn import Turn
 from rasa_project.clock import BusinessClock
 from rasa_project.mapping import MappingTables
-from rasa_project.nlu.extractor import entity_dict, extract_entities
+from rasa_project.nlu.extractor import entity_dict, extract_entities, find_entity_spans, is_bare_answer
+from rasa_project.nlu.lexicon import alias_index_for
 from rasa_project.nlu.questions import is_question
-from rasa_project.nlu.replies import confirm_tag
+from rasa_project.nlu.replies import confirm_tag, symbols_only
 from rasa_project.nlu.undo import undo_request
 from rasa_project.ordering import approval_desk, decision_words, rules
 from rasa_project.ordering.approval_desk import ApprovalDesk
@@ -39,6 +40,8 @@ from rasa_project.values import apply_delta, figure, iso, read_quantity
 OPEN_STATUSES = tuple(s for s in OrderStatus if s.is_open)
 LIST_LIMIT = 20  # lines in one chat answer; the rest are counted
 PICK_LIMIT = 5  # order buttons offered for a report that names no order
+# a message of nothing but such names while a summary waits is asked about, not a new create form
+BARE_NAME_KINDS = frozenset({"material", "work_center", "production_type"})
 
 # what a summary answer waits for, by its outcome key
 PROPOSED_REPORT = frozenset({"report.confirm_summary", "report.confirm_correction"})
@@ -185,6 +188,8 @@ class ChatUseCases:
         stale = self._stale_press(turn, pending)
         if stale is not None:
             return stale
+        if symbols_only(turn.text):
+            return self._yes_in_words(turn, pending)
         if pending is None:
             return self._finish_offered_order(turn)
         permission, yes, _no = self._pending[pending.kind]
@@ -203,6 +208,15 @@ class ChatUseCases:
             return Answer(outcome)  # the person was told to confirm again: keep what is pending
         self._plan_changed(outcome)
         return Answer(outcome, pending=None)
+
+    def _yes_in_words(self, turn: Turn, pending: Pending | None) -> Answer:
+        """"👍" / "👌" / "✅" while something waits: nothing is written; the person is asked for an
+        explicit yes or the button (what waits keeps waiting, its buttons offered again)."""
+        if pending is not None:
+            return Answer(refused("dialog.confirm_in_words"), pending=str(pending), asks_yes_no=True)
+        if self.reports.open_finish_offer(turn.conversation_id) is not None:
+            return Answer(refused("dialog.confirm_in_words"))
+        return Answer(refused("dialog.nothing_pending"))
 
     def _plan_changed(self, outcome: Outcome) -> None:
         """A change reached K/3: delay risk re-evaluates (a worse order warns the PMC group)."""
@@ -262,6 +276,31 @@ class ChatUseCases:
             return True
         due = turn.entity("due_date")
         return bool(turn.entity("good_qty")) and (not due or due == iso(self.clock.today()))
+
+    def name_while_pending(self, turn: Turn, pending_slot: Any) -> Answer | None:
+        """A bare name ("冲压车间", "标准生产订单", "rumah motor") while a summary waits is no new
+        request: it would start a create form and drop the summary. Asked what it means instead;
+        what waits keeps waiting (its buttons offered again). None when it is not that case."""
+        pending = parse_pending(pending_slot)
+        if pending is None or not turn.text.strip():
+            return None
+        tables = self.tables()
+        spans = find_entity_spans(turn.text, tables, self.clock.today(), alias_index_for(tables))
+        if not spans or any(sp.kind not in BARE_NAME_KINDS for sp in spans) or not is_bare_answer(turn.text, spans):
+            return None
+        return Answer(refused("dialog.name_while_pending", name=turn.text.strip()), pending=str(pending),
+                      asks_yes_no=True)
+
+    def reads_as_worker_report(self, turn: Turn) -> bool:
+        """"P20250403 jadi 90 pcs" heard as a change from someone who may report output but may not
+        change orders: an order and a number, no date, work center or "more / less", no question. The
+        only thing they can mean is what was made; it is a summary that waits for their Confirm."""
+        if not turn.entity("order_no") or not (turn.entity("quantity") or turn.entity("good_qty")):
+            return False
+        if any(turn.entity(name) for name in ("due_date", "work_center", "quantity_delta")) or is_question(turn.text):
+            return False
+        may = self.access.authorizer.check
+        return may(turn.staff_id or "", REPORT_OUTPUT).allowed and not may(turn.staff_id or "", ORDER_CHANGE).allowed
 
     @staticmethod
     def corrects_last_report(turn: Turn) -> bool:
@@ -432,8 +471,8 @@ class ChatUseCases:
         """The fields ``turn`` changes in what is pending ("等等，改成600", "eh jadi 600 aja"), or
         None when it is not about the pending summary (it names an order, or nothing to amend)."""
         pending = parse_pending(pending_slot)
-        if pending is None or pending.kind not in AMENDABLE:
-            return None
+        if pending is None or pending.kind not in AMENDABLE or confirm_tag(turn.text) is not None:
+            return None  # a Confirm / Cancel button ("取消 #report-7") carries no new value
         entities = dict(turn.entities)
         if not any(entities.get(name) not in (None, "") for name in AMENDABLE[pending.kind]):
             # an off-topic reading keeps no entities: read the values as a change would

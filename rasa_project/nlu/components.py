@@ -9,7 +9,9 @@
   refusal words ("好的", "ya betul", "yes, correct", "不对") is affirm / deny by word list, a
   "stop / not now" ("先别改，等我问下车间", "nanti dulu", "never mind") is cancel
   (rasa_project.nlu.replies); a long message whose last clause asks an order's progress is
-  query_order (rasa_project.nlu.clauses); everything else keeps the model's intent.
+  query_order (rasa_project.nlu.clauses); a "change" that only says what was made ("MO000124 done
+  40", "P20250403 selesai 10") is report_progress (rasa_project.nlu.report_words); everything else
+  keeps the model's intent.
 * ``DingK3EntityExtractor`` - normalised entities (after the intent classifiers, so a bare number
   in an output report becomes good_qty) and the message language as top-level "language".
 
@@ -43,6 +45,7 @@ from rasa_project.nlu.extractor import extract_entities, find_entity_spans
 from rasa_project.nlu.language import detect
 from rasa_project.nlu.lexicon import alias_index_for, jieba_words
 from rasa_project.nlu.replies import closed_reply_intent, stop_intent
+from rasa_project.nlu.report_words import report_not_change
 from rasa_project.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -142,7 +145,8 @@ class DingK3ReplyClassifier(GraphComponent):
         for message in messages:
             text = message.get(TEXT) or ""
             model_intent = (message.get(INTENT) or {}).get("name")
-            intent = closed_reply_intent(text) or stop_intent(text) or request_intent(text, model_intent)
+            intent = (closed_reply_intent(text) or stop_intent(text) or request_intent(text, model_intent)
+                      or report_not_change(text, model_intent))
             if intent is None:
                 continue
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != intent]

@@ -41,7 +41,8 @@ WEAK_GOOD_CUE = (
     r"做完了?|做好了?|完成了?|完工了?|生产了|产出|做了|出了|入库|done|finished|completed|produced|made|output|"
     r"selesai|jadi|hasil|sudah|produksi|lapor"
 )
-_GAP_LEFT = r"[\s:：=了]*"  # between a cue and its number: spaces, colon, 了 - never a comma
+# between a cue and its number: spaces, colon, 了, a linking verb ("scrap is 8", "reject jadi 3") - never a comma
+_GAP_LEFT = r"[\s:：=了]*(?:(?<![a-z])(?:is|was|are|were|should\s+be|harusnya|seharusnya)\s*[:：=]?\s*|是|为|应该是)?"
 _CUE_LEFT = {
     "scrap": re.compile(rf"(?:^|(?<=[^a-z]))(?:{SCRAP_CUE}){_GAP_LEFT}$", re.IGNORECASE),
     "good": re.compile(rf"(?:^|(?<=[^a-z]))(?:{GOOD_CUE}){_GAP_LEFT}$", re.IGNORECASE),
@@ -149,6 +150,26 @@ def bare_choice_spans(text: str, index: AliasIndex) -> list[Span]:
         return []
     rest = _CHOICE_FILLER.sub("", _without_spans(text, spans, MASK))
     return spans if not rest else []
+
+
+# A request that lists its values between commas ("new order BOM-3100, 1000 pcs, due April 14, standard,
+# injection moulding") names the type by its generic word alone, as one item of the list.
+LISTED_CHOICE_INTENTS = frozenset({"create_order"})
+_LIST_ITEM = re.compile(r"[^,，;；、\n]+")
+
+
+def listed_choice_spans(text: str, taken: list[Span], index: AliasIndex) -> list[Span]:
+    """The generic production-type word that stands alone as one comma-separated item of ``text``."""
+    items = list(_LIST_ITEM.finditer(text))
+    if len(items) < 2:
+        return []
+    found = []
+    for item in items:
+        for s in bare_choice_spans(item.group(0), index):
+            span = Span(s.start + item.start(), s.end + item.start(), s.value, s.kind)
+            if _free(span, taken):
+                found.append(span)
+    return found if len({s.value for s in found}) == 1 else []
 
 
 # Relative quantities: "再加50个", "tambah 200 pcs lagi", "add 50 more" add to the quantity K/3 has;
@@ -268,6 +289,9 @@ def extract_entities(text: str, tables, today: date, intent: str | None = None,
     """Normalised entities of ``text``; ``intent`` (if known) only decides unlabelled numbers."""
     text = unicodedata.normalize("NFKC", text)
     spans = find_entity_spans(text, tables, today, index)
+    if intent in LISTED_CHOICE_INTENTS and not any(s.kind == "production_type" for s in spans):
+        spans = sorted([*spans, *listed_choice_spans(text, spans, index or build_alias_index(tables))],
+                       key=lambda s: s.start)
     numbers = classify_numbers(text, spans, intent)
     others = [s for s in spans if s.kind not in ("number", START_DATE)]
     if intent in NO_DUE_DATE_INTENTS and not is_bare_answer(text, spans):  # a bare "下周五" is a form answer

@@ -112,3 +112,13 @@ def stop_intent(text: str) -> str | None:
     if not STOP_PHRASES.search(folded) or any(asks_progress(c) for c in clauses(folded)):
         return None  # "先别改，P20250401 进度怎么样？" is a question
     return None if _VALUE.search(_ORDER.sub(" ", folded)) else "cancel"
+
+
+def symbols_only(text: str | None) -> bool:
+    """True when ``text`` has no letter, digit or CJK character: "👍", "👌👌", "✅", "🙏".
+
+    Such a message carries no words to confirm with. A thumbs-up is a friendly nod in a group
+    chat, not an explicit yes: it never confirms a K/3 write (the chat asks for "yes" or the
+    button instead, in the conversation's language)."""
+    folded = CONFIRM_TAG.sub("", unicodedata.normalize("NFKC", text or ""))
+    return not any(ch.isalnum() for ch in folded)

@@ -50,7 +50,8 @@ EPS = 1e-6
 CLAIM_LEASE_S = 120  # a report "pending" longer than this was left by a crashed process
 REPORTABLE = (OrderStatus.RELEASED, OrderStatus.STARTED)
 CORRECTION_WORDS = re.compile(
-    r"改一下|改成|刚才是|刚才的|刚才报|更正|报错了|koreksi|ralat|tadi|salah lapor|correction|correct it|actually|should be",
+    r"改一下|改成|刚才是|刚才的|刚才报|更正|报错了|koreksi|ralat|tadi|salah lapor|correction|correct it|actually|should be"
+    r"|correct (?:my|the) (?:last )?report|fix (?:my|the) (?:last )?report",
     re.IGNORECASE,
 )
 

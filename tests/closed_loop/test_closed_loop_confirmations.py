@@ -167,3 +167,37 @@ def test_amend_a_draft_then_withdraw_the_order_until_it_is_released(chat, k3):
     assert proposal.outcome.key == "workflow.withdraw_summary" and k3.get_order(bill_no) is not None
     done = chat.confirm(turn("pmc0001", "确认", conv=PMC), proposal.pending)
     assert done.outcome.key == "oa.withdrawn_in_chat" and k3.get_order(bill_no) is None
+
+
+@pytest.mark.parametrize("emoji", ["👍", "👌👌", "✅", "🙏"])
+def test_a_thumbs_up_confirms_no_write_and_asks_for_an_explicit_yes(chat, k3, emoji):
+    proposed = chat.report_output(turn("prod0001", "P20250401 完成 30", "report_progress", order_no="P20250401",
+                                       good_qty="30"))
+    for lang in ("zh", "id", "en"):
+        nod = chat.confirm(turn("prod0001", emoji, "affirm", lang=lang, msg=f"m-{lang}"), proposed.pending)
+        assert nod.outcome.key == "dialog.confirm_in_words" and totals(k3) == (120, 4)  # nothing written
+        assert nod.pending == proposed.pending and nod.asks_yes_no  # it keeps waiting, buttons again
+    assert "“确认”" in nod.outcome.text("zh") and '"ya"' in nod.outcome.text("id") and '"yes"' in nod.outcome.text("en")
+    # nothing pending: still nothing written, and no order finished from an open finish offer
+    assert chat.confirm(turn("pmc0001", emoji, "affirm", conv=PMC), None).outcome.key == "dialog.nothing_pending"
+    written = chat.confirm(turn("prod0001", "确认"), proposed.pending)  # the explicit yes still works
+    assert written.outcome.key == "report.recorded" and totals(k3) == (150, 4)
+
+
+@pytest.mark.parametrize(("text", "lang"), [("冲压车间", "zh"), ("标准生产订单", "zh"), ("rumah motor", "id"),
+                                            ("motor housing", "en"), ("BOM-2051", "en")])
+def test_a_bare_name_while_a_draft_waits_is_asked_about_and_the_draft_keeps_waiting(chat, k3, text, lang):
+    draft = chat.prepare_draft(turn("pmc0001", conv=PMC), SLOTS)
+    asked = chat.name_while_pending(turn("pmc0001", text, "create_order", conv=PMC, lang=lang), draft.pending)
+    assert asked is not None and asked.outcome.key == "dialog.name_while_pending", text
+    assert asked.pending == draft.pending and asked.asks_yes_no and text in asked.outcome.text(lang)
+    created = chat.confirm(turn("pmc0001", "确认", conv=PMC), asked.pending)  # the same draft is confirmed
+    assert created.outcome.values["bill_no"] and k3.get_order(created.outcome.values["bill_no"]).qty == 300
+
+
+@pytest.mark.parametrize("text", ["新建生产订单 BOM-2051 数量 50", "BOM-2051 还有多少库存", "冲压车间 P20250401 进度",
+                                  "确认", "600"])
+def test_anything_more_than_a_bare_name_is_not_held_up(chat, text):
+    draft = chat.prepare_draft(turn("pmc0001", conv=PMC), SLOTS)
+    assert chat.name_while_pending(turn("pmc0001", text, "create_order", conv=PMC), draft.pending) is None
+    assert chat.name_while_pending(turn("pmc0001", "冲压车间", "create_order", conv=PMC), None) is None

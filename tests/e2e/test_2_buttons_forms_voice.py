@@ -7,8 +7,10 @@ conversation's language, and a voice message is a message."""
 import json
 import re
 import time
+from pathlib import Path
 
 import pytest
+import yaml
 
 from rasa_project import catalog
 from rasa_project.nlu.language import detect
@@ -25,6 +27,8 @@ START = {
     "en": "Create production order BOM-2050 qty 120, finish April 20",
 }
 TYPES = ("SCDD01_SYS", "SCDD03_SYS")  # the default first
+TYPE_NAMES = {t["bill_type"]: t["name"] for t in yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "data/mapping/production_types.yml").read_text(encoding="utf-8"))["production_types"]}
 CENTERS = 5
 
 
@@ -61,7 +65,8 @@ def test_every_type_work_center_confirm_and_cancel_button_is_understood(chat, st
         pressed = center_buttons[run]
         summary = press(chat, who, pressed, contains="BOM-2050_V1")
         text = joined(summary)
-        assert TYPES[run % len(TYPES)] in text, text
+        chosen = TYPES[run % len(TYPES)]
+        assert TYPE_NAMES[chosen][lang] in text and "SCDD" not in text, text  # by its name, never the K/3 code
         numbers = re.findall(r"WC-0\d", text)
         assert len(set(numbers)) == 1, text
         yes, no = buttons(summary)[:2]
@@ -74,6 +79,9 @@ def test_every_type_work_center_confirm_and_cancel_button_is_understood(chat, st
             bill = re.findall(r"MO\d{6}", joined(done))[0]
             row = order_row(sdk, bill)
             assert row["FWorkShopID.FNumber"] == numbers[0] and float(row["FQty"]) == 120, row
+            [[bill_type]] = json.loads(sdk.ExecuteBillQuery({"FormId": "PRD_MO", "FieldKeys": "FBillType.FNumber",
+                                                            "FilterString": f"FBillNo='{bill}'"}))
+            assert bill_type == chosen  # the type pressed is the type K/3 has
         else:
             cancelled = press(chat, who, no, contains=catalog.text("workflow.draft_cancelled", lang))
             assert len(cancelled) == 1, joined(cancelled)
@@ -96,7 +104,9 @@ def test_types_and_work_centers_in_natural_forms(chat, lang):
     asked = chat.ask(who, kind, CONV, contains=catalog.text("ask.work_center", lang))
     assert "SCDD" not in joined(asked)
     summary = chat.ask(who, center, CONV, contains="BOM-2050_V1")
-    assert "SCDD01_SYS" in joined(summary) and number in joined(summary), joined(summary)
+    # the type by its name (in the summary's language: "stamping line" may switch it), never the K/3 code
+    assert re.search(r"标准生产订单|standar", joined(summary)) and "SCDD" not in joined(summary), joined(summary)
+    assert number in joined(summary), joined(summary)
     chat.ask(who, catalog.text("button.cancel", lang), CONV, contains=catalog.text("workflow.draft_cancelled", lang))
 
 

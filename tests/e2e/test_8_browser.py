@@ -88,12 +88,12 @@ async def test_chat_page_creates_an_order_with_the_summary_cards_confirm_button(
             contents = await page.evaluate(
                 f"[...document.querySelectorAll('{card} .card-btn')].map(b => b.dataset.content)")
             # each button sends its title with the tag of its summary (issue 13: an older summary's is refused)
-            assert any(c.split(" #")[0] == "yes" and " #draft-" in c for c in contents), contents
+            assert any(c.split(" #")[0] == "Confirm" and " #draft-" in c for c in contents), contents
             await page.screenshot(SCREENS / "chat_summary.png")
 
             pressed = chat.mark()
-            await page.click(f'{card} .card-btn[data-content^="yes #"]')  # sends "yes" as my chat message
-            await page.wait_for(f"{fresh(pressed, '.user.mine')}.some(m => m.innerText.includes('yes #draft-'))")
+            await page.click(f'{card} .card-btn[data-content^="Confirm #"]')  # sends "Confirm" as my chat message
+            await page.wait_for(f"{fresh(pressed, '.user.mine')}.some(m => m.innerText.includes('Confirm #draft-'))")
             done = await page.wait_for(
                 f"(() => {{ const m = {fresh(pressed, '.bot')}.find(m => /MO\\d{{6}}/.test(m.innerText));"
                 f" return m && m.innerText; }})()",
