@@ -148,8 +148,8 @@ class _Operations:
     def withdraw_order(self, bill_no: str, *, delete: bool = True):
         return self._run(facade.withdraw_order(bill_no, self.attempts, delete=delete))
 
-    def list_dated_reports(self, *, since=None, order_bill_nos=None):
-        return self._run(facade.list_dated_reports(since=since, order_bill_nos=order_bill_nos))
+    def list_dated_reports(self, *, since=None, order_bill_nos=None, bill_nos=None):
+        return self._run(facade.list_dated_reports(since=since, order_bill_nos=order_bill_nos, bill_nos=bill_nos))
 
     def change_order(self, bill_no: str, *, qty=None, plan_finish=None, work_center=None):
         return self._run(facade.change_order(bill_no, qty=qty, plan_finish=plan_finish, work_center=work_center,

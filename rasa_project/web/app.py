@@ -36,6 +36,7 @@ from rasa_project.web import xlsx
 from rasa_project.web.board import SORT_KEYS, BoardUnavailable, page_of, select
 from rasa_project.web.dashboard import Dashboard
 from rasa_project.web.security import COOKIE, PRE_COOKIE, LoginThrottle, SessionSigner, WebSession
+from rasa_project.web.state import make_web_state
 
 if TYPE_CHECKING:
     from rasa_project.wiring import Wiring
@@ -77,10 +78,12 @@ async def _form(request: Request) -> dict[str, str]:
 def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
     settings = wiring.settings
     dash = Dashboard(wiring)
-    signer = SessionSigner(settings.web_session_key.get_secret_value(), ttl_s=int(settings.web_session_ttl_s))
+    web_state = make_web_state(settings)  # revocations and lockouts outlive a restart
+    signer = SessionSigner(settings.web_session_key.get_secret_value(), ttl_s=int(settings.web_session_ttl_s),
+                           state=web_state)
     throttle = LoginThrottle(delay_after=int(settings.web_login_delay_after),
                              lockout_after=int(settings.web_login_lockout_after),
-                             lockout_s=int(settings.web_login_lockout_s))
+                             lockout_s=int(settings.web_login_lockout_s), state=web_state)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     live = {"version": 0, "task": None, "published": 0, "tick": 0}
 

@@ -7,6 +7,12 @@ one K/3 call per row). The view is cached; it is rebuilt when the audit trail sh
 an order, a decision: ``Board.poke(version)``) or after ``web_cache_ttl_s``, in the background, so a
 page request is answered from memory (stale by at most one rebuild).
 
+A rebuild after news is incremental when it can be (``read_changed``): the audit trail names the
+bills our own K/3 writes touched since the last view, so only those orders and reports are read
+again (a query by bill number, answered from K/3's index) and merged into the last read; anything
+the trail cannot name (a write without a bill number, a new day) and every ``web_cache_ttl_s`` (edits
+made directly in K/3) is a full read.
+
 Everything here is plain data: sorting, filtering and pagination are pure functions over rows.
 """
 
@@ -100,6 +106,8 @@ class BoardView:
     k3_calls: int = 0
     reports_by_order: dict = field(default_factory=dict)  # order bill -> its reports in the window
     assessed: bool = False  # delay risk known (False until the first assessment is done)
+    orders: tuple[Order, ...] = ()  # the K/3 orders it was built from (merged into by an incremental read)
+    full_at: float = 0.0  # monotonic seconds of the last full read it carries
 
     def visible(self, work_centers: frozenset[str] | None) -> tuple[OrderRow, ...]:
         if work_centers is None:
@@ -254,7 +262,7 @@ def build_view(
     for p in reports:
         by_order.setdefault(p.order_bill_no, []).append(p)
     return replace(view, reports_today=(good, scrap), reports_by_order={k: tuple(v) for k, v in by_order.items()},
-                   build_ms=(time.perf_counter() - started) * 1000)
+                   build_ms=(time.perf_counter() - started) * 1000, orders=tuple(orders), full_at=view.built_at)
 
 
 def with_risks(view: BoardView, rows: Iterable[OrderRow], risks: dict) -> BoardView:
@@ -345,8 +353,10 @@ class Board:
         *,
         ttl_s: float = 60.0,
         assess_view: Callable[[BoardView], dict] | None = None,
+        read_changed: Callable[[BoardView, int, dict | None], BoardView | None] | None = None,
     ) -> None:
         self._read = read
+        self._read_changed = read_changed
         self._assess = assess_view or assess_risks
         self._ttl_s = ttl_s
         self._state = _State()
@@ -357,7 +367,7 @@ class Board:
         """The latest view (the first call waits for the first read; a failed first read raises)."""
         with self._lock:
             state = self._state
-            stale = state.view is None or time.monotonic() - state.view.built_at > self._ttl_s
+            stale = state.view is None or time.monotonic() - state.view.full_at > self._ttl_s
             if stale or (state.view and state.view.version < state.wanted_version):
                 self._start_locked()
             if state.view is None:
@@ -376,10 +386,19 @@ class Board:
     def refresh_now(self) -> BoardView:
         """Read synchronously (after a write made from the page itself)."""
         with self._lock:
-            version, risks = self._state.wanted_version, self._state.risks
-        view = self._read(version, risks)
+            version, risks, previous = self._state.wanted_version, self._state.risks, self._state.view
+        view = self._read_once(version, risks, previous)
         self._publish(view)
         return view
+
+    def _read_once(self, version: int, risks: dict | None, previous: BoardView | None) -> BoardView:
+        """An incremental read over ``previous`` when one is possible and no full read is due, else a full one."""
+        if previous is not None and self._read_changed is not None \
+                and time.monotonic() - previous.full_at <= self._ttl_s:
+            view = self._read_changed(previous, version, risks)
+            if view is not None:
+                return view
+        return self._read(version, risks)
 
     def _publish(self, view: BoardView) -> None:
         with self._lock:
@@ -398,9 +417,9 @@ class Board:
     def _build(self) -> None:
         while True:
             with self._lock:
-                version, risks = self._state.wanted_version, self._state.risks
+                version, risks, previous = self._state.wanted_version, self._state.risks, self._state.view
             try:
-                view = self._read(version, risks)
+                view = self._read_once(version, risks, previous)
                 error = None
             except Exception as exc:  # K/3 down: keep serving the last view, say so
                 log.warning("dashboard read failed: %s", type(exc).__name__, exc_info=True)

@@ -17,7 +17,7 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -74,7 +74,8 @@ class Dashboard:
     def __init__(self, wiring: Wiring) -> None:
         self.w = wiring
         self.settings = wiring.settings
-        self.board = Board(self._read, ttl_s=float(self.settings.web_cache_ttl_s), assess_view=self._assess)
+        self.board = Board(self._read, ttl_s=float(self.settings.web_cache_ttl_s), assess_view=self._assess,
+                           read_changed=self._read_changed)
         self._pool = None
         self._plans: dict[tuple[int, str], Plan] = {}
         self._plans_lock = threading.Lock()
@@ -93,6 +94,64 @@ class Dashboard:
         log.info("dashboard read: %d orders, %d reports, built in %.0f ms", len(orders), len(reports),
                  (time.perf_counter() - started) * 1000)
         return view
+
+    def _read_changed(self, previous: BoardView, version: int, risks: dict | None) -> BoardView | None:
+        """``previous`` with the orders and reports the audit trail names since it was read again
+        (two K/3 queries by bill number, however many orders K/3 holds); None when a full read is needed."""
+        started = time.perf_counter()
+        position = max(version, self.audit_position())
+        today = self.w.clock.today()
+        if today != previous.today:
+            return None  # a new day: "today", the report window and the load chart all move
+        bills = self.changed_bills(previous.version, position)
+        if bills is None:
+            return None
+        orders, reports = list(previous.orders), list(previous.reports)
+        if bills:
+            k3 = self.w.k3
+            since = today - timedelta(days=REPORT_WINDOW_DAYS)
+            fresh_reports = k3.list_dated_reports(since=since, bill_nos=sorted(bills))
+            asked = set(bills) | {p.order_bill_no for p in fresh_reports} \
+                | {p.order_bill_no for p in reports if p.bill_no in bills}
+            fresh_orders = {o.bill_no: o for o in k3.get_orders(sorted(asked))}
+            # an order asked for and not found was deleted in K/3; a report not found is no longer audited
+            orders = [fresh_orders.pop(o.bill_no, o) for o in orders if o.bill_no not in asked or o.bill_no in fresh_orders]
+            orders += sorted(fresh_orders.values(), key=lambda o: o.bill_no)
+            reports = [p for p in reports if p.bill_no not in bills] + list(fresh_reports)
+        changes = self.w.workflow.list_changes()
+        view = build_view(orders, reports, changes, self.w.mapping, today, version=position, risks=risks,
+                          assess_now=False)
+        log.info("dashboard incremental read: %d bills named, %d orders, built in %.0f ms", len(bills), len(orders),
+                 (time.perf_counter() - started) * 1000)
+        return replace(view, full_at=previous.full_at)
+
+    def changed_bills(self, after: int, upto: int, limit: int = 5000) -> set[str] | None:
+        """The bill numbers (orders and reports) our K/3 writes, approvals and replies named in the audit
+        records ``after`` < id <= ``upto``; None when one of the writes names none (or there are too many)."""
+        with self.w.sessionmaker() as session:
+            rows = session.execute(
+                select(AuditRecord.kind, AuditRecord.order_bill_no, AuditRecord.payload)
+                .where(AuditRecord.id > after, AuditRecord.id <= upto).order_by(AuditRecord.id).limit(limit + 1)
+            ).all()
+        if len(rows) > limit:
+            return None
+        bills: set[str] = set()
+        for kind, bill_no, payload in rows:
+            if kind in NEWS_KINDS:
+                if bill_no:
+                    bills.add(bill_no)
+            elif kind == "k3_call":
+                try:
+                    data = json.loads(payload)
+                except ValueError:
+                    data = {}
+                if data.get("operation") not in K3_WRITES:
+                    continue
+                named = [str(n) for n in (data.get("bill_nos") or []) if n] + ([bill_no] if bill_no else [])
+                if not named:
+                    return None
+                bills.update(named)
+        return bills if len(bills) <= 2000 else None
 
     def view(self) -> BoardView:
         return self.board.view()
