@@ -1890,3 +1890,9 @@ MESSAGES.update({
     "web.open_order": _w("[在看板中查看 {bill_no}]({url})", "[Lihat {bill_no} di dasbor]({url})",
                          "[See {bill_no} on the dashboard]({url})"),
 })
+
+# approvals page: who decided (names from the directory; issue 16)
+MESSAGES.update({
+    "web.decided_title": _w("最近的审批", "Keputusan terakhir", "Recently decided"),
+    "web.decided_by": _w("{state}，审批人：{who}（{when}）", "{state} oleh {who} ({when})", "{state} by {who} ({when})"),
+})

@@ -461,8 +461,8 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
         view, error = await asyncio.to_thread(board_or_error, request, session)
         if error:
             return error
-        pending = await asyncio.to_thread(dash.w.workflow.pending_approvals)
-        return render(request, "approvals.html", session, view=view, pending=pending, outcome=None,
+        page = await asyncio.to_thread(dash.approvals_page)
+        return render(request, "approvals.html", session, view=view, **page, outcome=None,
                       describe=dash.w.workflow.messages.describe,
                       page_title="web.nav.approvals")
 
@@ -478,9 +478,9 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
             return refused_page(request, session, "web.managers_only", 403)
         outcome = await asyncio.to_thread(dash.decide, session.staff_id, ref[:32], decision, (form.get("note") or "")[:200])
         view = await asyncio.to_thread(dash.board.refresh_now)
-        pending = await asyncio.to_thread(dash.w.workflow.pending_approvals)
+        page = await asyncio.to_thread(dash.approvals_page)
         lang = _lang_from(request, session)
-        return render(request, "approvals.html", session, view=view, pending=pending, outcome=outcome.text(lang),
+        return render(request, "approvals.html", session, view=view, **page, outcome=outcome.text(lang),
                       describe=dash.w.workflow.messages.describe,
                       outcome_ok=outcome.ok, page_title="web.nav.approvals")
 

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from rasa_project.audit.models import AuditRecord
 from rasa_project.ordering.approval_desk import APPROVE, REJECT
+from rasa_project.ordering.states import Change
 from rasa_project.outcomes import Outcome, refused
 from rasa_project.planning import OptionKind, Plan, reschedule
 from rasa_project.web.board import REPORT_WINDOW_DAYS, Board, BoardView, build_view
@@ -39,6 +40,8 @@ K3_WRITES = frozenset({"Save", "BatchSave", "Submit", "Audit", "UnAudit", "Delet
                        "Draft", "CancelAssign"})
 NEWS_KINDS = frozenset({"approval", "reply"})
 WEB_ACTOR = "web"
+NAME_TTL_S = 600.0  # how long a name read from the directory is reused
+DECIDED = (Change.APPROVED, Change.APPLYING, Change.APPLIED, Change.REJECTED, Change.FAILED)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,8 @@ class Dashboard:
         self._pool = None
         self._plans: dict[tuple[int, str], Plan] = {}
         self._plans_lock = threading.Lock()
+        self._names: dict[str, tuple[str, float]] = {}
+        self._names_lock = threading.Lock()
 
     # -- the read model ------------------------------------------------------------------------
     def _read(self, version: int, risks: dict | None) -> BoardView:
@@ -237,6 +242,41 @@ class Dashboard:
                 and abs(sum(p.scrap for p in known) - row.scrap) < 1e-6:
             return sorted(known, key=lambda p: (p.date or row.plan_start, p.bill_no))
         return self.w.k3.list_dated_reports(order_bill_nos=[bill_no])
+
+    # -- approvals page ------------------------------------------------------------------------------
+    def names(self, staff_ids) -> dict[str, str]:
+        """Staff id -> the person's name in the directory (cached ``NAME_TTL_S``; the staff id itself
+        when the directory does not know them or is down, which is not cached)."""
+        out: dict[str, str] = {}
+        now = time.monotonic()
+        for staff_id in {s for s in staff_ids if s}:
+            with self._names_lock:
+                hit = self._names.get(staff_id)
+            if hit is not None and hit[1] > now:
+                out[staff_id] = hit[0]
+                continue
+            try:
+                person = self.w.directory.find(staff_id)
+            except Exception:  # the directory is down: show the id, ask again next time
+                log.warning("directory lookup for the approvals page failed", exc_info=True)
+                out[staff_id] = staff_id
+                continue
+            name = (person.name if person is not None else None) or staff_id
+            with self._names_lock:
+                if len(self._names) > 5000:
+                    self._names.clear()
+                self._names[staff_id] = (name, now + NAME_TTL_S)
+            out[staff_id] = name
+        return out
+
+    def approvals_page(self, recent: int = 10) -> dict:
+        """What the approvals page shows: the pending requests, the last ``recent`` decisions, and the
+        names of everyone on it (requesters and approvers)."""
+        pending = self.w.workflow.pending_approvals()
+        decided = [c for c in self.w.workflow.list_changes(states=DECIDED) if c.approver]
+        decided = sorted(decided, key=lambda c: (c.decided_at is not None, c.decided_at, c.id), reverse=True)[:recent]
+        names = self.names([c.requester for c in (*pending, *decided)] + [c.approver for c in decided])
+        return {"pending": pending, "decided": decided, "names": names}
 
     def changes_of(self, bill_no: str):
         return self.w.workflow.list_changes(bill_no=bill_no)

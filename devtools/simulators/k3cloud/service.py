@@ -128,6 +128,7 @@ class K3Service:
         # query -> (form generation, base data generations, every matching row): the next pages of a
         # paged query are sliced from it instead of scanning the form again
         self._cursors: dict[tuple, tuple[int, tuple, list[tuple]]] = {}
+        self._accessors: dict[tuple[str, str], Callable] = {}
 
     # -- helpers ----------------------------------------------------------------------------------
     def form(self, form_id: Any) -> Form:
@@ -761,42 +762,64 @@ class K3Service:
     # -- ExecuteBillQuery / BillQuery --------------------------------------------------------------
     def _resolve(self, meta: Form, bill: dict, entry: dict | None, key: str) -> tuple[Any, str | None]:
         """The value (query encoding) and kind of ``key`` on one row."""
+        accessor = self._accessors.get((meta.form_id, key))
+        if accessor is None:
+            accessor = self._accessors[(meta.form_id, key)] = self._accessor(meta, key)
+        return accessor(bill, entry)
+
+    def _accessor(self, meta: Form, key: str) -> Callable[[dict, dict | None], tuple[Any, str | None]]:
+        """How to read ``key`` from a row (worked out once per form and key: the metadata never changes)."""
         low = key.strip().lower()
         if low in (meta.pk.lower(), "fid"):
-            return bill[meta.pk], INT
+            pk = meta.pk
+            return lambda bill, entry: (bill[pk], INT)
         entity = meta.entity
         if entity is not None:
             prefix = entity.key.lower() + "_"
             if low in (prefix + "fentryid", prefix + entity.pk.lower()):
-                return (entry[entity.pk] if entry else None), INT
+                epk = entity.pk
+                return lambda bill, entry: ((entry[epk] if entry else None), INT)
             if low == prefix + "fseq":
-                return (entry.get("FSeq") if entry else None), INT
+                return lambda bill, entry: ((entry.get("FSeq") if entry else None), INT)
             if entity.link and low.startswith(entity.link.lower() + "_"):
                 sub = low[len(entity.link) + 1:]
-                fld = next((f for f in entity.link_fields if f.key.lower() == sub), None)
-                if fld is not None:
-                    links = (entry or {}).get(entity.link) or [{}]
-                    return _query_value(fld, links[0].get(fld.key)), fld.kind
+                link_fld = next((f for f in entity.link_fields if f.key.lower() == sub), None)
+                if link_fld is not None:
+                    link = entity.link
+
+                    def linked(bill, entry, fld=link_fld):
+                        links = (entry or {}).get(link) or [{}]
+                        return _query_value(fld, links[0].get(fld.key)), fld.kind
+
+                    return linked
         head, _, sub = key.strip().partition(".")
         fld = meta.field(head)
-        owner = bill
+        on_entry = False
         if fld is None and entity is not None:
             fld = entity.field(head)
-            owner = entry or {}
+            on_entry = True
         if fld is None:
             raise BizError(9, f"元数据中标识为{key.strip()}的字段不存在", key.strip())
-        raw = owner.get(fld.key)
+        fkey = fld.key
+
+        def raw(bill, entry):
+            return (entry or {}).get(fkey) if on_entry else bill.get(fkey)
+
         if sub:
             if fld.kind != REF:
                 raise BizError(9, f"元数据中标识为{key.strip()}的字段不存在", key.strip())
-            target = lookup_form(fld.ref or "")
-            found = self.ref_bill(fld.ref or "", raw)
-            return self._resolve_sub(target, found, sub, key)
+            target, ref = lookup_form(fld.ref or ""), fld.ref or ""
+            return lambda bill, entry: self._resolve_sub(target, self.ref_bill(ref, raw(bill, entry)), sub, key)
         if fld.kind == REF:
-            target = lookup_form(fld.ref or "")
-            found = self.ref_bill(fld.ref or "", raw)
-            return (found[target.pk] if found else 0), INT
-        return _query_value(fld, raw), fld.kind
+            target, ref = lookup_form(fld.ref or ""), fld.ref or ""
+
+            def referenced(bill, entry):
+                found = self.ref_bill(ref, raw(bill, entry))
+                return (found[target.pk] if found else 0), INT
+
+            return referenced
+        kind = fld.kind
+        return lambda bill, entry: (_query_value(fld, raw(bill, entry)), kind)
 
     def _resolve_sub(self, target: Form, found: dict | None, sub: str, key: str):
         if sub.lower() in (target.pk.lower(), "fid"):
