@@ -179,6 +179,7 @@ class CallRecord:
     ok: bool
     error: str | None = None  # K3Error class name
     msg_code: int | None = None
+    bill_ids: tuple[int, ...] = ()  # bills named by internal id (Ids, PkEntryIds) rather than number
 
 
 def _bill_nos(call: Call, value: Any) -> tuple[str, ...]:
@@ -202,6 +203,25 @@ def _bill_nos(call: Call, value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def _bill_ids(call: Call) -> tuple[int, ...]:
+    data = call.body.get("data") if isinstance(call.body, dict) else None
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            data = None
+    found: list[int] = []
+    if isinstance(data, dict):
+        ids = data.get("Ids")
+        for part in (ids.split(",") if isinstance(ids, str) else ids if isinstance(ids, list) else []):
+            if str(part).strip().isdigit():
+                found.append(int(str(part).strip()))
+        for item in data.get("PkEntryIds") or []:
+            if isinstance(item, dict) and str(item.get("Id", "")).strip().isdigit():
+                found.append(int(str(item["Id"]).strip()))
+    return tuple(dict.fromkeys(found))
+
+
 class _Shell(_Operations):
     observer: Callable[[CallRecord], None] | None  # e.g. the audit trail, given by the owner
 
@@ -215,6 +235,7 @@ class _Shell(_Operations):
             ok=error is None,
             error=type(error).__name__ if error is not None else None,
             msg_code=getattr(error, "msg_code", None),
+            bill_ids=_bill_ids(call),
         )
         try:
             self.observer(record)

@@ -108,7 +108,7 @@ class Dashboard:
         today = self.w.clock.today()
         if today != previous.today:
             return None  # a new day: "today", the report window and the load chart all move
-        bills = self.changed_bills(previous.version, position)
+        bills = self.changed_bills(previous.version, position, {o.id: o.bill_no for o in previous.orders})
         if bills is None:
             return None
         orders, reports = list(previous.orders), list(previous.reports)
@@ -130,9 +130,14 @@ class Dashboard:
                  (time.perf_counter() - started) * 1000)
         return replace(view, full_at=previous.full_at)
 
-    def changed_bills(self, after: int, upto: int, limit: int = 5000) -> set[str] | None:
+    def changed_bills(self, after: int, upto: int, ids: dict[int, str] | None = None,
+                      limit: int = 5000) -> set[str] | None:
         """The bill numbers (orders and reports) our K/3 writes, approvals and replies named in the audit
-        records ``after`` < id <= ``upto``; None when one of the writes names none (or there are too many)."""
+        records ``after`` < id <= ``upto`` (a write naming a bill by internal id is mapped through
+        ``ids``, id -> number); None when a write names no bill we can tell (or there are too many).
+        A Push naming nothing is no news by itself: it makes a draft, and the Save / Submit / Audit
+        that follow name it."""
+        ids = ids or {}
         with self.w.sessionmaker() as session:
             rows = session.execute(
                 select(AuditRecord.kind, AuditRecord.order_bill_no, AuditRecord.payload)
@@ -150,9 +155,16 @@ class Dashboard:
                     data = json.loads(payload)
                 except ValueError:
                     data = {}
-                if data.get("operation") not in K3_WRITES:
+                operation = data.get("operation")
+                if operation not in K3_WRITES:
                     continue
                 named = [str(n) for n in (data.get("bill_nos") or []) if n] + ([bill_no] if bill_no else [])
+                for bill_id in data.get("bill_ids") or []:
+                    if bill_id not in ids:
+                        return None  # a bill we do not know by id: only a full read can tell
+                    named.append(ids[bill_id])
+                if not named and operation == "Push":
+                    continue
                 if not named:
                     return None
                 bills.update(named)

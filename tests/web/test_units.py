@@ -95,3 +95,21 @@ def test_xlsx_round_trip():
     data = workbook([["单号", "qty"], ["P1", "1,200"], ["<&>", "3"]], numeric_columns={1})
     assert read_rows(data) == [["单号", "qty"], ["P1", "1200.0"], ["<&>", "3.0"]]
     assert (column_name(0), column_name(25), column_name(26)) == ("A", "Z", "AA")
+
+
+def test_shop_floor_work_centers_come_from_the_local_directory_into_ldap():
+    import yaml
+
+    from devtools.factory import load_factory, parse_factory
+    from devtools.slapd import directory_ldif
+    from rasa_project.settings import PROJECT_ROOT
+
+    fixture = PROJECT_ROOT / "data" / "demo_factory.yaml"
+    bare = parse_factory(yaml.safe_load(fixture.read_text(encoding="utf-8")))
+    assert all(not p.work_centers for p in bare.people)  # the shared fixture names none
+    merged = {p.uid: p.work_centers for p in load_factory(fixture).people}
+    assert merged["li.qiang"] == ("WC-01", "WC-05") and merged["budi.santoso"] == ("WC-03", "WC-04")
+    assert merged["wang.li"] == ()
+    ldif = directory_ldif(load_factory(fixture))
+    li = ldif.split("dn: uid=li.qiang,", 1)[1].split("\n\n", 1)[0]
+    assert "departmentNumber: WC-01" in li and "departmentNumber: WC-05" in li
