@@ -17,7 +17,7 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -28,7 +28,7 @@ from rasa_project.ordering.approval_desk import APPROVE, REJECT
 from rasa_project.ordering.states import Change
 from rasa_project.outcomes import Outcome, refused
 from rasa_project.planning import OptionKind, Plan, reschedule
-from rasa_project.web.board import REPORT_WINDOW_DAYS, Board, BoardView, build_view
+from rasa_project.web.board import REPORT_WINDOW_DAYS, Board, BoardView, build_view, update_view
 
 if TYPE_CHECKING:
     from rasa_project.wiring import Wiring
@@ -111,24 +111,22 @@ class Dashboard:
         bills = self.changed_bills(previous.version, position, {o.id: o.bill_no for o in previous.orders})
         if bills is None:
             return None
-        orders, reports = list(previous.orders), list(previous.reports)
+        fresh_orders, gone, fresh_reports = [], set(), []
         if bills:
             k3 = self.w.k3
             since = today - timedelta(days=REPORT_WINDOW_DAYS)
             fresh_reports = k3.list_dated_reports(since=since, bill_nos=sorted(bills))
             asked = set(bills) | {p.order_bill_no for p in fresh_reports} \
-                | {p.order_bill_no for p in reports if p.bill_no in bills}
-            fresh_orders = {o.bill_no: o for o in k3.get_orders(sorted(asked))}
+                | {p.order_bill_no for p in previous.reports if p.bill_no in bills}
+            fresh_orders = k3.get_orders(sorted(asked))
             # an order asked for and not found was deleted in K/3; a report not found is no longer audited
-            orders = [fresh_orders.pop(o.bill_no, o) for o in orders if o.bill_no not in asked or o.bill_no in fresh_orders]
-            orders += sorted(fresh_orders.values(), key=lambda o: o.bill_no)
-            reports = [p for p in reports if p.bill_no not in bills] + list(fresh_reports)
+            gone = (asked - {o.bill_no for o in fresh_orders}) & set(previous.by_bill)
         changes = self.w.workflow.list_changes()
-        view = build_view(orders, reports, changes, self.w.mapping, today, version=position, risks=risks,
-                          assess_now=False)
-        log.info("dashboard incremental read: %d bills named, %d orders, built in %.0f ms", len(bills), len(orders),
-                 (time.perf_counter() - started) * 1000)
-        return replace(view, full_at=previous.full_at)
+        view = update_view(previous, fresh_orders, gone, bills, fresh_reports, changes, self.w.mapping,
+                           version=position, risks=risks)
+        log.info("dashboard incremental read: %d bills named, %d orders, built in %.0f ms", len(bills),
+                 len(view.orders), (time.perf_counter() - started) * 1000)
+        return view
 
     def changed_bills(self, after: int, upto: int, ids: dict[int, str] | None = None,
                       limit: int = 5000) -> set[str] | None:
