@@ -108,6 +108,8 @@ class Dashboard:
         today = self.w.clock.today()
         if today != previous.today:
             return None  # a new day: "today", the report window and the load chart all move
+        if len(previous.orders) != len(previous.rows):
+            return None  # not a view of a K/3 read we can merge into
         bills = self.changed_bills(previous.version, position, {o.id: o.bill_no for o in previous.orders})
         if bills is None:
             return None
