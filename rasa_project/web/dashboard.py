@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -59,6 +60,18 @@ def assess_snapshot(snapshot) -> list:
     from rasa_project.planning import assess
 
     return assess(snapshot)
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """In the risk worker process: end when the web server is gone (killed before it could stop us),
+    instead of lingering as an orphan."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def change_of(option) -> dict | None:
@@ -191,7 +204,8 @@ class Dashboard:
                 import multiprocessing
                 from concurrent.futures import ProcessPoolExecutor
 
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=exit_with_parent, initargs=(os.getpid(),))
             risks = self._pool.submit(assess_snapshot, view.snapshot).result()
         except (OSError, RuntimeError) as exc:  # no processes here (a broken pool): assess in this thread
             log.warning("risk worker process unavailable (%s); assessing in-process", type(exc).__name__)
