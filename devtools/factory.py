@@ -73,11 +73,6 @@ class FixtureCalendar:
     overtime_capacity_pct: float
 
 
-# The work centers of the demo's shop-floor people, until the shared fixture names them per person
-# (``work_centers: [...]`` there wins): the dashboard shows production staff their work centers only.
-DEMO_WORK_CENTERS = {"li.qiang": ("WC-01", "WC-05"), "budi.santoso": ("WC-03", "WC-04")}
-
-
 @dataclass(frozen=True)
 class FixturePerson:
     uid: str
@@ -175,7 +170,7 @@ def parse_factory(raw: dict) -> Factory:
     people = tuple(
         FixturePerson(
             p["uid"], p["cn"], p["dingtalk_staff_id"], p["mail"], tuple(p.get("groups") or ()), p.get("password"),
-            tuple(p.get("work_centers") or DEMO_WORK_CENTERS.get(p["uid"], ())),
+            tuple(p.get("work_centers") or ()),
         )
         for p in directory["people"]
     )
@@ -225,11 +220,18 @@ LOCAL_DIRECTORY = "directory_local.yaml"
 
 def merge_local_directory(raw: dict, local: dict) -> dict:
     """The fixture's directory plus this repository's own additions (``data/directory_local.yaml``:
-    the escalation chain's ``plant_directors``); the shared fixture itself stays untouched."""
+    the escalation chain's ``plant_directors``, the work centers of the shop-floor people, which the
+    slapd loader writes as LDAP ``departmentNumber``); the shared fixture itself stays untouched, and a
+    person's own ``work_centers`` there win."""
     directory = dict(raw["directory"])
     directory["groups"] = {**directory.get("groups", {}), **(local.get("groups") or {})}
     known = {p["uid"] for p in directory.get("people", ())}
-    directory["people"] = [*directory.get("people", ()), *(p for p in local.get("people") or () if p["uid"] not in known)]
+    people = [*directory.get("people", ()), *(p for p in local.get("people") or () if p["uid"] not in known)]
+    centers = local.get("work_centers") or {}
+    directory["people"] = [
+        {**p, "work_centers": list(centers[p["uid"]])} if p["uid"] in centers and not p.get("work_centers") else p
+        for p in people
+    ]
     return {**raw, "directory": directory}
 
 

@@ -148,8 +148,8 @@ class _Operations:
     def withdraw_order(self, bill_no: str, *, delete: bool = True):
         return self._run(facade.withdraw_order(bill_no, self.attempts, delete=delete))
 
-    def list_dated_reports(self, *, since=None, order_bill_nos=None):
-        return self._run(facade.list_dated_reports(since=since, order_bill_nos=order_bill_nos))
+    def list_dated_reports(self, *, since=None, order_bill_nos=None, bill_nos=None):
+        return self._run(facade.list_dated_reports(since=since, order_bill_nos=order_bill_nos, bill_nos=bill_nos))
 
     def change_order(self, bill_no: str, *, qty=None, plan_finish=None, work_center=None):
         return self._run(facade.change_order(bill_no, qty=qty, plan_finish=plan_finish, work_center=work_center,
@@ -180,6 +180,7 @@ class CallRecord:
     error: str | None = None  # K3Error class name
     msg_code: int | None = None
     seconds: float | None = None  # the call with its retries and any re-login (metrics: latency by operation)
+    bill_ids: tuple[int, ...] = ()  # bills named by internal id (Ids, PkEntryIds) rather than number
 
 
 def _bill_nos(call: Call, value: Any) -> tuple[str, ...]:
@@ -203,6 +204,25 @@ def _bill_nos(call: Call, value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def _bill_ids(call: Call) -> tuple[int, ...]:
+    data = call.body.get("data") if isinstance(call.body, dict) else None
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            data = None
+    found: list[int] = []
+    if isinstance(data, dict):
+        ids = data.get("Ids")
+        for part in (ids.split(",") if isinstance(ids, str) else ids if isinstance(ids, list) else []):
+            if str(part).strip().isdigit():
+                found.append(int(str(part).strip()))
+        for item in data.get("PkEntryIds") or []:
+            if isinstance(item, dict) and str(item.get("Id", "")).strip().isdigit():
+                found.append(int(str(item["Id"]).strip()))
+    return tuple(dict.fromkeys(found))
+
+
 class _Shell(_Operations):
     observer: Callable[[CallRecord], None] | None  # e.g. the audit trail, given by the owner
 
@@ -217,6 +237,7 @@ class _Shell(_Operations):
             error=type(error).__name__ if error is not None else None,
             msg_code=getattr(error, "msg_code", None),
             seconds=seconds,
+            bill_ids=_bill_ids(call),
         )
         try:
             self.observer(record)

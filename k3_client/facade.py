@@ -288,9 +288,11 @@ def list_report_lines(order_bill_nos: Iterable[str]) -> Op:
 DATED_REPORT_KEYS = ("FBillNo", "FMoBillNo", "FDate", "FQuaQty", "FScrapQty")
 
 
-def list_dated_reports(*, since: date | None = None, order_bill_nos: Iterable[str] | None = None) -> Op:
+def list_dated_reports(*, since: date | None = None, order_bill_nos: Iterable[str] | None = None,
+                       bill_nos: Iterable[str] | None = None) -> Op:
     """Audited reports (one per report bill, lines summed) dated ``since`` or later, optionally of
-    some orders only: one paged query, never one per order."""
+    some orders only, or only the report bills ``bill_nos`` (one query per ``IN_CHUNK`` of them):
+    one paged query, never one per order."""
     clauses = [f.eq("FDocumentStatus", "C")]
     if since:
         clauses.append(f.ge("FDate", since))
@@ -299,7 +301,14 @@ def list_dated_reports(*, since: date | None = None, order_bill_nos: Iterable[st
         if not numbers:
             return []
         clauses.append(f.in_("FMoBillNo", numbers))
-    rows = yield from ops.query_all(REPORT_FORM, DATED_REPORT_KEYS, filter=f.all_of(*clauses), order="FBillNo")
+    if bill_nos is not None:
+        chunks = _chunks(bill_nos)
+        rows = []
+        for chunk in chunks:
+            rows += yield from ops.query_all(REPORT_FORM, DATED_REPORT_KEYS,
+                                             filter=f.all_of(*clauses, f.in_("FBillNo", chunk)), order="FBillNo")
+    else:
+        rows = yield from ops.query_all(REPORT_FORM, DATED_REPORT_KEYS, filter=f.all_of(*clauses), order="FBillNo")
     merged: dict[str, list] = {}
     for bill_no, mo, day, good, scrap in rows:
         item = merged.setdefault(bill_no, [mo or "", _day_or_none(day), 0.0, 0.0])

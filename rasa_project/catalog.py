@@ -2036,3 +2036,9 @@ MESSAGES.update({
     "trainer.switch_needs_confirm": _w("新模型变差了：请勾选确认后再切换。", "Model baru memburuk: centang konfirmasi untuk mengganti.",
                                        "The new model is worse: tick the confirmation to switch."),
 })
+
+# approvals page: who decided (names from the directory; issue 16)
+MESSAGES.update({
+    "web.decided_title": _w("最近的审批", "Keputusan terakhir", "Recently decided"),
+    "web.decided_by": _w("{state}，审批人：{who}（{when}）", "{state} oleh {who} ({when})", "{state} by {who} ({when})"),
+})

@@ -51,6 +51,7 @@ class K3CallAudit:
             operation=record.operation,
             form_id=record.form_id,
             bill_nos=list(record.bill_nos),
+            bill_ids=list(getattr(record, "bill_ids", ())),
             ok=record.ok,
             error=record.error,
             msg_code=record.msg_code,

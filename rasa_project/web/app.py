@@ -48,6 +48,7 @@ from rasa_project.web.security import (
     safe_next,
     same_origin,
 )
+from rasa_project.web.state import make_web_state
 
 if TYPE_CHECKING:
     from rasa_project.wiring import Wiring
@@ -90,10 +91,12 @@ async def _form(request: Request) -> dict[str, str]:
 def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
     settings = wiring.settings
     dash = Dashboard(wiring)
-    signer = SessionSigner(settings.web_session_key.get_secret_value(), ttl_s=int(settings.web_session_ttl_s))
+    web_state = make_web_state(settings)  # revocations and lockouts outlive a restart
+    signer = SessionSigner(settings.web_session_key.get_secret_value(), ttl_s=int(settings.web_session_ttl_s),
+                           state=web_state)
     throttle = LoginThrottle(delay_after=int(settings.web_login_delay_after),
                              lockout_after=int(settings.web_login_lockout_after),
-                             lockout_s=int(settings.web_login_lockout_s))
+                             lockout_s=int(settings.web_login_lockout_s), state=web_state)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     live = {"version": 0, "task": None, "published": 0, "tick": 0}
 
@@ -488,8 +491,8 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
         view, error = await asyncio.to_thread(board_or_error, request, session)
         if error:
             return error
-        pending = await asyncio.to_thread(dash.w.workflow.pending_approvals)
-        return render(request, "approvals.html", session, view=view, pending=pending, outcome=None,
+        page = await asyncio.to_thread(dash.approvals_page)
+        return render(request, "approvals.html", session, view=view, **page, outcome=None,
                       describe=dash.w.workflow.messages.describe,
                       page_title="web.nav.approvals")
 
@@ -505,9 +508,9 @@ def create_app(wiring: Wiring, *, dingtalk_login=None) -> FastAPI:
             return refused_page(request, session, "web.managers_only", 403)
         outcome = await asyncio.to_thread(dash.decide, session.staff_id, ref[:32], decision, (form.get("note") or "")[:200])
         view = await asyncio.to_thread(dash.board.refresh_now)
-        pending = await asyncio.to_thread(dash.w.workflow.pending_approvals)
+        page = await asyncio.to_thread(dash.approvals_page)
         lang = _lang_from(request, session)
-        return render(request, "approvals.html", session, view=view, pending=pending, outcome=outcome.text(lang),
+        return render(request, "approvals.html", session, view=view, **page, outcome=outcome.text(lang),
                       describe=dash.w.workflow.messages.describe,
                       outcome_ok=outcome.ok, page_title="web.nav.approvals")
 

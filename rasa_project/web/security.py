@@ -1,4 +1,4 @@
-"""Sessions, CSRF and the sign-in throttle of the dashboard (pure + stdlib; no I/O but the clock).
+"""Sessions, CSRF and the sign-in throttle of the dashboard (pure + stdlib; I/O only through ``state``).
 
 - A session is a signed cookie (HMAC-SHA256 with ``web_session_key``): who (staff id, name), what
   they see (roles, work centers), their language, when it expires, and a random id. HttpOnly,
@@ -8,6 +8,9 @@
   random pre-session cookie); a POST without the right one changes nothing.
 - Throttle: after ``delay_after`` wrong passwords for one user name each further try is slowed
   (1 s, 2 s, ... capped at 5 s); after ``lockout_after`` the name is locked for ``lockout_s``.
+- Revocations and lockouts live in a :class:`~rasa_project.web.state.WebState` (the app gives the
+  SQLite / Redis one, so a restart neither revives a logged-out session nor unlocks a name; the
+  default is this process's memory). Times are wall-clock seconds, the same across restarts.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+
+from rasa_project.web.state import MemoryWebState, WebState
 
 COOKIE = "dingk3_session"
 PRE_COOKIE = "dingk3_pre"
@@ -55,12 +59,12 @@ def _unb64(text: str) -> bytes:
 
 
 class SessionSigner:
-    def __init__(self, key: str, *, ttl_s: int, now: Callable[[], float] = time.time) -> None:
+    def __init__(self, key: str, *, ttl_s: int, now: Callable[[], float] = time.time,
+                 state: WebState | None = None) -> None:
         self._key = hashlib.sha256(("dingk3-web:" + key).encode()).digest()
         self.ttl_s = ttl_s
         self._now = now
-        self._revoked: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self._state = state if state is not None else MemoryWebState(now)
 
     def _mac(self, data: bytes) -> str:
         return _b64(hmac.new(self._key, data, hashlib.sha256).digest())
@@ -92,16 +96,12 @@ class SessionSigner:
             return None
         if session.expires <= self._now():
             return None
-        with self._lock:
-            if session.sid in self._revoked:
-                return None
+        if self._state.revoked(session.sid):
+            return None
         return session
 
     def revoke(self, session: WebSession) -> None:
-        with self._lock:
-            now = self._now()
-            self._revoked = {sid: exp for sid, exp in self._revoked.items() if exp > now}
-            self._revoked[session.sid] = session.expires
+        self._state.revoke(session.sid, session.expires)
 
     def with_lang(self, session: WebSession, lang: str) -> str:
         from dataclasses import replace
@@ -120,52 +120,34 @@ class SessionSigner:
         return self._mac(f"oauth:{anchor}".encode())
 
 
-@dataclass
-class _Tries:
-    failures: int = 0
-    locked_until: float = 0.0
-
-
 class LoginThrottle:
-    """Wrong passwords per user name: slow down, then lock out (in this process)."""
+    """Wrong passwords per user name: slow down, then lock out (kept in ``state``; failures are
+    forgotten ``lockout_s`` after the last one)."""
 
     def __init__(self, *, delay_after: int, lockout_after: int, lockout_s: int,
-                 now: Callable[[], float] = time.monotonic) -> None:
+                 now: Callable[[], float] = time.time, state: WebState | None = None) -> None:
         self.delay_after, self.lockout_after, self.lockout_s = delay_after, lockout_after, lockout_s
         self._now = now
-        self._tries: dict[str, _Tries] = {}
-        self._lock = threading.Lock()
+        self._state = state if state is not None else MemoryWebState(now)
 
     @staticmethod
     def _key(username: str) -> str:
         return username.strip().casefold()[:128]
 
     def locked(self, username: str) -> bool:
-        with self._lock:
-            tries = self._tries.get(self._key(username))
-            return bool(tries and tries.locked_until > self._now())
+        return self._state.tries(self._key(username))[1] > self._now()
 
     def delay_s(self, username: str) -> float:
         """How long to hold this attempt before answering (0 for the first few)."""
-        with self._lock:
-            tries = self._tries.get(self._key(username))
-            over = (tries.failures if tries else 0) - self.delay_after + 1
-            return float(min(5, over)) if over > 0 else 0.0
+        over = self._state.tries(self._key(username))[0] - self.delay_after + 1
+        return float(min(5, over)) if over > 0 else 0.0
 
     def failed(self, username: str) -> bool:
         """Count a wrong password; True when the name is now locked."""
-        with self._lock:
-            tries = self._tries.setdefault(self._key(username), _Tries())
-            tries.failures += 1
-            if tries.failures >= self.lockout_after:
-                tries.locked_until = self._now() + self.lockout_s
-                tries.failures = 0
-                return True
-            return False
+        return self._state.fail(self._key(username), self.lockout_after, self.lockout_s, self._now())
 
     def succeeded(self, username: str) -> None:
-        with self._lock:
-            self._tries.pop(self._key(username), None)
+        self._state.clear(self._key(username))
 
 
 # -- where a sign-in may send the browser next (no open redirect) ---------------------------------

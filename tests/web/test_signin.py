@@ -150,6 +150,7 @@ def test_browser_sign_in_by_password_and_with_dingtalk_and_screenshots(web_setti
 
             # Sign in with DingTalk: our page -> DingTalk's authorize page -> back with authCode
             await page.goto(f"{base(web_settings)}/login")
+            await page.wait_for("!!document.querySelector('#login-dingtalk')")
             await page.click("#login-dingtalk")
             await page.wait_for("!!document.querySelector('button.account[value=\"prod0001\"]')", timeout_s=15)
             await page.click('button.account[value="prod0001"]')
@@ -158,7 +159,7 @@ def test_browser_sign_in_by_password_and_with_dingtalk_and_screenshots(web_setti
             assert (await page.text_of("#who")) == ["李强"]
             assert "WC-01" in (await page.text_of("#scope"))[0]
             await page.click("#logout")
-            await page.wait_for("location.pathname === '/login'")
+            await page.wait_for("location.pathname === '/login' && !!document.querySelector('#login-dingtalk')")
 
             # a DingTalk member with no directory entry is refused
             await page.click("#login-dingtalk")

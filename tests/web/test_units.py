@@ -95,3 +95,58 @@ def test_xlsx_round_trip():
     data = workbook([["单号", "qty"], ["P1", "1,200"], ["<&>", "3"]], numeric_columns={1})
     assert read_rows(data) == [["单号", "qty"], ["P1", "1200.0"], ["<&>", "3.0"]]
     assert (column_name(0), column_name(25), column_name(26)) == ("A", "Z", "AA")
+
+
+def test_shop_floor_work_centers_come_from_the_local_directory_into_ldap():
+    import yaml
+
+    from devtools.factory import load_factory, parse_factory
+    from devtools.slapd import directory_ldif
+    from rasa_project.settings import PROJECT_ROOT
+
+    fixture = PROJECT_ROOT / "data" / "demo_factory.yaml"
+    bare = parse_factory(yaml.safe_load(fixture.read_text(encoding="utf-8")))
+    assert all(not p.work_centers for p in bare.people)  # the shared fixture names none
+    merged = {p.uid: p.work_centers for p in load_factory(fixture).people}
+    assert merged["li.qiang"] == ("WC-01", "WC-05") and merged["budi.santoso"] == ("WC-03", "WC-04")
+    assert merged["wang.li"] == ()
+    ldif = directory_ldif(load_factory(fixture))
+    li = ldif.split("dn: uid=li.qiang,", 1)[1].split("\n\n", 1)[0]
+    assert "departmentNumber: WC-01" in li and "departmentNumber: WC-05" in li
+
+
+def test_an_incremental_update_equals_a_full_build_of_the_merged_read():
+    from rasa_project.ordering.states import Change
+    from rasa_project.web.board import update_view
+
+    mapping = get_mapping(PROJECT_ROOT / "data" / "mapping")
+    before = [order("P1", good=120, scrap=4), order("P2", wc="WC-02", material="1.01.2051", qty=500),
+              order("P3", wc="WC-03", qty=100, good=20), order("P4", wc="WC-04", start=date(2025, 4, 2))]
+    reports = [DatedReport("R1", "P1", date(2025, 3, 31), 120, 4), DatedReport("R2", "P3", date(2025, 3, 30), 20, 0)]
+
+    class Change_:  # the fields of a change request the board reads
+        def __init__(self, bill_no, state, ref):
+            self.bill_no, self.state, self.ref = bill_no, state, ref
+
+    changes = [Change_("P4", Change.PENDING_APPROVAL, "CR-000001")]
+    first = build_view(before, reports, changes, mapping, TODAY)
+    # news: a report on P2, P3's report unaudited, P1 finished, P4's change approved, P5 new, P3 deleted
+    after = [order("P1", good=300, status=OrderStatus.FINISHED), order("P2", wc="WC-02", material="1.01.2051", qty=500,
+             good=50), order("P4", wc="WC-04", start=date(2025, 4, 2)), order("P5", wc="WC-03", qty=900)]
+    new_reports = [DatedReport("R1", "P1", date(2025, 3, 31), 120, 4), DatedReport("R3", "P2", TODAY, 50, 0)]
+    changes = [Change_("P4", Change.APPLIED, "CR-000001")]
+    risks = {r.bill_no: r.risk for r in first.rows if r.risk is not None}
+    updated = update_view(first, [after[0], after[1], after[3]], {"P3"}, {"R2", "R3", "SCHB-unknown"},
+                          [new_reports[1]], changes, mapping, version=7, risks=risks)
+    full = build_view(after, new_reports, changes, mapping, TODAY, version=7, risks=risks, assess_now=False)
+
+    def same(v):
+        return (sorted(v.rows, key=lambda r: r.bill_no), v.load, v.reports_today, sorted(v.reports, key=str),
+                {k: sorted(x, key=str) for k, x in v.reports_by_order.items()}, [c.ref for c in v.pending],
+                sorted(v.snapshot.orders, key=lambda p: p.bill_no), sorted(v.snapshot.reports, key=str), v.version,
+                sorted(v.orders, key=lambda o: o.bill_no))
+
+    assert same(updated) == same(full)
+    assert updated.by_bill["P4"].approval == "applied" and "P3" not in updated.by_bill
+    assert updated.by_bill["P2"].good == 50 and updated.reports_today == (50, 0)
+    assert updated.overview(None)["pending"] == 0

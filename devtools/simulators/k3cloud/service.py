@@ -125,6 +125,10 @@ class K3Service:
         self.store = store
         self.today = today
         self.tolerance = report_tolerance_pct / 100.0
+        # query -> (form generation, base data generations, every matching row): the next pages of a
+        # paged query are sliced from it instead of scanning the form again
+        self._cursors: dict[tuple, tuple[int, tuple, list[tuple]]] = {}
+        self._accessors: dict[tuple[str, str], Callable] = {}
 
     # -- helpers ----------------------------------------------------------------------------------
     def form(self, form_id: Any) -> Form:
@@ -422,7 +426,8 @@ class K3Service:
 
     def _reports_of(self, mo_entry_id: int, statuses=("Z", "A", "B", "C", "D")) -> list[tuple[dict, dict]]:
         out = []
-        for rpt in self.store.all(REPORT):
+        ids = self.store.index(REPORT, "entry:FMoEntryId", _report_mo_entries).get(int(mo_entry_id), ())
+        for rpt in (self.store.get(REPORT, i) for i in sorted(ids)):
             if rpt.get("FDocumentStatus") not in statuses:
                 continue
             for entry in rpt.get("FEntity", []):
@@ -439,7 +444,8 @@ class K3Service:
         return total
 
     def _mo_entry(self, mo_entry_id: int) -> tuple[dict | None, dict | None]:
-        for mo in self.store.all(ORDER):
+        ids = self.store.index(ORDER, "entry:FEntryID", _order_entries).get(int(mo_entry_id), ())
+        for mo in (self.store.get(ORDER, i) for i in sorted(ids)):
             for entry in mo.get("FTreeEntity", []):
                 if int(entry["FEntryID"]) == int(mo_entry_id):
                     return mo, entry
@@ -756,42 +762,64 @@ class K3Service:
     # -- ExecuteBillQuery / BillQuery --------------------------------------------------------------
     def _resolve(self, meta: Form, bill: dict, entry: dict | None, key: str) -> tuple[Any, str | None]:
         """The value (query encoding) and kind of ``key`` on one row."""
+        accessor = self._accessors.get((meta.form_id, key))
+        if accessor is None:
+            accessor = self._accessors[(meta.form_id, key)] = self._accessor(meta, key)
+        return accessor(bill, entry)
+
+    def _accessor(self, meta: Form, key: str) -> Callable[[dict, dict | None], tuple[Any, str | None]]:
+        """How to read ``key`` from a row (worked out once per form and key: the metadata never changes)."""
         low = key.strip().lower()
         if low in (meta.pk.lower(), "fid"):
-            return bill[meta.pk], INT
+            pk = meta.pk
+            return lambda bill, entry: (bill[pk], INT)
         entity = meta.entity
         if entity is not None:
             prefix = entity.key.lower() + "_"
             if low in (prefix + "fentryid", prefix + entity.pk.lower()):
-                return (entry[entity.pk] if entry else None), INT
+                epk = entity.pk
+                return lambda bill, entry: ((entry[epk] if entry else None), INT)
             if low == prefix + "fseq":
-                return (entry.get("FSeq") if entry else None), INT
+                return lambda bill, entry: ((entry.get("FSeq") if entry else None), INT)
             if entity.link and low.startswith(entity.link.lower() + "_"):
                 sub = low[len(entity.link) + 1:]
-                fld = next((f for f in entity.link_fields if f.key.lower() == sub), None)
-                if fld is not None:
-                    links = (entry or {}).get(entity.link) or [{}]
-                    return _query_value(fld, links[0].get(fld.key)), fld.kind
+                link_fld = next((f for f in entity.link_fields if f.key.lower() == sub), None)
+                if link_fld is not None:
+                    link = entity.link
+
+                    def linked(bill, entry, fld=link_fld):
+                        links = (entry or {}).get(link) or [{}]
+                        return _query_value(fld, links[0].get(fld.key)), fld.kind
+
+                    return linked
         head, _, sub = key.strip().partition(".")
         fld = meta.field(head)
-        owner = bill
+        on_entry = False
         if fld is None and entity is not None:
             fld = entity.field(head)
-            owner = entry or {}
+            on_entry = True
         if fld is None:
             raise BizError(9, f"元数据中标识为{key.strip()}的字段不存在", key.strip())
-        raw = owner.get(fld.key)
+        fkey = fld.key
+
+        def raw(bill, entry):
+            return (entry or {}).get(fkey) if on_entry else bill.get(fkey)
+
         if sub:
             if fld.kind != REF:
                 raise BizError(9, f"元数据中标识为{key.strip()}的字段不存在", key.strip())
-            target = lookup_form(fld.ref or "")
-            found = self.ref_bill(fld.ref or "", raw)
-            return self._resolve_sub(target, found, sub, key)
+            target, ref = lookup_form(fld.ref or ""), fld.ref or ""
+            return lambda bill, entry: self._resolve_sub(target, self.ref_bill(ref, raw(bill, entry)), sub, key)
         if fld.kind == REF:
-            target = lookup_form(fld.ref or "")
-            found = self.ref_bill(fld.ref or "", raw)
-            return (found[target.pk] if found else 0), INT
-        return _query_value(fld, raw), fld.kind
+            target, ref = lookup_form(fld.ref or ""), fld.ref or ""
+
+            def referenced(bill, entry):
+                found = self.ref_bill(ref, raw(bill, entry))
+                return (found[target.pk] if found else 0), INT
+
+            return referenced
+        kind = fld.kind
+        return lambda bill, entry: (_query_value(fld, raw(bill, entry)), kind)
 
     def _resolve_sub(self, target: Form, found: dict | None, sub: str, key: str):
         if sub.lower() in (target.pk.lower(), "fid"):
@@ -820,8 +848,75 @@ class K3Service:
         for key in mentioned:  # unknown fields fail even when there are no rows
             self._resolve(meta, _blank_bill(meta), None, key)
         per_entry = meta.entity is not None and any(self._is_entry_key(meta, k) for k in mentioned)
+        cursor_key = (meta.form_id, tuple(keys), str(_ci(data, "FilterString") or ""), tuple(order), per_entry)
+        generation = self.store.generation(meta.form_id)
+        cached = self._cursors.get(cursor_key)
+        if cached is not None and cached[0] == generation and cached[1] == self._ref_generations(meta):
+            matched = cached[2]  # the next page of a query whose form has not changed since
+        else:
+            matched = self._matching(meta, keys, tree, order, per_entry)
+            self._cursors[cursor_key] = (generation, self._ref_generations(meta), matched)
+            while len(self._cursors) > 16:
+                self._cursors.pop(next(iter(self._cursors)))
+        start = max(int(_ci(data, "StartRow") or 0), 0)
+        limit = min(int(_ci(data, "Limit") or 0), QUERY_MAX_LIMIT) or QUERY_MAX_LIMIT
+        top = int(_ci(data, "TopRowCount") or 0)
+        rows = matched[:top] if top > 0 else matched
+        return [list(r) for r in rows[start:start + limit]], keys
+
+    def _ref_generations(self, meta: Form) -> tuple:
+        """A query's answer also depends on the forms its reference fields point to (material numbers ...)."""
+        fields = [*meta.fields, *(meta.entity.fields if meta.entity is not None else ())]
+        targets = sorted({lookup_form(f.ref).form_id for f in fields if f.kind == REF and f.ref and lookup_form(f.ref)})
+        return tuple(self.store.generation(t) for t in targets if t != meta.form_id)
+
+    def _candidates(self, meta: Form, tree, per_entry: bool) -> list[dict]:
+        """The bills that can match: narrowed by an index when an AND-ed condition of the filter is
+        ``field = literal`` or ``field IN (literals)``, else every bill (the filter decides either way)."""
+        best: set[int] | None = None
+        for node in _conjuncts(tree):
+            found = self._indexed(meta, node, per_entry)
+            if found is not None and (best is None or len(found) < len(best)):
+                best = found
+        if best is None:
+            return self.store.all(meta.form_id)
+        return [self.store.get(meta.form_id, i) for i in sorted(best)]
+
+    def _indexed(self, meta: Form, node, per_entry: bool) -> set[int] | None:
+        if node[0] == "cmp" and node[1] == "=":
+            sides = [node[2], node[3]]
+            fields = [n for n in sides if n[0] == "field"]
+            lits = [n for n in sides if n[0] == "lit"]
+            if len(fields) != 1 or len(lits) != 1:
+                return None
+            field, values = fields[0][1], [lits[0][1]]
+        elif node[0] == "in" and not node[3] and node[1][0] == "field" and all(n[0] == "lit" for n in node[2]):
+            field, values = node[1][1], [n[1] for n in node[2]]
+        else:
+            return None
+        _value, kind = self._resolve(meta, _blank_bill(meta), None, field)
+        if kind in (DECIMAL, INT, DATE) or kind is None:
+            return None  # numbers and dates compare by value: no text index for them
+        entity_key = meta.entity.key if (meta.entity is not None and per_entry) else None
+
+        def keys_of(bill: dict, field=field, entity_key=entity_key):
+            entries = (bill.get(entity_key) or [None]) if entity_key else [None]
+            for entry in entries:
+                value, _kind = self._resolve(meta, bill, entry, field)
+                if value is not None:
+                    yield str(value).casefold()
+
+        index = self.store.index(meta.form_id, f"query:{field.lower()}:{entity_key}", keys_of,
+                                 version=self._ref_generations(meta))
+        out: set[int] = set()
+        for value in values:
+            if value is not None:
+                out |= index.get(str(value).casefold(), set())
+        return out
+
+    def _matching(self, meta: Form, keys, tree, order, per_entry: bool) -> list[tuple]:
         rows = []
-        for bill in self.store.all(meta.form_id):
+        for bill in self._candidates(meta, tree, per_entry):
             entries = (bill.get(meta.entity.key) or [None]) if per_entry else [None]
             for entry in entries:
                 def resolve(name: str, bill=bill, entry=entry):
@@ -835,13 +930,7 @@ class K3Service:
                 rows.append((bill, entry))
         for key, descending in reversed(order):
             rows.sort(key=lambda r, k=key: _sort_key(self._resolve(meta, r[0], r[1], k)[0]), reverse=descending)
-        start = max(int(_ci(data, "StartRow") or 0), 0)
-        limit = min(int(_ci(data, "Limit") or 0), QUERY_MAX_LIMIT) or QUERY_MAX_LIMIT
-        top = int(_ci(data, "TopRowCount") or 0)
-        if top > 0:
-            rows = rows[:top]
-        rows = rows[start:start + limit]
-        return [[self._resolve(meta, b, e, k)[0] for k in keys] for b, e in rows], keys
+        return [tuple(self._resolve(meta, b, e, k)[0] for k in keys) for b, e in rows]
 
     def _is_entry_key(self, meta: Form, key: str) -> bool:
         entity = meta.entity
@@ -880,6 +969,23 @@ def _query_value(fld: Field, raw):
     if fld.kind == ENUM:
         return str(raw)
     return raw
+
+
+def _conjuncts(tree) -> list:
+    """The conditions AND-ed at the top of a filter (each must hold for a row to match)."""
+    if tree is None:
+        return []
+    if tree[0] == "and":
+        return _conjuncts(tree[1]) + _conjuncts(tree[2])
+    return [tree]
+
+
+def _report_mo_entries(bill: dict):
+    return (int(e.get("FMoEntryId") or 0) for e in bill.get("FEntity", []))
+
+
+def _order_entries(bill: dict):
+    return (int(e["FEntryID"]) for e in bill.get("FTreeEntity", []))
 
 
 def _blank_bill(meta: Form) -> dict:

@@ -47,7 +47,14 @@
       disconnect();
       location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
     });
-    source.onerror = function () { failures += 1; if (failures > 2) banner.hidden = false; };
+    source.onerror = function () {
+      failures += 1; if (failures > 2) banner.hidden = false;
+      // the browser gives up for good on an HTTP error (a proxy's 502 while the server restarts):
+      // open a new stream then, a little later each time
+      if (source && source.readyState === EventSource.CLOSED) {
+        disconnect(); setTimeout(connect, Math.min(10000, 1000 * failures));
+      }
+    };
   }
   function disconnect() { if (source) { source.close(); source = null; } }
   document.addEventListener("visibilitychange", function () { if (document.hidden) disconnect(); else connect(); });
