@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ldap3 import BASE, NONE, SUBTREE, Connection, Server
@@ -118,48 +120,72 @@ class LdapDirectory:
             auto_bind=False,
         )
 
-    def find(self, staff_id: str) -> DirectoryPerson | None:
-        """The person holding ``staff_id`` (None if absent or ambiguous); raises DirectoryUnavailable."""
+    def _open(self, conn: Connection) -> None:
+        conn.open()
+        if self._use_tls:
+            conn.start_tls()
+        conn.bind()
+
+    def _release(self, conn: Connection) -> None:
+        try:
+            conn.unbind()
+        except (LDAPException, OSError):  # the socket is already gone; nothing left to release
+            log.debug("unbind at %s ignored", self._url)
+
+    @contextmanager
+    def _session(self, what: str) -> Iterator[Connection]:
+        """A connection bound as the service account; any ldap3 or socket error in it becomes
+        DirectoryUnavailable (logged with its class name only: never the bind password)."""
         conn = self._connect()
         try:
-            conn.open()
-            if self._use_tls:
-                conn.start_tls()
-            conn.bind()
-            conn.search(
-                self._base_dn,
-                person_filter(self._attribute, staff_id),
-                search_scope=SUBTREE,
-                attributes=["cn"],
-                size_limit=2,
-                time_limit=max(1, math.ceil(self._timeout)),
-            )
-            people = [e for e in conn.response if e.get("type") == "searchResEntry"]
+            self._open(conn)
+            yield conn
+        except (LDAPException, OSError) as exc:
+            log.warning("LDAP %s failed at %s: %s", what, self._url, type(exc).__name__)
+            raise DirectoryUnavailable(self._url, type(exc).__name__) from exc
+        finally:
+            self._release(conn)
+
+    def _limit(self) -> int:
+        return max(1, math.ceil(self._timeout))
+
+    def _entries(self, conn: Connection) -> list[dict]:
+        return [e for e in conn.response if e.get("type") == "searchResEntry"]
+
+    def _people(self, conn: Connection, filter_: str, attributes: list[str]) -> list[dict]:
+        """At most two inetOrgPerson entries matching ``filter_`` (two means: ambiguous)."""
+        conn.search(self._base_dn, filter_, search_scope=SUBTREE, attributes=attributes, size_limit=2,
+                    time_limit=self._limit())
+        return self._entries(conn)
+
+    def _groups(self, conn: Connection, dn: str) -> frozenset[str]:
+        conn.search(self._base_dn, groups_filter(dn), search_scope=SUBTREE, attributes=[], time_limit=self._limit())
+        return frozenset(e["dn"] for e in self._entries(conn))
+
+    def _login_filter(self, login: str) -> str:
+        """The person whose uid or staff id is ``login``."""
+        wanted = f"(|{equality_filter('uid', login)}{equality_filter(self._attribute, login)})"
+        return f"(&(objectClass=inetOrgPerson){wanted})"
+
+    def _profile_attributes(self) -> list[str]:
+        return ["cn", "uid", self._attribute, self._work_center_attribute, "preferredLanguage"]
+
+    def _directory_login(self, conn: Connection, entry: dict, staff_id: str) -> DirectoryLogin:
+        dn, attrs = entry["dn"], entry["attributes"]
+        return DirectoryLogin(dn=dn, uid=_first(attrs, "uid"), staff_id=staff_id, name=_first(attrs, "cn"),
+                              group_dns=self._groups(conn, dn), work_centers=_all(attrs, self._work_center_attribute),
+                              preferred_language=_first(attrs, "preferredLanguage"))
+
+    def find(self, staff_id: str) -> DirectoryPerson | None:
+        """The person holding ``staff_id`` (None if absent or ambiguous); raises DirectoryUnavailable."""
+        with self._session("lookup") as conn:
+            people = self._people(conn, person_filter(self._attribute, staff_id), ["cn"])
             if len(people) != 1:
                 if people:
                     log.warning("staff id %s matches %d directory entries; refusing", staff_id, len(people))
                 return None
             dn = people[0]["dn"]
-            cn = people[0]["attributes"].get("cn") or []
-            name = cn[0] if isinstance(cn, list) and cn else (cn or None)
-            conn.search(
-                self._base_dn,
-                groups_filter(dn),
-                search_scope=SUBTREE,
-                attributes=[],
-                time_limit=max(1, math.ceil(self._timeout)),
-            )
-            groups = frozenset(e["dn"] for e in conn.response if e.get("type") == "searchResEntry")
-            return DirectoryPerson(dn=dn, name=name, group_dns=groups)
-        except (LDAPException, OSError) as exc:
-            # Never log the bind password; ldap3 messages carry only host/port and result codes.
-            log.warning("LDAP lookup failed at %s: %s", self._url, type(exc).__name__)
-            raise DirectoryUnavailable(self._url, type(exc).__name__) from exc
-        finally:
-            try:
-                conn.unbind()
-            except (LDAPException, OSError):  # the socket is already gone; nothing left to release
-                log.debug("unbind after failure at %s ignored", self._url)
+            return DirectoryPerson(dn=dn, name=_first(people[0]["attributes"], "cn"), group_dns=self._groups(conn, dn))
 
     def login(self, login: str, password: str) -> DirectoryLogin | None:
         """Sign-in by LDAP simple bind: ``login`` is the person's uid or staff id. None when nobody
@@ -168,39 +194,14 @@ class LdapDirectory:
         before it could become an unauthenticated bind."""
         if not password or not login:
             return None
-        limit = max(1, math.ceil(self._timeout))
-        attributes = ["cn", "uid", self._attribute, self._work_center_attribute, "preferredLanguage"]
-        conn = self._connect()
-        try:
-            conn.open()
-            if self._use_tls:
-                conn.start_tls()
-            conn.bind()
-            wanted = f"(|{equality_filter('uid', login)}{equality_filter(self._attribute, login)})"
-            conn.search(self._base_dn, f"(&(objectClass=inetOrgPerson){wanted})", search_scope=SUBTREE,
-                        attributes=attributes, size_limit=2, time_limit=limit)
-            people = [e for e in conn.response if e.get("type") == "searchResEntry"]
+        with self._session("sign-in lookup") as conn:
+            people = self._people(conn, self._login_filter(login), self._profile_attributes())
             if len(people) != 1:
                 return None
-            dn, attrs = people[0]["dn"], people[0]["attributes"]
-            staff_id = _first(attrs, self._attribute)
-            if not staff_id:
+            staff_id = _first(people[0]["attributes"], self._attribute)
+            if not staff_id or not self._password_ok(people[0]["dn"], password):
                 return None
-            if not self._password_ok(dn, password):
-                return None
-            conn.search(self._base_dn, groups_filter(dn), search_scope=SUBTREE, attributes=[], time_limit=limit)
-            groups = frozenset(e["dn"] for e in conn.response if e.get("type") == "searchResEntry")
-            return DirectoryLogin(dn=dn, uid=_first(attrs, "uid"), staff_id=staff_id, name=_first(attrs, "cn"),
-                                  group_dns=groups, work_centers=_all(attrs, self._work_center_attribute),
-                                  preferred_language=_first(attrs, "preferredLanguage"))
-        except (LDAPException, OSError) as exc:
-            log.warning("LDAP sign-in lookup failed at %s: %s", self._url, type(exc).__name__)
-            raise DirectoryUnavailable(self._url, type(exc).__name__) from exc
-        finally:
-            try:
-                conn.unbind()
-            except (LDAPException, OSError):
-                log.debug("unbind after failure at %s ignored", self._url)
+            return self._directory_login(conn, people[0], staff_id)
 
     def account_of(self, login: str) -> str | None:
         """The staff id of the one person whose uid or staff id is ``login`` (None: nobody, or more
@@ -208,92 +209,41 @@ class LdapDirectory:
         and then the staff id does not double the guesses. Raises DirectoryUnavailable."""
         if not login:
             return None
-        conn = self._connect()
-        try:
-            conn.open()
-            if self._use_tls:
-                conn.start_tls()
-            conn.bind()
-            wanted = f"(|{equality_filter('uid', login)}{equality_filter(self._attribute, login)})"
-            conn.search(self._base_dn, f"(&(objectClass=inetOrgPerson){wanted})", search_scope=SUBTREE,
-                        attributes=[self._attribute], size_limit=2, time_limit=max(1, math.ceil(self._timeout)))
-            people = [e for e in conn.response if e.get("type") == "searchResEntry"]
+        with self._session("account lookup") as conn:
+            people = self._people(conn, self._login_filter(login), [self._attribute])
             return _first(people[0]["attributes"], self._attribute) if len(people) == 1 else None
-        except (LDAPException, OSError) as exc:
-            log.warning("LDAP account lookup failed at %s: %s", self._url, type(exc).__name__)
-            raise DirectoryUnavailable(self._url, type(exc).__name__) from exc
-        finally:
-            try:
-                conn.unbind()
-            except (LDAPException, OSError):
-                log.debug("unbind after account lookup at %s ignored", self._url)
 
     def _password_ok(self, dn: str, password: str) -> bool:
-        """One simple bind as ``dn``: True on success, False on wrong credentials (never logged)."""
+        """One simple bind as ``dn``: True on success, False on wrong credentials (never logged);
+        any other failure propagates (the caller's session turns it into DirectoryUnavailable)."""
         conn = self._connect(dn, password)
         try:
-            conn.open()
-            if self._use_tls:
-                conn.start_tls()
-            conn.bind()
+            self._open(conn)
             return True
         except (LDAPInvalidCredentialsResult, LDAPBindError):
             return False
         finally:
-            try:
-                conn.unbind()
-            except (LDAPException, OSError):
-                log.debug("unbind after bind attempt at %s ignored", self._url)
+            self._release(conn)
 
     def profile(self, staff_id: str) -> DirectoryLogin | None:
         """The person holding ``staff_id`` with groups and work centers, no password (DingTalk sign-in:
         DingTalk proved who they are). Raises DirectoryUnavailable."""
-        limit = max(1, math.ceil(self._timeout))
-        conn = self._connect()
-        try:
-            conn.open()
-            if self._use_tls:
-                conn.start_tls()
-            conn.bind()
-            conn.search(self._base_dn, person_filter(self._attribute, staff_id), search_scope=SUBTREE,
-                        attributes=["cn", "uid", self._attribute, self._work_center_attribute, "preferredLanguage"],
-                        size_limit=2, time_limit=limit)
-            people = [e for e in conn.response if e.get("type") == "searchResEntry"]
-            if len(people) != 1:
-                return None
-            dn, attrs = people[0]["dn"], people[0]["attributes"]
-            conn.search(self._base_dn, groups_filter(dn), search_scope=SUBTREE, attributes=[], time_limit=limit)
-            groups = frozenset(e["dn"] for e in conn.response if e.get("type") == "searchResEntry")
-            return DirectoryLogin(dn=dn, uid=_first(attrs, "uid"), staff_id=staff_id, name=_first(attrs, "cn"),
-                                  group_dns=groups, work_centers=_all(attrs, self._work_center_attribute),
-                                  preferred_language=_first(attrs, "preferredLanguage"))
-        except (LDAPException, OSError) as exc:
-            log.warning("LDAP profile lookup failed at %s: %s", self._url, type(exc).__name__)
-            raise DirectoryUnavailable(self._url, type(exc).__name__) from exc
-        finally:
-            try:
-                conn.unbind()
-            except (LDAPException, OSError):
-                log.debug("unbind after failure at %s ignored", self._url)
+        with self._session("profile lookup") as conn:
+            people = self._people(conn, person_filter(self._attribute, staff_id), self._profile_attributes())
+            return self._directory_login(conn, people[0], staff_id) if len(people) == 1 else None
 
     def members_of(self, group_dn: str) -> list[DirectoryMember]:
         """The people in ``group_dn`` who carry a staff id (sorted by staff id); raises DirectoryUnavailable.
 
         Reads the group's ``member``/``uniqueMember`` values, then each member entry (scope BASE):
         a member DN that is not a person with a staff id (e.g. the empty group's own DN) is skipped."""
-        conn = self._connect()
-        limit = max(1, math.ceil(self._timeout))
-        try:
-            conn.open()
-            if self._use_tls:
-                conn.start_tls()
-            conn.bind()
+        with self._session("group lookup") as conn:
             try:
                 conn.search(group_dn, "(objectClass=*)", search_scope=BASE,
-                            attributes=["member", "uniqueMember"], time_limit=limit)
+                            attributes=["member", "uniqueMember"], time_limit=self._limit())
             except LDAPNoSuchObjectResult:
                 return []
-            entries = [e for e in conn.response if e.get("type") == "searchResEntry"]
+            entries = self._entries(conn)
             if not entries:
                 return []
             attributes = entries[0]["attributes"]
@@ -302,10 +252,10 @@ class LdapDirectory:
             for dn in member_dns:
                 try:
                     conn.search(dn, "(objectClass=inetOrgPerson)", search_scope=BASE,
-                                attributes=["cn", self._attribute, "preferredLanguage"], time_limit=limit)
+                                attributes=["cn", self._attribute, "preferredLanguage"], time_limit=self._limit())
                 except LDAPNoSuchObjectResult:  # a dangling member value: nobody to notify
                     continue
-                found = [e for e in conn.response if e.get("type") == "searchResEntry"]
+                found = self._entries(conn)
                 if not found:
                     continue
                 attrs = found[0]["attributes"]
@@ -314,11 +264,3 @@ class LdapDirectory:
                     members.append(DirectoryMember(staff_id, _first(attrs, "cn"), found[0]["dn"],
                                                    _first(attrs, "preferredLanguage")))
             return sorted(members, key=lambda m: m.staff_id)
-        except (LDAPException, OSError) as exc:
-            log.warning("LDAP group lookup failed at %s: %s", self._url, type(exc).__name__)
-            raise DirectoryUnavailable(self._url, type(exc).__name__) from exc
-        finally:
-            try:
-                conn.unbind()
-            except (LDAPException, OSError):
-                log.debug("unbind after failure at %s ignored", self._url)
