@@ -183,13 +183,19 @@ class CallRecord:
     bill_ids: tuple[int, ...] = ()  # bills named by internal id (Ids, PkEntryIds) rather than number
 
 
-def _bill_nos(call: Call, value: Any) -> tuple[str, ...]:
+def _call_data(call: Call) -> Any:
+    """The call's ``data`` argument, decoded when it was sent as a JSON string (None if unreadable)."""
     data = call.body.get("data") if isinstance(call.body, dict) else None
     if isinstance(data, str):
         try:
-            data = json.loads(data)
+            return json.loads(data)
         except ValueError:
-            data = None
+            return None
+    return data
+
+
+def _bill_nos(call: Call, value: Any) -> tuple[str, ...]:
+    data = _call_data(call)
     found: list[str] = []
     if isinstance(data, dict):
         numbers = data.get("Numbers") or []
@@ -205,12 +211,7 @@ def _bill_nos(call: Call, value: Any) -> tuple[str, ...]:
 
 
 def _bill_ids(call: Call) -> tuple[int, ...]:
-    data = call.body.get("data") if isinstance(call.body, dict) else None
-    if isinstance(data, str):
-        try:
-            data = json.loads(data)
-        except ValueError:
-            data = None
+    data = _call_data(call)
     found: list[int] = []
     if isinstance(data, dict):
         ids = data.get("Ids")
