@@ -62,10 +62,12 @@ WORKER_STAGE_ERRORS = Counter("dingk3_worker_stage_errors_total", "Worker pass s
 
 
 def observe_k3(record) -> None:
-    """K/3 client observer (k3_client.client.CallRecord): count and time the call."""
+    """K/3 client observer (k3_client.client.CallRecord): count and time the call, by operation and
+    as the ``k3`` stage of the turn it belongs to."""
     K3_CALLS.labels(record.operation, "ok" if record.ok else (record.error or "error")).inc()
     if record.seconds is not None:
         K3_LATENCY.labels(record.operation).observe(record.seconds)
+        observe_stage("k3", record.seconds)
 
 
 @contextmanager

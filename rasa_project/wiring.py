@@ -187,7 +187,7 @@ class Wiring:
             "k3",
             lambda: K3Client(
                 k3_config(self.settings), transport=self._k3_transport,
-                observer=_timed(_both(K3CallAudit(self.audit), _k3_metrics)),
+                observer=_measured(K3CallAudit(self.audit)),
             ),
         )
 
@@ -376,17 +376,6 @@ def observe_action(action: str, status: int, seconds: float) -> None:
     metrics.ACTION_LATENCY.labels(action).observe(seconds)
 
 
-def _timed(observer):
-    """A K/3 call observer that also counts the call's time (stage ``k3``) before auditing it."""
-
-    def observe(record) -> None:
-        if record.seconds is not None:
-            observe_stage("k3", record.seconds)
-        observer(record)
-
-    return observe
-
-
 def observe_stage(stage: str, seconds: float) -> None:
     """Time of one stage of a turn for /metrics (issue 18: where the time goes)."""
     from rasa_project import metrics
@@ -403,12 +392,17 @@ def metrics_exposition() -> tuple[bytes, str]:
     return metrics.exposition()
 
 
-def _k3_metrics(record) -> None:
+def _measured(audit):
+    """The K/3 client's observer: each call counted and timed for /metrics and logged, then audited."""
     from rasa_project import metrics
 
-    metrics.observe_k3(record)
-    log.info("K/3 %s %s %s in %.0f ms", record.operation, record.form_id, "ok" if record.ok else record.error,
-             (record.seconds or 0) * 1000)
+    def observe(record) -> None:
+        metrics.observe_k3(record)
+        log.info("K/3 %s %s %s in %.0f ms", record.operation, record.form_id, "ok" if record.ok else record.error,
+                 (record.seconds or 0) * 1000)
+        audit(record)
+
+    return observe
 
 
 def request_id_from(value) -> str | None:
@@ -425,13 +419,3 @@ def install_request_ids(settings, service: str) -> None:
     from rasa_project import logs
 
     logs.install(settings, service)
-
-
-def _both(first, second):
-    """One K/3 observer calling two (the audit trail, then the metrics)."""
-
-    def observe(record) -> None:
-        first(record)
-        second(record)
-
-    return observe
