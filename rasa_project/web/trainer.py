@@ -62,6 +62,11 @@ def register(app, wiring, h: Helpers) -> None:
             return None, h.refused_page(request, session, "trainer.only", 403)
         return session, None
 
+    def json_refused(request: Request) -> JSONResponse | None:
+        """The JSON endpoints' gate: a bare 403 (no page, no redirect) for anyone but a signed-in trainer."""
+        _session, refused = trainer_session(request)
+        return JSONResponse({"error": "forbidden"}, 403) if refused else None
+
     def names_of(session, staff_ids: list[str]) -> str | None:
         if ROLE_MANAGERS not in session.roles:
             return None
@@ -113,9 +118,9 @@ def register(app, wiring, h: Helpers) -> None:
     @app.get("/trainer/read")
     async def read_spans(request: Request, item: str = "", spans: str = "[]", intent: str = ""):
         """What the extractor reads in the marked spans (the page shows it before anything is saved)."""
-        _session, refused = trainer_session(request)
+        refused = json_refused(request)
         if refused:
-            return JSONResponse({"error": "forbidden"}, 403)
+            return refused
         try:
             found = wiring.review.item(item[:16])
             readings = marking.read_spans(found.text, marking.parse_spans(spans[:2000]), wiring.mapping,
@@ -206,9 +211,9 @@ def register(app, wiring, h: Helpers) -> None:
 
     @app.get("/trainer/retrain.json")
     async def retrain_json(request: Request):
-        _session, refused = trainer_session(request)
+        refused = json_refused(request)
         if refused:
-            return JSONResponse({"error": "forbidden"}, 403)
+            return refused
         job = await asyncio.to_thread(jobs.latest)
         if job is None:
             return {"stage": None}
