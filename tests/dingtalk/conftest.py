@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import socket
 import threading
-import time
 
 import pytest
 import uvicorn
@@ -16,6 +14,7 @@ from connectors.dedupe import SQLiteDedupe
 from connectors.dingtalk import DingTalkInput
 from devtools.simulators.dingtalk import create_app
 from rasa_project.settings import Settings
+from tests.polling import async_wait_until, wait_until
 
 _names = itertools.count()
 # Several Sanic apps start in one process: test mode lets Sanic's TouchUp rewrite run again.
@@ -26,29 +25,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_until(condition, timeout_s: float = 10.0, interval_s: float = 0.02):
-    """Poll a condition with a bounded deadline (never a bare sleep)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval_s)
-    raise AssertionError(f"condition not met within {timeout_s}s")
-
-
-async def async_wait_until(condition, timeout_s: float = 10.0, interval_s: float = 0.02):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        await asyncio.sleep(interval_s)
-    raise AssertionError(f"condition not met within {timeout_s}s")
 
 
 @pytest.fixture

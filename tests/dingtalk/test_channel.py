@@ -18,7 +18,7 @@ from connectors.dingtalk import (
     strip_mention,
 )
 from dingtalk_client.signing import SignatureProblem, check_signature, sign
-from tests.dingtalk.conftest import async_wait_until
+from tests.polling import async_wait_until
 
 SECRET = "demo-app-secret-0123456789abcdefABCDEF"
 METADATA_KEYS = {

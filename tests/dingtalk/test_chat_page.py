@@ -6,7 +6,7 @@ import pytest
 
 from rasa_project.wiring import dingtalk_config
 from tests.browser import Chromium
-from tests.dingtalk.conftest import async_wait_until
+from tests.polling import async_wait_until
 
 pytestmark = [pytest.mark.browser]  # fails when chromium is missing (tests/requirements.py)
 

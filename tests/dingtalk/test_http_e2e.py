@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.dingtalk.conftest import async_wait_until
+from tests.polling import async_wait_until
 
 
 async def echo(message):

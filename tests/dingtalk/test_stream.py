@@ -13,7 +13,7 @@ import websockets
 
 from dingtalk_client.openapi import DingTalkOpenAPI
 from rasa_project.wiring import dingtalk_config
-from tests.dingtalk.conftest import async_wait_until, wait_until
+from tests.polling import async_wait_until, wait_until
 from tests.requirements import SDK_PYTHON, need
 
 SDK_BOT = Path(__file__).with_name("sdk_stream_bot.py")

@@ -6,21 +6,10 @@ same request), then the worker reads the instance back and audits the order in K
 from __future__ import annotations
 
 import json
-import time
 
-from tests.e2e.stack import official_sdk
+from tests.e2e.stack import official_sdk, wait_until
 
 APPROVE_S = 90.0  # OA event or poll -> worker -> K/3 Audit, on a busy 2-core box
-
-
-def _wait(check, what: str, timeout_s: float):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def document_status(sdk, bill_no: str) -> str | None:
@@ -40,11 +29,11 @@ def approve_new_order(chat, settings, bill_no: str, approver: str = "manager0001
         listed = chat.http.get(f"{chat.sim}/_sim/approvals", params={"staff_id": approver}).json()["approvals"]
         return next((a for a in listed if {"name": "单据编号", "value": bill_no} in a["form"]), None)
 
-    item = _wait(pending, f"{bill_no} in {approver}'s OA approvals", 30.0)
+    item = wait_until(pending, f"{bill_no} in {approver}'s OA approvals", 30.0)
     mark = chat.mark()
     r = chat.http.post(f"{chat.sim}/_sim/approvals/{item['instance_id']}/decide",
                        json={"staff_id": approver, "result": "agree", "remark": "同意"})
     assert r.status_code == 200, r.text
-    _wait(lambda: document_status(sdk, bill_no) == "C", f"{bill_no} audited after the OA agree", APPROVE_S)
-    _wait(lambda: [m for m in chat.replies(mark, conversation_id=conversation_id) if bill_no in m.text],
+    wait_until(lambda: document_status(sdk, bill_no) == "C", f"{bill_no} audited after the OA agree", APPROVE_S)
+    wait_until(lambda: [m for m in chat.replies(mark, conversation_id=conversation_id) if bill_no in m.text],
           f"the requester told that {bill_no} was approved", APPROVE_S)

@@ -20,6 +20,16 @@ from devtools.factory import get_factory
 from devtools.stack import DEMO_ANCHOR, demo_stack
 from rasa_project.runner import Stack
 from rasa_project.settings import Settings
+from tests import polling
+
+
+def joined(replies) -> str:
+    return "\n".join(r.text for r in replies)
+
+
+def wait_until(check, what: str, timeout_s: float = 60.0, interval_s: float = 0.5):
+    """``check()``'s first truthy value within ``timeout_s`` (a bot turn or a worker round on a busy box)."""
+    return polling.wait_until(check, timeout_s, what=what, interval_s=interval_s)
 
 
 def free_port() -> int:
@@ -102,6 +112,12 @@ class Chat:
             Reply(m["seq"], m.get("text") or "", m.get("buttons") or [], m, m.get("conversation_id"), m.get("to_staff_ids") or [])
             for m in msgs
         ]
+
+    def wait_for(self, after: int, predicate, *, timeout_s: float = 60.0, **where) -> list[Reply]:
+        """The replies after ``after`` (in ``where``: conversation_id, staff_id) that match ``predicate``,
+        once there is at least one."""
+        return wait_until(lambda: [r for r in self.replies(after, **where) if predicate(r)],
+                          f"a matching message for {where}", timeout_s, interval_s=0.2)
 
     def ask(
         self,

@@ -4,23 +4,19 @@ people ask in zh / id / en; an output report re-evaluates (P20250403, started, r
 once); a manager takes a solver option, which is a change request: K/3 changes only after "确认"."""
 
 import re
-import time
 from collections import Counter
 
 import pytest
 from sqlalchemy import text as sql
 
 from rasa_project.db import make_engine
-from tests.e2e.stack import official_sdk, order_row
+from tests.e2e.stack import joined, official_sdk, order_row, wait_until
 
 pytestmark = pytest.mark.stack
 
 PMC, PROD = "cidPMC0001", "cidPROD0001"
 WARNED = {"P20250401", "P20250402", "P20250403"}
-
-
-def joined(replies) -> str:
-    return "\n".join(r.text for r in replies)
+RISK_WAIT_S = 120.0  # the risk worker runs on its own schedule beside the turns
 
 
 def warnings(chat) -> Counter:
@@ -41,18 +37,8 @@ def recheck_pending(settings) -> bool:
         engine.dispose()
 
 
-def wait_until(predicate, *, timeout_s: float = 120.0, what: str = ""):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"not within {timeout_s}s: {what}")
-
-
 def test_the_worker_warned_the_pmc_group_once_per_order_at_start(chat, stack):
-    found = wait_until(lambda: set(warnings(chat)) >= WARNED and warnings(chat), what="three warnings")
+    found = wait_until(lambda: set(warnings(chat)) >= WARNED and warnings(chat), "three warnings", RISK_WAIT_S)
     assert set(found) == WARNED and all(n == 1 for n in found.values()), found  # MO000124 is on track
     text = next(r.text for r in chat.replies(0, conversation_id=PMC) if "延期预警：P20250401" in r.text)
     assert "04-08" in text and "04-03" in text and "WC-05" in text, text  # projected, due, the top option
@@ -84,7 +70,7 @@ def test_an_output_report_reevaluates_and_the_recovery_is_said_once(chat, stack)
     def recovered():
         return [r for r in chat.replies(0, conversation_id=PMC) if "✅" in r.text and "P20250403" in r.text]
 
-    assert len(wait_until(recovered, what="P20250403 recovery")) == 1
+    assert len(wait_until(recovered, "P20250403 recovery", RISK_WAIT_S)) == 1
     assert warnings(chat) == {b: 1 for b in WARNED}  # nobody was warned twice by the re-evaluation
 
 
@@ -103,7 +89,7 @@ def test_a_manager_takes_a_solver_option_and_k3_changes_only_after_confirm(chat,
     assert order_row(sdk, "P20250402")["FPlanFinishDate"].startswith("2025-04-03")
     # the applied change asked the worker for a re-evaluation; it takes it (and later files start
     # from a factory nobody is still evaluating)
-    wait_until(lambda: not recheck_pending(settings), what="the worker's re-evaluation after the change")
+    wait_until(lambda: not recheck_pending(settings), "the worker's re-evaluation after the change", RISK_WAIT_S)
     assert warnings(chat) == {b: 1 for b in WARNED}  # late -> due date moved: better, so nothing to warn
 
 

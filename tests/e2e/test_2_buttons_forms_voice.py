@@ -14,7 +14,7 @@ import yaml
 
 from rasa_project import catalog
 from rasa_project.nlu.language import detect
-from tests.e2e.stack import official_sdk, order_row
+from tests.e2e.stack import joined, official_sdk, order_row
 
 pytestmark = pytest.mark.stack
 
@@ -30,10 +30,6 @@ TYPES = ("SCDD01_SYS", "SCDD03_SYS")  # the default first
 TYPE_NAMES = {t["bill_type"]: t["name"] for t in yaml.safe_load(
     (Path(__file__).resolve().parents[2] / "data/mapping/production_types.yml").read_text(encoding="utf-8"))["production_types"]}
 CENTERS = 5
-
-
-def joined(replies) -> str:
-    return "\n".join(r.text for r in replies)
 
 
 def buttons(replies) -> list[dict]:

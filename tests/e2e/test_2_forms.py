@@ -6,13 +6,9 @@ import re
 
 import pytest
 
-from tests.e2e.stack import official_sdk, orders_of
+from tests.e2e.stack import joined, official_sdk, orders_of
 
 pytestmark = pytest.mark.stack
-
-
-def joined(replies) -> str:
-    return "\n".join(r.text for r in replies)
 
 
 def button_titles(replies) -> list[str]:

@@ -2,13 +2,9 @@
 
 import pytest
 
-from tests.e2e.stack import official_sdk, order_row
+from tests.e2e.stack import joined, official_sdk, order_row
 
 pytestmark = pytest.mark.stack
-
-
-def joined(replies) -> str:
-    return "\n".join(r.text for r in replies)
 
 
 def test_started_order_cannot_go_below_what_was_reported_but_200_is_applied(chat, stack):

@@ -3,16 +3,12 @@ action before any K/3 call, through the real channel; a directory outage never o
 
 import pytest
 
-from tests.e2e.stack import official_sdk, orders_of
+from tests.e2e.stack import joined, official_sdk, orders_of
 
 pytestmark = pytest.mark.stack
 
 CREATE_EN = "Create production order BOM-2051 qty 40, finish April 22, standard type, stamping shop"
 CREATE_ZH = "创建生产订单 BOM-2051 数量 40，4月22日完工，标准生产订单，冲压车间"
-
-
-def joined(replies) -> str:
-    return "\n".join(r.text for r in replies)
 
 
 @pytest.mark.parametrize(

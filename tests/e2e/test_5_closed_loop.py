@@ -4,27 +4,12 @@ floor reports output and K/3 shows the progress."""
 
 import json
 import re
-import time
 
 import pytest
 
-from tests.e2e.stack import official_sdk, order_row
+from tests.e2e.stack import joined, official_sdk, order_row
 
 pytestmark = pytest.mark.stack
-
-
-def joined(replies) -> str:
-    return "\n".join(r.text for r in replies)
-
-
-def wait_for(chat, after: int, predicate, *, timeout_s: float = 60.0, **where):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = [r for r in chat.replies(after, **where) if predicate(r)]
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"no matching message for {where} within {timeout_s}s")
 
 
 def report_totals(sdk, bill_no: str) -> tuple[float, float, int]:
@@ -44,7 +29,7 @@ def test_manager_got_an_approval_card_and_approving_applies_once_and_tells_every
     _, settings = stack
     sdk = official_sdk(settings)
     # test_3 left MO000124 -> 400 waiting for approval (pmc0002 asked in cidPMC0001)
-    card = wait_for(chat, 0, lambda r: "MO000124" in r.text and r.buttons, staff_id="manager0001")
+    card = chat.wait_for(0, lambda r: "MO000124" in r.text and r.buttons, staff_id="manager0001")
     assert any("MO000124" in b.get("content", "") for b in card[0].buttons), card[0].buttons
     assert float(order_row(sdk, "MO000124")["FQty"]) == 150
 
@@ -52,9 +37,9 @@ def test_manager_got_an_approval_card_and_approving_applies_once_and_tells_every
     decided = joined(chat.ask("manager0001", "批准 MO000124", "cidPMC0001", contains="MO000124"))
     assert "400" in decided, decided
     assert float(order_row(sdk, "MO000124")["FQty"]) == 400
-    told = wait_for(chat, start, lambda r: "400" in r.text or "批准" in r.text, conversation_id="cidPMC0001")
+    told = chat.wait_for(start, lambda r: "400" in r.text or "批准" in r.text, conversation_id="cidPMC0001")
     assert told
-    notice = wait_for(chat, start, lambda r: "MO000124" in r.text, conversation_id="cidPROD0001")
+    notice = chat.wait_for(start, lambda r: "MO000124" in r.text, conversation_id="cidPROD0001")
     assert "400" in joined(notice)
 
     again = joined(chat.ask("manager0001", "approve MO000124", "cidPMC0001", contains="already"))
@@ -70,7 +55,7 @@ def test_reject_tells_the_requester_with_the_reason(chat, stack):
     assert "审批" in held or "经理" in held, held
     start = chat.mark()
     chat.ask("manager0001", "拒绝 P20250403 产能不够", "cidPMC0001", contains="P20250403")
-    told = wait_for(chat, start, lambda r: "产能不够" in r.text, conversation_id="cidPMC0001")
+    told = chat.wait_for(start, lambda r: "产能不够" in r.text, conversation_id="cidPMC0001")
     assert "P20250403" in joined(told)
     assert order_row(sdk, "P20250403") == before
 
@@ -106,7 +91,7 @@ def test_shop_floor_output_becomes_k3_reports_with_progress(chat, stack):
     first = chat.send("prod0002", "P20250401 selesai 10, cacat 1", "cidPROD0001", msg_id="redelivered-report-1")
     chat.send("prod0002", "P20250401 selesai 10, cacat 1", "cidPROD0001", msg_id="redelivered-report-1")
     assert first["msgId"] == "redelivered-report-1"
-    wait_for(chat, start, lambda r: "160" in r.text, conversation_id="cidPROD0001")
+    chat.wait_for(start, lambda r: "160" in r.text, conversation_id="cidPROD0001")
     assert report_totals(sdk, "P20250401")[:2] == (150, 6)
     chat.ask("prod0002", "ya", "cidPROD0001", contains="SCHB")
     assert report_totals(sdk, "P20250401")[:2] == (160, 7)

@@ -22,7 +22,7 @@ from dingtalk_client.event_crypto import EventCrypto, signature
 from rasa_project.db import make_engine
 from rasa_project.oa.inbox import Inbox
 from tests.browser import Chromium
-from tests.e2e.stack import official_sdk, orders_of
+from tests.e2e.stack import joined, official_sdk, orders_of, wait_until
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
@@ -35,20 +35,6 @@ CREATE = {
 }
 # what the bot's answer to the confirmation says (the short card in the group names the bill too)
 SUBMITTED = {"确认": "尚未审核", "ya": "belum diaudit", "yes": "not audited yet"}
-
-
-def joined(replies) -> str:
-    return "\n".join(r.text for r in replies)
-
-
-def wait_for(check, what: str, timeout_s: float = 60.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def status_of(sdk, bill: str) -> str | None:
@@ -86,7 +72,7 @@ def pending_of(chat, staff_id: str, bill: str) -> dict:
         listed = chat.http.get(f"{chat.sim}/_sim/approvals", params={"staff_id": staff_id}).json()["approvals"]
         return next((a for a in listed if {"name": "单据编号", "value": bill} in a["form"]), None)
 
-    return wait_for(find, f"{bill} in {staff_id}'s approvals", 20)
+    return wait_until(find, f"{bill} in {staff_id}'s approvals", 20)
 
 
 def events_settled(settings, instance_id: str, *, deliveries: int = 0) -> None:
@@ -102,7 +88,7 @@ def events_settled(settings, instance_id: str, *, deliveries: int = 0) -> None:
             return (finished and all(r["state"] == "done" for r in rows)
                     and sum(r["deliveries"] for r in rows) >= deliveries)
 
-        wait_for(settled, f"the events of {instance_id} applied")
+        wait_until(settled, f"the events of {instance_id} applied")
     finally:
         engine.dispose()
 
@@ -145,9 +131,9 @@ async def test_zh_create_waits_in_b_then_agree_on_the_phone_audits_once(chat, st
         finally:
             await page.close()
 
-    wait_for(lambda: status_of(sdk, bill) == "C", f"{bill} audited")
-    wait_for(lambda: told(chat, "cidPROD0001", bill), "the production group told")
-    wait_for(lambda: told(chat, "cidPMC0001", bill, "已同意"), "the requester told")
+    wait_until(lambda: status_of(sdk, bill) == "C", f"{bill} audited")
+    wait_until(lambda: told(chat, "cidPROD0001", bill), "the production group told")
+    wait_until(lambda: told(chat, "cidPMC0001", bill, "已同意"), "the requester told")
     events_settled(settings, item["instance_id"])
     assert len(told(chat, "cidPMC0001", bill, "已同意")) == 1
     [notice] = told(chat, "cidPROD0001", bill)
@@ -173,8 +159,8 @@ def test_id_refuse_with_a_remark_withdraws_the_order(chat, stack, subscribed):
     r = chat.http.post(f"{chat.sim}/_sim/approvals/{item['instance_id']}/decide",
                        json={"staff_id": "manager0001", "result": "refuse", "remark": "stok komponen kurang"})
     assert r.status_code == 200, r.text
-    wait_for(lambda: status_of(sdk, bill) is None, f"{bill} withdrawn and deleted")
-    [message] = wait_for(lambda: told(chat, "cidPMC0001", bill, "stok komponen kurang"), "the requester told")
+    wait_until(lambda: status_of(sdk, bill) is None, f"{bill} withdrawn and deleted")
+    [message] = wait_until(lambda: told(chat, "cidPMC0001", bill, "stok komponen kurang"), "the requester told")
     assert "menolak" in message, message  # in the requester's language
     assert not told(chat, "cidPROD0001", bill)
 
@@ -207,8 +193,8 @@ def test_en_requester_terminates_and_a_forged_event_changes_nothing(chat, stack,
                              "operatingUserId": who, "remark": "wrong quantity"},
                        headers={"x-acs-dingtalk-access-token": token})
     assert r.status_code == 200, r.text
-    wait_for(lambda: status_of(sdk, bill) is None, f"{bill} withdrawn")
-    wait_for(lambda: told(chat, "cidPMC0001", bill, "wrong quantity"), "the requester told")
+    wait_until(lambda: status_of(sdk, bill) is None, f"{bill} withdrawn")
+    wait_until(lambda: told(chat, "cidPMC0001", bill, "wrong quantity"), "the requester told")
 
 
 def test_withdraw_a_waiting_order_in_chat_terminates_its_oa_approval(chat, stack, subscribed):
@@ -254,8 +240,8 @@ def test_a_transferred_approval_is_decided_and_named_by_the_new_approver(chat, s
     pending_of(chat, "director0001", bill)
     chat.http.post(f"{chat.sim}/_sim/approvals/{item['instance_id']}/decide",
                    json={"staff_id": "director0001", "result": "agree", "remark": "同意"}).raise_for_status()
-    wait_for(lambda: status_of(sdk, bill) == "C", f"{bill} audited")
-    [notice] = wait_for(lambda: told(chat, PMC, bill, "已同意"), "the requester told")
+    wait_until(lambda: status_of(sdk, bill) == "C", f"{bill} audited")
+    [notice] = wait_until(lambda: told(chat, PMC, bill, "已同意"), "the requester told")
     assert "周敏" in notice, notice
 
 
@@ -270,7 +256,7 @@ def test_the_only_manager_escalates_to_the_plant_director(chat, stack, subscribe
     item = pending_of(chat, "director0001", bill)
     chat.http.post(f"{chat.sim}/_sim/approvals/{item['instance_id']}/decide",
                    json={"staff_id": "director0001", "result": "agree", "remark": ""}).raise_for_status()
-    wait_for(lambda: status_of(sdk, bill) == "C", f"{bill} audited")
+    wait_until(lambda: status_of(sdk, bill) == "C", f"{bill} audited")
 
 
 def test_a_decision_while_the_bot_is_down_is_caught_up_after_the_restart(chat, stack, subscribed):
@@ -289,6 +275,6 @@ def test_a_decision_while_the_bot_is_down_is_caught_up_after_the_restart(chat, s
     finally:
         for name in ("actions", "worker", "rasa"):
             running.start_service(name)
-    wait_for(lambda: status_of(sdk, bill) == "C", f"{bill} audited after the restart", 90)
-    wait_for(lambda: told(chat, "cidPROD0001", bill), "the production group told")
+    wait_until(lambda: status_of(sdk, bill) == "C", f"{bill} audited after the restart", 90)
+    wait_until(lambda: told(chat, "cidPROD0001", bill), "the production group told")
     assert len(told(chat, "cidPROD0001", bill)) == 1

@@ -17,16 +17,12 @@ import time
 import pytest
 
 from tests.e2e.oa_approve import approve_new_order
-from tests.e2e.stack import official_sdk, orders_of
+from tests.e2e.stack import joined, official_sdk, orders_of
 
 pytestmark = pytest.mark.stack
 
 PMC = "cidPMC0001"
 PROD = "cidPROD0001"
-
-
-def joined(replies) -> str:
-    return "\n".join(r.text for r in replies)
 
 
 def report_totals(sdk, bill_no: str) -> tuple[float, float]:

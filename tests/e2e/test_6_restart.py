@@ -3,13 +3,9 @@ they come back the approval still completes, and nothing is applied twice."""
 
 import pytest
 
-from tests.e2e.stack import official_sdk, order_row
+from tests.e2e.stack import joined, official_sdk, order_row
 
 pytestmark = pytest.mark.stack
-
-
-def joined(replies) -> str:
-    return "\n".join(r.text for r in replies)
 
 
 def test_pending_approval_survives_a_restart_of_bot_and_actions(chat, stack):

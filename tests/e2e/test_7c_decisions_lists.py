@@ -16,26 +16,12 @@ pytestmark = pytest.mark.stack
 PMC, PROD = "cidPMC0001", "cidPROD0001"
 
 
-def joined(replies) -> str:
-    return "\n".join(r.text for r in replies)
-
-
-def wait_for(chat, after: int, predicate, *, timeout_s: float = 60.0, **where):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = [r for r in chat.replies(after, **where) if predicate(r)]
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"no matching message for {where} within {timeout_s}s")
-
-
 def reply_to(chat, who: str, text: str, pattern: str, conversation_id: str = PMC, timeout_s: float = 60.0):
     """Send ``text`` and return the first later reply in the conversation that matches ``pattern``
     (the group also carries cards and notices of earlier turns, which may land at any time)."""
     start = chat.mark()
     chat.send(who, text, conversation_id)
-    return wait_for(chat, start, lambda r: re.search(pattern, r.text), timeout_s=timeout_s,
+    return chat.wait_for(start, lambda r: re.search(pattern, r.text), timeout_s=timeout_s,
                     conversation_id=conversation_id)[0]
 
 
@@ -74,7 +60,7 @@ def test_zh_rejection_heard_as_stock_question_is_a_rejection_with_the_reason(cha
     start = chat.mark()
     decided = say(chat, "manager0001", "MO000124 这个不批，控制板库存不够", rf"{ref}.*已被.*驳回|库存：")
     assert "驳回" in decided and "控制板库存不够" in decided, decided  # a decision, not a stock answer
-    wait_for(chat, start, lambda r: ref in r.text and "原因：控制板库存不够" in r.text, conversation_id=PMC)  # requester
+    chat.wait_for(start, lambda r: ref in r.text and "原因：控制板库存不够" in r.text, conversation_id=PMC)  # requester
     assert float(order_row(sdk, "MO000124")["FQty"]) == qty  # rejected: K/3 unchanged
 
 
@@ -86,7 +72,7 @@ def test_zh_bare_rejection_gives_no_fragment_as_reason(chat, stack):
     start = chat.mark()
     decided = say(chat, "manager0001", "MO000124 的变更驳回", rf"{ref}.*已被.*驳回")
     assert not decided.rstrip().endswith("的变更"), decided
-    told = wait_for(chat, start, lambda r: ref in r.text and "原因" in r.text, conversation_id=PMC)
+    told = chat.wait_for(start, lambda r: ref in r.text and "原因" in r.text, conversation_id=PMC)
     assert "的变更" not in told[0].text.split("原因")[-1], told[0].text
     assert float(order_row(sdk, "MO000124")["FQty"]) == qty
 
@@ -99,7 +85,7 @@ def test_en_rejection_keeps_the_managers_words(chat, stack):
     start = chat.mark()
     decided = say(chat, "manager0001", "MO000124 rejected, the control board stock is too low", rf"{ref}.*was rejected by")
     assert "the control board stock is too low" in decided, decided
-    wait_for(chat, start, lambda r: ref in r.text and "Reason: the control board stock is too low" in r.text,
+    chat.wait_for(start, lambda r: ref in r.text and "Reason: the control board stock is too low" in r.text,
              conversation_id=PMC)  # the requester (English) hears the reason as written
     assert float(order_row(sdk, "MO000124")["FQty"]) == qty
 
@@ -113,7 +99,7 @@ def test_id_approval_with_a_remark_applies_once_and_passes_the_remark_on(chat, s
     start = chat.mark()
     decided = say(chat, "manager0001", "ok setuju MO000124, stok kontrol nanti ditambah", rf"{ref}|Apa yang diubah")
     assert "Apa yang diubah" not in decided, decided  # a decision, not "what should change?"
-    wait_for(chat, start, lambda r: ref in r.text and "stok kontrol nanti ditambah" in r.text, conversation_id=PMC)
+    chat.wait_for(start, lambda r: ref in r.text and "stok kontrol nanti ditambah" in r.text, conversation_id=PMC)
     assert float(order_row(sdk, "MO000124")["FQty"]) == target
     again = say(chat, "manager0001", "ok setuju MO000124", rf"{ref}.*sudah")  # "already approved by ..."
     assert "disetujui" in again, again

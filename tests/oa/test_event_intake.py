@@ -7,8 +7,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.dingtalk.conftest import async_wait_until
 from tests.oa.conftest import KEY, MANAGER, PLANNER, SECRET, start_body
+from tests.polling import async_wait_until
 
 
 @pytest.fixture

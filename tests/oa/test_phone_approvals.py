@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from tests.browser import Chromium
-from tests.dingtalk.conftest import async_wait_until
 from tests.oa.conftest import FORM, KEY, MANAGER, SECRET, start_body
+from tests.polling import async_wait_until
 
 pytestmark = [pytest.mark.browser]
 

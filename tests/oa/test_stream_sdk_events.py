@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.dingtalk.conftest import wait_until
 from tests.oa.conftest import KEY, MANAGER, PLANNER, SECRET, decide, sim_events, start_instance
+from tests.polling import wait_until
 
 SDK_PYTHON = Path(__file__).resolve().parents[2] / ".venv-sdk" / "bin" / "python"
 SCRIPT = Path(__file__).with_name("sdk_stream_events.py")

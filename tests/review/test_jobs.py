@@ -7,10 +7,10 @@ it go, writes the report and exits with the code it was given."""
 
 import sys
 import textwrap
-import time
 from types import SimpleNamespace
 
 from rasa_project.review.jobs import RetrainJobs
+from tests.polling import wait_until
 
 SCRIPT = textwrap.dedent("""
     import json, pathlib, sys, time
@@ -31,16 +31,6 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def poll(check, timeout_s=30.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out")
-
-
 def jobs_in(tmp_path):
     script = tmp_path / "fake_retrain.py"
     script.write_text(SCRIPT)
@@ -52,11 +42,11 @@ def test_one_job_at_a_time_its_progress_then_a_worse_report(tmp_path):
     jobs, settings = jobs_in(tmp_path)
     first = jobs.start("trainer0001")
     assert first and jobs.start("trainer0001") is None  # a second press while it runs starts nothing
-    state = poll(lambda: (s := jobs.latest()) and s.log and s)
+    state = wait_until(lambda: (s := jobs.latest()) and s.log and s, 30.0)
     assert state.running and state.stage == "training" and state.by == "trainer0001"
     assert state.log == ["training (if the data changed) ..."]  # library noise stays out of the progress
     (tmp_path / "var" / "review" / "go").write_text("3")
-    state = poll(lambda: (s := jobs.latest()) and not s.running and s)
+    state = wait_until(lambda: (s := jobs.latest()) and not s.running and s, 30.0)
     assert state.exit_code == 3 and state.stage == "worse" and state.report["worse"] == ["fresh"]
     # another web process (a restart) reads the same job back from disk
     again = RetrainJobs(settings).latest()
@@ -68,8 +58,8 @@ def test_a_failed_job_shows_the_end_of_its_errors_and_a_new_one_may_start(tmp_pa
     (tmp_path / "var" / "review").mkdir(parents=True)
     (tmp_path / "var" / "review" / "go").write_text("1")
     jobs.start("trainer0001")
-    state = poll(lambda: (s := jobs.latest()) and not s.running and s)
+    state = wait_until(lambda: (s := jobs.latest()) and not s.running and s, 30.0)
     assert state.stage == "failed" and state.report is None and "a library warning" in state.log
     second = jobs.start("trainer0001")
     assert second is not None and second != state.id
-    assert poll(lambda: (s := jobs.latest()) and s.id == second and not s.running and s).stage == "failed"
+    assert wait_until(lambda: (s := jobs.latest()) and s.id == second and not s.running and s, 30.0).stage == "failed"

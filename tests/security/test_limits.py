@@ -11,7 +11,7 @@ import pytest
 
 from connectors.limits import Admission, FloodGate
 from rasa_project.catalog import text
-from tests.dingtalk.conftest import async_wait_until
+from tests.polling import async_wait_until
 from tests.security.conftest import post, sim_messages
 
 

@@ -9,7 +9,8 @@ import pytest
 from devtools.simulators.dingtalk import create_app
 from dingtalk_client.origins import ReplyOrigins
 from rasa_project.settings import Settings
-from tests.dingtalk.conftest import ThreadedServer, async_wait_until, free_port
+from tests.dingtalk.conftest import ThreadedServer, free_port
+from tests.polling import async_wait_until
 from tests.security.conftest import post, real_secrets, sim_messages
 
 

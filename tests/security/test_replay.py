@@ -12,7 +12,7 @@ import pytest
 
 from connectors.replay import RedisClaims, ReplayGuard, SQLiteClaims, Verdict
 from devtools.security.wire import card_press
-from tests.dingtalk.conftest import async_wait_until
+from tests.polling import async_wait_until
 from tests.security.conftest import post
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 
 from devtools.security.wire import card_press
-from tests.dingtalk.conftest import async_wait_until
+from tests.polling import async_wait_until
 from tests.security.conftest import post
 
 

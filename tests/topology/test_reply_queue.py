@@ -28,7 +28,8 @@ from dingtalk_client.messages import ActionCard, Markdown, Text
 from dingtalk_client.openapi import AsyncDingTalkOpenAPI
 from rasa_project.settings import Settings
 from rasa_project.wiring import dingtalk_config
-from tests.dingtalk.conftest import ThreadedServer, free_port, wait_until
+from tests.dingtalk.conftest import ThreadedServer, free_port
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS = "redis://127.0.0.1:6379/2"
@@ -60,16 +61,6 @@ def store(request, tmp_path):
         drop_prefix(prefix)
 
 
-def poll(condition, timeout_s=10.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
-
-
 # --- the store's rules ------------------------------------------------------------------------------
 def test_one_conversation_is_served_in_order_and_one_reply_at_a_time(store):
     ids = [store.push("a", f"a{i}") for i in range(3)]
@@ -90,7 +81,7 @@ def test_a_lapsed_lease_is_taken_over_and_the_late_holder_cannot_finish(store):
     store.push("a", "a0")
     store.push("a", "a1")
     dead = store.claim("crashed", 0.2)
-    taken = poll(lambda: store.claim("alive", 30))
+    taken = wait_until(lambda: store.claim("alive", 30))
     assert taken.payload == "a0" and taken.item_id == dead.item_id  # the same reply, not the next one
     assert not store.renew(dead, 30) and not store.done(dead)  # the crashed one lost it
     assert store.done(taken)
@@ -103,7 +94,7 @@ def test_a_released_reply_stays_first_and_comes_back_after_its_delay(store):
     claim = store.claim("s", 30)
     assert store.release(claim, 0.3)
     assert store.claim("s", 30) is None  # not before the delay, and a1 does not overtake
-    assert poll(lambda: store.claim("s", 30)).payload == "a0"
+    assert wait_until(lambda: store.claim("s", 30)).payload == "a0"
 
 
 def test_pacing_gives_limit_slots_per_period(store):
