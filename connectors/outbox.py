@@ -130,6 +130,7 @@ class Outbox:
         self._inflight: set[asyncio.Task] = set()
         self._dispatcher: asyncio.Task | None = None
         self._wake: asyncio.Event | None = None
+        self._closing = False  # close() was called: the dispatcher ends at its next turn
         self.delivered: list[tuple[str, str]] = []  # (conversation_id, path) for diagnostics, bounded
         self.given_up = 0
         self.lost_leases = 0
@@ -172,6 +173,7 @@ class Outbox:
         if self._wake is None:
             self._wake = asyncio.Event()
         if self._dispatcher is None or self._dispatcher.done():
+            self._closing = False
             self._dispatcher = asyncio.create_task(self._dispatch(), name="dingtalk-outbox")
 
     async def join(self) -> None:
@@ -186,7 +188,15 @@ class Outbox:
                 await asyncio.sleep(0.02)
 
     async def close(self) -> None:
-        """Stop sending; a reply being sent gives its lease back so another sender takes it at once."""
+        """Stop sending; a reply being sent gives its lease back so another sender takes it at once.
+
+        The dispatcher also ends by the flag, not by the cancellation alone: Python 3.10's
+        ``asyncio.wait_for`` returns normally when it is cancelled in the same loop pass as its
+        inner wait completes (a cancelled send's done-callback wakes the dispatcher), and a
+        dispatcher that lost its cancellation would keep a shutting-down server waiting forever."""
+        self._closing = True
+        if self._wake is not None:
+            self._wake.set()
         tasks = [t for t in (self._dispatcher, *self._inflight) if t is not None]
         for task in tasks:
             task.cancel()
@@ -195,13 +205,16 @@ class Outbox:
         self._inflight.clear()
 
     async def _dispatch(self) -> None:
-        while True:
+        while not self._closing:
             self._wake.clear()
             self._store_waiting()
             try:
-                while len(self._inflight) < self.max_inflight:
+                while not self._closing and len(self._inflight) < self.max_inflight:
                     claim = await self._call(self.store.claim, self.owner, self.lease_s)
                     if claim is None:
+                        break
+                    if self._closing:  # closed while claiming: give it back for another sender
+                        await self._call(self.store.release, claim, 0.0)
                         break
                     task = asyncio.create_task(self._run(claim), name=f"dingtalk-outbox-{claim.conversation_id}")
                     self._inflight.add(task)

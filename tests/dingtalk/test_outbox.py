@@ -97,3 +97,22 @@ async def test_refused_session_webhook_falls_back_to_openapi(sim, settings):
     faults = [{"path_prefix": "/robot/sendBySession", "errcode": 300001, "count": 1}]
     sent, _requests, _ = await run_outbox(sim, settings, rate_per_minute=20, count=2, faults=faults)
     assert [(m["text"], m["via"]) for m in sent] == [("line 0", "openapi"), ("line 1", "openapi")]
+
+
+async def test_close_ends_the_dispatcher_even_when_its_cancellation_is_lost(tmp_path, settings):
+    """Shutdown must not hang. The dispatcher waits in ``asyncio.wait_for(wake.wait(), poll)``; when
+    the wake-up and the cancellation land in the same loop pass, Python 3.10's wait_for returns
+    normally instead of raising (a cancelled send's done-callback sets the wake-up while close()
+    cancels). Seen as a ``make test`` run hanging for good in a bot's teardown."""
+    from connectors.reply_queue import SQLiteReplyStore
+
+    api = AsyncDingTalkOpenAPI(dingtalk_config(settings))
+    outbox = Outbox(api, store=SQLiteReplyStore(tmp_path / "replies.db"), poll_s=30.0)
+    outbox.start()
+    await asyncio.sleep(0.2)  # the dispatcher found nothing and waits for a wake-up
+    dispatcher = outbox._dispatcher
+    outbox._wake.set()  # the wake-up lands in the same loop pass as close()'s cancellation
+    done, _ = await asyncio.wait({asyncio.ensure_future(outbox.close())}, timeout=5)
+    assert done, "close() still waits for the dispatcher"
+    assert dispatcher.done()
+    await api.aclose()
