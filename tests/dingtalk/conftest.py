@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import itertools
 import socket
 import threading
@@ -30,6 +32,18 @@ def free_port() -> int:
 @pytest.fixture
 def settings(tmp_path):
     return Settings(var_dir=tmp_path, dingtalk_openapi_url="http://127.0.0.1:9", redis_url=None)
+
+
+STOP_S = 60.0  # the channel drains for at most 30 s (DingTalkInput.aclose), then closes
+
+
+def task_stacks() -> str:
+    """Every task of the running loop with where it waits (to name what a hung shutdown waits for)."""
+    out = io.StringIO()
+    for task in asyncio.all_tasks():
+        out.write(f"--- {task!r}\n")
+        task.print_stack(file=out)
+    return out.getvalue()
 
 
 class ThreadedServer:
@@ -99,6 +113,14 @@ class Bot:
         return self
 
     async def stop(self) -> None:
+        """Stop the bot; a shutdown that hangs fails the test with every task's stack (not a hung run)."""
+        stopping = asyncio.ensure_future(self._stop())
+        done, _ = await asyncio.wait({stopping}, timeout=STOP_S)
+        if not done:
+            raise AssertionError(f"the bot did not stop within {STOP_S:.0f} s; its tasks:\n{task_stacks()}")
+        stopping.result()
+
+    async def _stop(self) -> None:
         await self._server.before_stop()
         self._server.close()
         await self._server.wait_closed()
