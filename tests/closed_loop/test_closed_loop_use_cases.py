@@ -44,7 +44,8 @@ def test_a_draft_waits_for_yes_and_a_no_drops_it(chat, k3):
 
     cancelled = chat.cancel(pmc, draft.pending)
     assert (cancelled.outcome.key, cancelled.pending) == ("workflow.draft_cancelled", None)
-    assert chat.confirm(pmc, draft.pending).outcome.key == "workflow.draft_cancelled"  # nothing written after a no
+    yes = turn("pmc0001", "确认")  # a yes in words: a message without any ("" or "👍") never confirms
+    assert chat.confirm(yes, draft.pending).outcome.key == "workflow.draft_cancelled"  # nothing written after a no
     assert k3.find_order_by_request_key(draft.outcome.value.request_key) is None
 
 
