@@ -11,6 +11,7 @@ import pytest
 
 from tests.oa.conftest import KEY, MANAGER, PLANNER, SECRET, decide, sim_events, start_instance
 from tests.polling import wait_until
+from tests.requirements import need
 
 SDK_PYTHON = Path(__file__).resolve().parents[2] / ".venv-sdk" / "bin" / "python"
 SCRIPT = Path(__file__).with_name("sdk_stream_events.py")
@@ -22,8 +23,7 @@ def received(log: Path) -> list[dict]:
 
 @pytest.fixture
 def sdk_app(sim, tmp_path):
-    if not SDK_PYTHON.exists():
-        pytest.fail(".venv-sdk (the official dingtalk-stream SDK) is missing: run scripts/bootstrap.sh")
+    need("sdk")  # the official dingtalk-stream SDK in .venv-sdk: fails when missing, like every component
     sim_url, _ = sim
     log = tmp_path / "sdk.log"
     with open(log, "w") as out:
