@@ -460,10 +460,18 @@ class ChatUseCases:
         pending = parse_pending(pending_slot)
         if pending is None or pending.kind != Pending.PICK or is_question(turn.text):
             return False
-        if any(turn.entity(name) for name in ("good_qty", "scrap_qty", "quantity", "quantity_delta", "due_date",
-                                              "work_center", "material")):
-            return False
-        return len(turn.entities_named("order_no")) == 1
+        return self._offer_answer(turn) is not None
+
+    def _offer_answer(self, turn: Turn) -> str | None:
+        """The one order number ``turn`` names and nothing else of its own (no number, date, material
+        or work center), read from the text itself: the model drops the entities of a message it
+        hears as off-topic ("就是P20250402")."""
+        tables = self.tables()
+        spans = find_entity_spans(turn.text, tables, self.clock.today(), alias_index_for(tables))
+        if any(sp.kind in ("number", "due_date", "start_date", "material", "work_center") for sp in spans):
+            return None
+        orders = {format_order_no(sp.value) for sp in spans if sp.kind == "order_no"}
+        return orders.pop() if len(orders) == 1 else None
 
     def report_to_offered_order(self, turn: Turn, pending_slot: Any) -> Answer:
         """The typed answer to an offer of orders: the offered report for that order, exactly as its
@@ -473,7 +481,9 @@ class ChatUseCases:
         offer = OfferedReport.from_ref(pending.ref) if pending is not None and pending.kind == Pending.PICK else None
         if offer is None:
             return Answer(refused("dialog.nothing_pending"))
-        bill_no = format_order_no(turn.entities_named("order_no")[0])
+        bill_no = self._offer_answer(turn)
+        if bill_no is None:
+            return Answer(refused("report.pick_first", offered=", ".join(offer.bill_nos)))
         if bill_no not in offer.bill_nos:
             return Answer(refused("report.pick_not_offered", bill_no=bill_no, offered=", ".join(offer.bill_nos)))
         outcome = self.reports.propose(bill_no, offer.good, offer.scrap, turn.staff_id, turn.conversation_id,
