@@ -6,7 +6,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 
 from actions.base import TurnAction, blocking, pending_events, use_cases
 from actions.create import clear_form
-from actions.undo import offered_order, undo_or_amend
+from actions.undo import undo_or_amend
 
 
 class ActionConfirm(TurnAction):
@@ -14,9 +14,6 @@ class ActionConfirm(TurnAction):
 
     def name(self) -> str:
         return "action_confirm"
-
-    def redirect_for(self, turn, tracker):
-        return offered_order(turn, tracker)  # "就是P20250402" may sound like a yes
 
     async def handle(self, turn, reply, tracker, domain):
         answer = await blocking(use_cases().confirm, turn, tracker.get_slot("pending"))

@@ -40,7 +40,7 @@ class ActionStartCreate(TurnAction):
         if chat.reads_as_report(turn):  # "冲压今天做了300个电机壳，报废2个" reports what was made
             return ActionReportProgress()
         other = undo_or_amend(turn, tracker, amend=False)  # "order yang barusan tolong dibatalkan" is no create
-        if other is not None:  # (nor is "P20250402 that one" after an offer of orders)
+        if other is not None:
             return other
         if chat.name_while_pending(turn, tracker.get_slot("pending")) is not None:
             return ActionNameWhilePending()  # "冲压车间" alone must not drop the summary that waits

@@ -52,26 +52,6 @@ class ActionAmendPending(TurnAction):
         return pending_events(answer)
 
 
-class ActionReportOfferedOrder(TurnAction):
-    """"就是P20250402" after the bot offered running orders for a report that named none: that
-    order's report summary, as its button would give (then Confirm)."""
-
-    permission = REPORT_OUTPUT
-
-    def name(self) -> str:
-        return "action_report_offered_order"
-
-    async def handle(self, turn, reply, tracker, domain):
-        answer = await blocking(use_cases().report_to_offered_order, turn, tracker.get_slot("pending"))
-        reply.answer(answer)
-        return pending_events(answer)
-
-
-def offered_order(turn, tracker) -> TurnAction | None:
-    """The action for a typed answer to an offer of orders, if ``turn`` is one (blocking)."""
-    return ActionReportOfferedOrder() if use_cases().answers_offer(turn, tracker.get_slot("pending")) else None
-
-
 def undo_or_amend(turn, tracker, *, amend: bool = True) -> TurnAction | None:
     """The undo or amend action a message asks for, if any (blocking: reads what is pending)."""
     chat = use_cases()
@@ -80,8 +60,6 @@ def undo_or_amend(turn, tracker, *, amend: bool = True) -> TurnAction | None:
         return ActionVoidReport()
     if kind == "withdraw":
         return ActionWithdrawOrder()
-    if (picked := offered_order(turn, tracker)) is not None:
-        return picked
     if amend and not chat.asks_question(turn) and chat.amend_values(turn, tracker.get_slot("pending")) is not None:
         return ActionAmendPending()
     return None

@@ -9,6 +9,7 @@ are decided here, not in ``actions/``. Answers carry catalog keys and values, ne
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -43,6 +44,7 @@ PICK_LIMIT = 5  # order buttons offered for a report that names no order
 # a message of nothing but such names while a summary waits is asked about, not a new create form
 BARE_NAME_KINDS = frozenset({"material", "work_center", "production_type"})
 
+OFFER_FILLER = re.compile(r"[\s,.，。、!！~～:：]+")  # punctuation around a typed answer to an offer of orders
 # what a summary answer waits for, by its outcome key
 PROPOSED_REPORT = frozenset({"report.confirm_summary", "report.confirm_correction"})
 # the fields a person may amend at a confirmation step ("wait, make it 600"), by pending kind
@@ -469,6 +471,13 @@ class ChatUseCases:
         tables = self.tables()
         spans = find_entity_spans(turn.text, tables, self.clock.today(), alias_index_for(tables))
         if any(sp.kind in ("number", "due_date", "start_date", "material", "work_center") for sp in spans):
+            return None
+        if undo_request(turn.text, "order") is not None:  # "取消 P20250401" is an undo, not a pick
+            return None
+        # the rest is a few pointing words ("就是", "yang itu", "that one"), not a request of its own
+        rest = OFFER_FILLER.sub(" ", "".join(" " if any(sp.start <= i < sp.end for sp in spans) else ch
+                                             for i, ch in enumerate(turn.text)))
+        if len(rest.split()) > 3 or len(rest.replace(" ", "")) > 12:
             return None
         orders = {format_order_no(sp.value) for sp in spans if sp.kind == "order_no"}
         return orders.pop() if len(orders) == 1 else None

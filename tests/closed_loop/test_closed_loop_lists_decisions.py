@@ -204,6 +204,9 @@ def test_a_typed_order_number_answers_the_offer_as_its_button_would(chat, k3):
                                        order_no="P20250401", good_qty="30", scrap_qty="2"), offer.pending)
     assert not chat.answers_offer(turn("prod0001", "P20250401 做完了吗？", "query_order", order_no="P20250401"),
                                   offer.pending)
+    assert not chat.answers_offer(turn("prod0001", "取消 P20250401", "cancel", order_no="P20250401"), offer.pending)
+    assert not chat.answers_offer(turn("prod0001", "P20250401 明天早上要先换模具再开机", "out_of_scope"),
+                                  offer.pending)
 
     # heard as off-topic, the message carries no entities: the order number is read from its text
     typed = turn("prod0001", "就是P20250401", "out_of_scope")
