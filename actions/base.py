@@ -19,6 +19,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from rasa_project import catalog, wiring
+from rasa_project.authz.roles import REPORT_OUTPUT
 from rasa_project.chat import access
 from rasa_project.chat.turn import Turn, turn_from
 from rasa_project.chat.use_cases import KEEP, Answer, ChatUseCases, yes_no_buttons
@@ -126,7 +127,9 @@ class TurnAction(Action, metaclass=abc.ABCMeta):
         try:
             chat = use_cases()
             await blocking(chat.record_understood, turn, self.name())
-            other = await blocking(self.redirect_for, turn, tracker)
+            other = await blocking(self._offer_answered, chat, turn, tracker)
+            if other is None:
+                other = await blocking(self.redirect_for, turn, tracker)
             if other is not None:
                 return await other._run(turn, reply, tracker, domain)
             if self.permission:
@@ -149,3 +152,25 @@ class TurnAction(Action, metaclass=abc.ABCMeta):
 
     def on_error(self, turn: Turn, tracker: Tracker) -> list[dict[str, Any]]:
         return []
+
+    def _offer_answered(self, chat: ChatUseCases, turn: Turn, tracker: Tracker) -> TurnAction | None:
+        """"就是P20250402" after an offer of orders answers the offer, whichever intent the model
+        heard (off-topic, a status query, a yes, even an approval): checked before any redirect."""
+        if isinstance(self, ActionReportOfferedOrder) or not chat.answers_offer(turn, tracker.get_slot("pending")):
+            return None
+        return ActionReportOfferedOrder()
+
+
+class ActionReportOfferedOrder(TurnAction):
+    """"就是P20250402" after the bot offered running orders for a report that named none: that
+    order's report summary, as its button would give (then Confirm)."""
+
+    permission = REPORT_OUTPUT
+
+    def name(self) -> str:
+        return "action_report_offered_order"
+
+    async def handle(self, turn, reply, tracker, domain):
+        answer = await blocking(use_cases().report_to_offered_order, turn, tracker.get_slot("pending"))
+        reply.answer(answer)
+        return pending_events(answer)

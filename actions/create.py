@@ -11,6 +11,7 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions.base import Reply, TurnAction, blocking, pending_events, turn_of, use_cases
 from actions.report import ActionReportProgress
+from actions.undo import undo_or_amend
 from rasa_project.authz.roles import ORDER_CREATE
 from rasa_project.chat import access
 from rasa_project.chat.turn import Turn
@@ -38,6 +39,9 @@ class ActionStartCreate(TurnAction):
         chat = use_cases()
         if chat.reads_as_report(turn):  # "冲压今天做了300个电机壳，报废2个" reports what was made
             return ActionReportProgress()
+        other = undo_or_amend(turn, tracker, amend=False)  # "order yang barusan tolong dibatalkan" is no create
+        if other is not None:
+            return other
         if chat.name_while_pending(turn, tracker.get_slot("pending")) is not None:
             return ActionNameWhilePending()  # "冲压车间" alone must not drop the summary that waits
         return None

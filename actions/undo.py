@@ -55,7 +55,7 @@ class ActionAmendPending(TurnAction):
 def undo_or_amend(turn, tracker, *, amend: bool = True) -> TurnAction | None:
     """The undo or amend action a message asks for, if any (blocking: reads what is pending)."""
     chat = use_cases()
-    kind = chat.undo_kind(turn)
+    kind = chat.undo_kind(turn, tracker.get_slot("pending"))
     if kind == "void":
         return ActionVoidReport()
     if kind == "withdraw":

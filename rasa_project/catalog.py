@@ -1101,6 +1101,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Bagus {good}, cacat {scrap}: dilaporkan ke perintah produksi yang mana? Ada {count} pesanan berjalan untuk {material} {work_center}, pilih salah satu:",
         "en": "Good {good}, scrap {scrap}: which production order is this for? {count} running order(s) for {material} {work_center}; pick one:",
     },
+    "report.pick_not_offered": {
+        "zh": "{bill_no} 不在刚才列出的订单里（{offered}），没有报工。请点选其中一个，或发其中一个订单号。",
+        "id": "{bill_no} tidak ada di daftar pesanan tadi ({offered}); belum ada yang dilaporkan. Pilih salah satu, atau kirim salah satu nomor itu.",
+        "en": "{bill_no} is not one of the orders offered ({offered}); nothing was reported. Pick one of them, or send one of those numbers.",
+    },
+    "report.pick_first": {
+        "zh": "还没有选订单，没有报工：请点选一个订单（{offered}），或发它的订单号。",
+        "id": "Pesanannya belum dipilih, belum ada yang dilaporkan: pilih satu pesanan ({offered}) atau kirim nomornya.",
+        "en": "No order picked yet, nothing was reported: pick one of the orders ({offered}) or send its number.",
+    },
     "report.pick_payload": {
         "zh": "{bill_no} 合格 {good}，报废 {scrap}",
         "id": "{bill_no} bagus {good}, cacat {scrap}",

@@ -139,9 +139,11 @@ class Settings(BaseSettings):
     correction_window_s: int = 1800
     approval_remind_after_s: int = 3600
     approval_expire_after_s: int = 86400
-    # Approval cards to managers: "action_card" (dtmd:// buttons that send chat text; works in every
-    # client) or "interactive" (createAndDeliver cards whose presses come back as card callbacks).
-    approval_card: str = "action_card"
+    # Approval cards to managers: "interactive" (createAndDeliver cards whose presses come back as
+    # card callbacks; after a decision every copy is updated: buttons gone, who decided and when) or
+    # "action_card" (dtmd:// buttons that send chat text; works in every client, but a sent action
+    # card cannot be changed, so its buttons stay after the decision - a later press is told who decided).
+    approval_card: str = "interactive"
     approval_worker_interval_s: float = 30.0  # reminders, expiry, resume, outbox retry; 0 = no thread
     notify_group_lang: str = "zh"  # language of notices posted to the PMC / production groups
     notify_retry_max_s: int = 600  # outbox backoff cap for a DingTalk send that failed

@@ -1,6 +1,7 @@
 """What a "yes" would confirm, as stored in the tracker's ``pending`` slot: ``draft:12``,
 ``change:CR-000012``, ``report:7`` (a proposed output report or correction), ``void:5`` (voiding
-report row 5), ``withdraw:MO000134`` (deleting an order nobody has started).
+report row 5), ``withdraw:MO000134`` (deleting an order nobody has started), ``pick:P20250402,P20250403|200|0``
+(a report that named no order, waiting for one of the offered orders: pressed or typed).
 
 Only the last summary can be confirmed: the slot holds one thing, and a Confirm / Cancel button
 sends its summary's tag with its title ("确认 #report-7", ``tag``); a tag that is not the pending
@@ -18,7 +19,8 @@ class Pending:
     REPORT = "report"
     VOID = "void"
     WITHDRAW = "withdraw"
-    KINDS = ("draft", "change", "report", "void", "withdraw")
+    PICK = "pick"
+    KINDS = ("draft", "change", "report", "void", "withdraw", "pick")
 
     kind: str
     ref: str
@@ -30,6 +32,26 @@ class Pending:
     def tag(self) -> str:
         """What this summary's buttons carry ("report-7"): letters, digits and dashes only."""
         return f"{self.kind}-{self.ref}".replace(":", "-").lower()
+
+
+@dataclass(frozen=True)
+class OfferedReport:
+    """A report that named no order ("注塑这边叶轮出了200个"): the orders offered for it and its figures."""
+
+    bill_nos: tuple[str, ...]
+    good: str
+    scrap: str
+
+    @property
+    def ref(self) -> str:
+        return f"{','.join(self.bill_nos)}|{self.good}|{self.scrap}"
+
+    @classmethod
+    def from_ref(cls, ref: str) -> OfferedReport | None:
+        parts = ref.split("|")
+        if len(parts) != 3 or not parts[0]:
+            return None
+        return cls(tuple(parts[0].split(",")), parts[1], parts[2])
 
 
 # Outcomes after which the same "yes" must still work: K/3 did not answer in time (the workflow

@@ -9,6 +9,7 @@ are decided here, not in ``actions/``. Answers carry catalog keys and values, ne
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -19,7 +20,7 @@ from rasa_project.authz.roles import ORDER_CHANGE, ORDER_CREATE, REPORT_OUTPUT
 from rasa_project.chat import lists, views
 from rasa_project.chat.access import Access
 from rasa_project.chat.answers import answer_value
-from rasa_project.chat.pending import RETRY_SAME_CONFIRMATION, Pending, parse_pending
+from rasa_project.chat.pending import RETRY_SAME_CONFIRMATION, OfferedReport, Pending, parse_pending
 from rasa_project.chat.prompts import Question, question_for
 from rasa_project.chat.turn import Turn
 from rasa_project.clock import BusinessClock
@@ -35,7 +36,7 @@ from rasa_project.ordering.delay_risk import DelayRisk, option_number
 from rasa_project.ordering.reports import OutputReports, is_correction, refers_to_last_report
 from rasa_project.ordering.service import WorkflowService
 from rasa_project.outcomes import Message, Outcome, ok, refused
-from rasa_project.values import apply_delta, figure, iso, read_quantity
+from rasa_project.values import apply_delta, figure, format_order_no, iso, read_quantity
 
 OPEN_STATUSES = tuple(s for s in OrderStatus if s.is_open)
 LIST_LIMIT = 20  # lines in one chat answer; the rest are counted
@@ -43,6 +44,7 @@ PICK_LIMIT = 5  # order buttons offered for a report that names no order
 # a message of nothing but such names while a summary waits is asked about, not a new create form
 BARE_NAME_KINDS = frozenset({"material", "work_center", "production_type"})
 
+OFFER_FILLER = re.compile(r"[\s,.，。、!！~～:：]+")  # punctuation around a typed answer to an offer of orders
 # what a summary answer waits for, by its outcome key
 PROPOSED_REPORT = frozenset({"report.confirm_summary", "report.confirm_correction"})
 # the fields a person may amend at a confirmation step ("wait, make it 600"), by pending kind
@@ -136,6 +138,8 @@ class ChatUseCases:
                 self.workflow.withdraw_order,
                 self.workflow.keep_order,
             ),
+            # an offer of orders for a report is answered by an order, not by a "yes"
+            Pending.PICK: (REPORT_OUTPUT, self._pick_first, lambda ref, by: ok("dialog.cancelled")),
         }
 
     # -- every turn -----------------------------------------------------------------------------
@@ -204,8 +208,8 @@ class ChatUseCases:
             pending=str(pending),
             outcome=outcome.key,
         )
-        if outcome.key in RETRY_SAME_CONFIRMATION:
-            return Answer(outcome)  # the person was told to confirm again: keep what is pending
+        if outcome.key in RETRY_SAME_CONFIRMATION or pending.kind == Pending.PICK:
+            return Answer(outcome)  # the person was told to confirm again (or to pick): keep what is pending
         self._plan_changed(outcome)
         return Answer(outcome, pending=None)
 
@@ -313,9 +317,14 @@ class ChatUseCases:
         return is_question(turn.text)
 
     @staticmethod
-    def undo_kind(turn: Turn) -> str | None:
-        """"void" ("作废刚才的报工"), "withdraw" ("取消工单 MO000134") or None."""
-        return undo_request(turn.text, turn.entity("order_no"))
+    def undo_kind(turn: Turn, pending_slot: Any = None) -> str | None:
+        """"void" ("作废刚才的报工"), "withdraw" ("取消工单 MO000134", "刚才那个工单建错了，取消掉") or None.
+        While a create summary waits, "取消刚才的工单" with no number is a "no" to that summary."""
+        kind = undo_request(turn.text, turn.entity("order_no"))
+        pending = parse_pending(pending_slot)
+        if kind == "withdraw" and not turn.entity("order_no") and pending is not None and pending.kind == Pending.DRAFT:
+            return None
+        return kind
 
     def request_change(self, turn: Turn) -> Answer:
         """Record and check a change; a low-risk one waits for "yes", a risky one goes to the managers.
@@ -438,11 +447,62 @@ class ChatUseCases:
              Message("report.pick_payload", {"bill_no": o.bill_no, "good": good_text, "scrap": scrap_text}))
             for o in shown
         )
+        offer = OfferedReport(tuple(o.bill_no for o in shown), good_text, scrap_text)
         return Answer(
             refused("report.pick_order", details=tuple(lists.order_line(o, tables, today) for o in shown),
                     good=good_text, scrap=scrap_text, count=len(orders), **where),
             choices=choices,
+            pending=str(Pending(Pending.PICK, offer.ref)),  # a typed order number answers it as a press does
         )
+
+    def answers_offer(self, turn: Turn, pending_slot: Any) -> bool:
+        """Whether ``turn`` answers an offer of orders for a report by naming one order ("就是P20250402",
+        "yang P20250402", "P20250402 that one"): one order number, no figures or other values of its
+        own (those are a report of their own, e.g. the button's text), and no question."""
+        pending = parse_pending(pending_slot)
+        if pending is None or pending.kind != Pending.PICK or is_question(turn.text):
+            return False
+        return self._offer_answer(turn) is not None
+
+    def _offer_answer(self, turn: Turn) -> str | None:
+        """The one order number ``turn`` names and nothing else of its own (no number, date, material
+        or work center), read from the text itself: the model drops the entities of a message it
+        hears as off-topic ("就是P20250402")."""
+        tables = self.tables()
+        spans = find_entity_spans(turn.text, tables, self.clock.today(), alias_index_for(tables))
+        if any(sp.kind in ("number", "due_date", "start_date", "material", "work_center") for sp in spans):
+            return None
+        if undo_request(turn.text, "order") is not None:  # "取消 P20250401" is an undo, not a pick
+            return None
+        # the rest is a few pointing words ("就是", "yang itu", "that one"), not a request of its own
+        rest = OFFER_FILLER.sub(" ", "".join(" " if any(sp.start <= i < sp.end for sp in spans) else ch
+                                             for i, ch in enumerate(turn.text)))
+        if len(rest.split()) > 3 or len(rest.replace(" ", "")) > 12:
+            return None
+        orders = {format_order_no(sp.value) for sp in spans if sp.kind == "order_no"}
+        return orders.pop() if len(orders) == 1 else None
+
+    def report_to_offered_order(self, turn: Turn, pending_slot: Any) -> Answer:
+        """The typed answer to an offer of orders: the offered report for that order, exactly as its
+        button would send it (the same summary, waiting for Confirm). An order that was not offered
+        is refused by name; the offer keeps waiting."""
+        pending = parse_pending(pending_slot)
+        offer = OfferedReport.from_ref(pending.ref) if pending is not None and pending.kind == Pending.PICK else None
+        if offer is None:
+            return Answer(refused("dialog.nothing_pending"))
+        bill_no = self._offer_answer(turn)
+        if bill_no is None:
+            return Answer(refused("report.pick_first", offered=", ".join(offer.bill_nos)))
+        if bill_no not in offer.bill_nos:
+            return Answer(refused("report.pick_not_offered", bill_no=bill_no, offered=", ".join(offer.bill_nos)))
+        outcome = self.reports.propose(bill_no, offer.good, offer.scrap, turn.staff_id, turn.conversation_id,
+                                       message_id=turn.message_id)
+        return self._report_answer(outcome)
+
+    @staticmethod
+    def _pick_first(ref: str, by: str) -> Outcome:
+        offer = OfferedReport.from_ref(ref)
+        return refused("report.pick_first", offered=", ".join(offer.bill_nos) if offer else "")
 
     # -- undo -----------------------------------------------------------------------------------
     def void_last_report(self, turn: Turn) -> Answer:
@@ -457,9 +517,10 @@ class ChatUseCases:
 
     def withdraw_order(self, turn: Turn) -> Answer:
         """"取消工单 MO000134" / "delete MO000134": an order its requester created here and nobody
-        has started; K/3 deletes it (UnAudit + Delete) after Confirm. Released orders are refused."""
-        bill_no = turn.entity("order_no")
-        if not bill_no:
+        has started; K/3 deletes it (UnAudit + Delete) after Confirm. Released orders are refused.
+        "刚才那个工单建错了，帮我取消掉" names no number: the order this person created last here."""
+        bill_no = turn.entity("order_no") or self.workflow.last_created(turn.staff_id, turn.conversation_id)
+        if not bill_no:  # "刚才那个工单" with no order created here: which one?
             return Answer(refused("ask.which_order"))
         outcome = self.workflow.propose_withdraw(bill_no, turn.staff_id)
         if outcome.key == "workflow.withdraw_summary":

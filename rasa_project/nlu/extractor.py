@@ -212,6 +212,36 @@ def delta_sign(left: str, right: str) -> int | None:
 # "从500调成550", "from 500 to 550", "dari 500 jadi 550": the first number is the old value.
 FROM_CUE = re.compile(r"(?:^|(?<=[^a-z]))(?:从|由|原来|from|dari|semula)[\s:：]*$", re.IGNORECASE)
 
+# A correction that names the old value too ("scrap was 2, not 12", "60个不对，应该是50个",
+# "harusnya 350 pcs bukan 500", "60 salah, yang benar 50", "是50不是60"): the old value is the
+# number after a negation ("not" / "bukan" / "不是"), or the one followed by "wrong" ("不对" /
+# "salah" / "is wrong") or by the word that introduces the new one ("应该是" / "harusnya" /
+# "should be"). Only when another number is left to be the new value.
+_OLD_LEFT = re.compile(
+    r"(?:^|(?<![a-z]))(?:not|isn'?t|wasn'?t|instead\s+of|rather\s+than|bukan(?:nya)?|而不是|不是|并非)\s*[:：]?\s*$",
+    re.IGNORECASE,
+)
+_UNIT = r"(?:\s*(?:个|件|台|只|pcs|pc|pieces?|units?|buah|biji)(?![a-z]))?"
+_OLD_RIGHT = re.compile(
+    rf"^{_UNIT}\s*(?:"
+    r"(?:是|也)?(?:不对|错了|是错的|有误|不准确?)"
+    r"|(?:itu\s+|tadi\s+)?(?:salah|keliru|tidak\s+benar|kurang\s+tepat)"
+    r"|(?:is|was)\s+(?:wrong|incorrect)|wrong|incorrect"
+    r"|[,，、]?\s*(?:应该是|应该为|应为|应是|改成|改为|should\s+(?:be|have\s+been)|(?:se)?harusnya|mestinya|yang\s+benar|yang\s+betul)"
+    r")(?![a-z])",
+    re.IGNORECASE,
+)
+
+
+def old_values(text: str, numbers: list[Span], spans: list[Span]) -> set[int]:
+    """Indexes (into ``numbers``) of the numbers a correction names as the old value."""
+    old = set()
+    for i, n in enumerate(numbers):
+        left, right = _context(text, spans, n)
+        if _OLD_LEFT.search(left) or _OLD_RIGHT.match(right):
+            old.add(i)
+    return old if len(old) < len(numbers) else set()
+
 
 def classify_numbers(text: str, spans: list[Span], intent: str | None) -> list[Span]:
     """Label each 'number' span quantity / good_qty / scrap_qty from the cues around it."""
@@ -221,6 +251,10 @@ def classify_numbers(text: str, spans: list[Span], intent: str | None) -> list[S
     strong_anywhere = bool(STRONG_REPORT.search(_without_spans(text, spans)))
     reporting = intent == "report_progress"
     weak_ok = reporting or strong_anywhere
+    old = old_values(text, numbers, spans)
+    # "scrap 12 wrong, should be 2" / "报废不是12个，是2个": the new value is what the old one was
+    old_cues = {numbers[i].start: _old_cue(text, spans, numbers[i], weak_ok) for i in old}
+    numbers = [n for i, n in enumerate(numbers) if i not in old]
     bounds = [0, *[s.end for s in spans]]
     labels: dict[int, tuple[str | None, str | None]] = {}
     for i, n in enumerate(numbers):
@@ -234,7 +268,7 @@ def classify_numbers(text: str, spans: list[Span], intent: str | None) -> list[S
     out: list[Span] = []
     for i, n in enumerate(numbers):
         left_cue, right_cue = labels[i]
-        cue = left_cue or right_cue
+        cue = left_cue or right_cue or _nearest(old_cues, n)
         if left_cue and right_cue and i > 0:
             prev_left, prev_right = labels[i - 1]
             # "60 good 1 scrapped": the cue between two numbers belongs to the one without a cue.
@@ -250,6 +284,19 @@ def classify_numbers(text: str, spans: list[Span], intent: str | None) -> list[S
             continue
         out.append(Span(n.start, n.end, n.value, kind))
     return out
+
+
+def _old_cue(text: str, spans: list[Span], n: Span, weak_ok: bool) -> str | None:
+    """The cue of a number a correction names as the old value ("报废不是12" -> scrap)."""
+    left, right = _context(text, spans, n)
+    return _first_cue(_CUE_LEFT, _OLD_LEFT.sub("", left), weak_ok) or _first_cue(_CUE_RIGHT, right, weak_ok)
+
+
+def _nearest(cues: dict[int, str | None], n: Span) -> str | None:
+    """The cue of the old value nearest to ``n`` (by position), if it had one."""
+    if not cues:
+        return None
+    return cues[min(cues, key=lambda start: abs(start - n.start))]
 
 
 def _context(text: str, spans: list[Span], n: Span) -> tuple[str, str]:

@@ -9,7 +9,9 @@ depending on its mood, so the decision is not left to it):
   report"), and no order named without a report word;
 * ``"withdraw"``: an undo word and an order (its number, or 工单 / order / pesanan): "取消工单
   MO000134", "撤回 MO000134", "delete MO000134", "withdraw MO000134", "batalkan order MO000134",
-  "tarik MO000134", "MO000134 不要了，删掉".
+  "tarik MO000134", "MO000134 不要了，删掉"; with no number, an order noun and a back-reference mean the
+  order the person just created ("刚才那个工单建错了，帮我取消掉", "order yang barusan tolong dibatalkan",
+  "cancel the order I just created"), unless a change is named ("取消刚才的订单修改").
 
 None otherwise: a bare "取消" / "batal" / "cancel" answers what is pending.
 """
@@ -32,12 +34,21 @@ REPORT_NOUN = re.compile(
 )
 BACK_REFERENCE = re.compile(
     r"刚才|刚刚|上次|上一条|上一个|那条|那次"
-    r"|(?<![a-z])(?:tadi|barusan|terakhir|sebelumnya|last|previous|just\s+now|that\s+one)(?![a-z])",
+    r"|刚建|刚开|刚下|刚创建"
+    r"|(?<![a-z])(?:tadi|barusan|terakhir|sebelumnya|last|previous|just\s+now|that\s+one"
+    r"|just\s+(?:created|made|opened|placed|entered)|baru\s+(?:saja\s+|aja\s+)?(?:dibuat|bikin|buat))(?![a-z])",
     re.IGNORECASE,
 )
 ORDER_NOUN = re.compile(
     r"工单|订单|生产单|单子"
     r"|(?<![a-z])(?:order|pesanan|perintah|wo|mo)(?![a-z])",
+    re.IGNORECASE,
+)
+
+
+# "取消刚才的订单修改" cancels a change request, not the order
+CHANGE_NOUN = re.compile(
+    r"修改|变更|改动|改成|(?<![a-z])(?:perubahan|ubah|diubah|change[sd]?|changing)(?![a-z])",
     re.IGNORECASE,
 )
 
@@ -51,8 +62,11 @@ def undo_request(text: str | None, order_no: str | None = None) -> str | None:
         return None
     if REPORT_NOUN.search(folded):
         return "void"
-    if order_no or ORDER_NOUN.search(folded):
-        return "withdraw" if order_no else None
+    if order_no:
+        return "withdraw"
+    if ORDER_NOUN.search(folded):
+        # "刚才那个工单建错了，帮我取消掉" / "order yang barusan tolong dibatalkan": the order just created
+        return "withdraw" if BACK_REFERENCE.search(folded) and not CHANGE_NOUN.search(folded) else None
     if BACK_REFERENCE.search(folded):
         return "void"
     return None

@@ -15,9 +15,10 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Integer, String, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -157,6 +158,36 @@ class NotificationOutbox:
                 select(NotificationRow.target).where(NotificationRow.ref == ref, NotificationRow.kind.in_(kinds),
                                                      NotificationRow.target_kind == "user")
             ).scalars())
+
+    def update_cards(self, ref: str, kinds: tuple[str, ...], params_for: Callable[[str], Mapping[str, Any]]) -> int:
+        """Every interactive card about ``ref`` of one of ``kinds`` gets ``params_for(its addressee)``:
+        a delivered copy is updated in DingTalk (by its outTrackId), a copy not delivered yet is
+        stored with them, so it goes out already updated. Returns how many copies were updated."""
+        with self.Session() as s:
+            rows = list(s.execute(
+                select(NotificationRow.id, NotificationRow.target, NotificationRow.state, NotificationRow.body)
+                .where(NotificationRow.ref == ref, NotificationRow.kind.in_(kinds))
+                .order_by(NotificationRow.id)
+            ))
+        updated = 0
+        for row_id, target, state, body in rows:
+            if (body or {}).get("msgtype") != "interactiveCard" or state == "given_up":
+                continue
+            params = dict(params_for(target))
+            if state != "sent":
+                with self.Session.begin() as s:
+                    row = s.get(NotificationRow, row_id)
+                    if row is not None and row.state != "sent":
+                        card = InteractiveCard.from_stored_body(row.body)
+                        row.body = replace(card, params=tuple({**dict(card.params), **params}.items())).to_stored_body()
+                        updated += 1
+                        continue
+            try:
+                self.openapi.update_card(InteractiveCard.from_stored_body(body).out_track_id, params)
+                updated += 1
+            except DingTalkError:  # what was decided stands; a press on a stale copy is told who decided
+                log.warning("could not update the %s card of %s for %s", ref, kinds, target)
+        return updated
 
     # -- delivery -----------------------------------------------------------------------------
     def _claim(self, row_id: int, now: datetime) -> NotificationRow | None:

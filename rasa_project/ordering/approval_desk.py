@@ -25,7 +25,6 @@ from datetime import datetime
 from typing import Any
 
 from dingtalk_client.messages import ActionCard, InteractiveCard, Markdown
-from dingtalk_client.openapi import DingTalkError
 from rasa_project import catalog
 from rasa_project.authz.directory import DirectoryMember, LdapDirectory
 from rasa_project.authz.errors import DirectoryUnavailable
@@ -131,11 +130,13 @@ class ApprovalDesk:
         return list(approval.approvers)
 
     @staticmethod
-    def _interactive(change: ChangeRequest, card: ActionCard, staff_id: str) -> InteractiveCard:
+    def _interactive(change: ChangeRequest, card: ActionCard, staff_id: str, *, copy: str = "") -> InteractiveCard:
         """The same content as an interactive card: its Approve / Reject presses come back as card
-        callbacks carrying the request, so no chat text has to be typed or parsed."""
+        callbacks carrying the request, so no chat text has to be typed or parsed. ``copy`` tells a
+        reminder's card from the first one (each outTrackId is unique)."""
+        track = card_track_id(change.ref, staff_id)
         return InteractiveCard(
-            out_track_id=card_track_id(change.ref, staff_id),
+            out_track_id=f"{track}-{copy}" if copy else track,
             template_id=APPROVAL_TEMPLATE,
             params=(
                 ("title", card.title),
@@ -148,24 +149,25 @@ class ApprovalDesk:
         )
 
     def close_cards(self, change: ChangeRequest, status: str) -> None:
-        """After a decision, every manager's interactive card shows it and stops offering buttons."""
-        if self.settings.approval_card != "interactive":
-            return
-        try:
-            managers = self.managers(except_staff_id=change.requester)
-        except DirectoryUnavailable:
-            managers = []
+        """After a decision, every interactive copy of the request's card (each approver's, and each
+        reminder) shows who decided and when, in its addressee's language, and offers no buttons any
+        more; a copy not delivered yet goes out that way. Read from what was sent (the outbox), not
+        from who is a manager now: a copy to someone who left the group is closed too."""
         state = Change.REJECTED if status == "rejected" else Change.APPROVED
         decided = {"approver": self._name(change.approver), "decided_at": self.workflow.local_time(change.decided_at) or "",
                    "decision": dict(catalog.MESSAGES[f"workflow.state_{state.value}"])}
-        for m in managers:
-            lang = person_language(self.Session, m.staff_id, m.name, m.preferred_language)
-            params = {"status": status, "decision": Message("approval.card_decided", decided).text(lang),
-                      "decided_by": change.approver or "", "decided_at": decided["decided_at"]}
-            try:
-                self.outbox.openapi.update_card(card_track_id(change.ref, m.staff_id), params)
-            except (DingTalkError, DirectoryUnavailable):  # the decision stands; a stale card's button says so
-                log.warning("could not update the approval card of %s for %s", change.ref, m.staff_id)
+        try:
+            members = {m.staff_id: m for m in self.managers()}
+        except DirectoryUnavailable:
+            members = {}
+
+        def params_for(staff_id: str) -> dict:
+            m = members.get(staff_id)
+            lang = person_language(self.Session, staff_id, m.name if m else None, m.preferred_language if m else None)
+            return {"status": status, "decision": Message("approval.card_decided", decided).text(lang),
+                    "decided_by": change.approver or "", "decided_at": decided["decided_at"]}
+
+        self.outbox.update_cards(change.ref, ("approval_ask", "approval_reminder"), params_for)
 
     def _group_copy(self, change: ChangeRequest, lang: str, requester: str, managers: list[DirectoryMember],
                     *, intro: Message | None = None) -> Markdown:
@@ -355,8 +357,10 @@ class ApprovalDesk:
         for m in managers:
             lang = person_language(self.Session, m.staff_id, m.name, m.preferred_language)
             intro = Message("approval.card_reminder", {"ref": change.ref, "hours": hours})
-            self.outbox.send(f"remind:{change.ref}:{m.staff_id}:{stamp}",
-                             self._card(change, lang, requester, intro=intro),
+            card = self._card(change, lang, requester, intro=intro)
+            if self.settings.approval_card == "interactive":  # its own copy, closed with the others
+                card = self._interactive(change, card, m.staff_id, copy="r" + "".join(c for c in stamp if c.isdigit())[:14])
+            self.outbox.send(f"remind:{change.ref}:{m.staff_id}:{stamp}", card,
                              kind="approval_reminder", staff_id=m.staff_id, ref=change.ref)
         escalated = change.reminded_at is not None
         if escalated:

@@ -416,6 +416,18 @@ class OrderWithdrawal(ServiceBase):
             )
             return _draft_view(row) if row else None
 
+    def last_created(self, by: str, conversation_id: str | None) -> str | None:
+        """The order ``by`` created last in this conversation ("刚才那个工单建错了，帮我取消掉" names no
+        number: the order just created is meant), or None."""
+        with self.Session() as s:
+            q = s.query(OrderDraftRow.bill_no).filter(OrderDraftRow.requester == by,
+                                                      OrderDraftRow.state == Draft.WRITTEN.value,
+                                                      OrderDraftRow.bill_no.isnot(None))
+            if conversation_id:
+                q = q.filter(OrderDraftRow.conversation_id == conversation_id)
+            row = q.order_by(OrderDraftRow.id.desc()).first()
+            return row[0] if row else None
+
     def propose_withdraw(self, bill_no: str, by: str) -> Outcome:
         """What withdrawing ``bill_no`` would delete, or why it cannot be. Nothing is written.
 

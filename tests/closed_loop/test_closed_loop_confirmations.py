@@ -169,6 +169,27 @@ def test_amend_a_draft_then_withdraw_the_order_until_it_is_released(chat, k3):
     assert done.outcome.key == "oa.withdrawn_in_chat" and k3.get_order(bill_no) is None
 
 
+def test_the_order_just_created_is_withdrawn_without_its_number_while_it_waits_for_oa(chat, k3):
+    """"上午那个工单刚才下错了，取消掉吧" names no number: the order this person created last in this
+    conversation (waiting in K/3 status B for its OA approval) is shown, and withdrawn after Confirm."""
+    created = chat.confirm(turn("pmc0001", "确认", conv=PMC), chat.prepare_draft(turn("pmc0001", conv=PMC), SLOTS).pending)
+    bill_no = created.outcome.values["bill_no"]
+    assert k3.get_order(bill_no) is not None
+    said = turn("pmc0001", "上午那个工单刚才下错了，取消掉吧", "cancel", conv=PMC)
+    assert chat.undo_kind(said) == "withdraw"
+    proposal = chat.withdraw_order(said)
+    assert proposal.outcome.key == "workflow.withdraw_summary" and proposal.outcome.values["bill_no"] == bill_no
+    assert k3.get_order(bill_no) is not None  # nothing before the Confirm
+    # someone who created nothing here is asked which order, never given another person's
+    assert chat.withdraw_order(turn("pmc0002", "tolong batalkan pesanan yang barusan", "cancel", conv=PMC,
+                                    lang="id")).outcome.key == "ask.which_order"
+    done = chat.confirm(turn("pmc0001", "确认", conv=PMC, msg="m-yes-withdraw"), proposal.pending)
+    assert done.outcome.key == "oa.withdrawn_in_chat" and k3.get_order(bill_no) is None
+    # while a create summary waits, the same words are a "no" to that summary
+    waiting = chat.prepare_draft(turn("pmc0001", conv=PMC), SLOTS)
+    assert chat.undo_kind(turn("pmc0001", "刚才那个工单不要了，取消", "cancel", conv=PMC), waiting.pending) is None
+
+
 @pytest.mark.parametrize("emoji", ["👍", "👌👌", "✅", "🙏"])
 def test_a_thumbs_up_confirms_no_write_and_asks_for_an_explicit_yes(chat, k3, emoji):
     proposed = chat.report_output(turn("prod0001", "P20250401 完成 30", "report_progress", order_no="P20250401",

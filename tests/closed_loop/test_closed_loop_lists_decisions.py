@@ -175,3 +175,49 @@ def test_a_report_without_order_number_offers_the_running_orders_as_buttons(chat
     assert chat.reads_as_report(turn("prod0001", "", "create_order", good_qty="300", scrap_qty="2",
                                      due_date="2025-04-01"))
     assert not chat.reads_as_report(turn("pmc0001", "", "create_order", quantity="300", due_date="2025-04-10"))
+
+
+def test_a_typed_order_number_answers_the_offer_as_its_button_would(chat, k3):
+    """The offer of running orders is what the conversation waits for: "就是P20250401" (or
+    "yang ...", "... that one") continues the offered report (its summary, waiting for Confirm);
+    an order that was not offered is refused by name and the offer keeps waiting."""
+    offer = chat.report_output(turn("prod0001", "冲压今天做了30个电机壳，报废2个", "report_progress",
+                                    material="BOM-2050", work_center="WC-01", good_qty="30", scrap_qty="2"))
+    assert offer.outcome.key == "report.pick_order" and offer.pending.startswith("pick:")
+
+    other = turn("prod0001", "就是P20250403", "out_of_scope", order_no="P20250403")
+    assert chat.answers_offer(other, offer.pending)
+    refused = chat.report_to_offered_order(other, offer.pending)
+    assert refused.outcome.key == "report.pick_not_offered"
+    assert "P20250403" in refused.outcome.text("zh") and "P20250401" in refused.outcome.text("zh")
+    assert refused.pending is not None and not str(refused.pending).startswith("report:")  # the offer waits
+
+    # a "yes" while the offer waits picks nothing and writes nothing
+    yes = chat.confirm(turn("prod0001", "确认", "confirm"), offer.pending)
+    assert yes.outcome.key == "report.pick_first" and k3.get_order("P20250401").reported_good == 120
+
+    for text, lang in (("yang P20250401", "id"), ("P20250401 that one", "en")):
+        assert chat.answers_offer(turn("prod0001", text, "query_order", lang=lang, order_no="P20250401"),
+                                  offer.pending)
+    # the button's own text ("P20250401 合格 30，报废 2") is a report of its own, not this answer
+    assert not chat.answers_offer(turn("prod0001", "P20250401 合格 30，报废 2", "report_progress",
+                                       order_no="P20250401", good_qty="30", scrap_qty="2"), offer.pending)
+    assert not chat.answers_offer(turn("prod0001", "P20250401 做完了吗？", "query_order", order_no="P20250401"),
+                                  offer.pending)
+    assert not chat.answers_offer(turn("prod0001", "取消 P20250401", "cancel", order_no="P20250401"), offer.pending)
+    assert not chat.answers_offer(turn("prod0001", "P20250401 明天早上要先换模具再开机", "out_of_scope"),
+                                  offer.pending)
+
+    # heard as off-topic, the message carries no entities: the order number is read from its text
+    typed = turn("prod0001", "就是P20250401", "out_of_scope")
+    assert chat.answers_offer(typed, offer.pending)
+    picked = chat.report_to_offered_order(typed, offer.pending)
+    assert picked.outcome.key == "report.confirm_summary", picked.outcome.key
+    assert picked.pending.startswith("report:") and picked.asks_yes_no
+    summary = picked.outcome.text("zh")
+    assert "P20250401" in summary and "30" in summary
+    assert k3.get_order("P20250401").reported_good == 120  # nothing before the Confirm
+    done = chat.confirm(turn("prod0001", "确认", "confirm"), picked.pending)
+    assert done.outcome.key == "report.recorded", done.outcome.key
+    order = k3.get_order("P20250401")
+    assert (order.reported_good, order.reported_scrap) == (150, 6)

@@ -54,6 +54,9 @@ def stack_settings(var_dir: Path) -> Settings:
         web_port=ports["web"],
         k3_sim_faults_enabled=True,
         authz_cache_ttl_s=1,  # the directory-outage test must not be answered from the cache
+        # the e2e files press approval cards as action cards (dtmd:// chat text, test_2 / test_5); the
+        # interactive default is pressed through the signed /card route in test_7_cards
+        approval_card="action_card",
         # Functional suites send far more than DingTalk's 20 messages/minute per group; pacing and
         # 130101 throttling have their own tests (tests/dingtalk) at the real limit.
         dingtalk_rate_per_minute=1000,

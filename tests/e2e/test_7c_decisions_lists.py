@@ -229,4 +229,25 @@ def test_a_report_without_order_number_asks_which_order_then_reports_it(chat, st
     assert (good - before[0], scrap - before[1]) == (2, 1), [r.text for r in chat.replies(start, conversation_id=PROD)]
 
 
+def test_a_typed_order_number_continues_the_offered_report(chat, stack):
+    """Typing one of the offered orders instead of pressing its button continues that report (its
+    summary, then Confirm); an order that was not offered is refused by name and nothing is written."""
+    _, settings = stack
+    sdk = official_sdk(settings)
+    before = report_totals(sdk, "P20250401")
+    asked = reply_to(chat, "prod0001", "冲压那边电机壳又出了2个，坏了1个", PICK, PROD)
+    assert any(b.get("content", "").startswith("P20250401") for b in asked.buttons), (asked.text, asked.buttons)
+    other = say(chat, "prod0001", "P20250403 这个", r"P20250403", PROD)
+    assert "P20250401" in other and report_totals(sdk, "P20250401") == before, other  # not offered: said so
+    summary = reply_to(chat, "prod0001", "P20250401 这个", r"P20250401", PROD)
+    assert summary.buttons and "2" in summary.text, (summary.text, summary.buttons)
+    assert report_totals(sdk, "P20250401") == before  # nothing before the Confirm
+    chat.send("prod0001", summary.buttons[0]["content"], PROD)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and report_totals(sdk, "P20250401") == before:
+        time.sleep(0.3)
+    good, scrap = report_totals(sdk, "P20250401")
+    assert (good - before[0], scrap - before[1]) == (2, 1)
+
+
 PICK = r"报到哪个生产订单|dilaporkan ke perintah produksi yang mana|which production order is this for"

@@ -36,6 +36,9 @@ def make_settings(tmp: Path, **overrides) -> Settings:
         "k3_retries": 2,
         "k3_login_mode": "signed",
         "clock_anchor": "2025-04-01T09:00:00+08:00",
+        # these tests press approval cards as action cards (dtmd:// chat text); the interactive
+        # default is tested where a test asks for it (tests/closed_loop/test_closed_loop_cards.py)
+        "approval_card": "action_card",
     }
     values.update(overrides)
     return Settings(**values)

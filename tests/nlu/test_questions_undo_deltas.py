@@ -65,6 +65,12 @@ def test_statements_and_requests_are_not_questions(text):
     ("取消这个工单", None, None),  # the pending draft: an ordinary "no"
     ("刚才报错了，应该是 280", None, None),  # a correction, not a void
     ("P20250401 完成 120", "P20250401", None),
+    # no number: an order noun and a back-reference mean the order the person just created
+    ("上午那个工单刚才下错了，取消掉吧", None, "withdraw"),
+    ("tolong batalkan pesanan yang barusan", None, "withdraw"),
+    ("please cancel the order I just created", None, "withdraw"),
+    ("取消刚才的订单修改", None, None),  # a change request, not the order
+    ("cancel the change to the last order", None, None),
 ])
 def test_undo_requests(text, order_no, kind):
     assert undo_request(text, order_no) == kind
