@@ -53,6 +53,12 @@ AMENDABLE = {
     Pending.CHANGE: ("quantity", "quantity_delta", "due_date", "work_center"),
     Pending.REPORT: ("good_qty", "scrap_qty", "quantity", "quantity_delta"),
 }
+# what a pending summary cannot take as an amendment: a message naming it is a request of its own
+# (a report is of its order's material at its work center; a change keeps its order's material)
+NAMES_ITS_OWN = {
+    Pending.REPORT: ("material", "work_center"),
+    Pending.CHANGE: ("material",),
+}
 
 
 class _Keep:
@@ -544,6 +550,9 @@ class ChatUseCases:
             return None
         if entities.get("order_no"):
             return None  # a message naming an order is a request of its own, checked as such
+        if any(entities.get(name) not in (None, "") for name in NAMES_ITS_OWN.get(pending.kind, ())):
+            # "today stamping made 2 motor housings" while P20250403's report waits: another order's report
+            return None
         return values
 
     def amend(self, turn: Turn, pending_slot: Any) -> Answer | None:

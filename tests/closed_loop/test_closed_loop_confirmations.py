@@ -87,6 +87,23 @@ def test_amending_a_report_supersedes_the_older_summary(chat, k3):
     assert totals(k3) == (160, 4)
 
 
+def test_a_report_naming_a_material_or_work_center_is_not_an_amendment_of_the_waiting_one(chat, k3):
+    """While P20250403's report waits, "today stamping made 2 motor housings, 1 scrap" is a report of
+    its own (which order of BOM-2050 at WC-01?), not new figures for P20250403 (Papan kontrol)."""
+    proposed = chat.report_output(turn("prod0002", "P20250403 selesai 30", "report_progress", lang="id",
+                                       order_no="P20250403", good_qty="30"))
+    assert proposed.outcome.key == "report.confirm_summary"
+    for text, entities in [
+        ("today stamping made 2 motor housings, 1 scrap", {"material": "BOM-2050", "work_center": "WC-01"}),
+        ("电机壳做了2个", {"material": "BOM-2050"}),
+        ("stamping 2 pcs", {"work_center": "WC-01"}),
+    ]:
+        other = turn("prod0002", text, "report_progress", good_qty="2", **entities)
+        assert chat.amend_values(other, proposed.pending) is None, text
+    still = turn("prod0002", "eh jadi 20 aja", "out_of_scope", lang="id")
+    assert chat.amend_values(still, proposed.pending) == {"good_qty": 20}  # figures alone still amend it
+
+
 def test_void_and_correct_the_last_report_each_after_a_confirmation(chat, k3, audit):
     proposed = chat.report_output(turn("prod0001", "P20250401 完成 30", "report_progress", order_no="P20250401",
                                        good_qty="30"))

@@ -119,8 +119,11 @@ class Chat:
     def wait_for(self, after: int, predicate, *, timeout_s: float = 60.0, **where) -> list[Reply]:
         """The replies after ``after`` (in ``where``: conversation_id, staff_id) that match ``predicate``,
         once there is at least one."""
-        return wait_until(lambda: [r for r in self.replies(after, **where) if predicate(r)],
-                          f"a matching message for {where}", timeout_s, interval_s=0.2)
+        try:
+            return wait_until(lambda: [r for r in self.replies(after, **where) if predicate(r)],
+                              f"a matching message for {where}", timeout_s, interval_s=0.2)
+        except AssertionError as exc:  # say what did arrive
+            raise AssertionError(f"{exc}; got {[r.text[:200] for r in self.replies(after, **where)]}") from None
 
     def ask(
         self,
