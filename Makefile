@@ -50,6 +50,7 @@ reliability: setup train
 	@bash scripts/bootstrap.sh prod-local
 	@$(DEMO_ENV) $(BIN)/pytest -q -ra -m topology
 	@$(DEMO_ENV) $(BIN)/python -m devtools.reliability
+	@$(DEMO_ENV) $(BIN)/python -m devtools.reliability --scenario prod-faults --minutes 5 --conversations 50
 
 risk-backtest: setup
 	@$(DEMO_ENV) $(BIN)/python -m devtools.risk backtest --out reports/risk

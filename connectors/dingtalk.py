@@ -507,6 +507,20 @@ class DingTalkInput(InputChannel):
             log.exception("dingtalk: turn %s failed", inbound.message_id)
             await output.send_text_message(inbound.sender_id, catalog.text("general.internal_error", lang))
 
+    async def _accept_to_the_end(self, inbound: Inbound, on_new_message) -> bool:
+        """``accept``, finished even when DingTalk hangs up first: once the dedupe store has
+        recorded the msgId, a redelivery is dropped as a repeat, so this delivery's turn is the only
+        one there will be (the server cancels a request's handler when its client goes away, e.g.
+        DingTalk's ack timeout on a busy replica; nginx passes the hang-up on)."""
+        accepting = asyncio.ensure_future(self.accept(inbound, on_new_message))
+        try:
+            return await asyncio.shield(accepting)
+        except asyncio.CancelledError:
+            accepting.add_done_callback(
+                lambda t: t.cancelled() or t.exception() is None
+                or log.error("dingtalk: %s not accepted", inbound.message_id, exc_info=t.exception()))
+            raise
+
     # HTTP mode
     def _refuse_signature(self, request: Request) -> HTTPResponse | None:
         now_ms = self._wall_ms()
@@ -607,7 +621,7 @@ class DingTalkInput(InputChannel):
         if speaker:
             return speaker
         try:
-            await self.accept(inbound, on_new_message)
+            await self._accept_to_the_end(inbound, on_new_message)
         except Exception:  # dedupe store down: refuse, so DingTalk delivers again later
             log.exception("dingtalk: dedupe store unavailable")
             return 503, {"error": "try again"}
@@ -630,7 +644,7 @@ class DingTalkInput(InputChannel):
         if speaker:
             return speaker
         try:
-            await self.accept(inbound, on_new_message)
+            await self._accept_to_the_end(inbound, on_new_message)
         except Exception:
             log.exception("dingtalk: dedupe store unavailable")
             return 503, {"error": "try again"}

@@ -67,11 +67,13 @@ class DemoStack(Stack):
             subscribe_oa_events(self.settings)
 
 
-def subscribe_oa_events(settings: Settings) -> None:
+def subscribe_oa_events(settings: Settings, url: str | None = None) -> None:
+    """``url``: where the channel's event intake is reached (default: the one Rasa server; the
+    load balancer when there are replicas)."""
     import httpx
 
     sim = f"http://{settings.dingtalk_sim_host}:{settings.dingtalk_sim_port}"
-    url = f"http://{settings.rasa_host}:{settings.rasa_port}/webhooks/dingtalk/events"
+    url = url or f"http://{settings.rasa_host}:{settings.rasa_port}/webhooks/dingtalk/events"
     r = httpx.post(f"{sim}/_sim/events/subscription", json={"mode": "http", "url": url}, timeout=30)
     if r.status_code != 200:
         raise RuntimeError(f"OA event subscription refused: {r.text}")

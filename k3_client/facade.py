@@ -356,6 +356,14 @@ def _approve(form_id: str, number: str, read_status: Callable[[], Op], attempts:
             if failures >= attempts:
                 raise
             status = yield from read_status()
+        except K3Rejected:
+            # another process (a second worker applying the same OA decision) moved the bill between
+            # our read and our call, and K/3 refuses the repeated step ("已经审核"): what counts is
+            # where the bill is now; refused for any other reason, it has not moved
+            now = yield from read_status()
+            if now == status:
+                raise
+            status = now
 
 
 def _order_status(bill_no: str) -> Callable[[], Op]:

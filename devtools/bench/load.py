@@ -38,7 +38,7 @@ FLOWS = {
 }
 
 
-def _done(expect: str) -> Callable[[list[dict]], bool]:
+def done_when(expect: str) -> Callable[[list[dict]], bool]:
     if expect == "buttons":
         return lambda replies: any(r.get("buttons") for r in replies)
     if expect == "bill_no":
@@ -58,6 +58,7 @@ class CellResult:
     failures: list[dict] = field(default_factory=list)
     not_run: int = 0
     elapsed_s: float = 0.0
+    turn_log: list[dict] = field(default_factory=list)  # every turn: when sent, its msgId, how it went
 
     def summary(self) -> dict:
         def pct(values: list[float]) -> dict:
@@ -131,7 +132,9 @@ class FloorDriver:
 
 # -- our stack -------------------------------------------------------------------------------------
 class StackDriver:
-    def __init__(self, sim_url: str, *, poll_s: float = 0.05, turn_timeout_s: float = 60.0) -> None:
+    def __init__(self, sim_url: str, *, poll_s: float = 0.05, turn_timeout_s: float = 60.0,
+                 keep_notices: bool = False) -> None:
+        self.keep_notices = keep_notices
         self.sim = sim_url.rstrip("/")
         self.http = httpx.AsyncClient(timeout=turn_timeout_s, limits=httpx.Limits(max_connections=200))
         self.poll_s, self.turn_timeout_s = poll_s, turn_timeout_s
@@ -140,6 +143,7 @@ class StackDriver:
         self._waiting: dict[str, asyncio.Event] = {}
         self._high_water = 0
         self._poller: asyncio.Task | None = None
+        self._notices: list[dict] = []
         self.conversations: list[str] = []
 
     async def start(self) -> None:
@@ -156,7 +160,7 @@ class StackDriver:
     async def _poll(self) -> None:
         while True:
             await asyncio.sleep(self.poll_s)
-            if not self._waiting:
+            if not self._waiting and not self.keep_notices:
                 continue
             try:
                 r = await self.http.get(f"{self.sim}/_sim/messages", params={"after": self._high_water})
@@ -166,34 +170,66 @@ class StackDriver:
             for m in found:
                 self._high_water = max(self._high_water, m["seq"])
                 key = m.get("in_reply_to")
+                if key is None and self.keep_notices:
+                    self._notices.append(m)
                 if key in self._waiting:
                     self._replies.setdefault(key, []).append(m)
                     self._waiting[key].set()
 
-    async def make_conversations(self, flow: str, count: int) -> list[str]:
+    async def make_conversations(self, flow: str, count: int, *, members: list[str] | None = None,
+                                 prefix: str = "cidBENCH") -> list[str]:
         """New groups (as people make them and add the robot): one per flow, so no conversation
         waits on another's turn or on DingTalk's per-conversation pacing."""
-        staff = FLOWS[flow]["staff"]
+        members = members or [FLOWS[flow]["staff"]]
         made = []
         for i in range(count):
-            cid = f"cidBENCH{self.run_id}{flow}{len(self.conversations) + i}"
+            cid = f"{prefix}{self.run_id}{flow}{len(self.conversations) + i}"
             r = await self.http.post(f"{self.sim}/_sim/groups", json={"conversation_id": cid, "title": f"bench {cid}",
-                                                                       "members": [staff]})
+                                                                       "members": members})
             r.raise_for_status()
             made.append(cid)
         self.conversations += made
         return made
 
+    def notices(self, *, after: int = 0) -> list[dict]:
+        """Bot messages that answer no message (OpenAPI sends: approvals, warnings), in any
+        conversation; the driver polls for them only when made with ``keep_notices``."""
+        return [m for m in self._notices if m["seq"] > after]
+
+    @property
+    def high_water(self) -> int:
+        return self._high_water
+
+    async def _deliver(self, cid: str, staff: str, text: str, redeliver_s: float) -> tuple[dict, int]:
+        """Post the callback; while it is refused (not 200), deliver it again with the same msgId as
+        DingTalk does, for up to ``redeliver_s``. Returns the last answer and how many posts."""
+        body = {"conversation_id": cid, "staff_id": staff, "text": text, "at_bot": True}
+        deadline = time.monotonic() + redeliver_s
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                r = await self.http.post(f"{self.sim}/_sim/chat", json=body)
+                r.raise_for_status()
+                answer = r.json()
+            except httpx.HTTPError as exc:
+                answer = {"status": f"{type(exc).__name__}", "msgId": body.get("msg_id")}
+            if answer.get("msgId"):
+                body["msg_id"] = answer["msgId"]
+            if answer.get("status") == 200 or time.monotonic() + 1.0 > deadline or not body.get("msg_id"):
+                return answer, attempts
+            await asyncio.sleep(1.0)
+
     async def turn(self, cid: str, staff: str, text: str, done: Callable[[list[dict]], bool],
-                   result: CellResult) -> list[dict] | None:
+                   result: CellResult, *, redeliver_s: float = 0.0, kind: str = "") -> list[dict] | None:
         event = asyncio.Event()
         sent_ms = int(time.time() * 1000)
         t = time.perf_counter()
-        r = await self.http.post(f"{self.sim}/_sim/chat", json={"conversation_id": cid, "staff_id": staff,
-                                                                 "text": text, "at_bot": True})
+        answer, attempts = await self._deliver(cid, staff, text, redeliver_s)
         ack = time.perf_counter() - t
-        r.raise_for_status()
-        answer = r.json()
+        log = {"conversation": cid, "kind": kind, "text": text, "msg_id": answer.get("msgId"), "sent_ms": sent_ms,
+               "deliveries": attempts, "accepted": answer.get("status") == 200, "latency_s": None}
+        result.turn_log.append(log)
         if answer.get("status") != 200:
             result.failures.append({"conversation": cid, "text": text, "callback_status": answer.get("status")})
             return None
@@ -217,7 +253,8 @@ class StackDriver:
             self._waiting.pop(msg_id, None)
         replies = sorted(self._replies.pop(msg_id), key=lambda m: m["seq"])
         answered = next(m for k, m in enumerate(replies) if done(replies[: k + 1]))  # the answer, not a notice
-        result.turn_s.append(max(0.0, (answered["time_ms"] - sent_ms) / 1000.0))
+        log["latency_s"] = max(0.0, (answered["time_ms"] - sent_ms) / 1000.0)
+        result.turn_s.append(log["latency_s"])
         return replies
 
     def flow(self, name: str, conversations: list[str]):
@@ -227,7 +264,7 @@ class StackDriver:
         async def once(index: int, result: CellResult) -> None:
             cid = conversations[index]
             for text, expect in zip(texts_of(name, index), expects):
-                if await self.turn(cid, staff, text, _done(expect), result) is None:
+                if await self.turn(cid, staff, text, done_when(expect), result) is None:
                     return
             result.flows_done += 1
 

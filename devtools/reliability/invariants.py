@@ -19,6 +19,16 @@ def broken(verdicts: Iterable[dict]) -> list[dict]:
     return [v for v in verdicts if v["required"] and not v["ok"]]
 
 
+def verdict_table(verdicts: Iterable[dict]) -> list[str]:
+    """Markdown rows: one per verdict, with its detail."""
+    lines = ["| invariant | result | detail |", "|---|---|---|"]
+    for v in verdicts:
+        mark = "ok" if v["ok"] else ("**BROKEN**" if v["required"] else "warning")
+        detail = {k: x for k, x in v.items() if k not in ("name", "ok", "required")}
+        lines.append(f"| {v['name']} | {mark} | `{detail}` |")
+    return lines
+
+
 def exactly_once(reply_counts: Mapping[str, int], expected: Mapping[str, int], kinds: Mapping[str, str]) -> dict:
     """Each message (by msg id) got exactly the replies one delivery gets (``expected`` per kind)."""
     wrong = {m: {"kind": kinds[m], "replies": n, "expected": expected[kinds[m]]}
@@ -69,3 +79,88 @@ def all_delivered(delivered: Mapping[str, int], expected: Mapping[str, int]) -> 
              if delivered.get(c, 0) != n}
     return verdict("every reply delivered exactly once despite webhook failures", not wrong,
                    conversations=len(expected), replies=sum(delivered.values()), wrong=wrong)
+
+
+# -- the production topology under faults (prod_faults) -----------------------------------------------
+def messages_once(turns: Iterable[Mapping], handled: Mapping[str, int]) -> list[dict]:
+    """``turns``: every message sent (``msg_id``, ``accepted``: DingTalk's callback got a 200);
+    ``handled``: msgId -> user events with that id in the tracker store (Rasa's record of a turn)."""
+    turns = list(turns)
+    refused = [t["msg_id"] for t in turns if not t["accepted"]]
+    lost = [t["msg_id"] for t in turns if t["accepted"] and handled.get(t["msg_id"], 0) == 0]
+    twice = {m: n for m, n in handled.items() if n > 1}
+    return [
+        verdict("no message lost (every accepted message is in the tracker store)", not lost and not refused,
+                messages=len(turns), accepted=len(turns) - len(refused), never_accepted=len(refused),
+                lost=len(lost), lost_examples=lost[:5]),
+        verdict("no message handled twice (one tracker user event per msgId)", not twice, doubled=len(twice),
+                examples=dict(list(twice.items())[:5])),
+    ]
+
+
+def replies_once(turns: Iterable[Mapping], bot_messages: Iterable[Mapping]) -> list[dict]:
+    """Per accepted message: at least one reply recorded by DingTalk (``in_reply_to``), and no bot
+    message (reply or notice) recorded twice with the same text in the same conversation."""
+    turns, bot = list(turns), list(bot_messages)
+    answered = Counter(m.get("in_reply_to") for m in bot if m.get("in_reply_to"))
+    lost = [t["msg_id"] for t in turns if t["accepted"] and answered.get(t["msg_id"], 0) == 0]
+    same = Counter((m.get("conversation_id"), m.get("in_reply_to"), m.get("text") or "") for m in bot)
+    twice = [{"conversation": c, "in_reply_to": r, "text": x[:120], "times": n} for (c, r, x), n in same.items() if n > 1]
+    return [
+        verdict("no reply lost (every accepted message answered)", not lost, replies=sum(answered.values()),
+                notices=sum(1 for m in bot if not m.get("in_reply_to")), unanswered=len(lost),
+                unanswered_examples=lost[:5]),
+        verdict("no reply sent twice (no bot message recorded twice)", not twice, doubled=len(twice),
+                examples=twice[:5]),
+    ]
+
+
+def order_kept(turns: Iterable[Mapping], bot_messages: Iterable[Mapping],
+               handled_order: Mapping[str, list[str]]) -> dict:
+    """Per conversation: replies (by DingTalk's record order) answer the messages in the order they
+    were sent, and the tracker holds the messages in that order."""
+    sent: dict[str, list[str]] = {}
+    for t in turns:
+        if t["accepted"]:
+            sent.setdefault(t["conversation"], []).append(t["msg_id"])
+    rank = {m: i for ms in sent.values() for i, m in enumerate(ms)}
+    replies_out, tracker_out = [], []
+    last: dict[str, int] = {}
+    for m in sorted(bot_messages, key=lambda m: m["seq"]):
+        r = m.get("in_reply_to")
+        if r not in rank:
+            continue
+        c = m["conversation_id"]
+        if rank[r] < last.get(c, -1):
+            replies_out.append({"conversation": c, "reply_to": r})
+        last[c] = max(last.get(c, -1), rank[r])
+    for c in sent:
+        held = [m for m in handled_order.get(c, []) if m in rank]
+        if held != sorted(held, key=rank.__getitem__) or len(set(held)) != len(held):
+            tracker_out.append(c)
+    return verdict("per-conversation order kept (replies and tracker)", not replies_out and not tracker_out,
+                   conversations=len(sent), replies_out_of_order=len(replies_out), tracker_out_of_order=len(tracker_out),
+                   examples=(replies_out[:3] + tracker_out[:3]))
+
+
+def approvals_once(decided: Iterable[Mapping], rows: Iterable[Mapping], instances: Mapping[str, Mapping],
+                   pending_left: Iterable[str]) -> dict:
+    """``decided``: approvals the manager decided (``bill_no``, ``instance_id``, ``result``);
+    ``rows``: our approval records (``bill_no``, ``instance_id``, ``state``); ``instances``: the OA
+    simulator's view of each instance; ``pending_left``: bills of ours still waiting at the end."""
+    decided, rows = list(decided), list(rows)
+    per_bill = Counter(r["bill_no"] for r in rows)
+    extra = {b: n for b, n in per_bill.items() if n > 1}
+    state_of = {r["bill_no"]: r["state"] for r in rows}
+    wanted = {"agree": "agreed", "refuse": "refused"}
+    not_applied = {d["bill_no"]: state_of.get(d["bill_no"]) for d in decided
+                   if state_of.get(d["bill_no"]) != wanted[d["result"]]}
+    executions = {i: sum(1 for r in v.get("operationRecords", []) if r.get("type") == "EXECUTE_TASK_NORMAL")
+                  for i, v in instances.items()}
+    not_once = {i: n for i, n in executions.items() if n != 1}
+    left = sorted(pending_left)
+    return verdict("every approval decided once (one OA instance per order, one decision, applied once)",
+                   not extra and not not_applied and not not_once and not left,
+                   approvals=len(rows), decided=len(decided), instances_per_order_over_1=extra,
+                   decided_not_applied=dict(list(not_applied.items())[:10]), decisions_not_once=dict(list(not_once.items())[:10]),
+                   still_pending=left[:10])

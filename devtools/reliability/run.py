@@ -14,7 +14,7 @@ from pathlib import Path
 from devtools.bench.harness import ChatDriver, K3Reader, running_stack
 from devtools.bench.report import machine, stop_on_sigterm, write_report
 from devtools.reliability import scenarios
-from devtools.reliability.invariants import broken
+from devtools.reliability.invariants import broken, verdict_table
 from rasa_project.clock import utc_now
 from rasa_project.settings import PROJECT_ROOT, Settings
 
@@ -86,18 +86,18 @@ def render(report: dict) -> str:
         for key, value in s.items():
             if key not in ("name", "verdicts", "elapsed_s", "rules", "faults_injected"):
                 lines.append(f"- {key}: `{value}`")
-        lines += ["", "| invariant | result | detail |", "|---|---|---|"]
-        for v in s["verdicts"]:
-            mark = "ok" if v["ok"] else ("**BROKEN**" if v["required"] else "warning")
-            detail = {k: x for k, x in v.items() if k not in ("name", "ok", "required")}
-            lines.append(f"| {v['name']} | {mark} | `{detail}` |")
-        lines.append("")
+        lines += ["", *verdict_table(s["verdicts"]), ""]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.reliability", description=__doc__)
+    parser.add_argument("--scenario", choices=("single-box", "prod-faults"), default="single-box",
+                        help="single-box: the scenarios on one stack (default); prod-faults: the production "
+                             "topology (nginx, 2 Rasa, 2 action servers) under load and faults")
     parser.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
+    parser.add_argument("--minutes", type=float, default=5.0, help="prod-faults: how long the load runs (at least)")
+    parser.add_argument("--conversations", type=int, default=50, help="prod-faults: conversations at once")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "reliability")
     parser.add_argument("--model", type=Path, help="model archive (default: the trained one)")
     args = parser.parse_args(argv)
@@ -105,10 +105,26 @@ def main(argv: list[str] | None = None) -> int:
     from rasa_project.nlu.training import ensure_model
 
     model = args.model or ensure_model()
+    if args.scenario == "prod-faults":
+        return _prod_faults(args, model)
     report = run_reliability(QUICK if args.quick else DEFAULT, model=model,
                              work_dir=Settings().var_dir / "reliability",
                              log=lambda m: print(m, file=sys.stderr, flush=True))
     json_path, md_path = write_report("reliability", report, render(report), args.out)
+    print(render(report))
+    print(f"written: {json_path} and {md_path}")
+    return 0 if report["ok"] else 1
+
+
+def _prod_faults(args, model: Path) -> int:
+    from devtools.reliability.prod_faults import ProdFaultsConfig, render, run_prod_faults
+
+    config = ProdFaultsConfig(conversations=args.conversations, minutes=args.minutes)
+    report = run_prod_faults(config, model=model, work_dir=Settings().var_dir / "reliability-prod-faults",
+                             log=lambda m: print(m, file=sys.stderr, flush=True))
+    report["broken"] = broken(report["verdicts"])
+    report["ok"] = not report["broken"]
+    json_path, md_path = write_report("reliability-prod-faults", report, render(report), args.out)
     print(render(report))
     print(f"written: {json_path} and {md_path}")
     return 0 if report["ok"] else 1

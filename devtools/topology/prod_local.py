@@ -44,6 +44,14 @@ class Ports:
     dingtalk: int = 8802
     ldap: int = 3890
 
+    @classmethod
+    def free(cls) -> Ports:
+        """Every port a free loopback one (tests and the reliability run)."""
+        from devtools.bench.harness import free_port
+
+        return cls(lb=free_port(), actions_lb=free_port(), rasa=[free_port(), free_port()],
+                   actions=[free_port(), free_port()], k3=free_port(), dingtalk=free_port(), ldap=free_port())
+
 
 def nginx_conf(prefix: Path, ports: Ports) -> str:
     def upstream(name: str, backends: list[int]) -> str:
@@ -128,10 +136,35 @@ def create_database(prefix: str = "dingk3_prodlocal") -> str:
 
 
 def drop_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
+    name = database_name(url)
     admin = db.make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def database_name(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+def cut_database(url: str) -> int:
+    """The throwaway database's outage (the machine's PostgreSQL is shared, so it is not restarted):
+    new connections refused (``ALLOW_CONNECTIONS false``) and every open one ended
+    (``pg_terminate_backend``). Returns how many backends were ended."""
+    name = database_name(url)
+    admin = db.make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+        ended = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                  "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name}).scalar()
+    admin.dispose()
+    return int(ended or 0)
+
+
+def restore_database(url: str) -> None:
+    admin = db.make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{database_name(url)}" ALLOW_CONNECTIONS true'))
     admin.dispose()
 
 
@@ -139,6 +172,16 @@ def flush_redis(url: str) -> None:
     import redis
 
     redis.Redis.from_url(url).flushdb()
+
+
+def free_redis_db(port: int = 6379) -> int:
+    """A Redis database number with no keys (the caller flushes it at the end)."""
+    import redis
+
+    for number in range(8, 16):
+        if redis.Redis(port=port, db=number).dbsize() == 0:
+            return number
+    raise RuntimeError("no empty Redis database among 8..15")
 
 
 def topology(var_dir: Path, model: Path, *, ports: Ports, database_url: str, redis_url: str,

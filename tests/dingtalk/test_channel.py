@@ -256,3 +256,36 @@ def test_rasa_builds_the_channel_from_a_nearly_empty_credentials_file(tmp_path):
     dingtalk = next(c for c in channels if c.name() == "dingtalk")
     assert isinstance(dingtalk, DingTalkInput) and dingtalk.url_prefix() == "dingtalk"
     assert dingtalk.settings.dingtalk_robot_code  # everything else came from Settings
+
+
+class SlowDedupe:
+    """A dedupe store answering later than DingTalk waits for the callback's ack (an overloaded box)."""
+
+    def __init__(self, inner, delay_s: float) -> None:
+        self.inner, self.delay_s = inner, delay_s
+
+    def first_seen(self, key: str) -> bool:
+        seen = self.inner.first_seen(key)
+        time.sleep(self.delay_s)
+        return seen
+
+
+async def test_a_message_whose_ack_came_too_late_is_still_handled_once(make_bot, settings):
+    """DingTalk gives up on the ack and hangs up while the dedupe store is slow; the store has
+    already recorded the msgId, so DingTalk's redelivery is a repeat. The first delivery's turn must
+    still run (it is the only one that will): once, not zero times."""
+    from connectors.dedupe import SQLiteDedupe
+
+    bot = await make_bot(dedupe=SlowDedupe(SQLiteDedupe(settings.var_dir / "slow.db", 3600), 1.0))
+    ts = int(time.time() * 1000)
+    h = {"timestamp": str(ts), "sign": sign(SECRET, ts), "Content-Type": "application/json"}
+    body = json.dumps(spec_body(), ensure_ascii=False).encode()
+    async with httpx.AsyncClient(timeout=0.2) as client:
+        with pytest.raises(httpx.TimeoutException):
+            await client.post(bot.url + "/webhook", content=body, headers=h)  # hangs up before the ack
+    await asyncio.sleep(1.5)  # the slow store answers after the hang-up
+    again = await post(bot, spec_body())  # DingTalk delivers it again: a repeat by now
+    assert again.status_code == 200
+    await async_wait_until(lambda: bot.received, timeout_s=10)
+    await bot.channel.wait_idle()
+    assert [m.message_id for m in bot.received] == ["msgQ2v8Yk0dC4lE3=="]

@@ -409,3 +409,30 @@ def test_refusals_are_classified_by_what_they_refuse(message, field, expected):
 
     status = {"IsSuccess": False, "MsgCode": 11, "Errors": [{"FieldName": field, "Message": message}]}
     assert error_from_status(status).reason == expected
+
+
+class AuditedFirstBy(httpx.HTTPTransport):
+    """Before our first Audit call reaches K/3, another process audits the same order (two workers
+    applying one OA decision at once)."""
+
+    def __init__(self, other: K3Client, bill_no: str) -> None:
+        super().__init__()
+        self.other, self.bill_no, self.raced = other, bill_no, False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if "Audit" in request.url.path and not self.raced:
+            self.raced = True
+            assert self.other.audit_order(self.bill_no).document_status == "C"
+        return super().handle_request(request)
+
+
+def test_an_audit_that_another_process_did_first_is_not_a_failure(client, make_client, server, server_settings):
+    order = client.create_order(draft("race-1"), audit=False)
+    assert order.document_status == "B"
+    racing = AuditedFirstBy(make_client(), order.bill_no)
+    ours = K3Client(k3_config(server_settings.copy(update={"k3_base_url": server.base_url})), transport=racing)
+    try:
+        assert ours.audit_order(order.bill_no).document_status == "C"  # K/3 refused our repeat; the order is audited
+    finally:
+        ours.close()
+    assert racing.raced

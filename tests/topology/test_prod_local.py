@@ -10,11 +10,16 @@ import time
 
 import httpx
 import pytest
-import redis
 import sqlalchemy as sa
 
-from devtools.topology.prod_local import Ports, create_database, drop_database, flush_redis, topology
-from tests.authz.conftest import free_port
+from devtools.topology.prod_local import (
+    Ports,
+    create_database,
+    drop_database,
+    flush_redis,
+    free_redis_db,
+    topology,
+)
 from tests.e2e.stack import Chat
 from tests.requirements import need
 
@@ -28,21 +33,12 @@ def model_path():
     return ensure_model()
 
 
-def _free_redis_db() -> int:
-    """A Redis database number with no keys (prod-local flushes it at the end)."""
-    for number in range(8, 16):
-        if redis.Redis(db=number).dbsize() == 0:
-            return number
-    raise AssertionError("no empty Redis database among 8..15")
-
-
 def test_two_of_everything_behind_nginx_answers_and_survives_a_killed_replica(tmp_path, model_path):
     need("slapd")
     need("nginx")
-    ports = Ports(lb=free_port(), actions_lb=free_port(), rasa=[free_port(), free_port()],
-                  actions=[free_port(), free_port()], k3=free_port(), dingtalk=free_port(), ldap=free_port())
+    ports = Ports.free()
     database_url = create_database("dingk3_prodlocal_test")
-    redis_url = f"redis://127.0.0.1:6379/{_free_redis_db()}"
+    redis_url = f"redis://127.0.0.1:6379/{free_redis_db()}"
     stack = topology(tmp_path, model_path, ports=ports, database_url=database_url, redis_url=redis_url,
                      settings_extra={"dingtalk_rate_per_minute": 1000, "dingtalk_sim_rate_per_minute": 1000})
     try:

@@ -1,0 +1,123 @@
+"""The pieces of the prod-faults reliability run that need no running system: the invariants
+(observations in, verdicts out), the latency windows, and the TCP proxy that makes Redis
+unreachable for our processes only."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+
+from devtools.reliability.invariants import approvals_once, messages_once, order_kept, replies_once
+from devtools.reliability.prod_faults import Fault, latency_windows
+from devtools.topology.tcp_proxy import TcpProxy
+
+
+def sent(msg_id: str, conversation: str = "cidA", accepted: bool = True) -> dict:
+    return {"msg_id": msg_id, "conversation": conversation, "accepted": accepted}
+
+
+def reply(seq: int, to: str | None, text: str = "ok", conversation: str = "cidA") -> dict:
+    return {"seq": seq, "in_reply_to": to, "text": text, "conversation_id": conversation}
+
+
+def test_a_message_missing_from_the_tracker_is_lost_and_one_stored_twice_was_handled_twice():
+    lost, twice = messages_once([sent("m1"), sent("m2"), sent("m3")], {"m1": 1, "m3": 2})
+    assert not lost["ok"] and lost["lost"] == 1 and lost["lost_examples"] == ["m2"]
+    assert not twice["ok"] and twice["doubled"] == 1
+    ok = messages_once([sent("m1")], {"m1": 1})
+    assert all(v["ok"] for v in ok)
+
+
+def test_a_callback_never_accepted_counts_as_lost():
+    lost, _ = messages_once([sent("m1", accepted=False)], {})
+    assert not lost["ok"] and lost["never_accepted"] == 1
+
+
+def test_an_unanswered_message_and_a_reply_recorded_twice_break_the_reply_invariants():
+    turns = [sent("m1"), sent("m2")]
+    lost, twice = replies_once(turns, [reply(1, "m1"), reply(2, "m1")])
+    assert not lost["ok"] and lost["unanswered_examples"] == ["m2"]
+    assert not twice["ok"] and twice["doubled"] == 1
+    lost, twice = replies_once(turns, [reply(1, "m1", "a"), reply(2, "m2", "b"), reply(3, None, "notice")])
+    assert lost["ok"] and twice["ok"] and lost["notices"] == 1
+
+
+def test_replies_out_of_send_order_or_a_tracker_out_of_order_break_the_order():
+    turns = [sent("m1"), sent("m2")]
+    assert order_kept(turns, [reply(1, "m1"), reply(2, "m2")], {"cidA": ["m1", "m2"]})["ok"]
+    swapped = order_kept(turns, [reply(1, "m2"), reply(2, "m1")], {"cidA": ["m1", "m2"]})
+    assert not swapped["ok"] and swapped["replies_out_of_order"] == 1
+    assert not order_kept(turns, [reply(1, "m1"), reply(2, "m2")], {"cidA": ["m2", "m1"]})["ok"]
+
+
+def test_an_approval_is_decided_once_only_with_one_instance_one_decision_applied():
+    decided = [{"bill_no": "MO000200", "instance_id": "i1", "result": "agree"}]
+    rows = [{"bill_no": "MO000200", "instance_id": "i1", "state": "agreed"}]
+    once = {"i1": {"operationRecords": [{"type": "START_PROCESS_INSTANCE"}, {"type": "EXECUTE_TASK_NORMAL"}]}}
+    assert approvals_once(decided, rows, once, [])["ok"]
+    assert not approvals_once(decided, rows + [{"bill_no": "MO000200", "instance_id": "i2", "state": "pending"}],
+                              once, [])["ok"]
+    assert not approvals_once(decided, [{**rows[0], "state": "pending"}], once, [])["ok"]
+    twice = {"i1": {"operationRecords": [{"type": "EXECUTE_TASK_NORMAL"}, {"type": "EXECUTE_TASK_NORMAL"}]}}
+    assert not approvals_once(decided, rows, twice, [])["ok"]
+    assert not approvals_once(decided, rows, once, ["MO000201"])["ok"]
+
+
+def test_latency_windows_put_each_turn_in_the_window_it_was_sent_in():
+    faults = [Fault("rasa_kill", "kill", start_s=10, end_s=20), Fault("redis_outage", "cut", start_s=40, end_s=50)]
+    turns = [{"sent_ms": 1000 * s, "latency_s": lat, "deliveries": d}
+             for s, lat, d in ((1, 0.5, 1), (12, 2.0, 1), (33, None, 1), (41, 4.0, 3), (70, 1.0, 1))]
+    for n, t in enumerate(turns):
+        t["msg_id"] = f"m{n}"
+    windows = {w["window"]: w for w in latency_windows(turns, faults, 0, 80, tail_s=5, lost={"m2"}, no_reply={"m2"})}
+    assert list(windows) == ["before", "rasa_kill", "between", "redis_outage", "after"]
+    assert windows["before"]["latency"]["n"] == 1 and windows["rasa_kill"]["latency"]["max_ms"] == 2000
+    assert windows["between"]["unexpected"] == 1 and windows["between"]["lost"] == 1 and windows["redis_outage"]["redelivered"] == 1
+    assert windows["after"]["turns"] == 1
+
+
+@pytest.fixture
+def echo_port():
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=lambda c=conn: [c.sendall(d) for d in iter(lambda: c.recv(1024), b"")],
+                             daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield server.getsockname()[1]
+    server.close()
+
+
+def _echo(port: int, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(data)
+        return s.recv(1024)
+
+
+def test_the_proxy_passes_bytes_drops_connections_when_cut_and_recovers(echo_port):
+    proxy = TcpProxy(echo_port)
+    try:
+        assert _echo(proxy.port, b"ping") == b"ping"
+        held = socket.create_connection(("127.0.0.1", proxy.port), timeout=5)
+        held.sendall(b"a")
+        assert held.recv(10) == b"a"
+        proxy.cut()
+        assert held.recv(10) == b""  # the open connection was closed
+        held.close()
+        with pytest.raises(OSError):
+            got = _echo(proxy.port, b"x")
+            if not got:
+                raise ConnectionResetError("closed at once")
+        assert proxy.refused == 1
+        proxy.restore()
+        assert _echo(proxy.port, b"back") == b"back"
+    finally:
+        proxy.close()
