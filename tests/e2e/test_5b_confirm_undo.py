@@ -196,30 +196,30 @@ def test_report_amend_confirm_void_and_correct_each_wait_for_their_confirmation(
 def test_a_correction_naming_the_old_value_writes_the_new_one(chat, stack):
     """"X 不对，应该是 Y" / "bukan X, harusnya Y" / "was Y, not X": Y is written, in each language."""
     _, settings = stack
-    sdk = official_sdk(settings)
-    assert report_totals(sdk, "P20250403") == (0, 0)
-    chat.ask("prod0001", "P20250403 完成 90，报废 6", PROD, contains="96")
+    p = Reported(official_sdk(settings))
+    before = p.plus(0)
+    chat.ask("prod0001", "P20250403 完成 90，报废 6", PROD, contains=p.shown(90, 6))
     chat.ask("prod0001", "确认", PROD, contains="SCHB")
-    assert report_totals(sdk, "P20250403") == (90, 6)
+    assert p.now() == p.plus(90, 6)
 
-    zh = joined(chat.ask("prod0001", "刚才报错了，90个不对，应该是80个", PROD, contains="86/500"))
+    zh = joined(chat.ask("prod0001", "刚才报错了，90个不对，应该是80个", PROD, contains=p.shown(80, 6)))
     assert "80" in zh, zh
     chat.ask("prod0001", "确认", PROD, contains="SCHB")
-    assert report_totals(sdk, "P20250403") == (80, 6)
+    assert p.now() == p.plus(80, 6)
 
-    id_ = joined(chat.ask("prod0001", "koreksi laporan tadi: bukan 80, harusnya 75 pcs", PROD, contains="81/500"))
+    id_ = joined(chat.ask("prod0001", "koreksi laporan tadi: bukan 80, harusnya 75 pcs", PROD, contains=p.shown(75, 6)))
     assert "75" in id_, id_
     chat.ask("prod0001", "ya", PROD, contains="SCHB")
-    assert report_totals(sdk, "P20250403") == (75, 6)
+    assert p.now() == p.plus(75, 6)
 
-    en = joined(chat.ask("prod0001", "fix my last report, the rejects were 3 not 6", PROD, contains="78/500"))
+    en = joined(chat.ask("prod0001", "fix my last report, the rejects were 3 not 6", PROD, contains=p.shown(75, 3)))
     assert "3" in en, en
     chat.ask("prod0001", "yes", PROD, contains="SCHB")
-    assert report_totals(sdk, "P20250403") == (75, 3)
+    assert p.now() == p.plus(75, 3)
 
     chat.ask("prod0001", "作废刚才的报工", PROD, contains="P20250403")
     chat.ask("prod0001", "确认", PROD, contains="P20250403")
-    assert report_totals(sdk, "P20250403") == (0, 0)  # as the next test expects it
+    assert p.now() == before  # as the next test expects it
 
 
 def test_someone_elses_report_is_not_voided(chat, stack):
