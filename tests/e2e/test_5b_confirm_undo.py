@@ -202,20 +202,15 @@ def test_a_correction_naming_the_old_value_writes_the_new_one(chat, stack):
     chat.ask("prod0001", "确认", PROD, contains="SCHB")
     assert p.now() == p.plus(90, 6)
 
-    zh = joined(chat.ask("prod0001", "刚才报错了，90个不对，应该是80个", PROD, contains=p.shown(80, 6)))
-    assert "80" in zh, zh
-    chat.ask("prod0001", "确认", PROD, contains="SCHB")
-    assert p.now() == p.plus(80, 6)
-
-    id_ = joined(chat.ask("prod0001", "koreksi laporan tadi: bukan 80, harusnya 75 pcs", PROD, contains=p.shown(75, 6)))
-    assert "75" in id_, id_
-    chat.ask("prod0001", "ya", PROD, contains="SCHB")
-    assert p.now() == p.plus(75, 6)
-
-    en = joined(chat.ask("prod0001", "fix my last report, the rejects were 3 not 6", PROD, contains=p.shown(75, 3)))
-    assert "3" in en, en
-    chat.ask("prod0001", "yes", PROD, contains="SCHB")
-    assert p.now() == p.plus(75, 3)
+    for text, yes, new, (good, scrap) in [
+        ("刚才报错了，90个不对，应该是80个", "确认", "80", (80, 6)),
+        ("koreksi laporan tadi: bukan 80, harusnya 75 pcs", "ya", "75", (75, 6)),
+        ("fix my last report, the rejects were 3 not 6", "yes", "3", (75, 3)),
+    ]:
+        summary = joined(chat.ask("prod0001", text, PROD, contains=p.shown(good, scrap)))
+        assert new in summary, summary
+        chat.ask("prod0001", yes, PROD, contains="SCHB")
+        assert p.now() == p.plus(good, scrap)
 
     chat.ask("prod0001", "作废刚才的报工", PROD, contains="P20250403")
     chat.ask("prod0001", "确认", PROD, contains="P20250403")
