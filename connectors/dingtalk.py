@@ -16,13 +16,15 @@ corp; the ``sessionWebhook`` under an allowed origin (``dingtalk_client.origins`
 anything is processed or sent); the sender a member of the conversation
 (``connectors.speakers``, else 403). Then it is deduplicated on ``msgId``, rate-limited per
 sender and per conversation, acknowledged at once, and the Rasa turn runs in a background
-task. Replies go through ``connectors.outbox``. Stream frames skip only the signature steps:
+task; the dedupe store keeps the accepted turn, leased, until it is over, and a turn whose process
+died is run by another channel (``connectors.dedupe``, ``DingTalkInput.sweep``). Replies go through ``connectors.outbox``. Stream frames skip only the signature steps:
 they arrive over our own connection, authenticated with the app's credentials.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import re
@@ -105,6 +107,11 @@ class Inbound:
     metadata: dict
     is_readable: bool = True  # False: a picture (or empty) message Rasa cannot read
     is_too_long: bool = False  # longer than settings.dingtalk_max_text_chars: answered, not read
+
+
+def _payload(inbound: Inbound) -> str:
+    """The admitted turn as the dedupe store keeps it (``Inbound(**json.loads(...))`` again)."""
+    return json.dumps(dataclasses.asdict(inbound), ensure_ascii=False)
 
 
 # --- decoding (pure) ---------------------------------------------------------------------------
@@ -335,6 +342,7 @@ class DingTalkInput(InputChannel):
         claims: ClaimStore | None = None,
         speakers: SpeakerCheck | None = None,
         flood: FloodGate | None = None,
+        handled: Callable[[Inbound], Awaitable[bool]] | None = None,  # default: the agent's tracker store
     ) -> None:
         if settings is None:
             from rasa_project.settings import get_settings
@@ -353,6 +361,9 @@ class DingTalkInput(InputChannel):
         self._outbox: Outbox | None = None
         self._wall_ms = wall_ms
         self._tasks: set[asyncio.Task] = set()
+        self._handled_check = handled
+        self._app = None  # the Sanic app once serving (its agent's tracker store answers _handled)
+        self._sweep_task: asyncio.Task | None = None
         self._conversations: dict[str, bool] = {}  # conversation id -> is group (for proactive sends)
         self._langs: dict[str, str] = {}  # sender id -> language of their last readable message
         self.stream = None  # connectors.stream.StreamClient in stream mode
@@ -435,16 +446,19 @@ class DingTalkInput(InputChannel):
     # the turn
     async def accept(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> bool:
         """Dedupe, rate-limit and start the turn in the background; False when nothing is started
-        (a redelivery, or a flood past its one polite answer)."""
+        (a redelivery, or a flood past its one polite answer). The admitted turn stays in the dedupe
+        store, leased, until it is over (``connectors.dedupe``): a process killed meanwhile does not
+        lose it."""
         started = time.monotonic()
-        first = await asyncio.to_thread(self.dedupe.first_seen, inbound.dedupe_key)
+        rid = logs.REQUEST_ID.get() or logs.new_id()  # nginx's X-Request-Id on HTTP callbacks
+        logs.REQUEST_ID.set(rid)  # the turn's task copies it: Rasa's and our log lines carry it
+        inbound.metadata["request_id"] = rid  # to the action server through the tracker
+        first = await asyncio.to_thread(self.dedupe.admit, inbound.dedupe_key, _payload(inbound),
+                                        self.settings.turn_lease_s)
         observe_stage("ack_dedupe", time.monotonic() - started)
         if not first:
             log.info("dingtalk: redelivered %s ignored", inbound.message_id)
             return False
-        rid = logs.REQUEST_ID.get() or logs.new_id()  # nginx's X-Request-Id on HTTP callbacks
-        logs.REQUEST_ID.set(rid)  # the turn's task copies it: Rasa's and our log lines carry it
-        inbound.metadata["request_id"] = rid  # to the action server through the tracker
         log.info("dingtalk: message %s accepted", inbound.message_id)
         self._conversations[inbound.metadata["conversation_id"]] = inbound.metadata["is_group"]
         remember = self.group_webhooks.note(inbound.metadata)
@@ -453,15 +467,92 @@ class DingTalkInput(InputChannel):
         admission = self.flood.admit(inbound.sender_id.rpartition(":")[2], inbound.metadata["conversation_id"])
         if admission is Admission.DROP:
             log.info("dingtalk: %s dropped (rate limit)", inbound.message_id)
+            self._spawn(self._finish(inbound), f"finish {inbound.message_id}")
             return False
         if admission is Admission.WARN:
             log.warning("dingtalk: rate limit reached in %s; answered once, then dropping",
                         inbound.metadata["conversation_id"])
-            self._spawn(self._answer(inbound, "dingtalk.slow_down"), f"slow-down {inbound.message_id}")
+            self._spawn(self._leased(inbound, self._answer(inbound, "dingtalk.slow_down")),
+                        f"slow-down {inbound.message_id}")
             return True
         metrics.TURNS.labels("message").inc()
-        self._spawn(self._turn(inbound, on_new_message), f"turn {inbound.message_id}")
+        self._spawn(self._leased(inbound, self._turn(inbound, on_new_message)), f"turn {inbound.message_id}")
         return True
+
+    # the admitted turn's lease (connectors.dedupe)
+    async def _leased(self, inbound: Inbound, work: Awaitable[Any]) -> None:
+        """Run ``work`` while renewing the turn's lease; forget the turn when it is over. A turn
+        that fails is answered by ``_turn`` and over all the same: only a dead process's turns run
+        again."""
+        keeper = asyncio.ensure_future(self._keep_lease(inbound.dedupe_key))
+        try:
+            await work
+        finally:
+            keeper.cancel()
+        await self._finish(inbound)
+
+    async def _keep_lease(self, key: str) -> None:
+        lease = self.settings.turn_lease_s
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                await asyncio.to_thread(self.dedupe.renew, key, lease)
+            except Exception:  # the store is down: the lease may lapse and the turn be checked again
+                log.warning("dingtalk: lease of %s not renewed (dedupe store unavailable)", key, exc_info=True)
+
+    async def _finish(self, inbound: Inbound) -> None:
+        try:
+            await asyncio.to_thread(self.dedupe.finish, inbound.dedupe_key)
+        except Exception:  # its lease lapses; the sweeper then finds the turn in the tracker store
+            log.warning("dingtalk: turn %s not marked done (dedupe store unavailable)", inbound.message_id,
+                        exc_info=True)
+
+    async def sweep(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> int:
+        """Take back the turns of processes that died (lease run out) and run those that did not
+        reach the tracker store; the number of turns started again."""
+        s = self.settings
+        due = await asyncio.to_thread(self.dedupe.reclaim, s.turn_lease_s, 20, s.turn_max_reruns)
+        rerun = 0
+        for turn in due:
+            if turn.payload is None:
+                log.error("dingtalk: turn %s given up after %d reruns", turn.key, turn.reruns)
+                metrics.TURNS.labels("given_up").inc()
+                continue
+            inbound = Inbound(**json.loads(turn.payload))
+            logs.REQUEST_ID.set(inbound.metadata.get("request_id") or logs.new_id())
+            if await self._handled(inbound):
+                log.info("dingtalk: turn %s of a stopped process had finished", inbound.message_id)
+                await self._finish(inbound)
+                continue
+            log.warning("dingtalk: turn %s of a stopped process runs again (rerun %d)", inbound.message_id,
+                        turn.reruns)
+            metrics.TURNS.labels("rerun").inc()
+            self._conversations[inbound.metadata["conversation_id"]] = inbound.metadata["is_group"]
+            self._spawn(self._leased(inbound, self._turn(inbound, on_new_message)), f"rerun {inbound.message_id}")
+            rerun += 1
+        return rerun
+
+    async def _handled(self, inbound: Inbound) -> bool:
+        """Did the turn reach the tracker store (a user event with its message id)? Raises when the
+        store cannot tell (the turn stays leased and is looked at again)."""
+        if self._handled_check is not None:
+            return await self._handled_check(inbound)
+        agent = getattr(getattr(self._app, "ctx", None), "agent", None)
+        if agent is None or agent.tracker_store is None:
+            return False
+        store = getattr(agent.tracker_store, "_tracker_store", agent.tracker_store)  # past Rasa's fail-safe
+        tracker = await store.retrieve_full_tracker(inbound.sender_id)  # wrapper: it answers None on errors
+        return tracker is not None and any(
+            getattr(e, "message_id", None) == inbound.message_id for e in tracker.events if e.type_name == "user")
+
+    async def _sweeper(self, on_new_message) -> None:
+        while True:
+            await asyncio.sleep(self.settings.turn_sweep_s)
+            try:
+                await self.sweep(on_new_message)
+            except Exception:
+                log.warning("dingtalk: sweep for stopped turns failed; next in %ss", self.settings.turn_sweep_s,
+                            exc_info=True)
 
     def _lang_of(self, inbound: Inbound) -> str:
         if inbound.is_readable and not inbound.text.startswith("/"):
@@ -695,7 +786,9 @@ class DingTalkInput(InputChannel):
 
         @bp.listener("after_server_start")
         async def start_stream(app, loop) -> None:
+            self._app = app
             self.outbox.start()  # replies a crashed process left in the shared queue go out now
+            self._sweep_task = asyncio.ensure_future(self._sweeper(on_new_message))  # turns a crash left
             logs.install(self.settings, "rasa")  # request ids on this process's log lines
             if self.settings.dingtalk_mode == "stream":
                 self.start_stream(on_new_message)
@@ -725,6 +818,8 @@ class DingTalkInput(InputChannel):
         self._stream_task = asyncio.ensure_future(self.stream.run())
 
     async def aclose(self, *, drain_timeout_s: float = 30.0) -> None:
+        if self._sweep_task is not None:
+            self._sweep_task.cancel()
         if self.stream is not None:
             await self.stream.stop()
             self._stream_task.cancel()

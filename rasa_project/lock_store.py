@@ -25,6 +25,9 @@ K/3 call does not let the next turn in; a holder that learns it lost the lease (
 than the lifetime) logs it and counts it (``lost_leases``). The fence of the lock a turn holds is
 in ``current_fence`` (a context variable) for stores that check it.
 
+Redis unreachable (restarted, a network blip) delays a turn instead of failing it: issuing and
+polling are tried again with backoff for ``store_outage_s`` (setting).
+
 Registered by module path: ``lock_store: {type: rasa_project.lock_store.AtomicRedisLockStore,
 url: redis://...}``; the lifetime and the longest wait come from settings
 (``DINGK3_LOCK_LIFETIME_S``, ``DINGK3_LOCK_MAX_WAIT_S``).
@@ -119,7 +122,7 @@ class AtomicRedisLockStore(LockStore):
 
     def __init__(self, endpoint_config=None, *, url: str | None = None, client=None,
                  lifetime_s: float | None = None, max_wait_s: float | None = None,
-                 key_prefix: str | None = None) -> None:
+                 key_prefix: str | None = None, outage_s: float | None = None) -> None:
         import redis
 
         kwargs = dict(getattr(endpoint_config, "kwargs", None) or {})
@@ -130,6 +133,11 @@ class AtomicRedisLockStore(LockStore):
             settings = get_settings()
             lifetime_s = settings.lock_lifetime_s if lifetime_s is None else lifetime_s
             max_wait_s = settings.lock_max_wait_s if max_wait_s is None else max_wait_s
+        if outage_s is None:
+            from rasa_project.settings import get_settings
+
+            outage_s = get_settings().store_outage_s
+        self.outage_s = float(outage_s)
         if client is None and not url:
             raise ValueError("AtomicRedisLockStore needs url: redis://host:port/db (DINGK3_REDIS_URL)")
         self.red = client or redis.Redis.from_url(url, socket_timeout=10)
@@ -175,8 +183,8 @@ class AtomicRedisLockStore(LockStore):
         """Hold ``conversation_id``'s lock for the body (Rasa's own lifetime/wait arguments are
         replaced by the settings: renewal makes the lifetime a failure-detection time only)."""
         try:
-            ticket = self.issue(conversation_id)
-        except Exception as error:  # redis.RedisError, connection refused: Rasa answers the turn with an error
+            ticket = await self._through_outage(lambda: self.issue(conversation_id))
+        except Exception as error:  # Redis away longer than store_outage_s: Rasa answers the turn with an error
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
         renewer: asyncio.Task | None = None
         token = None
@@ -205,7 +213,7 @@ class AtomicRedisLockStore(LockStore):
         deadline = started + self.max_wait_s
         pause, waited = 0.002, False
         while True:
-            state = self.try_acquire(conversation_id, ticket)
+            state = await self._through_outage(lambda: self.try_acquire(conversation_id, ticket))
             if state == 1:
                 if waited:
                     metrics.LOCK_WAIT_SECONDS.observe(time.monotonic() - started)
@@ -222,6 +230,24 @@ class AtomicRedisLockStore(LockStore):
                                 f"within {self.max_wait_s:.0f}s.")
             await asyncio.sleep(pause)
             pause = min(pause * 1.5, 0.025)  # contention is rare (one conversation), so poll briskly
+
+    async def _through_outage(self, step):
+        """``step()``, tried again while Redis is unreachable, for at most ``outage_s``: a Redis
+        restart or a network blip delays the turn instead of failing it."""
+        import redis
+
+        deadline = time.monotonic() + self.outage_s
+        pause = 0.05
+        while True:
+            try:
+                return step()
+            except (redis.ConnectionError, redis.TimeoutError) as error:
+                if time.monotonic() + pause > deadline:
+                    raise
+                log.warning("lock store: Redis unavailable (%s); trying again in %.2fs", type(error).__name__, pause)
+                metrics.STORE_RETRIES.labels("lock").inc()
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 1.0)
 
     async def _keep(self, conversation_id: str, ticket: int) -> None:
         interval = self.lifetime_ms / 3000

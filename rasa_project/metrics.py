@@ -36,6 +36,8 @@ LOST_LEASES = Counter("dingk3_lock_lost_leases_total", "Lock leases that lapsed 
                       registry=REGISTRY)
 STALE_SAVES = Counter("dingk3_tracker_stale_saves_total", "Tracker saves refused for an older fence",
                       registry=REGISTRY)
+STORE_RETRIES = Counter("dingk3_store_retries_total", "Tracker/lock store calls tried again while PostgreSQL or Redis was away",
+                        ["store"], registry=REGISTRY)
 # issue 18: where a turn's time goes. Rasa process: nlu, policy (model graph runs), tracker (tracker
 # store reads and saves), action_call (Rasa -> action server and back), ack (a DingTalk callback from
 # arrival to its answer; inside it ack_replay, ack_members, ack_dedupe). Action

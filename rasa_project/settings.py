@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     dingtalk_bot_webhook_url: str = "http://127.0.0.1:5005/webhooks/dingtalk/webhook"
     dingtalk_robot_name: str = "K3助手"  # the robot's display name; "@K3助手" is stripped from text
     dedupe_ttl_s: int = 86400
+    # An accepted message's turn stays in the dedupe store until it is done (connectors/dedupe.py):
+    turn_lease_s: float = 30.0  # a turn whose process stopped renewing its lease this long ago is run again by another channel
+    turn_sweep_s: float = 5.0  # how often each channel looks for such turns
+    turn_max_reruns: int = 2  # a turn whose process died this many times more is given up (logged), not run again
     # DingTalk OA approval (审批) and the encrypted HTTP event subscription (spec §6, §8); the demo
     # values are the fixture's (data/demo_factory.yaml, dingtalk.*).
     dingtalk_approval_process_code: str = "PROC-DINGK3-MO-0001"
@@ -119,6 +123,7 @@ class Settings(BaseSettings):
     tracker_database_url: str | None = None
     lock_lifetime_s: float = 60.0  # a conversation's Rasa lock expires this long after its holder stops renewing
     lock_max_wait_s: float = 120.0  # a turn waiting longer than this for its conversation's lock fails (LockError)
+    store_outage_s: float = 30.0  # the tracker and lock stores wait this long for PostgreSQL/Redis to come back before a turn fails
     production_allow_loopback: bool = False  # production opt-out: K/3, DingTalk, LDAP on 127.0.0.1 (sidecar, tunnel)
 
     # Rasa

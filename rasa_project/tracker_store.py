@@ -8,6 +8,14 @@ transaction: ``INSERT ... ON CONFLICT DO UPDATE ... WHERE fence <= new``. Postgr
 fence row until commit, so saves of one conversation are serialised, and a save with an older
 fence than the last one committed writes nothing and fails (``StaleFenceError``).
 
+A database outage (PostgreSQL restarted, connections cut) does not lose a turn: Rasa wraps every
+tracker store in its ``FailSafeTrackerStore``, which on an error *retrieves an empty tracker* and
+*saves into memory* (rasa/core/tracker_store.py) -- the conversation's context is gone for that
+turn and the turn never reaches the database. Reads and saves here wait instead: an error on which
+the connection is gone is retried with backoff for ``store_outage_s`` (setting) while the turn
+keeps its conversation's lock; only then does it fail. A retried save writes only the events the
+database lacks (Rasa's ``_additional_events``), so a commit whose answer was lost is not doubled.
+
 Everything else is Rasa's ``SQLTrackerStore`` (events table, ``ix_events_sender_id`` on
 ``sender_id``); without a fence (e.g. Rasa's HTTP API used without our lock store) it saves as
 Rasa does.
@@ -15,8 +23,10 @@ Rasa does.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -34,8 +44,39 @@ class StaleFenceError(RuntimeError):
     """A turn whose lock lease lapsed tried to save its tracker after a newer turn did."""
 
 
+def connection_lost(error: BaseException) -> bool:
+    """A database error that a later try can cure: the server went away or refused us (not SQL
+    that is wrong, nor a constraint)."""
+    if isinstance(error, sa.exc.DBAPIError):
+        return bool(error.connection_invalidated) or isinstance(error, (sa.exc.OperationalError,
+                                                                         sa.exc.InterfaceError))
+    return isinstance(error, (ConnectionError, sa.exc.TimeoutError))
+
+
+async def through_outage(what: str, call, outage_s: float):
+    """``await call()``, tried again while the database is away, for at most ``outage_s``."""
+    deadline = time.monotonic() + outage_s
+    pause = 0.1
+    while True:
+        try:
+            return await call()
+        except Exception as error:
+            if not connection_lost(error) or time.monotonic() + pause > deadline:
+                raise
+            log.warning("tracker store: %s failed (%s); trying again in %.1fs", what,
+                        type(error).__name__, pause)
+            metrics.STORE_RETRIES.labels("tracker").inc()
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
+
 class FencedSQLTrackerStore(SQLTrackerStore):
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, outage_s: float | None = None, **kwargs) -> None:
+        if outage_s is None:
+            from rasa_project.settings import get_settings
+
+            outage_s = get_settings().store_outage_s
+        self.outage_s = float(outage_s)
         super().__init__(*args, **kwargs)
         with self.engine.begin() as conn:
             conn.execute(sa.text(
@@ -43,7 +84,15 @@ class FencedSQLTrackerStore(SQLTrackerStore):
             ))
         self.stale_saves = 0
 
+    async def _retrieve(self, sender_id, fetch_events_from_all_sessions):
+        return await through_outage(f"reading {sender_id}",
+                                    lambda: super(FencedSQLTrackerStore, self)._retrieve(
+                                        sender_id, fetch_events_from_all_sessions), self.outage_s)
+
     async def save(self, tracker) -> None:
+        await through_outage(f"saving {tracker.sender_id}", lambda: self._save(tracker), self.outage_s)
+
+    async def _save(self, tracker) -> None:
         fence = current_fence.get()
         if fence is None or fence[0] != tracker.sender_id:
             await super().save(tracker)

@@ -264,10 +264,13 @@ class SlowDedupe:
     def __init__(self, inner, delay_s: float) -> None:
         self.inner, self.delay_s = inner, delay_s
 
-    def first_seen(self, key: str) -> bool:
-        seen = self.inner.first_seen(key)
+    def admit(self, key: str, payload: str, lease_s: float) -> bool:
+        seen = self.inner.admit(key, payload, lease_s)
         time.sleep(self.delay_s)
         return seen
+
+    def __getattr__(self, name):  # renew, finish, reclaim: the store's own
+        return getattr(self.inner, name)
 
 
 async def test_a_message_whose_ack_came_too_late_is_still_handled_once(make_bot, settings):

@@ -57,3 +57,39 @@ def test_saves_keep_the_fence_order_and_the_sender_index_exists():
                 "one", None, "two"]
         finally:
             store.engine.dispose()
+
+
+def test_a_database_outage_delays_reads_and_saves_instead_of_losing_the_turn():
+    """Every connection ended and new ones refused for 1.5 s (devtools' cut_database): a save and
+    a read made meanwhile wait and succeed, and nothing is written twice. Rasa's fail-safe wrapper
+    would have saved the turn into memory and read an empty tracker."""
+    import threading
+
+    from devtools.topology.prod_local import cut_database, restore_database
+
+    with throwaway_database("dingk3_outage", target="base") as url:
+        store = _store(url)
+        try:
+            store.outage_s = 15
+            tracker = DialogueStateTracker("cid:p1", slots=[])
+            tracker.update(UserUttered("one"))
+            asyncio.run(_save(store, tracker, 1))
+            cut_database(url)
+            timer = threading.Timer(1.5, restore_database, args=(url,))
+            timer.start()
+            tracker.update(UserUttered("two"))
+            asyncio.run(_save(store, tracker, 2))  # during the outage
+            timer.join()
+            cut_database(url)
+            threading.Timer(1.5, restore_database, args=(url,)).start()
+            texts = [getattr(e, "text", None) for e in asyncio.run(store.retrieve("cid:p1")).events]
+            assert texts == ["one", "two"]
+            store.outage_s = 0.3
+            cut_database(url)
+            try:
+                with pytest.raises(sa.exc.OperationalError):  # longer than store_outage_s: the turn fails
+                    asyncio.run(store.retrieve("cid:p1"))
+            finally:
+                restore_database(url)
+        finally:
+            store.engine.dispose()

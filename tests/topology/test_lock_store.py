@@ -70,7 +70,7 @@ async def test_a_slow_turn_keeps_its_lease_by_renewal():
 
 
 async def test_redis_unreachable_is_a_lock_error_not_a_turn_without_a_lock():
-    s = AtomicRedisLockStore(url="redis://127.0.0.1:1/0", lifetime_s=5, max_wait_s=5)
+    s = AtomicRedisLockStore(url="redis://127.0.0.1:1/0", lifetime_s=5, max_wait_s=5, outage_s=0.5)
     with pytest.raises(LockError):
         async with s.lock("c"):
             pytest.fail("ran without the lock")
@@ -87,3 +87,25 @@ async def test_waiting_longer_than_the_limit_fails_and_leaves_no_ticket_behind()
     assert [t.number for t in lock.tickets] == [held]
     s.release("c", held)
     assert s.get_lock("c") is None
+
+
+async def test_a_redis_outage_shorter_than_the_limit_delays_the_turn_instead_of_failing_it():
+    """Redis cut at a TCP proxy for 1 s while a turn asks for its lock: the turn gets the lock when
+    Redis is back (Rasa's stock store fails the turn: the message would be lost)."""
+    from devtools.topology.tcp_proxy import TcpProxy
+
+    proxy = TcpProxy(6379)
+    try:
+        s = AtomicRedisLockStore(url=f"redis://127.0.0.1:{proxy.port}/1", key_prefix=f"t{uuid.uuid4().hex[:10]}",
+                                 lifetime_s=5, max_wait_s=20, outage_s=10)
+        async with s.lock("c"):
+            pass  # connected once
+        proxy.cut()
+        loop = asyncio.get_running_loop()
+        loop.call_later(1.0, proxy.restore)
+        started = loop.time()
+        async with s.lock("c") as held:
+            assert loop.time() - started >= 0.9 and current_fence.get() == ("c", held.last_issued)
+        assert s.holder("c") is None
+    finally:
+        proxy.close()
