@@ -159,17 +159,40 @@ _LIST_ITEM = re.compile(r"[^,，;；、\n]+")
 
 
 def listed_choice_spans(text: str, taken: list[Span], index: AliasIndex) -> list[Span]:
-    """The generic production-type word that stands alone as one comma-separated item of ``text``."""
-    items = list(_LIST_ITEM.finditer(text))
-    if len(items) < 2:
-        return []
+    """The generic production-type word that stands alone as one comma-separated item of ``text``,
+    or between two values of a request written without commas."""
     found = []
-    for item in items:
+    items = list(_LIST_ITEM.finditer(text))
+    for item in items if len(items) >= 2 else []:
         for s in bare_choice_spans(item.group(0), index):
             span = Span(s.start + item.start(), s.end + item.start(), s.value, s.kind)
             if _free(span, taken):
                 found.append(span)
+    found = found or between_values_spans(text, taken, index)
     return found if len({s.value for s in found}) == 1 else []
+
+
+_BETWEEN_VALUES = re.compile(r"^[\s,，;；、]*$")
+
+
+def between_values_spans(text: str, taken: list[Span], index: AliasIndex) -> list[Span]:
+    """The generic production-type word standing between two values of a request written without
+    commas ("... finish April 15 standard injection moulding", "... 300 pcs standard"): nothing but
+    spaces separate it from an entity on one side and from an entity or the end on the other. A
+    word among other words ("langsung buat order", "standard procedure") stays no choice."""
+    found = []
+    for s in index.find(text, without_context=True):
+        if s.kind != "production_type" or not _free(s, taken):
+            continue
+        before = [t for t in taken if t.end <= s.start]
+        after = [t for t in taken if t.start >= s.end]
+        left = text[max((t.end for t in before), default=0):s.start]
+        right = text[s.end:min((t.start for t in after), default=len(text))]
+        if not (_BETWEEN_VALUES.match(left) and _BETWEEN_VALUES.match(right)):
+            continue
+        if before or after:  # a value on one side, a value or the edge of the text on the other
+            found.append(s)
+    return found
 
 
 # Relative quantities: "再加50个", "tambah 200 pcs lagi", "add 50 more" add to the quantity K/3 has;

@@ -35,7 +35,18 @@ def test_a_bare_production_type_word_is_the_choice(text, bill_type):
     assert entities(text).get("production_type") == bill_type
 
 
-@pytest.mark.parametrize("text", ["langsung buat order BOM-2050", "standard procedure please", "标准件库存多少"])
+@pytest.mark.parametrize(
+    "text",
+    ["create production order BOM-3100 qty 900 finish April 15 standard injection moulding",
+     "buat order produksi BOM-2050 jumlah 250 selesai 16 April standar bengkel stamping",
+     "create production order BOM-3100 qty 900 finish April 15 standard"],
+)
+def test_a_generic_type_word_between_the_values_of_a_request_is_the_choice(text):
+    assert entities(text, "create_order").get("production_type") == "SCDD01_SYS"
+
+
+@pytest.mark.parametrize("text", ["langsung buat order BOM-2050", "standard procedure please", "标准件库存多少",
+                                  "BOM-2050 standard procedure 300 pcs"])
 def test_a_generic_word_inside_a_request_is_no_choice(text):
     assert "production_type" not in entities(text, "create_order")
 
