@@ -269,10 +269,31 @@ class Outbox:
         except Exception:  # a bug must not strand the conversation's queue
             log.exception("dingtalk outbox: unexpected error for conversation %s", key)
         renewal.cancel()
-        try:
-            await self._call(self.store.done, claim)
-        except Exception:  # the lease ends and another sender sends it again: at least once, not lost
-            log.exception("dingtalk outbox: could not mark a reply for %s sent", key)
+        await self._mark_done(claim)
+
+    async def _mark_done(self, claim: reply_queue.Claim) -> None:
+        """Remove the sent reply, trying again while the store is unreachable (a Redis blip): the
+        lease is still ours for ``lease_s``, and a reply left in the store after its lease ends is
+        sent a second time by another sender. Past that, at least once: it is logged."""
+        deadline = time.monotonic() + self.lease_s * 2 / 3
+        pause, failed = 0.1, 0
+        while True:
+            try:
+                await self._call(self.store.done, claim)
+                if failed:
+                    log.info("dingtalk outbox: reply for %s marked sent after %d tries", claim.conversation_id,
+                             failed + 1)
+                return
+            except Exception:
+                failed += 1
+                if time.monotonic() + pause > deadline:  # another sender will send it again
+                    log.exception("dingtalk outbox: could not mark a reply for %s sent", claim.conversation_id)
+                    return
+                if failed == 1:
+                    log.warning("dingtalk outbox: marking a reply for %s sent failed; trying again",
+                                claim.conversation_id, exc_info=True)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 1.0)
 
     async def _deliver(self, key: str, destination: Destination, message: Message,
                        lost: asyncio.Event | None = None) -> None:

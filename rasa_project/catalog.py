@@ -567,6 +567,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Pesanan sedang ditulis ke K/3, mohon tunggu.",
         "en": "The order is being written to K/3; please wait.",
     },
+    "workflow.draft_resumed": {
+        "zh": "您确认的新建订单在写入 K/3 时被中断，系统已按您的确认继续完成：",
+        "id": "Pesanan baru yang Anda konfirmasi terputus saat ditulis ke K/3; sistem sudah melanjutkannya sesuai konfirmasi Anda:",
+        "en": "The new order you confirmed was interrupted while being written to K/3; it has been completed as you confirmed:",
+    },
     "workflow.draft_not_yours": {
         "zh": "这张订单草稿不是您提交的，只有提交人可以确认或取消。",
         "id": "Draf pesanan ini bukan milik Anda; hanya pengaju yang bisa mengonfirmasi atau membatalkan.",

@@ -35,6 +35,7 @@ class TickResult:
     reminded: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
     resumed: list[str] = field(default_factory=list)
+    drafts_resumed: list[int] = field(default_factory=list)  # confirmed new orders whose write a crash interrupted
     risk: list[str] = field(default_factory=list)  # "P20250401 on_track->late" per announced change
     sent: int = 0
     oa: dict = field(default_factory=dict)
@@ -75,6 +76,9 @@ class Worker:
                 if outcome.value is not None:
                     result.resumed.append(outcome.value.ref)
                 self.desk.announce(outcome)
+            for draft, outcome in self.workflow.resume_drafts():
+                result.drafts_resumed.append(draft.id)
+                self.desk.tell_resumed_draft(draft, outcome)
         if self.oa is not None:
             try:
                 with stage("oa"):

@@ -375,6 +375,26 @@ class ApprovalDesk:
         self.record("approval_reminded", actor="bot", change=change, managers=[m.staff_id for m in managers],
                     escalated=escalated)
 
+    # outcomes of a resumed write that mean "not yet": the next pass tries again, nobody is told
+    NOT_YET = frozenset({"workflow.order_write_unknown", "workflow.draft_in_progress"})
+
+    def tell_resumed_draft(self, draft, outcome: Outcome) -> None:
+        """The requester of a confirmed new order whose write a crash interrupted learns how it
+        ended (created and waiting for approval, created, or refused by K/3), once per draft."""
+        if outcome.key in self.NOT_YET:
+            return
+        groups = {self.settings.dingtalk_pmc_group, self.settings.dingtalk_production_group}
+        lang = person_language(self.Session, draft.requester, self._name(draft.requester))
+        head = Message("workflow.draft_resumed", {"draft_id": draft.id})
+        message = self._markdown(lang, head, outcome.message, *outcome.details, at=(draft.requester,))
+        key = f"draft_resumed:{draft.id}:requester"
+        if draft.conversation_id in groups:
+            message = Markdown(title=message.title, text=f"@{draft.requester} {message.text}",
+                               at_staff_ids=message.at_staff_ids)
+            self.outbox.send(key, message, kind="requester_draft_resumed", group=draft.conversation_id)
+        else:
+            self.outbox.send(key, message, kind="requester_draft_resumed", staff_id=draft.requester)
+
     def _to_requester(self, change: ChangeRequest, event: str, *messages: Message) -> None:
         """Into the group the request came from (a known group), else 1:1, in the requester's language."""
         groups = {self.settings.dingtalk_pmc_group, self.settings.dingtalk_production_group}

@@ -339,8 +339,32 @@ class OrderCreation(ServiceBase):
         self._draft_transition(draft, DraftEvent.WRITTEN, bill_no=order.bill_no, error=None)
         return self._order_created(self.get_draft(draft.id), order, again=False)
 
-    def _recover_draft(self, draft: DraftView) -> Outcome:
-        """A confirmed draft without a bill number: the write is running, or it was interrupted."""
+    def resume_drafts(self) -> list[tuple[DraftView, Outcome]]:
+        """Finish the writes a crash left half-way (the worker, every pass): a draft the requester
+        confirmed, still ``confirmed`` past the write lease, is taken by one caller (its
+        ``confirmed_at`` moved on by a conditional UPDATE, which also re-arms the lease for the
+        chat's own retry) and completed exactly as a second "yes" would: K/3 looked up by the
+        request key, the order saved only if K/3 has none, then submitted and its approval started.
+        Returns each taken draft with what became of it, for the requester."""
+        cutoff = self.now() - self._write_lease()
+        with self.Session() as s:
+            rows = s.query(OrderDraftRow).filter(OrderDraftRow.state == Draft.CONFIRMED.value,
+                                                 OrderDraftRow.confirmed_at < cutoff).all()
+            due = [(row.id, row.version) for row in rows]
+        resumed = []
+        for draft_id, version in due:
+            with self.Session.begin() as s:
+                taken = move_row(s, OrderDraftRow, draft_id, {"confirmed_at": self.now(), "updated_at": self.now(),
+                                                              "version": OrderDraftRow.version + 1},
+                                 state=Draft.CONFIRMED.value, version=version)
+            if taken:
+                outcome = self._recover_draft(self.get_draft(draft_id), lease_held=True)
+                resumed.append((self.get_draft(draft_id), outcome))
+        return resumed
+
+    def _recover_draft(self, draft: DraftView, *, lease_held: bool = False) -> Outcome:
+        """A confirmed draft without a bill number: the write is running, or it was interrupted.
+        ``lease_held``: the caller took the draft over (``resume_drafts``), so no write is running."""
         try:
             order = self.k3.find_order_by_request_key(draft.request_key)
         except (K3Unavailable, K3SessionLost):
@@ -356,7 +380,7 @@ class OrderCreation(ServiceBase):
             return self._order_created(self.get_draft(draft.id), order, again=True)
         with self.Session() as s:
             confirmed_at = as_utc(s.get(OrderDraftRow, draft.id).confirmed_at)
-        if confirmed_at and self.now() - confirmed_at < self._write_lease():
+        if not lease_held and confirmed_at and self.now() - confirmed_at < self._write_lease():
             return refused("workflow.draft_in_progress", draft, draft_id=draft.id)
         # the earlier write died before K/3 committed anything: write again (same request key)
         return self._write_draft(draft)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from rasa_project.ordering.states import Change
+import pytest
+
+from rasa_project.ordering.states import Change, Draft
 
 PMC, PROD = "cidPMC0001", "cidPROD0001"
 
@@ -199,3 +201,38 @@ def test_approval_interrupted_by_k3_outage_is_finished_by_the_worker(loop, worke
     assert len([t for t in dingtalk_sim.texts(conversation_id=PMC) if "批准了您的变更申请" in t]) == 1
     assert len(dingtalk_sim.texts(conversation_id=PROD)) == 1
     assert worker.tick().resumed == []
+
+
+NEW_ORDER = {"material": "电机外壳", "qty": "300件", "plan_finish": "2025-04-10", "work_center": "冲压",
+             "production_type": "标准"}
+
+
+@pytest.mark.parametrize(
+    ("fault", "k3_has_it"),
+    [({"kind": "http_5xx", "op": "save", "form_id": "PRD_MO", "count": 3}, False),  # nothing reached K/3
+     ({"kind": "http_5xx", "op": "submit", "form_id": "PRD_MO", "count": 3}, True)],  # saved, not submitted
+)
+def test_a_confirmed_new_order_whose_write_was_interrupted_is_finished_by_the_worker(
+        loop, worker, wall, k3_sim, dingtalk_sim, k3, fault, k3_has_it):
+    """The requester said yes and the write stopped half-way (K/3 unreachable here; a killed action
+    server the same): nobody types "yes" again, yet the order is written once, as confirmed, and
+    the requester is told once."""
+    workflow, _desk = loop
+    draft = workflow.prepare_draft("pmc0001", PMC, NEW_ORDER).value
+    k3_sim.fault(**fault)  # every try of the client
+    assert workflow.confirm_draft(draft.id, "pmc0001").key == "workflow.order_write_unknown"
+    assert (k3.find_order_by_request_key(draft.request_key) is not None) is k3_has_it
+    assert worker.tick().drafts_resumed == []  # within the write lease: the write may still be running
+    wall.advance(minutes=5)
+    assert worker.tick().drafts_resumed == [draft.id]
+    written = workflow.get_draft(draft.id)
+    assert written.state is Draft.WRITTEN
+    order = k3.find_order_by_request_key(draft.request_key)
+    assert (order.bill_no, order.qty, order.document_status) == (written.bill_no, 300, "C")
+    told = [t for t in dingtalk_sim.texts(conversation_id=PMC) if "被中断" in t]
+    assert len(told) == 1 and written.bill_no in told[0] and "@pmc0001" in told[0]
+    wall.advance(minutes=5)
+    assert worker.tick().drafts_resumed == []
+    assert [o.bill_no for o in k3.list_orders(material_numbers=["1.01.2050"])
+            if o.bill_no == written.bill_no] == [written.bill_no]  # one order, not two
+    assert workflow.confirm_draft(draft.id, "pmc0001").key == "workflow.order_already_created"

@@ -10,6 +10,7 @@ from connectors.outbox import Destination, Outbox, RateWindow
 from dingtalk_client.messages import Text
 from dingtalk_client.openapi import AsyncDingTalkOpenAPI
 from rasa_project.wiring import dingtalk_config
+from tests.polling import async_wait_until
 
 
 class SimTime:
@@ -116,3 +117,53 @@ async def test_close_ends_the_dispatcher_even_when_its_cancellation_is_lost(tmp_
     assert done, "close() still waits for the dispatcher"
     assert dispatcher.done()
     await api.aclose()
+
+
+class BlinkingStore:
+    """A reply store that is unreachable (every call raises) from the first ``done`` for ``down_s``,
+    as Redis cut for a moment right after DingTalk accepted a reply."""
+
+    def __init__(self, inner, down_s: float) -> None:
+        self.inner, self.down_s = inner, down_s
+        self.down_until: float | None = None
+
+    def __getattr__(self, name):
+        call = getattr(self.inner, name)
+
+        def guarded(*args):
+            import time
+
+            if name == "done" and self.down_until is None:
+                self.down_until = time.monotonic() + self.down_s
+            if self.down_until is not None and time.monotonic() < self.down_until:
+                raise ConnectionError("reply store unreachable")
+            return call(*args)
+
+        return guarded
+
+
+async def test_a_sent_reply_is_marked_sent_once_the_store_is_back_not_sent_again(sim, settings, tmp_path):
+    """A blip of the shared store between the send and ``done``: the reply must be removed when the
+    store answers again, within its lease; otherwise another sender sends it again when the lease
+    ends (seen as replies recorded twice in the reliability run's Redis outage)."""
+    from connectors.reply_queue import SQLiteReplyStore
+
+    sim_url, app = sim
+    app.state.bot_url = "http://127.0.0.1:9/unreachable"
+    store = BlinkingStore(SQLiteReplyStore(tmp_path / "replies.db"), down_s=1.0)
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        url = await session_webhook(client, app)
+        api = AsyncDingTalkOpenAPI(dingtalk_config(settings))
+        first = Outbox(api, store=store, lease_s=3.0, poll_s=0.1)
+        second = Outbox(api, store=SQLiteReplyStore(tmp_path / "replies.db"), lease_s=3.0, poll_s=0.1)
+        first.enqueue(Destination("cidPMC0001", True, "pmc0001", url, app.state.sim.clock.now_ms() + 5_400_000),
+                      Text("only once"))
+        await async_wait_until(lambda: store.down_until is not None, timeout_s=10)  # sent; the store blinks
+        second.start()  # another replica, sharing the store: it takes over what is left after a lease
+        await asyncio.wait_for(first.join(), 15)
+        await asyncio.sleep(4.0)  # longer than a lease: a reply left in the store would go out again
+        await first.close()
+        await second.close()
+        await api.aclose()
+        sent = (await client.get("/_sim/messages", params={"conversation_id": "cidPMC0001"})).json()["messages"]
+    assert [m["text"] for m in sent if m["text"] == "only once"] == ["only once"]
