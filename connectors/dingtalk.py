@@ -17,8 +17,9 @@ anything is processed or sent); the sender a member of the conversation
 (``connectors.speakers``, else 403). Then it is deduplicated on ``msgId``, rate-limited per
 sender and per conversation, acknowledged at once, and the Rasa turn runs in a background
 task; the dedupe store keeps the accepted turn, leased, until it is over, and a turn whose process
-died is run by another channel (``connectors.dedupe``, ``DingTalkInput.sweep``). Replies go through ``connectors.outbox``. Stream frames skip only the signature steps:
-they arrive over our own connection, authenticated with the app's credentials.
+died is run by another channel (``connectors.dedupe``, ``DingTalkInput.sweep``). Replies go
+through ``connectors.outbox``. Stream frames skip only the signature steps: they arrive over our
+own connection, authenticated with the app's credentials.
 """
 
 from __future__ import annotations

@@ -67,6 +67,9 @@ def main() -> None:
     from rasa_project import rasa_offload
 
     rasa_offload.install(settings.rasa_graph_threads)  # acks and other turns never wait behind a model run
+    from rasa_project import action_retry
+
+    action_retry.install(settings.action_call_retries)  # a killed action server does not silence a turn
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -135,6 +135,7 @@ class Settings(BaseSettings):
     worker_metrics_port: int | None = None  # `dingk3 worker` serves Prometheus /metrics (stages, K/3, outbox) here; unset = off
     worker_metrics_host: str = "127.0.0.1"  # the worker's metrics listen address (0.0.0.0 in a pod)
     action_url: str | None = None  # where Rasa calls the action server; default http://action_host:action_port/webhook
+    action_call_retries: int = 2  # Rasa's action call tried again this often when the action server is unreachable (502/503/504, refused)
     rasa_graph_threads: int = 1  # threads running Rasa's model graph (NLU, policies) off the event loop; 0 = on it (Rasa's own way)
     action_server_threads: int = 64  # the action server's worker threads for blocking use cases (a K/3 wait holds one); 0 = asyncio's default
 
