@@ -319,7 +319,7 @@ def _serve(args) -> int:
     try:
         try:
             server.start()
-        except SlapdError:
+        except Exception:  # SlapdError, or ldap3's socket errors from a readiness bind slapd was killed under
             if stopping:  # told to stop while slapd was still starting
                 return 0
             raise
