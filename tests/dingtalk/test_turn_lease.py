@@ -24,17 +24,10 @@ from connectors.dingtalk import _payload, decode_robot_message
 from tests.dingtalk.conftest import free_port
 from tests.dingtalk.dying_bot import turn_settings
 from tests.dingtalk.test_channel import post, spec_body
+from tests.dingtalk.test_dedupe import FakeClock
 from tests.polling import async_wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_sqlite_admitted_turn_is_leased_renewed_finished_and_reclaimed(tmp_path):
