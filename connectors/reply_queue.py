@@ -235,7 +235,9 @@ class SQLiteReplyStore:
             if held:
                 db.execute("DELETE FROM replies WHERE id = ?", (int(claim.item_id),))
                 if int(claim.item_id) % 64 == 0:  # prune the pacing log now and then
-                    db.execute("DELETE FROM sends WHERE at < ?", (now - 3600,))
+                    # the log holds pace-clock (monotonic) times: pruning by the wall clock would wipe
+                    # every conversation's window and so lift DingTalk's per-minute budget
+                    db.execute("DELETE FROM sends WHERE at < ?", (self._pace_clock() - 3600,))
             return held
 
         return self._tx(work)
@@ -252,7 +254,10 @@ class SQLiteReplyStore:
         # with an older time would count against a window another process already moved on.
         # CLOCK_MONOTONIC is one clock for all processes of the host (the file's only users).
         def work(db: sqlite3.Connection) -> float:
-            now = self._pace_clock()
+            # Recorded times never go back in lock order, so a clock that reads a hair behind the
+            # last grant (another process's read) cannot open a slot inside that grant's window.
+            latest = db.execute("SELECT MAX(at) FROM sends WHERE conversation_id = ?", (conversation_id,)).fetchone()[0]
+            now = max(self._pace_clock(), latest if latest is not None else float("-inf"))
             db.execute("DELETE FROM sends WHERE conversation_id = ? AND at <= ?", (conversation_id, now - period_s))
             times = [t for (t,) in db.execute("SELECT at FROM sends WHERE conversation_id = ? ORDER BY at",
                                               (conversation_id,))]

@@ -46,7 +46,7 @@ from contextlib import asynccontextmanager
 from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LockError, LockStore
 
-from rasa_project import metrics
+from rasa_project import metrics, outage
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ class AtomicRedisLockStore(LockStore):
         """Hold ``conversation_id``'s lock for the body (Rasa's own lifetime/wait arguments are
         replaced by the settings: renewal makes the lifetime a failure-detection time only)."""
         try:
-            ticket = await self._through_outage(lambda: self.issue(conversation_id))
+            ticket = await self._through_outage(f"a ticket for {conversation_id}", lambda: self.issue(conversation_id))
         except Exception as error:  # Redis away longer than store_outage_s: Rasa answers the turn with an error
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
         renewer: asyncio.Task | None = None
@@ -213,7 +213,8 @@ class AtomicRedisLockStore(LockStore):
         deadline = started + self.max_wait_s
         pause, waited = 0.002, False
         while True:
-            state = await self._through_outage(lambda: self.try_acquire(conversation_id, ticket))
+            state = await self._through_outage(f"acquiring {conversation_id}",
+                                              lambda: self.try_acquire(conversation_id, ticket))
             if state == 1:
                 if waited:
                     metrics.LOCK_WAIT_SECONDS.observe(time.monotonic() - started)
@@ -231,23 +232,15 @@ class AtomicRedisLockStore(LockStore):
             await asyncio.sleep(pause)
             pause = min(pause * 1.5, 0.025)  # contention is rare (one conversation), so poll briskly
 
-    async def _through_outage(self, step):
+    def _through_outage(self, what: str, step):
         """``step()``, tried again while Redis is unreachable, for at most ``outage_s``: a Redis
         restart or a network blip delays the turn instead of failing it."""
         import redis
 
-        deadline = time.monotonic() + self.outage_s
-        pause = 0.05
-        while True:
-            try:
-                return step()
-            except (redis.ConnectionError, redis.TimeoutError) as error:
-                if time.monotonic() + pause > deadline:
-                    raise
-                log.warning("lock store: Redis unavailable (%s); trying again in %.2fs", type(error).__name__, pause)
-                metrics.STORE_RETRIES.labels("lock").inc()
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 1.0)
+        return outage.through_outage(
+            "lock", what, step,
+            transient=lambda error: isinstance(error, (redis.ConnectionError, redis.TimeoutError)),
+            outage_s=self.outage_s, first_pause_s=0.05, max_pause_s=1.0)
 
     async def _keep(self, conversation_id: str, ticket: int) -> None:
         interval = self.lifetime_ms / 3000

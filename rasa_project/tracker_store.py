@@ -23,16 +23,14 @@ Rasa does.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import time
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from rasa_project import metrics
+from rasa_project import metrics, outage
 from rasa_project.lock_store import current_fence
 
 log = logging.getLogger(__name__)
@@ -53,21 +51,10 @@ def connection_lost(error: BaseException) -> bool:
     return isinstance(error, (ConnectionError, sa.exc.TimeoutError))
 
 
-async def through_outage(what: str, call, outage_s: float):
+def through_outage(what: str, call, outage_s: float):
     """``await call()``, tried again while the database is away, for at most ``outage_s``."""
-    deadline = time.monotonic() + outage_s
-    pause = 0.1
-    while True:
-        try:
-            return await call()
-        except Exception as error:
-            if not connection_lost(error) or time.monotonic() + pause > deadline:
-                raise
-            log.warning("tracker store: %s failed (%s); trying again in %.1fs", what,
-                        type(error).__name__, pause)
-            metrics.STORE_RETRIES.labels("tracker").inc()
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 2.0)
+    return outage.through_outage("tracker", what, call, transient=connection_lost, outage_s=outage_s,
+                                 first_pause_s=0.1, max_pause_s=2.0)
 
 
 class FencedSQLTrackerStore(SQLTrackerStore):

@@ -105,6 +105,35 @@ def test_pacing_gives_limit_slots_per_period(store):
     assert store.pace("b", 3, 60, now + 3) == 0.0  # per conversation
 
 
+def test_finishing_replies_does_not_empty_the_pacing_windows(tmp_path):
+    # the SQLite store keeps send times on the monotonic clock and prunes its log now and then when
+    # a reply is done: the pruning must use that same clock, or every window empties at once
+    wall, mono = [1_750_000_000.0], [500.0]
+    store = reply_queue.SQLiteReplyStore(tmp_path / "replies.db", clock=lambda: wall[0], pace_clock=lambda: mono[0])
+    assert [store.pace("a", 4, 60, 0) for _ in range(4)] == [0.0] * 4
+    for i in range(64):  # the 64th reply done triggers the prune
+        store.push("b", f"b{i}")
+        assert store.done(store.claim("s", 30))
+    mono[0] += 1
+    assert store.pace("a", 4, 60, 0) == pytest.approx(59.0)
+    mono[0] += 3600 + 60  # an hour on, the old entries do go
+    assert store.pace("a", 4, 60, 0) == 0.0
+
+
+def test_pace_times_never_go_back_when_a_clock_reads_behind(tmp_path):
+    # one process's clock read may land a hair behind another's grant; the store records the later
+    # of the two, so no window of `period` ever holds more than `limit` grants
+    mono = [100.0]
+    store = reply_queue.SQLiteReplyStore(tmp_path / "replies.db", pace_clock=lambda: mono[0])
+    granted = []
+    for step in (0.25, 0.0, 1.0, -0.0007, 1.0):  # the fourth read is 0.7 ms behind the third
+        mono[0] += step
+        if store.pace("a", 2, 1.0, 0) == 0.0:
+            granted.append(store.last_pace_at)
+    assert len(granted) >= 3 and granted == sorted(granted), granted
+    assert all(later - first >= 1.0 - 1e-9 for first, later in zip(granted, granted[2:])), granted
+
+
 def test_a_stored_reply_keeps_every_field():
     to = Destination("cidPMC0001", True, "pmc0001", "https://oapi.dingtalk.com/robot/sendBySession?x=1", 123)
     for message in (Text("hi", ("pmc0001",)), Markdown("T", "**b**", ("a", "b")),
