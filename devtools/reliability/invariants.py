@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
@@ -98,11 +99,48 @@ def messages_once(turns: Iterable[Mapping], handled: Mapping[str, int]) -> list[
     ]
 
 
-def replies_once(turns: Iterable[Mapping], bot_messages: Iterable[Mapping]) -> list[dict]:
-    """Per accepted message: at least one reply recorded by DingTalk (``in_reply_to``), and no bot
-    message (reply or notice) recorded twice with the same text in the same conversation."""
-    turns, bot = list(turns), list(bot_messages)
+def openapi_answers(log_lines: Iterable[str]) -> dict[str, str]:
+    """msgId -> conversation, for messages whose reply went out through the OpenAPI (the channel's
+    fallback when a sessionWebhook send failed), read from the channel's log: DingTalk's record of
+    an OpenAPI send has no link to the message it answers; the channel's log lines carry the turn's
+    request id on both the acceptance and the send."""
+    accepted: dict[str, str] = {}
+    sent: dict[str, str] = {}
+    for line in log_lines:
+        found = _ACCEPTED.search(line)
+        if found:
+            accepted[found["rid"]] = found["msg"]
+            continue
+        found = _OPENAPI_SENT.search(line)
+        if found:
+            sent[found["rid"]] = found["conv"]
+    return {accepted[rid]: conv for rid, conv in sent.items() if rid in accepted}
+
+
+_ACCEPTED = re.compile(r"dingtalk: message (?P<msg>\S+) accepted \[rid=(?P<rid>\w+)\]")
+_OPENAPI_SENT = re.compile(r"dingtalk outbox: reply to (?P<conv>\S+) sent via openapi \[rid=(?P<rid>\w+)\]")
+
+
+def answers(turns: Iterable[Mapping], bot: list[Mapping], via_openapi: Mapping[str, str] | None = None) -> Counter:
+    """msgId -> how many replies DingTalk recorded for it (see ``replies_once``)."""
     answered = Counter(m.get("in_reply_to") for m in bot if m.get("in_reply_to"))
+    for t in turns if via_openapi else ():
+        conv = via_openapi.get(t["msg_id"])
+        if conv and not answered.get(t["msg_id"]) and any(
+                m.get("via") == "openapi" and m.get("conversation_id") == conv and m.get("time_ms", 0) >= t.get("sent_ms", 0)
+                for m in bot):
+            answered[t["msg_id"]] += 1
+    return answered
+
+
+def replies_once(turns: Iterable[Mapping], bot_messages: Iterable[Mapping],
+                 via_openapi: Mapping[str, str] | None = None) -> list[dict]:
+    """Per accepted message: at least one reply recorded by DingTalk (``in_reply_to``), or an
+    OpenAPI send of its reply (``via_openapi``, from ``openapi_answers``) of which DingTalk recorded
+    an OpenAPI message in that conversation after the message; and no bot message (reply or
+    notice) recorded twice with the same text in the same conversation."""
+    turns, bot = list(turns), list(bot_messages)
+    answered = answers(turns, bot, via_openapi)
     lost = [t["msg_id"] for t in turns if t["accepted"] and answered.get(t["msg_id"], 0) == 0]
     same = Counter((m.get("conversation_id"), m.get("in_reply_to"), m.get("text") or "") for m in bot)
     twice = [{"conversation": c, "in_reply_to": r, "text": x[:120], "times": n} for (c, r, x), n in same.items() if n > 1]

@@ -39,8 +39,10 @@ from devtools.bench.harness import BILL_NO, K3Reader, drafts
 from devtools.bench.load import CellResult, StackDriver, done_when
 from devtools.bench.stats import latency_summary
 from devtools.reliability.invariants import (
+    answers,
     approvals_once,
     messages_once,
+    openapi_answers,
     order_invariants,
     order_kept,
     replies_once,
@@ -389,7 +391,8 @@ def run_prod_faults(config: ProdFaultsConfig, *, model: Path, work_dir: Path, lo
         log(f"prod-faults: settling {config.settle_s:g} s for late replies ...")
         _settle(sim, driver, run, config.settle_s)
         report.update(judge(run, faults, t0_ms, end_s, sim=sim, k3=k3, before=before, settings=settings,
-                            database_url=database_url, prefix=f"cidREL{driver.run_id}"))
+                            database_url=database_url, prefix=f"cidREL{driver.run_id}",
+                            log_dir=work_dir / "logs"))
         report["elapsed_s"] = round(time.monotonic() - run.t0, 1)
     finally:
         stack.stop()
@@ -425,8 +428,15 @@ def _bot_messages(sim: str, driver: StackDriver, bills: set[str] = frozenset()) 
             or (not m.get("in_reply_to") and set(BILL_NO.findall(m.get("text") or "")) & bills)]
 
 
+def _channel_log_lines(log_dir: Path | None):
+    """Every line of the Rasa servers' logs (the channel runs in them); none without a directory."""
+    for path in sorted(log_dir.glob("rasa*.log")) if log_dir else ():
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            yield from lines
+
+
 def judge(run: Run, faults: list[Fault], t0_ms: int, end_s: float, *, sim: str, k3: K3Reader, before: set[str],
-          settings, database_url: str, prefix: str) -> dict:
+          settings, database_url: str, prefix: str, log_dir: Path | None = None) -> dict:
     turns = run.result.turn_log
     handled, handled_order = tracker_messages(database_url, prefix)
     new_orders = [o for o in k3.orders() if o.bill_no not in before]
@@ -438,15 +448,16 @@ def judge(run: Run, faults: list[Fault], t0_ms: int, end_s: float, *, sim: str, 
                  for r in rows if r["instance_id"]}
     pending = httpx.get(f"{sim}/_sim/approvals", params={"staff_id": MANAGER}, timeout=30).json()["approvals"]
     pending_bills = [f["value"] for a in pending for f in a["form"] if f["name"] == "单据编号" and f["value"] in bills]
+    via_openapi = openapi_answers(_channel_log_lines(log_dir))
     verdicts = [
         *messages_once(turns, handled),
-        *replies_once(turns, bot),
+        *replies_once(turns, bot, via_openapi),
         order_kept(turns, bot, handled_order),
         *order_invariants(our_drafts, new_orders, run.confirm_bills),
         approvals_once([asdict(a) for a in run.approvals], rows, instances, pending_bills),
     ]
     told = [a.told_s - a.decided_s for a in run.approvals if a.told_s is not None]
-    answered = {m.get("in_reply_to") for m in bot}
+    answered = set(answers(turns, bot, via_openapi))
     lost = {t["msg_id"] for t in turns if t["accepted"] and not handled.get(t["msg_id"])}
     no_reply = {t["msg_id"] for t in turns if t["accepted"] and t["msg_id"] not in answered}
     t_of = {t["msg_id"]: t for t in turns}

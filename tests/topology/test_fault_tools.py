@@ -9,7 +9,13 @@ import threading
 
 import pytest
 
-from devtools.reliability.invariants import approvals_once, messages_once, order_kept, replies_once
+from devtools.reliability.invariants import (
+    approvals_once,
+    messages_once,
+    openapi_answers,
+    order_kept,
+    replies_once,
+)
 from devtools.reliability.prod_faults import Fault, latency_windows
 from devtools.topology.tcp_proxy import TcpProxy
 
@@ -121,3 +127,18 @@ def test_the_proxy_passes_bytes_drops_connections_when_cut_and_recovers(echo_por
         assert _echo(proxy.port, b"back") == b"back"
     finally:
         proxy.close()
+
+
+def test_a_reply_sent_through_the_openapi_fallback_answers_its_message_when_dingtalk_recorded_it():
+    log = ["2026-12-04 01:12:55 INFO connectors.dingtalk - dingtalk: message m2 accepted [rid=abc]",
+           "2026-12-04 01:12:55 INFO connectors.dingtalk - dingtalk: message m1 accepted [rid=def]",
+           "2026-12-04 01:13:05 INFO connectors.outbox - dingtalk outbox: reply to cidA sent via openapi [rid=abc]"]
+    via = openapi_answers(log)
+    assert via == {"m2": "cidA"}
+    turns = [sent("m1"), sent("m2")]
+    fallback = {**reply(2, None, "answer of m2"), "via": "openapi", "conversation_id": "cidA", "time_ms": 10_000}
+    lost, _ = replies_once(turns, [reply(1, "m1"), fallback], via)
+    assert lost["ok"]
+    # the log alone is not enough: DingTalk must hold an OpenAPI message of that conversation
+    lost, _ = replies_once(turns, [reply(1, "m1")], via)
+    assert not lost["ok"] and lost["unanswered_examples"] == ["m2"]
