@@ -27,7 +27,7 @@ import httpx
 
 from devtools.dialogues.play import Harness, Outcome, Player
 from devtools.dialogues.report import merge, summarize, write_reports
-from devtools.dialogues.spec import CLASSES, Dialogue, load_all, read_gate
+from devtools.dialogues.spec import CLASSES, SETS, Dialogue, load_all, read_gate
 from devtools.factory import get_factory
 
 ALL = "*"
@@ -241,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", default=[], help="dialogue ids")
     parser.add_argument("--class", dest="classes", nargs="*", default=[], choices=CLASSES)
     parser.add_argument("--gate", action="store_true", help="only the gate list (tests/dialogues/gate.txt)")
+    parser.add_argument("--set", dest="dialogue_set", default="main", choices=sorted(SETS),
+                        help="which dialogues: main = tests/dialogues/*.yml (default), fresh = tests/dialogues/fresh/")
     parser.add_argument("--concurrency", type=int, default=3, help="dialogues played at once (default 3)")
     parser.add_argument("--model", help="model archive (default: train or reuse the cached one)")
     parser.add_argument("--out", help="report directory (default reports/dialogues)")
@@ -261,13 +263,17 @@ def main(argv: list[str] | None = None) -> int:
     from rasa_project.settings import Settings
 
     staff = {p.dingtalk_staff_id for p in get_factory().people}
-    dialogues = select(load_all(known_staff=staff), args.only, args.classes, args.gate)
+    if args.gate and args.dialogue_set != "main":
+        print("--gate names dialogues of the main set", file=sys.stderr)
+        return 2
+    dialogues = select(load_all(SETS[args.dialogue_set], known_staff=staff), args.only, args.classes, args.gate)
     if not dialogues:
         print("no dialogue selected", file=sys.stderr)
         return 2
     root = Settings().project_root
     model = Path(args.model) if args.model else ensure_model()
-    work_dir = root / "var" / "dialogues"
+    # its own var directory per set: a fresh-set run never wipes a main-set run's logs
+    work_dir = root / "var" / ("dialogues" if args.dialogue_set == "main" else f"dialogues-{args.dialogue_set}")
     shutil.rmtree(work_dir, ignore_errors=True)
     work_dir.mkdir(parents=True)
     settings = suite_settings(work_dir)

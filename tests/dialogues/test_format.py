@@ -13,7 +13,7 @@ from devtools.dialogues.expect import check_k3
 from devtools.dialogues.k3 import OrderState
 from devtools.dialogues.lang import detect
 from devtools.dialogues.run import batches, locks_of, scope_of
-from devtools.dialogues.spec import CLASSES, load_all, read_gate
+from devtools.dialogues.spec import CLASSES, DIALOGUE_DIR, SETS, load_all, read_gate
 from devtools.factory import get_factory
 from rasa_project.settings import PROJECT_ROOT
 
@@ -22,6 +22,15 @@ STAFF = {p.dingtalk_staff_id for p in get_factory().people}
 
 def dialogues():
     return load_all(known_staff=STAFF)
+
+
+def fresh():
+    """The untuned evaluation set (tests/dialogues/fresh/), kept apart from the main set."""
+    return load_all(SETS["fresh"], known_staff=STAFF)
+
+
+def both():
+    return dialogues() + fresh()
 
 
 def test_at_least_150_dialogues_across_every_class_and_language():
@@ -39,7 +48,7 @@ def test_at_least_150_dialogues_across_every_class_and_language():
 
 def test_speakers_have_the_roles_the_dialogue_needs():
     people = {p.dingtalk_staff_id: set(p.groups) for p in get_factory().people}
-    for d in dialogues():
+    for d in both():
         for t in d.turns:
             if t.role == "boss":
                 assert "managers" in people[t.by], d.id
@@ -70,7 +79,7 @@ def test_no_dialogue_text_is_training_data():
     training = _training_texts()
     assert len(training) > 300
     clashes = []
-    for d in dialogues():
+    for d in both():
         for text in d.texts():
             t = _norm(text)
             if len(t) < 8:
@@ -78,6 +87,44 @@ def test_no_dialogue_text_is_training_data():
             if t in training or (len(t) >= 12 and any(t in ex for ex in training)):
                 clashes.append((d.id, text))
     assert not clashes, clashes
+
+
+def test_fresh_set_covers_every_class_and_language():
+    ds = fresh()
+    assert len(ds) >= 50, len(ds)
+    assert {d.cls for d in ds} == set(CLASSES)
+    langs = Counter(d.language for d in ds)
+    assert all(langs[lang] >= 15 for lang in ("zh", "id", "en")) and langs["mixed"] >= 3, langs
+    for cls in CLASSES:
+        assert {"zh", "id", "en"} <= {d.language for d in ds if d.cls == cls} | {
+            t.lang for d in ds if d.cls == cls for t in d.turns}, cls
+    assert sum(len(d.turns) >= 2 for d in ds) >= 40
+    assert all(d.id.startswith("fr-") for d in ds)
+
+
+def test_fresh_set_is_kept_apart_from_the_main_set():
+    """Its own directory (the main set and the gate never load it), its own ids, and none of the main
+    set's user texts: the main set was used to tune the bot, the fresh set was not."""
+    assert SETS["main"] == DIALOGUE_DIR and SETS["fresh"] == DIALOGUE_DIR / "fresh"
+    main_ds, fresh_ds = dialogues(), fresh()
+    assert not {d.id for d in main_ds} & {d.id for d in fresh_ds}
+    assert not {d.source for d in main_ds} - {p.name for p in DIALOGUE_DIR.glob("*.yml")}
+    assert not set(read_gate()) & {d.id for d in fresh_ds}
+    main_texts = {_norm(t) for d in main_ds for t in d.texts()}
+    reused = [(d.id, t) for d in fresh_ds for t in d.texts() if len(_norm(t)) >= 8 and _norm(t) in main_texts]
+    assert not reused, reused
+
+
+def test_runner_selects_a_set_and_keeps_the_gate_to_the_main_set():
+    import signal
+
+    from devtools.dialogues.run import main
+
+    handler = signal.getsignal(signal.SIGTERM)
+    try:
+        assert main(["--set", "fresh", "--gate"]) == 2  # refused before anything starts
+    finally:
+        signal.signal(signal.SIGTERM, handler)
 
 
 def test_gate_names_existing_dialogues():
@@ -88,15 +135,15 @@ def test_gate_names_existing_dialogues():
 
 
 def test_batches_never_share_a_speaker_or_a_work_center():
-    ds = dialogues()
-    plan = batches(ds, 3)
-    assert sorted(d.id for b in plan for d in b) == sorted(d.id for d in ds)
-    for batch in plan:
-        held: set[str] = set()
-        for d in batch:
-            assert not (locks_of(d) & held), (d.id, [x.id for x in batch])
-            held |= locks_of(d)
-    by_id = {d.id: d for d in ds}
+    for ds in (dialogues(), fresh()):
+        plan = batches(ds, 3)
+        assert sorted(d.id for b in plan for d in b) == sorted(d.id for d in ds)
+        for batch in plan:
+            held: set[str] = set()
+            for d in batch:
+                assert not (locks_of(d) & held), (d.id, [x.id for x in batch])
+                held |= locks_of(d)
+    by_id = {d.id: d for d in dialogues()}
     assert scope_of(by_id["rel-zh-add-50-more"]) == {"WC-01"}
     assert scope_of(by_id["mgr-zh-reject-with-reason-not-stock-query"]) >= {"WC-03", "WC-04"}  # assembly + parts
 
