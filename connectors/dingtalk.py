@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import enum
 import json
 import logging
 import re
@@ -195,6 +196,28 @@ def decode_robot_message(body: dict, *, robot_name: str, max_text_chars: int | N
         is_readable=msgtype in READABLE_MSGTYPES and bool(text) and not too_long,
         is_too_long=too_long,
     )
+
+
+class RerunState(enum.Enum):
+    DONE = "done"  # the turn reached the tracker store before its process stopped
+    SUPERSEDED = "superseded"  # it did not, but a message that arrived after it did
+    DUE = "due"  # neither: run it now
+
+
+def rerun_state(inbound: Inbound, user_events) -> RerunState:
+    """Judge a left-behind turn against the user events of its tracker (same person, same chat)."""
+    if any(getattr(e, "message_id", None) == inbound.message_id for e in user_events):
+        return RerunState.DONE
+    received = inbound.metadata.get("received_ms")
+    if received is None:  # stored before arrival times were recorded
+        return RerunState.DUE
+    for e in user_events:
+        later = (getattr(e, "metadata", None) or {}).get("received_ms")
+        if later is None:  # a turn stored before arrival times were recorded: its processing time
+            later = int(e.timestamp * 1000)
+        if later > received:
+            return RerunState.SUPERSEDED
+    return RerunState.DUE
 
 
 def decode_card_callback(data: dict) -> Inbound:
@@ -454,6 +477,8 @@ class DingTalkInput(InputChannel):
         rid = logs.REQUEST_ID.get() or logs.new_id()  # nginx's X-Request-Id on HTTP callbacks
         logs.REQUEST_ID.set(rid)  # the turn's task copies it: Rasa's and our log lines carry it
         inbound.metadata["request_id"] = rid  # to the action server through the tracker
+        # when it arrived (our clock): a rerun after a crash must not be applied behind later messages
+        inbound.metadata.setdefault("received_ms", int(time.time() * 1000))
         first = await asyncio.to_thread(self.dedupe.admit, inbound.dedupe_key, _payload(inbound),
                                         self.settings.turn_lease_s)
         observe_stage("ack_dedupe", time.monotonic() - started)
@@ -521,8 +546,20 @@ class DingTalkInput(InputChannel):
                 continue
             inbound = Inbound(**json.loads(turn.payload))
             logs.REQUEST_ID.set(inbound.metadata.get("request_id") or logs.new_id())
-            if await self._handled(inbound):
+            state = await self._rerun_state(inbound)
+            if state is RerunState.DONE:
                 log.info("dingtalk: turn %s of a stopped process had finished", inbound.message_id)
+                await self._finish(inbound)
+                continue
+            if state is RerunState.SUPERSEDED:
+                # The person's later messages were answered meanwhile: run now, it would act on a
+                # conversation that moved on (an old "yes" confirming a newer summary). Say so.
+                log.error("dingtalk: turn %s of a stopped process not run: later messages of %s were handled",
+                          inbound.message_id, inbound.sender_id)
+                metrics.TURNS.labels("superseded").inc()
+                self._conversations[inbound.metadata["conversation_id"]] = inbound.metadata["is_group"]
+                short = inbound.text if len(inbound.text) <= 40 else inbound.text[:39] + "…"
+                await self._answer(inbound, "dingtalk.stale_rerun", text=short)
                 await self._finish(inbound)
                 continue
             log.warning("dingtalk: turn %s of a stopped process runs again (rerun %d)", inbound.message_id,
@@ -533,18 +570,22 @@ class DingTalkInput(InputChannel):
             rerun += 1
         return rerun
 
-    async def _handled(self, inbound: Inbound) -> bool:
-        """Did the turn reach the tracker store (a user event with its message id)? Raises when the
-        store cannot tell (the turn stays leased and is looked at again)."""
+    async def _rerun_state(self, inbound: Inbound) -> RerunState:
+        """What the tracker store says of a turn a stopped process left: it got there (DONE: a user
+        event with its message id), a later message of the same person and conversation got there
+        (SUPERSEDED), or neither (DUE). Raises when the store cannot tell (the turn stays leased
+        and is looked at again)."""
         if self._handled_check is not None:
-            return await self._handled_check(inbound)
+            found = await self._handled_check(inbound)
+            return found if isinstance(found, RerunState) else RerunState.DONE if found else RerunState.DUE
         agent = getattr(getattr(self._app, "ctx", None), "agent", None)
         if agent is None or agent.tracker_store is None:
-            return False
+            return RerunState.DUE
         store = getattr(agent.tracker_store, "_tracker_store", agent.tracker_store)  # past Rasa's fail-safe
         tracker = await store.retrieve_full_tracker(inbound.sender_id)  # wrapper: it answers None on errors
-        return tracker is not None and any(
-            getattr(e, "message_id", None) == inbound.message_id for e in tracker.events if e.type_name == "user")
+        if tracker is None:
+            return RerunState.DUE
+        return rerun_state(inbound, [e for e in tracker.events if e.type_name == "user"])
 
     async def _sweeper(self, on_new_message) -> None:
         while True:

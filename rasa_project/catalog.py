@@ -302,6 +302,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "You are sending messages too fast, so I am not reading new ones for a moment. "
         "Please wait a minute and send it again.",
     },
+    "dingtalk.stale_rerun": {
+        "zh": "你较早发的“{text}”在服务重启时中断了，而你之后的消息已经处理过了。为避免顺序错乱或重复执行，"
+        "这条不再执行。如果还需要，请重新发送。",
+        "id": "Pesan Anda sebelumnya \"{text}\" terputus saat layanan dimulai ulang, dan pesan Anda sesudahnya sudah "
+        "diproses. Agar tidak salah urutan atau dijalankan dua kali, pesan itu tidak dijalankan. Kirim lagi bila "
+        "masih perlu.",
+        "en": "Your earlier message \"{text}\" was cut off by a service restart, and your later messages were "
+        "already handled. So that nothing runs out of order or twice, it was not run. Send it again if you "
+        "still need it.",
+    },
     "dingtalk.too_long": {
         "zh": "这条消息太长了（最多 {max} 个字），我没有处理。请分几条、简短地发给我。",
         "id": "Pesan ini terlalu panjang (maksimal {max} karakter), jadi tidak saya proses. Kirim lebih singkat, "

@@ -25,6 +25,7 @@ METADATA_KEYS = {
     "conversation_id", "conversation_type", "conversation_title", "staff_id", "sender_nick", "msg_id",
     "session_webhook", "session_webhook_expires_ms", "at_staff_ids", "robot_code", "is_group",
     "request_id",  # followed into the action server's log (rasa_project/logs.py)
+    "received_ms",  # when the channel took it: a rerun after a crash is not run behind later messages
 }
 
 

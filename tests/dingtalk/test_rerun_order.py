@@ -1,0 +1,72 @@
+"""A turn left behind by a stopped process is not run behind the person's later messages.
+
+Seen in the prod-faults run (issue 17): a Rasa server was killed after a change confirmation
+("确认") had run and been answered but before its tracker was saved; the sweeper of the other
+server ran it again half a minute later, when the same person had already asked for a new order:
+the old "yes" confirmed the new summary. A left-behind turn is now judged against its tracker:
+already there -> finished; a message that arrived after it is there -> not run, the person is told;
+else run."""
+
+from __future__ import annotations
+
+import httpx
+from rasa.shared.core.events import UserUttered
+
+from connectors.dedupe import SQLiteDedupe
+from connectors.dingtalk import RerunState, _payload, decode_robot_message, rerun_state
+from rasa_project.catalog import text
+from tests.dingtalk.dying_bot import turn_settings
+from tests.polling import async_wait_until
+
+
+def inbound_at(received_ms, message_id="msgA", text_="确认"):
+    body = {"msgId": message_id, "conversationId": "cidPMC0001", "conversationType": "2", "msgtype": "text",
+            "text": {"content": text_}, "senderStaffId": "pmc0001", "senderId": "$:x"}
+    inbound = decode_robot_message(body, robot_name="bot")
+    if received_ms is not None:
+        inbound.metadata["received_ms"] = received_ms
+    return inbound
+
+
+def user(message_id, received_ms=None, timestamp=1.0):
+    return UserUttered("x", message_id=message_id, timestamp=timestamp,
+                       metadata={} if received_ms is None else {"received_ms": received_ms})
+
+
+def test_a_left_behind_turn_is_judged_by_the_messages_its_tracker_holds():
+    assert rerun_state(inbound_at(5_000), [user("msg0", 1_000), user("msgA", 5_000)]) is RerunState.DONE
+    assert rerun_state(inbound_at(5_000), [user("msg0", 1_000)]) is RerunState.DUE
+    assert rerun_state(inbound_at(5_000), [user("msg0", 1_000), user("msgB", 7_000)]) is RerunState.SUPERSEDED
+    # a turn stored before arrival times were kept: its processing time stands in
+    assert rerun_state(inbound_at(5_000), [user("msg0", None, timestamp=9.0)]) is RerunState.SUPERSEDED
+    assert rerun_state(inbound_at(5_000), [user("msg0", None, timestamp=4.0)]) is RerunState.DUE
+    assert rerun_state(inbound_at(None), [user("msgB", 7_000)]) is RerunState.DUE  # no arrival time: as before
+
+
+async def test_a_superseded_turn_is_not_run_and_its_sender_is_told(make_bot, sim, tmp_path):
+    sim_url, app = sim
+    settings = turn_settings(tmp_path)
+    settings.dingtalk_openapi_url = sim_url
+    settings.dingtalk_reply_origins = [sim_url]
+    async with httpx.AsyncClient(base_url=sim_url) as client:  # DingTalk makes the message (no bot listens yet)
+        sent = (await client.post("/_sim/chat", json={"conversation_id": "cidPMC0001", "staff_id": "pmc0001",
+                                                      "text": "确认"})).json()
+    inbound = decode_robot_message(app.state.sent_bodies[sent["msgId"]], robot_name=settings.dingtalk_robot_name)
+    inbound.metadata["received_ms"] = 5_000
+    store = SQLiteDedupe(tmp_path / "dingtalk_dedupe.db", 3600)
+    store.admit(inbound.dedupe_key, _payload(inbound), lease_s=0.0)  # as a process that died at once
+    asked = []
+
+    async def tracker_has_a_later_message(i) -> RerunState:
+        asked.append(i.message_id)
+        return RerunState.SUPERSEDED
+
+    bot = await make_bot(channel_settings=settings, dedupe=store, handled=tracker_has_a_later_message)
+    told = await async_wait_until(lambda: [m for m in httpx.get(f"{sim_url}/_sim/messages",
+                                                                params={"conversation_id": "cidPMC0001"}).json()
+                                           ["messages"] if m["via"] != "user"], timeout_s=15)
+    await bot.channel.wait_idle()
+    assert bot.received == []  # Rasa never saw it
+    assert [m["text"] for m in told] == [text("dingtalk.stale_rerun", "zh", text="确认")]
+    assert told[0]["in_reply_to"] == sent["msgId"]
+    assert asked == [inbound.message_id] and store.pending() == 0
