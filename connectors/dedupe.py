@@ -18,6 +18,7 @@ it) and runs the turn again, unless the tracker store shows the turn already ran
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,6 +54,9 @@ class SQLiteDedupe:
     def __init__(self, path: Path, ttl_s: int, *, clock: Callable[[], float] = time.time) -> None:
         self.path, self.ttl_s, self._clock = Path(path), ttl_s, clock
         self._inserts = 0
+        # this process's writers queue here, woken at once, instead of in SQLite's busy handler
+        # (which sleeps up to 100 ms between tries); other processes still meet at the file's lock
+        self._lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             # WAL (kept in the file): a commit is one synced append to the log instead of a rollback
@@ -69,17 +73,19 @@ class SQLiteDedupe:
         return db
 
     def _write(self, work):
-        db = self._connect()
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            result = work(db)
-            db.execute("COMMIT")
-            return result
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        finally:
-            db.close()
+        with self._lock:
+            db = self._connect()
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                result = work(db)
+                db.execute("COMMIT")
+                return result
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            finally:
+                db.close()
 
     def _first_seen(self, db: sqlite3.Connection, key: str, now: float) -> bool:
         cursor = db.execute(

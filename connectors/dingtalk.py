@@ -8,30 +8,44 @@ credentials.yml::
 Routes (under /webhooks/dingtalk/): ``GET /`` health, ``POST /webhook`` robot messages,
 ``POST /card`` interactive-card callbacks with callbackType HTTP.
 
-Every callback is checked before anything else, in this order (docs/SECURITY.md):
-signature and timestamp against the real wall clock (the current or, while rotating, the
-previous app secret); size and JSON; the signature used once (``connectors.replay``: the same
-headers with another body are a replay, 401); field sizes (``connectors.limits``); robotCode and
-corp; the ``sessionWebhook`` under an allowed origin (``dingtalk_client.origins``, else 400 before
-anything is processed or sent); the sender a member of the conversation
-(``connectors.speakers``, else 403). Then it is deduplicated on ``msgId``, rate-limited per
-sender and per conversation, acknowledged at once, and the Rasa turn runs in a background
-task; the dedupe store keeps the accepted turn, leased, until it is over, and a turn whose process
-died is run by another channel (``connectors.dedupe``, ``DingTalkInput.sweep``). Replies go
-through ``connectors.outbox``. Stream frames skip only the signature steps: they arrive over our
-own connection, authenticated with the app's credentials.
+Every callback is checked before it is acknowledged, in this order (docs/SECURITY.md): signature
+and timestamp against the real wall clock (the current or, while rotating, the previous app
+secret); size and JSON; field sizes (``connectors.limits``); robotCode and corp; the
+``sessionWebhook`` under an allowed origin (``dingtalk_client.origins``, else 400 before anything
+is processed or sent); then, in one worker-thread hop on the channel's own small pool
+(``ACK_THREADS``, not asyncio's default pool, which turns share), the signature used once
+(``connectors.replay``: the same headers with another body are a replay, 401, nothing admitted)
+and the ``msgId`` recorded (``connectors.dedupe``: a repeat is acknowledged and dropped; the
+admitted message is kept, decoded and leased, until its turn is over). A body refused before the
+hop still has its signature claimed (as when the claim came first): it answers 401 ``replayed`` if
+the signature belongs to another message. A store that is down answers 503 and admits nothing.
+That is the whole acknowledgement: no Rasa work and no call to DingTalk stand before it.
+
+The admitted message's turn then runs in a background task: first the sender must be a member of
+the conversation (``connectors.speakers``, an OpenAPI call for a group not yet cached). A sender
+who is not gets no turn and no answer (logged; the record is finished). When DingTalk cannot say,
+the check is tried again with backoff for up to one lease (``turn_lease_s``, renewed meanwhile);
+after that the turn lets its lease lapse and the sweeper runs it again (``turn_max_reruns``), as
+for a process that died. Then the per-sender and per-conversation rate limit, and the Rasa turn. A
+turn whose process died is run by another channel (``connectors.dedupe``, ``DingTalkInput.sweep``).
+Replies go through ``connectors.outbox``. Stream frames skip only the signature steps: they arrive
+over our own connection, authenticated with the app's credentials.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import enum
+import functools
+import itertools
 import json
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,14 +64,14 @@ from connectors.limits import (
     oversized_card_params,
     oversized_robot_field,
 )
-from connectors.outbox import Destination, Outbox
+from connectors.outbox import Destination, Outbox, backoff_s
 from connectors.replay import ClaimStore, ReplayGuard, Verdict, body_digest, make_claim_store
 from connectors.reply_queue import make_reply_store
 from connectors.speakers import SpeakerCheck
 from dingtalk_client import messages as dt_messages
 from dingtalk_client.messages import ActionCard, InvalidMessage, Markdown, Message
 from dingtalk_client.messages import Text as TextMessage
-from dingtalk_client.openapi import AsyncDingTalkOpenAPI, DingTalkError
+from dingtalk_client.openapi import AsyncDingTalkOpenAPI
 from dingtalk_client.origins import ReplyOrigins
 from dingtalk_client.signing import SignatureProblem, check_signature
 from rasa_project import catalog, logs, metrics
@@ -72,6 +86,7 @@ TOPIC_CARD = "/v1.0/card/instances/callback"
 READABLE_MSGTYPES = ("text", "richText", "audio")
 SUPPORTED_MSGTYPES = READABLE_MSGTYPES + ("picture",)
 _ACTION = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
+ACK_THREADS = 4  # the acknowledgement's store hop (replay claim + msgId record) runs on these alone
 
 # credentials.yml key -> Settings field
 CREDENTIAL_KEYS = {
@@ -109,6 +124,37 @@ class Inbound:
     metadata: dict
     is_readable: bool = True  # False: a picture (or empty) message Rasa cannot read
     is_too_long: bool = False  # longer than settings.dingtalk_max_text_chars: answered, not read
+
+
+@dataclass(frozen=True)
+class Signed:
+    """The signature an HTTP callback came with and the message it carried (``connectors.replay``)."""
+
+    timestamp: str
+    sign: str
+    body: Any  # the decoded JSON body: its message id and digest are what the signature is kept for
+
+    @property
+    def message_id(self) -> str:
+        ident = (self.body.get("msgId") or self.body.get("outTrackId")) if isinstance(self.body, dict) else None
+        return str(ident or "")
+
+
+class Ack(enum.Enum):
+    """What the acknowledgement's store hop decided."""
+
+    STARTED = "started"  # admitted and recorded: its turn runs in the background
+    REPEAT = "repeat"  # the msgId was admitted before (a redelivery): acknowledged, nothing started
+    REPLAYED = "replayed"  # the signature belongs to another message: refused, nothing admitted
+    CLAIMED = "claimed"  # nothing to admit (a body refused after its signature was claimed)
+
+
+class StoreUnavailable(Exception):
+    """The replay-claim or the dedupe store failed during the acknowledgement (``store`` names it)."""
+
+    def __init__(self, store: str) -> None:
+        super().__init__(f"{store} store unavailable")
+        self.store = store
 
 
 def _payload(inbound: Inbound) -> str:
@@ -367,6 +413,7 @@ class DingTalkInput(InputChannel):
         speakers: SpeakerCheck | None = None,
         flood: FloodGate | None = None,
         handled: Callable[[Inbound], Awaitable[bool]] | None = None,  # default: the agent's tracker store
+        member_retry_s: float = 0.5,  # first wait before asking DingTalk about a sender again (it doubles)
     ) -> None:
         if settings is None:
             from rasa_project.settings import get_settings
@@ -384,6 +431,8 @@ class DingTalkInput(InputChannel):
         self._outbox_factory = outbox_factory
         self._outbox: Outbox | None = None
         self._wall_ms = wall_ms
+        self._member_retry_s = member_retry_s
+        self._ack_pool: ThreadPoolExecutor | None = None  # the acknowledgement's store hop (ACK_THREADS)
         self._tasks: set[asyncio.Task] = set()
         self._handled_check = handled
         self._app = None  # the Sanic app once serving (its agent's tracker store answers _handled)
@@ -437,6 +486,12 @@ class DingTalkInput(InputChannel):
             metrics.watch_reply_queue(self._outbox.store)  # depth and age on this process's /metrics
         return self._outbox
 
+    @property
+    def ack_pool(self) -> ThreadPoolExecutor:
+        if self._ack_pool is None:
+            self._ack_pool = ThreadPoolExecutor(ACK_THREADS, thread_name_prefix="dingtalk-ack")
+        return self._ack_pool
+
     def get_output_channel(self) -> OutputChannel | None:
         return DingTalkOutput(self.outbox, resolve=self._destination_for_recipient)
 
@@ -467,55 +522,128 @@ class DingTalkInput(InputChannel):
         if self._outbox is not None:
             await self._outbox.join()
 
-    # the turn
-    async def accept(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> bool:
-        """Dedupe, rate-limit and start the turn in the background; False when nothing is started
-        (a redelivery, or a flood past its one polite answer). The admitted turn stays in the dedupe
+    # the acknowledgement
+    def _record(self, signed: Signed | None, inbound: Inbound | None, submitted: float) -> Ack:
+        """In an ``ack_pool`` thread: the signature's one use, then (unless it is a replay, or there is
+        nothing to admit) the msgId record with the decoded message under its lease."""
+        mark = submitted  # the first stage includes the wait for a thread
+        if signed is not None:
+            try:
+                verdict = self.replay.check(signed.timestamp, signed.sign, signed.message_id,
+                                            body_digest(signed.body))
+            except Exception as exc:
+                raise StoreUnavailable("replay") from exc
+            claimed = time.monotonic()
+            observe_stage("ack_replay", claimed - mark)
+            if verdict is Verdict.REPLAY:
+                return Ack.REPLAYED
+            mark = claimed
+        if inbound is None:
+            return Ack.CLAIMED
+        try:
+            first = self.dedupe.admit(inbound.dedupe_key, _payload(inbound), self.settings.turn_lease_s)
+        except Exception as exc:
+            raise StoreUnavailable("dedupe") from exc
+        observe_stage("ack_dedupe", time.monotonic() - mark)
+        return Ack.STARTED if first else Ack.REPEAT
+
+    async def accept(self, inbound: Inbound | None, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                     signed: Signed | None = None) -> Ack:
+        """Claim the signature (HTTP mode) and record the msgId, in one hop on ``ack_pool``; an
+        admitted message's turn then starts in the background. The admitted turn stays in the dedupe
         store, leased, until it is over (``connectors.dedupe``): a process killed meanwhile does not
-        lose it."""
-        started = time.monotonic()
+        lose it. Raises StoreUnavailable (nothing admitted)."""
         rid = logs.REQUEST_ID.get() or logs.new_id()  # nginx's X-Request-Id on HTTP callbacks
         logs.REQUEST_ID.set(rid)  # the turn's task copies it: Rasa's and our log lines carry it
-        inbound.metadata["request_id"] = rid  # to the action server through the tracker
-        # when it arrived (our clock): a rerun after a crash must not be applied behind later messages
-        inbound.metadata.setdefault("received_ms", int(time.time() * 1000))
-        first = await asyncio.to_thread(self.dedupe.admit, inbound.dedupe_key, _payload(inbound),
-                                        self.settings.turn_lease_s)
-        observe_stage("ack_dedupe", time.monotonic() - started)
-        if not first:
+        if inbound is not None:
+            inbound.metadata["request_id"] = rid  # to the action server through the tracker
+            # when it arrived (our clock): a rerun after a crash must not be applied behind later messages
+            inbound.metadata.setdefault("received_ms", int(time.time() * 1000))
+            self.dedupe  # noqa: B018 - built here, on the loop, not in a pool thread
+        if signed is not None:
+            self.replay  # noqa: B018
+        context = contextvars.copy_context()
+        ack = await asyncio.get_running_loop().run_in_executor(
+            self.ack_pool, functools.partial(context.run, self._record, signed, inbound, time.monotonic()))
+        if ack is Ack.REPEAT:
             log.info("dingtalk: redelivered %s ignored", inbound.message_id)
+        elif ack is Ack.STARTED:
+            log.info("dingtalk: message %s accepted", inbound.message_id)
+            self._spawn(self._leased(inbound, self._admitted(inbound, on_new_message)), f"turn {inbound.message_id}")
+        return ack
+
+    # the turn
+    async def _admitted(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]], *,
+                        rerun: bool = False) -> bool:
+        """An admitted message, from its sender's membership check to the end of its turn. True when
+        it is over (the record is then finished); False when the check could not be made within the
+        lease: the record stays, its lease lapses and the sweeper runs it again."""
+        belongs = await self._speaker_belongs(inbound)
+        if belongs is None:
             return False
-        log.info("dingtalk: message %s accepted", inbound.message_id)
-        self._conversations[inbound.metadata["conversation_id"]] = inbound.metadata["is_group"]
-        remember = self.group_webhooks.note(inbound.metadata)
+        meta = inbound.metadata
+        if not belongs:  # no turn, no answer: nothing reaches Rasa or the chat
+            log.warning("dingtalk: %s refused: sender %s is not in conversation %s", inbound.message_id,
+                        meta["staff_id"], meta["conversation_id"])
+            metrics.TURNS.labels("not_a_member").inc()
+            return True
+        self._conversations[meta["conversation_id"]] = meta["is_group"]
+        if rerun:
+            await self._turn(inbound, on_new_message)
+            return True
+        remember = self.group_webhooks.note(meta)
         if remember is not None:
-            self._spawn(remember, f"webhook {inbound.metadata['conversation_id']}")
-        admission = self.flood.admit(inbound.sender_id.rpartition(":")[2], inbound.metadata["conversation_id"])
+            self._spawn(remember, f"webhook {meta['conversation_id']}")
+        admission = self.flood.admit(inbound.sender_id.rpartition(":")[2], meta["conversation_id"])
         if admission is Admission.DROP:
             log.info("dingtalk: %s dropped (rate limit)", inbound.message_id)
-            self._spawn(self._finish(inbound), f"finish {inbound.message_id}")
-            return False
+            return True
         if admission is Admission.WARN:
-            log.warning("dingtalk: rate limit reached in %s; answered once, then dropping",
-                        inbound.metadata["conversation_id"])
-            self._spawn(self._leased(inbound, self._answer(inbound, "dingtalk.slow_down")),
-                        f"slow-down {inbound.message_id}")
+            log.warning("dingtalk: rate limit reached in %s; answered once, then dropping", meta["conversation_id"])
+            await self._answer(inbound, "dingtalk.slow_down")
             return True
         metrics.TURNS.labels("message").inc()
-        self._spawn(self._leased(inbound, self._turn(inbound, on_new_message)), f"turn {inbound.message_id}")
+        await self._turn(inbound, on_new_message)
         return True
 
+    async def _speaker_belongs(self, inbound: Inbound) -> bool | None:
+        """May the sender speak in the conversation (``connectors.speakers``)? None when DingTalk (or
+        the claim store) could not say, tried again with backoff for up to one lease."""
+        if not self.settings.dingtalk_verify_speakers:
+            return True
+        meta = inbound.metadata
+        deadline = time.monotonic() + self.settings.turn_lease_s
+        for attempt in itertools.count(1):
+            started = time.monotonic()
+            try:
+                belongs = await self.speakers.belongs(meta["conversation_id"], meta["is_group"], meta["staff_id"])
+            except Exception as exc:  # noqa: BLE001 - DingTalk's OpenAPI (or the claim store) cannot say now
+                wait = backoff_s(attempt, base_s=self._member_retry_s, cap_s=self.settings.turn_lease_s / 3)
+                if time.monotonic() + wait >= deadline:
+                    log.warning("dingtalk: membership check for %s still unavailable after %d tries (%s); "
+                                "turn %s left to its lease, the sweeper runs it again", meta["conversation_id"],
+                                attempt, type(exc).__name__, inbound.message_id)
+                    return None
+                log.warning("dingtalk: membership check unavailable for %s (%s: %s); try %d again in %.1f s",
+                            meta["conversation_id"], type(exc).__name__, exc, attempt + 1, wait)
+                await asyncio.sleep(wait)
+                continue
+            observe_stage("members", time.monotonic() - started)
+            return belongs
+        raise AssertionError("unreachable")
+
     # the admitted turn's lease (connectors.dedupe)
-    async def _leased(self, inbound: Inbound, work: Awaitable[Any]) -> None:
-        """Run ``work`` while renewing the turn's lease; forget the turn when it is over. A turn
-        that fails is answered by ``_turn`` and over all the same: only a dead process's turns run
-        again."""
+    async def _leased(self, inbound: Inbound, work: Awaitable[bool | None]) -> None:
+        """Run ``work`` while renewing the turn's lease; forget the turn when it is over (``work``
+        answers False: not over, the lease is left to lapse). A turn that fails is answered by
+        ``_turn`` and over all the same: only a dead process's turns run again."""
         keeper = asyncio.ensure_future(self._keep_lease(inbound.dedupe_key))
         try:
-            await work
+            over = await work
         finally:
             keeper.cancel()
-        await self._finish(inbound)
+        if over is not False:
+            await self._finish(inbound)
 
     async def _keep_lease(self, key: str) -> None:
         lease = self.settings.turn_lease_s
@@ -565,8 +693,8 @@ class DingTalkInput(InputChannel):
             log.warning("dingtalk: turn %s of a stopped process runs again (rerun %d)", inbound.message_id,
                         turn.reruns)
             metrics.TURNS.labels("rerun").inc()
-            self._conversations[inbound.metadata["conversation_id"]] = inbound.metadata["is_group"]
-            self._spawn(self._leased(inbound, self._turn(inbound, on_new_message)), f"rerun {inbound.message_id}")
+            self._spawn(self._leased(inbound, self._admitted(inbound, on_new_message, rerun=True)),
+                        f"rerun {inbound.message_id}")
             rerun += 1
         return rerun
 
@@ -640,19 +768,36 @@ class DingTalkInput(InputChannel):
             log.exception("dingtalk: turn %s failed", inbound.message_id)
             await output.send_text_message(inbound.sender_id, catalog.text("general.internal_error", lang))
 
-    async def _accept_to_the_end(self, inbound: Inbound, on_new_message) -> bool:
+    async def _accept_to_the_end(self, inbound: Inbound | None, on_new_message, signed: Signed | None) -> Ack:
         """``accept``, finished even when DingTalk hangs up first: once the dedupe store has
         recorded the msgId, a redelivery is dropped as a repeat, so this delivery's turn is the only
         one there will be (the server cancels a request's handler when its client goes away, e.g.
         DingTalk's ack timeout on a busy replica; nginx passes the hang-up on)."""
-        accepting = asyncio.ensure_future(self.accept(inbound, on_new_message))
+        accepting = asyncio.ensure_future(self.accept(inbound, on_new_message, signed))
         try:
             return await asyncio.shield(accepting)
         except asyncio.CancelledError:
             accepting.add_done_callback(
                 lambda t: t.cancelled() or t.exception() is None
-                or log.error("dingtalk: %s not accepted", inbound.message_id, exc_info=t.exception()))
+                or log.error("dingtalk: %s not accepted", inbound and inbound.message_id, exc_info=t.exception()))
             raise
+
+    async def _acknowledge(self, inbound: Inbound | None, refused: tuple[int, dict] | None, on_new_message,
+                           signed: Signed | None) -> tuple[int, dict]:
+        """(status, json) for a decoded callback: ``refused`` it (after claiming its signature, so
+        that a refused body still uses it up), or admitted."""
+        if refused is not None and signed is None:
+            return refused
+        try:
+            ack = await self._accept_to_the_end(None if refused else inbound, on_new_message, signed)
+        except StoreUnavailable as exc:  # refuse, so DingTalk delivers again later
+            log.error("dingtalk: %s store unavailable", exc.store, exc_info=exc.__cause__)
+            return 503, {"error": "try again"}
+        if ack is Ack.REPLAYED:
+            log.warning("dingtalk: callback refused, signature replayed with another body (claims msgId %s)",
+                        signed.message_id[:64] or "-")
+            return 401, {"error": "signature", "reason": "replayed"}
+        return refused or (200, {})
 
     # HTTP mode
     def _refuse_signature(self, request: Request) -> HTTPResponse | None:
@@ -671,23 +816,6 @@ class DingTalkInput(InputChannel):
             return None
         log.warning("dingtalk: callback refused, signature %s", problem.value)
         return response.json({"error": "signature", "reason": problem.value}, status=401)
-
-    async def _refuse_replay(self, request: Request, body: Any) -> HTTPResponse | None:
-        """A valid signature is good for one message: the one it first came with."""
-        ident = body.get("msgId") or body.get("outTrackId") if isinstance(body, dict) else None
-        started = time.monotonic()
-        try:
-            verdict = await asyncio.to_thread(self.replay.check, request.headers["timestamp"],
-                                              request.headers["sign"], str(ident or ""), body_digest(body))
-            observe_stage("ack_replay", time.monotonic() - started)
-        except Exception:  # the replay store is down: refuse, so DingTalk delivers again later
-            log.exception("dingtalk: replay store unavailable")
-            return response.json({"error": "try again"}, status=503)
-        if verdict is Verdict.REPLAY:
-            log.warning("dingtalk: callback refused, signature replayed with another body (claims msgId %s)",
-                        str(ident or "-")[:64])
-            return response.json({"error": "signature", "reason": "replayed"}, status=401)
-        return None
 
     async def _read_json(self, request: Request) -> tuple[Any | None, HTTPResponse | None]:
         limit = self.settings.dingtalk_max_body_bytes
@@ -715,73 +843,49 @@ class DingTalkInput(InputChannel):
             return "chatbotCorpId"
         return None
 
-    async def _refuse_speaker(self, inbound: Inbound) -> tuple[int, dict] | None:
-        meta = inbound.metadata
-        if not self.settings.dingtalk_verify_speakers:
-            return None
-        started = time.monotonic()
-        try:
-            belongs = await self.speakers.belongs(meta["conversation_id"], meta["is_group"], meta["staff_id"])
-            observe_stage("ack_members", time.monotonic() - started)
-        except (DingTalkError, OSError):  # DingTalk cannot say now: refuse, it delivers again later
-            log.warning("dingtalk: membership check unavailable for %s", meta["conversation_id"])
-            return 503, {"error": "try again"}
-        if belongs:
-            return None
-        log.warning("dingtalk: %s refused: sender %s is not in conversation %s", inbound.message_id,
-                    meta["staff_id"], meta["conversation_id"])
-        return 403, {"error": "sender", "reason": "not in this conversation"}
-
-    async def _handle_robot_body(self, body: Any, on_new_message) -> tuple[int, dict]:
-        """Shared by HTTP and Stream mode: (status, json) to answer."""
+    def _robot_inbound(self, body: Any) -> tuple[Inbound | None, tuple[int, dict] | None]:
+        """The decoded robot message, or the (status, json) refusing it."""
         if not isinstance(body, dict):
-            return 400, {"error": "body must be an object"}
+            return None, (400, {"error": "body must be an object"})
         try:
             inbound = decode_robot_message(body, robot_name=self.settings.dingtalk_robot_name,
                                            max_text_chars=self.settings.dingtalk_max_text_chars)
         except InvalidCallback as exc:
-            return 400, {"error": exc.field, "reason": exc.reason}
+            return None, (400, {"error": exc.field, "reason": exc.reason})
         refused = self._refuse_robot(body)
         if refused:
             log.warning("dingtalk: message for another robot/corp refused (%s)", refused)
-            return 403, {"error": f"{refused} mismatch"}
+            return None, (403, {"error": f"{refused} mismatch"})
         webhook = inbound.metadata["session_webhook"]
         if webhook is not None and not self.reply_origins.allows(webhook):
             log.warning("dingtalk: %s refused: sessionWebhook outside the allowed origins (%s)",
                         inbound.message_id, webhook.split("?", 1)[0][:200])
-            return 400, {"error": "sessionWebhook", "reason": "origin not allowed"}
-        speaker = await self._refuse_speaker(inbound)
-        if speaker:
-            return speaker
-        try:
-            await self._accept_to_the_end(inbound, on_new_message)
-        except Exception:  # dedupe store down: refuse, so DingTalk delivers again later
-            log.exception("dingtalk: dedupe store unavailable")
-            return 503, {"error": "try again"}
-        return 200, {}
+            return None, (400, {"error": "sessionWebhook", "reason": "origin not allowed"})
+        return inbound, None
 
-    async def _handle_card_data(self, data: Any, on_new_message) -> tuple[int, dict]:
+    async def _handle_robot_body(self, body: Any, on_new_message, signed: Signed | None = None) -> tuple[int, dict]:
+        """Shared by HTTP and Stream mode: (status, json) to answer. ``signed``: the HTTP callback's
+        signature, claimed in the same hop as the msgId record."""
+        inbound, refused = self._robot_inbound(body)
+        return await self._acknowledge(inbound, refused, on_new_message, signed)
+
+    async def _handle_card_data(self, data: Any, on_new_message, signed: Signed | None = None) -> tuple[int, dict]:
+        inbound, refused = self._decode_card(data)
+        return await self._acknowledge(inbound, refused, on_new_message, signed)
+
+    def _decode_card(self, data: Any) -> tuple[Inbound | None, tuple[int, dict] | None]:
         if not isinstance(data, dict):
-            return 400, {"error": "body must be an object"}
+            return None, (400, {"error": "body must be an object"})
         corp = data.get("corpId")
         if corp is not None and corp != self.settings.dingtalk_corp_id:
-            return 403, {"error": "corpId mismatch"}
+            return None, (403, {"error": "corpId mismatch"})
         oversized = oversized_card_field(data)
         if oversized:
-            return 400, {"error": oversized, "reason": "too long"}
+            return None, (400, {"error": oversized, "reason": "too long"})
         try:
-            inbound = decode_card_callback(data)
+            return decode_card_callback(data), None
         except InvalidCallback as exc:
-            return 400, {"error": exc.field, "reason": exc.reason}
-        speaker = await self._refuse_speaker(inbound)
-        if speaker:
-            return speaker
-        try:
-            await self._accept_to_the_end(inbound, on_new_message)
-        except Exception:
-            log.exception("dingtalk: dedupe store unavailable")
-            return 503, {"error": "try again"}
-        return 200, {}
+            return None, (400, {"error": exc.field, "reason": exc.reason})
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint(f"dingtalk_webhook_{id(self)}", __name__)
@@ -805,10 +909,8 @@ class DingTalkInput(InputChannel):
             body, refused = await self._read_json(request)
             if refused:
                 return refused
-            refused = await self._refuse_replay(request, body)
-            if refused:
-                return refused
-            status, payload = await handle(body, on_new_message)
+            signed = Signed(request.headers["timestamp"], request.headers["sign"], body)
+            status, payload = await handle(body, on_new_message, signed)
             return response.json(payload, status=status)
 
         @bp.route("/webhook", methods=["POST"], stream=True)
@@ -873,3 +975,6 @@ class DingTalkInput(InputChannel):
             await self._outbox.close()
         if self._openapi is not None:
             await self._openapi.aclose()
+        if self._ack_pool is not None:
+            self._ack_pool.shutdown(wait=False)
+            self._ack_pool = None

@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +35,7 @@ class SQLiteClaims:
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path, self._clock = Path(path), clock
         self._writes = 0
+        self._lock = threading.Lock()  # this process's claims queue here, not in SQLite's busy handler
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")  # one synced log append per claim (FULL: still durable)
@@ -47,24 +49,27 @@ class SQLiteClaims:
         return db
 
     def claim(self, key: str, value: str, ttl_s: int) -> str | None:
-        now = self._clock()
-        db = self._connect()
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            row = db.execute("SELECT value FROM claims WHERE key = ? AND expires_at > ?", (key, now)).fetchone()
-            if row is None:
-                db.execute("INSERT OR REPLACE INTO claims (key, value, expires_at) VALUES (?, ?, ?)",
-                           (key, value, now + ttl_s))
-                self._writes += 1
-                if self._writes % 256 == 0:  # prune now and then, not on every message
-                    db.execute("DELETE FROM claims WHERE expires_at <= ?", (now,))
-            db.execute("COMMIT")
-            return None if row is None else row[0]
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        finally:
-            db.close()
+        with self._lock:
+            now = self._clock()
+            db = self._connect()
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                row = db.execute("SELECT value FROM claims WHERE key = ? AND expires_at > ?",
+                                 (key, now)).fetchone()
+                if row is None:
+                    db.execute("INSERT OR REPLACE INTO claims (key, value, expires_at) VALUES (?, ?, ?)",
+                               (key, value, now + ttl_s))
+                    self._writes += 1
+                    if self._writes % 256 == 0:  # prune now and then, not on every message
+                        db.execute("DELETE FROM claims WHERE expires_at <= ?", (now,))
+                db.execute("COMMIT")
+                return None if row is None else row[0]
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            finally:
+                db.close()
 
 
 class RedisClaims:

@@ -13,6 +13,10 @@ taken on the body's word either: a conversation keeps the kind it was first hear
 a "1:1" body naming a group DingTalk counts the sender in is refused.
 Card presses are checked the same way against the space they came from.
 
+The channel asks after it has acknowledged the message (the acknowledgement waits on no call to
+DingTalk), at the start of the message's turn and before Rasa sees it; a sender who does not belong
+gets no turn and no answer (``connectors.dingtalk``).
+
 A sender without a staff id (an external contact) claims no identity; the permission gate
 refuses them everything, so there is nothing to cross-check.
 """
@@ -42,6 +46,8 @@ class SpeakerCheck:
         self._clock, self._max = clock, max_entries
         # (conversation, staff) -> (member: True / False / None = no group, until)
         self._cache: dict[tuple[str, str], tuple[bool | None, float]] = {}
+        # (conversation, staff) -> the OpenAPI call in flight: a burst of messages asks DingTalk once
+        self._asking: dict[tuple[str, str], asyncio.Future] = {}
         self.lookups = 0  # OpenAPI calls made (diagnostics, tests)
 
     @classmethod
@@ -52,7 +58,7 @@ class SpeakerCheck:
 
     async def belongs(self, conversation_id: str, is_group: bool, staff_id: str | None) -> bool:
         """True if ``staff_id`` may speak in ``conversation_id``; raises DingTalkError if DingTalk
-        cannot say (the caller answers "try again" so DingTalk delivers it later)."""
+        cannot say (the channel asks again, with backoff, before the turn runs)."""
         if not staff_id:
             return True
         kind = "group" if is_group else "dm"
@@ -73,17 +79,30 @@ class SpeakerCheck:
 
     async def _membership(self, conversation_id: str, staff_id: str) -> bool | None:
         """Whether DingTalk counts ``staff_id`` in the group; None when it is no group DingTalk knows."""
-        now = self._clock()
         key = (conversation_id, staff_id)
         cached = self._cache.get(key)
-        if cached and cached[1] > now:
+        if cached and cached[1] > self._clock():
             return cached[0]
+        asking = self._asking.get(key)
+        if asking is None:
+            asking = self._asking[key] = asyncio.ensure_future(self._ask(conversation_id, staff_id))
+            asking.add_done_callback(lambda done: self._asked(key, done))
+        return await asyncio.shield(asking)  # one waiter cancelled does not cancel the others' call
+
+    def _asked(self, key: tuple[str, str], done: asyncio.Future) -> None:
+        self._asking.pop(key, None)
+        if not done.cancelled():
+            done.exception()  # retrieved: every waiter raises it on its own
+
+    async def _ask(self, conversation_id: str, staff_id: str) -> bool | None:
+        key = (conversation_id, staff_id)
         self.lookups += 1
         try:
             member: bool | None = bool(await self.openapi.is_group_member(conversation_id, staff_id))
         except DingTalkInvalidParameter as exc:  # not a group DingTalk knows (a robot chat, or not ours)
             log.info("dingtalk: %s is no group DingTalk knows (%s)", conversation_id, exc.code)
             member = None
+        now = self._clock()
         if len(self._cache) >= self._max:
             self._cache = {k: v for k, v in self._cache.items() if v[1] > now}
         self._cache[key] = (member, now + (self.nonmember_ttl_s if member is False else self.member_ttl_s))

@@ -182,3 +182,35 @@ async def _messages(client, conversation_id):
     return (await client.get("/_sim/messages", params={"conversation_id": conversation_id})).json()["messages"]
 
 
+
+
+async def test_stream_frames_from_outside_the_conversation_are_acked_and_get_no_turn(sim, make_bot, settings):
+    """Stream mode shares the channel's checks: the frame is acked (DingTalk must not push it again),
+    the membership check runs before the turn, and a sender outside the space gets nothing."""
+    sim_url, _app = sim
+    settings.dingtalk_mode = "stream"
+
+    async def echo(message):
+        await message.output_channel.send_text_message(message.sender_id, f"stream echo: {message.text}")
+
+    bot = await make_bot(echo)
+    await async_wait_until(lambda: bot.channel.stream and bot.channel.stream.connected.is_set(), 10)
+    with DingTalkOpenAPI(dingtalk_config(settings)) as api:
+        await asyncio.to_thread(api.send_card, "approval-11", "dingk3_approval",
+                                {"title": "t", "status": "pending", "order_no": "P20250401"},
+                                conversation_id="cidPMC0001")
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        before = len(await _messages(client, "cidPMC0001"))
+        for n, staff in enumerate(("prod0001", "manager0001"), 1):  # prod0001 is not in the PMC group
+            press = (await client.post("/_sim/card_action", json={
+                "out_track_id": "approval-11", "staff_id": staff,
+                "params": {"decision": "approve", "order_no": "P20250401"}})).json()
+            assert press["status"] == "stream"
+            await async_wait_until(lambda n=n: len(stream_status(sim_url)["acks"]) >= n)
+            await bot.channel.wait_idle()
+        status = (await client.get("/_sim/stream")).json()
+        assert [a["code"] for a in status["acks"]] == [200, 200] and status["undelivered"] == []
+        messages = (await _messages(client, "cidPMC0001"))[before:]
+    assert [m.sender_id for m in bot.received] == ["cidPMC0001:manager0001"]
+    assert [m["text"] for m in messages] == ['stream echo: /approve{"order_no": "P20250401"}']
+    assert bot.channel.dedupe.pending() == 0
