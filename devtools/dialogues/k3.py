@@ -62,3 +62,59 @@ class K3Reader:
                                    self.codes.get(material, material), float(good or 0), float(scrap or 0),
                                    reports.get(bill, 0))
         return out
+
+
+# -- bill numbers never come back ------------------------------------------------------------------
+# K/3 never gives a bill number twice, but the simulator's reset between batches starts its numbering
+# again at the fixture's (MO000125 once more). The bot keeps its own records by bill number (the OA
+# approval of a new order, keyed "order:<bill no>"), so a reused number made a later dialogue's order
+# collide with an earlier dialogue's approval. The runner therefore carries the numbering across a
+# reset: before it, one placeholder order learns the next number (saved and deleted at once); after
+# it, placeholders are saved and deleted until that number is passed. Placeholders live for
+# milliseconds between batches, when no dialogue is playing.
+def _placeholder_model() -> dict:
+    factory = get_factory()
+    m = next(m for m in factory.materials if m.bom_number)
+    wc = m.work_center
+    return {"FID": 0, "FBillType": {"FNumber": factory.production_types[0].bill_type}, "FDate": "2025-04-01",
+            "FPrdOrgId": {"FNumber": factory.organization["number"]}, "FOwnerTypeId": "BD_OwnerOrg",
+            "FDescription": "dialogue runner: numbering placeholder (deleted at once)",
+            "FTreeEntity": [{"FProductType": "1", "FMaterialId": {"FNumber": m.number}, "FUnitId": {"FNumber": m.unit},
+                             "FQty": 1, "FWorkShopID": {"FNumber": wc}, "FPlanStartDate": "2025-04-01",
+                             "FPlanFinishDate": "2025-04-02", "FBomId": {"FNumber": m.bom_number},
+                             "FStockInOrgId": {"FNumber": factory.organization["number"]}}]}
+
+
+def order_sequence(bill_no: str) -> int:
+    digits = "".join(ch for ch in bill_no if ch.isdigit())
+    return int(digits) if digits else 0
+
+
+class Numbering:
+    """Save-and-delete placeholder orders through the WebAPI (the official SDK)."""
+
+    def __init__(self, reader: K3Reader) -> None:
+        self.sdk = reader.sdk
+        self.model = _placeholder_model()
+
+    def _placeholder(self) -> str:
+        saved = json.loads(self.sdk.Save("PRD_MO", {"Model": self.model, "NeedReturnFields": ["FBillNo"]}))
+        status = (saved.get("Result") or {}).get("ResponseStatus") or {}
+        if not status.get("IsSuccess"):
+            raise RuntimeError(f"K/3 refused the numbering placeholder: {str(saved)[:300]}")
+        number = saved["Result"].get("Number") or status["SuccessEntitys"][0]["Number"]
+        deleted = json.loads(self.sdk.Delete("PRD_MO", {"Numbers": [number]}))
+        if not ((deleted.get("Result") or {}).get("ResponseStatus") or {}).get("IsSuccess"):
+            raise RuntimeError(f"K/3 did not delete the numbering placeholder {number}: {str(deleted)[:300]}")
+        return number
+
+    def next_number(self) -> int:
+        """The sequence K/3 is at now (a placeholder takes it)."""
+        return order_sequence(self._placeholder())
+
+    def skip_past(self, sequence: int, limit: int = 5000) -> None:
+        """After a reset: until K/3's next order number is above ``sequence``."""
+        for _ in range(limit):
+            if order_sequence(self._placeholder()) >= sequence:
+                return
+        raise RuntimeError(f"K/3 order numbering did not reach {sequence}")

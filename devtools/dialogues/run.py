@@ -4,7 +4,8 @@ Starts the demo system once (simulators, slapd, action server, worker, Rasa on f
 its own var directory), then plays every dialogue of tests/dialogues through the real channel, each
 in a fresh DingTalk group of its speakers. Dialogues run in batches: before each batch K/3 is reset
 to the demo factory (the simulator's /_sim/reset); within a batch dialogues run concurrently only when
-they share no speaker and no work center (so no dialogue can see another's K/3 writes). After each
+they share no speaker and no work center (so no dialogue can see another's K/3 writes); bill numbers
+carry on across the reset, as in K/3 (devtools/dialogues/k3.py, Numbering). After each
 batch, approval cards still open are rejected by the manager (so no held request outlives its
 dialogue). Writes reports/dialogues/latest.json and latest.md.
 """
@@ -190,7 +191,7 @@ def make_group(settings, d: Dialogue, run_tag: str, n: int) -> str | None:
 
 
 def play_all(settings, dialogues: list[Dialogue], *, concurrency: int = 3, progress=print) -> list[Outcome]:
-    from devtools.dialogues.k3 import K3Reader
+    from devtools.dialogues.k3 import K3Reader, Numbering
 
     dms = _dm_table(settings)
     from devtools.simulators.dingtalk.wire import dm_conversation_id
@@ -203,8 +204,11 @@ def play_all(settings, dialogues: list[Dialogue], *, concurrency: int = 3, progr
     plan = batches(dialogues, concurrency)
     if reject_open_cards(settings, 0, dms):  # a shared system (the e2e stack): nothing held from before
         time.sleep(2.0)
+    numbering = Numbering(K3Reader(settings))
     for b_index, batch in enumerate(plan):
+        upto = numbering.next_number()  # K/3 never gives a number twice; its reset must not either
         reset_k3(settings)
+        numbering.skip_past(upto)
         base = K3Reader(settings).snapshot()
         sim = f"http://127.0.0.1:{settings.dingtalk_sim_port}"
         msgs = httpx.get(f"{sim}/_sim/messages", timeout=30).json()["messages"]

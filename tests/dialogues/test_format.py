@@ -3,6 +3,7 @@ apart from the training data, and its pure parts (language detection, K/3 compar
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from devtools.dialogues.expect import check_k3
-from devtools.dialogues.k3 import OrderState
+from devtools.dialogues.k3 import Numbering, OrderState, _placeholder_model, order_sequence
 from devtools.dialogues.lang import detect
 from devtools.dialogues.run import batches, locks_of, scope_of
 from devtools.dialogues.spec import CLASSES, DIALOGUE_DIR, SETS, load_all, read_gate
@@ -176,6 +177,40 @@ def test_k3_expectations():
     assert check_k3({"new_orders": []}, base, new, {"WC-02"}) == []  # another dialogue's work center
     assert check_k3({"new_orders": [{"material": "BOM-2051", "qty": 120}]}, base, new, {"WC-01"}) == []
     assert check_k3({"new_orders": [{"material": "BOM-2051", "qty": 100}]}, base, new, {"WC-01"})
+
+
+class _NumberingSdk:
+    """K/3's PRD_MO numbering as the simulator keeps it: a counter that its reset sets back."""
+
+    def __init__(self, at: int) -> None:
+        self.at, self.live = at, set()
+
+    def Save(self, form_id, data):  # the official SDK's names
+        self.at += 1
+        number = f"MO{self.at:06d}"
+        self.live.add(number)
+        return json.dumps({"Result": {"ResponseStatus": {"IsSuccess": True}, "Number": number}})
+
+    def Delete(self, form_id, data):
+        self.live -= set(data["Numbers"])
+        return json.dumps({"Result": {"ResponseStatus": {"IsSuccess": True}}})
+
+
+def test_bill_numbers_carry_on_across_a_k3_reset():
+    """A reset between batches must not give MO000125 again (the bot keys its OA approvals by bill number)."""
+    sdk = _NumberingSdk(at=124)
+    numbering = Numbering.__new__(Numbering)
+    numbering.sdk, numbering.model = sdk, _placeholder_model()
+    assert numbering.next_number() == 125  # a fresh K/3: the placeholder took MO000125
+    sdk.at = 131  # the batch created (and maybe deleted) orders up to MO000131
+    upto = numbering.next_number()
+    assert upto == 132
+    sdk.at = 124  # the reset
+    numbering.skip_past(upto)
+    assert sdk.at == 132 and not sdk.live  # the next real order is MO000133; no placeholder is left
+    assert order_sequence("MO000133") == 133
+    model = _placeholder_model()
+    assert model["FTreeEntity"][0]["FBomId"]["FNumber"] and model["FPrdOrgId"]["FNumber"] == "100"
 
 
 def test_docs_describe_the_format():
