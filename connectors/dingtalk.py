@@ -345,8 +345,12 @@ class DingTalkOutput(OutputChannel):
         *,
         lang: str = "zh",
         resolve: Callable[[str], Destination] | None = None,
+        turn_key: str | None = None,
     ) -> None:
         self.outbox, self.destination, self.lang, self._resolve = outbox, destination, lang, resolve
+        # a turn's replies are keyed by its message and their place in it: run again after its
+        # process died, the turn does not say again what the first run had queued
+        self._turn_key, self._replies = turn_key, 0
 
     def _destination(self, recipient_id: str) -> Destination:
         if self.destination is not None:
@@ -360,7 +364,10 @@ class DingTalkOutput(OutputChannel):
         return (destination.staff_id,) if destination.is_group and destination.staff_id else ()
 
     async def send(self, recipient_id: str, message: Message) -> None:
-        self.outbox.enqueue(self._destination(recipient_id), message)
+        key = None
+        if self._turn_key is not None:
+            key, self._replies = f"{self._turn_key}#{self._replies}", self._replies + 1
+        self.outbox.enqueue(self._destination(recipient_id), message, key=key)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         if text and text.strip():
@@ -750,7 +757,7 @@ class DingTalkInput(InputChannel):
             await self._answer(inbound, "dingtalk.too_long", max=self.settings.dingtalk_max_text_chars)
             return
         lang = self._lang_of(inbound)
-        output = DingTalkOutput(self.outbox, self._destination(inbound), lang=lang)
+        output = DingTalkOutput(self.outbox, self._destination(inbound), lang=lang, turn_key=inbound.dedupe_key)
         if not inbound.is_readable:
             await output.send_text_message(inbound.sender_id, catalog.text("dingtalk.unsupported_message", lang))
             return

@@ -125,7 +125,8 @@ class Outbox:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.lease_s, self.poll_s, self.max_inflight = lease_s, poll_s, max_inflight
         self._mine: set[str] = set()  # replies this process queued (join waits for them)
-        self._unstored: deque[tuple[str, str]] = deque()  # not yet in the store (it was unreachable)
+        # not yet in the store (it was unreachable): (conversation, payload, key)
+        self._unstored: deque[tuple[str, str, str | None]] = deque()
         self._store_down = False
         self._inflight: set[asyncio.Task] = set()
         self._dispatcher: asyncio.Task | None = None
@@ -146,19 +147,25 @@ class Outbox:
     async def _call(self, fn, *args):
         return fn(*args) if self._inline else await asyncio.to_thread(fn, *args)
 
-    def enqueue(self, destination: Destination, message: Message) -> None:
+    def enqueue(self, destination: Destination, message: Message, key: str | None = None) -> None:
         """Store the reply and make sure a sender runs. While the store is unreachable (Redis down)
-        replies wait in this process, in order, and are stored as soon as it answers again."""
-        self._unstored.append((destination.conversation_id, encode(destination, message)))
+        replies wait in this process, in order, and are stored as soon as it answers again. A
+        ``key`` already stored (a turn run again) is not stored twice (``ReplyStore.push``)."""
+        self._unstored.append((destination.conversation_id, encode(destination, message), key))
         self._store_waiting()
         self.start()
         self._wake.set()
 
     def _store_waiting(self) -> None:
         while self._unstored:
-            conversation_id, payload = self._unstored[0]
+            conversation_id, payload, key = self._unstored[0]
             try:
-                self._mine.add(self.store.push(conversation_id, payload))
+                item_id = self.store.push(conversation_id, payload, key)
+                if item_id is None:
+                    log.info("dingtalk outbox: reply %s for %s was queued before (a turn run again); not again",
+                             key, conversation_id)
+                else:
+                    self._mine.add(item_id)
             except Exception:  # any store failure: keep the reply here and retry
                 if not self._store_down:
                     log.warning("dingtalk outbox: reply store unavailable; %d replies wait in this process",

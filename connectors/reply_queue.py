@@ -44,8 +44,10 @@ class Claim:
 
 
 class ReplyStore(Protocol):
-    def push(self, conversation_id: str, payload: str) -> str:
-        """Append a reply to its conversation's queue; returns its id."""
+    def push(self, conversation_id: str, payload: str, key: str | None = None) -> str | None:
+        """Append a reply to its conversation's queue; returns its id. With ``key`` (the turn's
+        message and the reply's place in it) a reply pushed before under the same key is not
+        pushed again (None): a turn run again after its process died does not say it twice."""
 
     def claim(self, owner: str, lease_s: float) -> Claim | None:
         """The head of a conversation that is due and not leased, now leased to ``owner``; else None."""
@@ -71,6 +73,9 @@ class ReplyStore(Protocol):
         """(replies queued, age in seconds of the oldest one)."""
 
 
+KEY_TTL_S = 24 * 3600.0  # how long a pushed reply's key is remembered (reruns come within minutes)
+
+
 def new_token(owner: str) -> str:
     return f"{owner}:{uuid.uuid4().hex[:12]}"
 
@@ -86,8 +91,14 @@ class MemoryReplyStore:
         self._due: dict[str, float] = {}
         self._sent: dict[str, deque[float]] = {}
         self._seq = 0
+        self._keys: dict[str, float] = {}
 
-    def push(self, conversation_id: str, payload: str) -> str:
+    def push(self, conversation_id: str, payload: str, key: str | None = None) -> str | None:
+        if key is not None:
+            now = self._clock()
+            if self._keys.get(key, float("-inf")) > now - KEY_TTL_S:
+                return None
+            self._keys[key] = now
         self._seq += 1
         item_id = str(self._seq)
         self._queues.setdefault(conversation_id, deque()).append((item_id, payload, self._clock()))
@@ -172,6 +183,7 @@ class SQLiteReplyStore:
                        "token TEXT, until REAL NOT NULL)")
             db.execute("CREATE TABLE IF NOT EXISTS sends (conversation_id TEXT NOT NULL, at REAL NOT NULL)")
             db.execute("CREATE INDEX IF NOT EXISTS ix_sends_conversation ON sends (conversation_id, at)")
+            db.execute("CREATE TABLE IF NOT EXISTS pushed (key TEXT PRIMARY KEY, at REAL NOT NULL)")
             db.execute("COMMIT")
         finally:
             db.close()
@@ -196,11 +208,21 @@ class SQLiteReplyStore:
         finally:
             db.close()
 
-    def push(self, conversation_id: str, payload: str) -> str:
+    def push(self, conversation_id: str, payload: str, key: str | None = None) -> str | None:
         now = self._clock()
-        return str(self._tx(lambda db: db.execute(
-            "INSERT INTO replies (conversation_id, payload, enqueued_at) VALUES (?, ?, ?)",
-            (conversation_id, payload, now)).lastrowid))
+
+        def work(db: sqlite3.Connection) -> str | None:
+            if key is not None:
+                db.execute("DELETE FROM pushed WHERE key = ? AND at <= ?", (key, now - KEY_TTL_S))
+                if db.execute("INSERT OR IGNORE INTO pushed (key, at) VALUES (?, ?)", (key, now)).rowcount == 0:
+                    return None
+            item = db.execute("INSERT INTO replies (conversation_id, payload, enqueued_at) VALUES (?, ?, ?)",
+                              (conversation_id, payload, now)).lastrowid
+            if item % 256 == 0:  # forget old keys now and then
+                db.execute("DELETE FROM pushed WHERE at <= ?", (now - KEY_TTL_S,))
+            return str(item)
+
+        return self._tx(work)
 
     def claim(self, owner: str, lease_s: float) -> Claim | None:
         now = self._clock()
@@ -297,7 +319,11 @@ class SQLiteReplyStore:
 # Keys (prefix P): P seq (INCR), P items (hash id -> conversation \n payload), P enq (zset id -> ms),
 # P q:<conversation> (list of ids, oldest first), P ready (zset conversation -> ms it is due),
 # P lease:<conversation> (token, PX lease), P pace:<conversation> (zset of send times).
+# KEYS: seq, items, enq, queue, ready, once:<key>; ARGV: conversation, payload, key ttl ms (0: no key)
 _PUSH = """
+if tonumber(ARGV[3]) > 0 and not redis.call('SET', KEYS[6], '1', 'NX', 'PX', tonumber(ARGV[3])) then
+  return 0
+end
 local id = redis.call('INCR', KEYS[1])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -394,12 +420,13 @@ class RedisReplyStore:
     def _k(self, *parts: str) -> str:
         return self.prefix + "".join(parts)
 
-    def push(self, conversation_id: str, payload: str) -> str:
+    def push(self, conversation_id: str, payload: str, key: str | None = None) -> str | None:
         if "\n" in conversation_id:
             raise ValueError("a conversation id has no newline")
         item_id = self._push(keys=[self._k("seq"), self._k("items"), self._k("enq"), self._k("q:", conversation_id),
-                                   self._k("ready")], args=[conversation_id, payload])
-        return str(int(item_id))
+                                   self._k("ready"), self._k("once:", key or "")],
+                             args=[conversation_id, payload, int(KEY_TTL_S * 1000) if key is not None else 0])
+        return str(int(item_id)) if int(item_id) else None
 
     def claim(self, owner: str, lease_s: float) -> Claim | None:
         token = new_token(owner)

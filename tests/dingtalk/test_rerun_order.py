@@ -14,6 +14,9 @@ from rasa.shared.core.events import UserUttered
 
 from connectors.dedupe import SQLiteDedupe
 from connectors.dingtalk import RerunState, _payload, decode_robot_message, rerun_state
+from connectors.outbox import Destination, encode
+from connectors.reply_queue import make_reply_store
+from dingtalk_client.messages import Text
 from rasa_project.catalog import text
 from tests.dingtalk.dying_bot import turn_settings
 from tests.polling import async_wait_until
@@ -70,3 +73,38 @@ async def test_a_superseded_turn_is_not_run_and_its_sender_is_told(make_bot, sim
     assert [m["text"] for m in told] == [text("dingtalk.stale_rerun", "zh", text="确认")]
     assert told[0]["in_reply_to"] == sent["msgId"]
     assert asked == [inbound.message_id] and store.pending() == 0
+
+
+async def test_a_turn_run_again_does_not_say_twice_what_its_first_run_had_queued(make_bot, sim, tmp_path):
+    """The first run queued its answer (durably) and its process died before the tracker was
+    saved; the rerun produces the same answer under the same key: the person reads it once."""
+    sim_url, app = sim
+    settings = turn_settings(tmp_path)
+    settings.dingtalk_openapi_url = sim_url
+    settings.dingtalk_reply_origins = [sim_url]
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        sent = (await client.post("/_sim/chat", json={"conversation_id": "cidPMC0001", "staff_id": "pmc0001",
+                                                      "text": "P20250401 进度"})).json()
+    inbound = decode_robot_message(app.state.sent_bodies[sent["msgId"]], robot_name=settings.dingtalk_robot_name)
+    inbound.metadata["received_ms"] = 5_000
+    store = SQLiteDedupe(tmp_path / "dingtalk_dedupe.db", 3600)
+    store.admit(inbound.dedupe_key, _payload(inbound), lease_s=0.0)
+    to = Destination(inbound.metadata["conversation_id"], True, "pmc0001", inbound.metadata["session_webhook"],
+                     inbound.metadata["session_webhook_expires_ms"])
+    make_reply_store(settings).push("cidPMC0001", encode(to, Text("P20250401 已完成 40%", ("pmc0001",))),
+                                    key=f"{inbound.dedupe_key}#0")  # what the dead process had queued
+
+    async def answer(message) -> None:
+        await message.output_channel.send_text_message(message.sender_id, "P20250401 已完成 40%")
+        await message.output_channel.send_text_message(message.sender_id, "还需要别的吗？")
+
+    async def not_in_tracker(_inbound) -> RerunState:
+        return RerunState.DUE
+
+    bot = await make_bot(answer, channel_settings=settings, dedupe=store, handled=not_in_tracker)
+    await async_wait_until(lambda: bot.received, timeout_s=15)
+    await bot.channel.wait_idle()
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        found = (await client.get("/_sim/messages", params={"conversation_id": "cidPMC0001"})).json()["messages"]
+    told = [m["text"] for m in found if m["via"] != "user"]
+    assert told == ["P20250401 已完成 40%", "还需要别的吗？"]  # the first once, the second (never queued) too

@@ -105,6 +105,21 @@ def test_pacing_gives_limit_slots_per_period(store):
     assert store.pace("b", 3, 60, now + 3) == 0.0  # per conversation
 
 
+def test_a_reply_pushed_again_under_its_key_is_stored_once(store):
+    # a turn run again after its process died pushes its replies under the same keys
+    first = store.push("a", "a0", key="msg:M#0")
+    assert first is not None
+    assert store.push("a", "a0 again", key="msg:M#0") is None
+    assert store.push("a", "a1", key="msg:M#1") is not None
+    assert store.push("a", "plain") is not None and store.push("a", "plain") is not None  # no key: always
+    payloads = []
+    while (claim := store.claim("s", 30)) is not None:
+        payloads.append(claim.payload)
+        assert store.done(claim)
+    assert payloads == ["a0", "a1", "plain", "plain"]
+    assert store.push("a", "a0 later", key="msg:M#0") is None  # remembered after it was sent
+
+
 def test_finishing_replies_does_not_empty_the_pacing_windows(tmp_path):
     # the SQLite store keeps send times on the monotonic clock and prunes its log now and then when
     # a reply is done: the pruning must use that same clock, or every window empties at once
@@ -295,11 +310,11 @@ class Flaky:
     def __init__(self, store, down: int) -> None:
         self.store, self.down = store, down
 
-    def push(self, conversation_id, payload):
+    def push(self, conversation_id, payload, key=None):
         if self.down > 0:
             self.down -= 1
             raise ConnectionError("store unreachable")
-        return self.store.push(conversation_id, payload)
+        return self.store.push(conversation_id, payload, key)
 
     def __getattr__(self, name):
         return getattr(self.store, name)
