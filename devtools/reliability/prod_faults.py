@@ -484,6 +484,10 @@ def judge(run: Run, faults: list[Fault], t0_ms: int, end_s: float, *, sim: str, 
                            "sent_s": round((t_of[m]["sent_ms"] - t0_ms) / 1000.0, 1), "msg_id": m,
                            "answered": m in answered} for m in sorted(lost | no_reply, key=lambda m: t_of[m]["sent_ms"])],
         "approval_rows": rows,
+        # for tracing a broken invariant after the run (the simulators are gone by then)
+        "trace": {"turns": turns,
+                  "bot": [{k: m.get(k) for k in ("seq", "time_ms", "conversation_id", "in_reply_to", "via")}
+                          | {"text": (m.get("text") or "")[:100]} for m in bot]},
         "approval_to_notice": latency_summary(told),
         "verdicts": verdicts,
     }

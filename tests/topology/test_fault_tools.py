@@ -142,3 +142,14 @@ def test_a_reply_sent_through_the_openapi_fallback_answers_its_message_when_ding
     # the log alone is not enough: DingTalk must hold an OpenAPI message of that conversation
     lost, _ = replies_once(turns, [reply(1, "m1")], via)
     assert not lost["ok"] and lost["unanswered_examples"] == ["m2"]
+
+
+def test_a_webhook_reply_sent_again_through_the_openapi_is_a_doubled_reply():
+    via = {"m1": "cidA"}  # the channel's log says m1's reply went out through the OpenAPI
+    hooked = reply(1, "m1", "P20250401 已完成 40%")
+    again = {**reply(2, None, "P20250401 已完成 40%"), "via": "openapi", "time_ms": 10}
+    _lost, twice = replies_once([sent("m1")], [hooked, again], via)
+    assert not twice["ok"] and twice["examples"][0]["via"] == "webhook + openapi"
+    other = {**reply(2, None, "另一条"), "via": "openapi", "time_ms": 10}
+    _lost, twice = replies_once([sent("m1")], [hooked, other], via)
+    assert twice["ok"]
