@@ -84,6 +84,22 @@ def pending_events(answer: Answer) -> list[dict[str, Any]]:
     return [] if answer.pending is KEEP else [SlotSet("pending", answer.pending)]
 
 
+def delivered_after_a_later_message(tracker: Tracker) -> bool:
+    """Is the latest message older (DingTalk's ``createAt``, the channel's ``created_ms``) than a
+    message of the same person in this chat that was already handled?"""
+    latest = tracker.latest_message or {}
+    created = (latest.get("metadata") or {}).get("created_ms")
+    if not isinstance(created, int):
+        return False
+    for event in tracker.events:
+        if event.get("event") != "user" or event.get("message_id") == latest.get("message_id"):
+            continue
+        other = (event.get("metadata") or {}).get("created_ms")
+        if isinstance(other, int) and other > created:
+            return True
+    return False
+
+
 def turn_of(tracker: Tracker) -> Turn:
     return turn_from(tracker.sender_id, tracker.latest_message, tracker.get_slot("language"))
 
@@ -116,6 +132,15 @@ class TurnAction(Action, metaclass=abc.ABCMeta):
         access.current_turn.set(turn)
         reply = Reply(dispatcher, turn)
         try:
+            if delivered_after_a_later_message(tracker):
+                # DingTalk delivered it late (a retry after an outage) and the person's later
+                # messages were handled meanwhile: acting now would act on a conversation that
+                # moved on (an old "yes" confirming a newer summary). Nothing runs; they are told.
+                log.warning("action %s: %s's message %s was delivered after a later one; not run", self.name(),
+                            turn.sender_id, turn.message_id)
+                short = turn.text if len(turn.text) <= 40 else turn.text[:39] + "…"
+                reply.say("dingtalk.out_of_order", text=short)
+                return []
             events = await self._run(turn, reply, tracker, domain)
         finally:
             await blocking(reply.record)

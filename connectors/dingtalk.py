@@ -188,6 +188,17 @@ def message_text(body: dict) -> str:
     return ""
 
 
+def _epoch_ms(value: Any) -> int | None:
+    """DingTalk's epoch-millisecond fields (a number or a string of digits); None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 <= value < 10**16 else None
+    if isinstance(value, str) and value.isdigit() and len(value) <= 16:
+        return int(value)
+    return None
+
+
 def decode_robot_message(body: dict, *, robot_name: str, max_text_chars: int | None = None) -> Inbound:
     """Decode a robot message (spec §1.2, same shape in HTTP and Stream mode)."""
     if not isinstance(body, dict):
@@ -229,6 +240,9 @@ def decode_robot_message(body: dict, *, robot_name: str, max_text_chars: int | N
         "msg_id": body["msgId"],
         "session_webhook": webhook or None,
         "session_webhook_expires_ms": int(expires) if expires not in (None, "") else None,
+        # when the person sent it (DingTalk's clock): a message delivered late is not acted on
+        # behind a later one (actions/base.py)
+        "created_ms": _epoch_ms(body.get("createAt")),
         "at_staff_ids": at_staff_ids,
         "robot_code": body.get("robotCode"),
         "is_group": conversation_type == "2",

@@ -312,6 +312,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "already handled. So that nothing runs out of order or twice, it was not run. Send it again if you "
         "still need it.",
     },
+    "dingtalk.out_of_order": {
+        "zh": "你较早发的“{text}”送达得比你之后的消息还晚（钉钉重发）。为避免顺序错乱，这条没有执行。如果还需要，请重新发送。",
+        "id": "Pesan Anda sebelumnya \"{text}\" baru sampai setelah pesan Anda berikutnya (dikirim ulang oleh DingTalk). "
+        "Agar tidak salah urutan, pesan itu tidak dijalankan. Kirim lagi bila masih perlu.",
+        "en": "Your earlier message \"{text}\" arrived after your later ones (DingTalk delivered it again). So that "
+        "nothing runs out of order, it was not run. Send it again if you still need it.",
+    },
     "dingtalk.too_long": {
         "zh": "这条消息太长了（最多 {max} 个字），我没有处理。请分几条、简短地发给我。",
         "id": "Pesan ini terlalu panjang (maksimal {max} karakter), jadi tidak saya proses. Kirim lebih singkat, "

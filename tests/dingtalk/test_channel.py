@@ -26,6 +26,7 @@ METADATA_KEYS = {
     "session_webhook", "session_webhook_expires_ms", "at_staff_ids", "robot_code", "is_group",
     "request_id",  # followed into the action server's log (rasa_project/logs.py)
     "received_ms",  # when the channel took it: a rerun after a crash is not run behind later messages
+    "created_ms",  # DingTalk's createAt: a message delivered late is not acted on behind a later one
 }
 
 

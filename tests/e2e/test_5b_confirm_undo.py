@@ -102,6 +102,30 @@ def test_create_amend_stale_button_and_confirm_write_the_last_summary_then_withd
     assert order_or_none(sdk, bill_no) is None, gone
 
 
+def test_a_yes_delivered_after_later_messages_confirms_nothing(chat, stack):
+    """DingTalk delivers a message again, with its original body, after an outage; by then the
+    person's later messages were handled. The old "确认" must not confirm the newer summary."""
+    _, settings = stack
+    sdk = official_sdk(settings)
+    before = {r[0] for r in orders_of(sdk, "1.01.2050")}
+    held = chat.send("pmc0001", "确认", PMC, hold=True)  # written now, delivered late
+    assert held["status"] == "held", held
+    time.sleep(0.01)  # DingTalk's createAt is in milliseconds
+    summary = joined(chat.ask("pmc0001", "新建生产订单 BOM-2050 数量 120，4月14日完工，标准生产订单，冲压车间", PMC,
+                              contains="BOM-2050_V1"))
+    assert "120" in summary, summary
+    start = chat.mark()
+    late = chat.send("pmc0001", "确认", PMC, msg_id=held["msgId"])  # the same body, now
+    assert late["status"] == 200, late
+    told = joined(chat.wait_for(start, lambda r: "没有执行" in r.text, conversation_id=PMC))
+    assert "确认" in told, told
+    settle(chat, PMC)
+    assert {r[0] for r in orders_of(sdk, "1.01.2050")} == before  # the summary still waits
+    gone = joined(chat.ask("pmc0001", "取消", PMC, expect=1))
+    settle(chat, PMC)
+    assert {r[0] for r in orders_of(sdk, "1.01.2050")} == before, gone
+
+
 def test_a_released_order_is_not_withdrawn_and_says_why(chat, stack):
     _, settings = stack
     sdk = official_sdk(settings)

@@ -51,6 +51,9 @@ class ChatIn(BaseModel):
     sign: str = "valid"  # valid | stale | forged | none
     keep_mention: bool = False  # leave "@<robot> " in the content
     via: str = "auto"  # auto | http | stream
+    # the message is made (and its body kept) but not delivered now: a later call with its msg_id
+    # delivers the very same body, as DingTalk's retry after an outage does, however late
+    hold: bool = False
 
 
 class CardActionIn(BaseModel):
@@ -559,6 +562,8 @@ def create_app(settings=None, *, factory=None, public_url: str | None = None, ac
         msg_id = body["msgId"]
         if is_group and not req.at_bot:
             return {"msgId": msg_id, "status": "not_delivered", "conversation_id": conversation_id}
+        if req.hold:
+            return {"msgId": msg_id, "status": "held", "conversation_id": conversation_id}
         use_stream = req.via == "stream" or (req.via == "auto" and gateway.subscriber("CALLBACK", TOPIC_ROBOT))
         if use_stream:
             message_id = await gateway.deliver("CALLBACK", TOPIC_ROBOT, body)
