@@ -308,9 +308,21 @@ class Outbox:
         pending_staff: tuple[str, ...] | None = None
         if destination.session_webhook in self._refused_webhooks:
             destination.session_webhook = None
+        store_down = 0
         while lost is None or not lost.is_set():
-            wait = await self._call(self.store.pace, key, self.rate_per_minute, self.rate_period_s,
-                                    self._monotonic())
+            try:
+                wait = await self._call(self.store.pace, key, self.rate_per_minute, self.rate_period_s,
+                                        self._monotonic())
+            except Exception:  # the store is unreachable (a Redis blip): the reply waits for it
+                # (sending unpaced could break DingTalk's limit; giving up would lose the reply).
+                # The lease is renewed meanwhile; once lost, another sender has the reply.
+                store_down += 1
+                if store_down == 1:
+                    log.warning("dingtalk outbox: reply store unavailable for pacing in %s; waiting", key,
+                                exc_info=True)
+                await self._sleep(backoff_s(store_down, base_s=0.2, cap_s=2.0))
+                continue
+            store_down = 0
             if wait > 0:
                 await self._sleep(wait)
                 continue

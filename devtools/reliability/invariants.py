@@ -167,7 +167,10 @@ def replies_once(turns: Iterable[Mapping], bot_messages: Iterable[Mapping],
 def order_kept(turns: Iterable[Mapping], bot_messages: Iterable[Mapping],
                handled_order: Mapping[str, list[str]]) -> dict:
     """Per conversation: replies (by DingTalk's record order) answer the messages in the order they
-    were sent, and the tracker holds the messages in that order."""
+    were sent; and each tracker (``handled_order`` is keyed by Rasa's sender id, "<conversation>:
+    <person>": one tracker per person in a chat) holds its messages in that order. Trackers of two
+    people in one group are saved independently (Rasa sends a turn's reply before it saves the
+    tracker, so the next person's turn may be saved first): their interleaving is not an order."""
     sent: dict[str, list[str]] = {}
     for t in turns:
         if t["accepted"]:
@@ -183,10 +186,12 @@ def order_kept(turns: Iterable[Mapping], bot_messages: Iterable[Mapping],
         if rank[r] < last.get(c, -1):
             replies_out.append({"conversation": c, "reply_to": r})
         last[c] = max(last.get(c, -1), rank[r])
-    for c in sent:
-        held = [m for m in handled_order.get(c, []) if m in rank]
+    for tracker, stored in handled_order.items():
+        if tracker.split(":", 1)[0] not in sent:
+            continue
+        held = [m for m in stored if m in rank]
         if held != sorted(held, key=rank.__getitem__) or len(set(held)) != len(held):
-            tracker_out.append(c)
+            tracker_out.append(tracker)
     return verdict("per-conversation order kept (replies and tracker)", not replies_out and not tracker_out,
                    conversations=len(sent), replies_out_of_order=len(replies_out), tracker_out_of_order=len(tracker_out),
                    examples=(replies_out[:3] + tracker_out[:3]))

@@ -278,7 +278,7 @@ async def inject(run: Run, plan: list[tuple[Fault, object]], duration_s: float, 
 
 # -- what the records say ------------------------------------------------------------------------------
 def tracker_messages(database_url: str, prefix: str) -> tuple[dict[str, int], dict[str, list[str]]]:
-    """msgId -> user events in the tracker store, and per conversation the msgIds in stored order."""
+    """msgId -> user events in the tracker store, and per tracker (sender id) the msgIds in stored order."""
     engine = sa.create_engine(database_url)
     try:
         with engine.connect() as conn:
@@ -291,8 +291,7 @@ def tracker_messages(database_url: str, prefix: str) -> tuple[dict[str, int], di
     for sender, data in rows:
         msg_id = json.loads(data).get("message_id")
         counts[msg_id] = counts.get(msg_id, 0) + 1
-        cid = sender.split(":", 1)[0]  # the channel's sender id: "<conversation>:<person>"
-        order.setdefault(cid, []).append(msg_id)
+        order.setdefault(sender, []).append(msg_id)  # the channel's sender id: "<conversation>:<person>"
     return counts, order
 
 

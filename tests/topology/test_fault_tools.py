@@ -56,6 +56,9 @@ def test_replies_out_of_send_order_or_a_tracker_out_of_order_break_the_order():
     swapped = order_kept(turns, [reply(1, "m2"), reply(2, "m1")], {"cidA": ["m1", "m2"]})
     assert not swapped["ok"] and swapped["replies_out_of_order"] == 1
     assert not order_kept(turns, [reply(1, "m1"), reply(2, "m2")], {"cidA": ["m2", "m1"]})["ok"]
+    # two people of one group: each tracker in order, saved interleaved the other way round
+    assert order_kept(turns, [reply(1, "m1"), reply(2, "m2")], {"cidA:pmc0001": ["m1"], "cidA:prod0001": ["m2"]})["ok"]
+    assert not order_kept(turns, [reply(1, "m1"), reply(2, "m2")], {"cidA:pmc0001": ["m2", "m1"]})["ok"]
 
 
 def test_an_approval_is_decided_once_only_with_one_instance_one_decision_applied():

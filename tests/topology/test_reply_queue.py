@@ -320,6 +320,41 @@ class Flaky:
         return getattr(self.store, name)
 
 
+class PacingAway:
+    """A store whose pacing calls fail (Redis cut) for the first ``down`` calls."""
+
+    def __init__(self, store, down: int) -> None:
+        self.store, self.down = store, down
+
+    def pace(self, *args):
+        if self.down > 0:
+            self.down -= 1
+            raise ConnectionError("store unreachable")
+        return self.store.pace(*args)
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+
+async def test_a_reply_whose_pacing_slot_the_store_cannot_give_waits_and_is_sent_once(tmp_path):
+    # seen in prod-faults: the Redis cut made pace() raise, the reply was marked done unsent
+    settings = Settings(var_dir=tmp_path, redis_url=None)
+    app = create_app(settings)
+    server = ThreadedServer(app, free_port()).start()
+    try:
+        settings.dingtalk_openapi_url = server.url
+        api = AsyncDingTalkOpenAPI(dingtalk_config(settings))
+        outbox = Outbox(api, store=PacingAway(reply_queue.SQLiteReplyStore(tmp_path / "r.db"), down=4), poll_s=0.05)
+        for i in range(3):
+            outbox.enqueue(Destination(GROUPS[0], True, "pmc0001"), Text(f"line {i}"))
+        await asyncio.wait_for(outbox.join(), 60)
+        await outbox.close()
+        await api.aclose()
+        assert [m["text"] for m in app.state.sim.messages(conversation_id=GROUPS[0])] == ["line 0", "line 1", "line 2"]
+    finally:
+        server.stop()
+
+
 async def test_replies_wait_in_order_while_the_store_is_unreachable(tmp_path):
     settings = Settings(var_dir=tmp_path, redis_url=None)
     app = create_app(settings)
