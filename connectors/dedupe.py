@@ -40,6 +40,8 @@ class DedupeStore(Protocol):
     def admit(self, key: str, payload: str, lease_s: float) -> bool:
         """``first_seen``, and when True the turn ``payload`` is recorded, leased for ``lease_s``."""
 
+    # optional: ``admit_many`` (below) falls back to one ``admit`` after the other
+
     def renew(self, key: str, lease_s: float) -> None:
         """The turn is still running here: its lease runs ``lease_s`` from now."""
 
@@ -48,6 +50,15 @@ class DedupeStore(Protocol):
 
     def reclaim(self, lease_s: float, limit: int, max_reruns: int) -> list[Reclaimed]:
         """Turns whose lease ran out, now leased to the caller for ``lease_s``."""
+
+
+def admit_many(store: DedupeStore, items: list[tuple[str, str, float]]) -> list[bool]:
+    """``admit`` for each ``(key, payload, lease_s)`` in order, as one write where the store can (one
+    transaction, one pipeline): what the channel's acknowledgement does for a batch of callbacks."""
+    many = getattr(type(store), "admit_many", None)
+    if many is not None:
+        return many(store, items)
+    return [store.admit(key, payload, lease_s) for key, payload, lease_s in items]
 
 
 class SQLiteDedupe:
@@ -103,13 +114,32 @@ class SQLiteDedupe:
         return self._write(lambda db: self._first_seen(db, key, self._clock()))
 
     def admit(self, key: str, payload: str, lease_s: float) -> bool:
+        return self.admit_many([(key, payload, lease_s)])[0]
+
+    def admit_many(self, items: list[tuple[str, str, float]]) -> list[bool]:
+        """One transaction (one synced commit) for all of them; a key twice in ``items`` is the
+        first's, as one call after the other would have it."""
         def work(db):
             now = self._clock()
-            if not self._first_seen(db, key, now):
-                return False
-            db.execute("INSERT OR REPLACE INTO turns (key, payload, lease_until, reruns) VALUES (?, ?, ?, 0)",
-                       (key, payload, now + lease_s))
-            return True
+            keys = list(dict.fromkeys(key for key, _, _ in items))
+            seen = {k for (k,) in db.execute(
+                f"SELECT key FROM seen WHERE expires_at > ? AND key IN ({','.join('?' * len(keys))})",
+                (now, *keys))}
+            out, rows = [], []
+            for key, payload, lease_s in items:
+                out.append(key not in seen)
+                if key not in seen:
+                    seen.add(key)
+                    rows.append((key, payload, now + lease_s))
+            # the write lock is held since BEGIN IMMEDIATE: nobody recorded these keys meanwhile
+            db.executemany("INSERT OR REPLACE INTO seen (key, expires_at) VALUES (?, ?)",
+                           [(key, now + self.ttl_s) for key, _, _ in rows])
+            db.executemany("INSERT OR REPLACE INTO turns (key, payload, lease_until, reruns) VALUES (?, ?, ?, 0)",
+                           rows)
+            before, self._inserts = self._inserts, self._inserts + len(rows)
+            if before // 256 != self._inserts // 256:  # prune now and then, not on every message
+                db.execute("DELETE FROM seen WHERE expires_at <= ?", (now,))
+            return out
 
         return self._write(work)
 
@@ -216,6 +246,14 @@ class RedisDedupe:
     def admit(self, key: str, payload: str, lease_s: float) -> bool:
         return bool(self._admit(keys=[self.prefix + key, *self._turn_keys],
                                 args=[key, self.ttl_s, int(lease_s * 1000), payload]))
+
+    def admit_many(self, items: list[tuple[str, str, float]]) -> list[bool]:
+        """The admit script for each, in order, in one pipeline (each script still atomic)."""
+        pipe = self._redis.pipeline(transaction=False)
+        for key, payload, lease_s in items:
+            self._admit(keys=[self.prefix + key, *self._turn_keys],
+                        args=[key, self.ttl_s, int(lease_s * 1000), payload], client=pipe)
+        return [bool(first) for first in pipe.execute()]
 
     def renew(self, key: str, lease_s: float) -> None:
         self._renew(keys=self._turn_keys[:1], args=[key, int(lease_s * 1000)])

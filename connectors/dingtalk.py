@@ -12,11 +12,11 @@ Every callback is checked before it is acknowledged, in this order (docs/SECURIT
 and timestamp against the real wall clock (the current or, while rotating, the previous app
 secret); size and JSON; field sizes (``connectors.limits``); robotCode and corp; the
 ``sessionWebhook`` under an allowed origin (``dingtalk_client.origins``, else 400 before anything
-is processed or sent); then, in one worker-thread hop on the channel's own small pool
-(``ACK_THREADS``, not asyncio's default pool, which turns share), the signature used once
-(``connectors.replay``: the same headers with another body are a replay, 401, nothing admitted)
-and the ``msgId`` recorded (``connectors.dedupe``: a repeat is acknowledged and dropped; the
-admitted message is kept, decoded and leased, until its turn is over). A body refused before the
+is processed or sent); then, in one hop to the channel's own worker thread (``ack_pool``, not
+asyncio's default pool, which turns share; the callbacks queued meanwhile are written together),
+the signature used once (``connectors.replay``: the same headers with another body are a replay,
+401, nothing admitted) and the ``msgId`` recorded (``connectors.dedupe``: a repeat is acknowledged
+and dropped; the admitted message is kept, decoded and leased, until its turn is over). A body refused before the
 hop still has its signature claimed (as when the claim came first): it answers 401 ``replayed`` if
 the signature belongs to another message. A store that is down answers 503 and admits nothing.
 That is the whole acknowledgement: no Rasa work and no call to DingTalk stand before it.
@@ -35,10 +35,9 @@ over our own connection, authenticated with the app's credentials.
 from __future__ import annotations
 
 import asyncio
-import contextvars
+import collections
 import dataclasses
 import enum
-import functools
 import itertools
 import json
 import logging
@@ -54,7 +53,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.dedupe import DedupeStore, make_dedupe_store
+from connectors.dedupe import DedupeStore, admit_many, make_dedupe_store
 from connectors.events import EventIntake
 from connectors.group_webhooks import GroupWebhookMemory
 from connectors.limits import (
@@ -86,7 +85,11 @@ TOPIC_CARD = "/v1.0/card/instances/callback"
 READABLE_MSGTYPES = ("text", "richText", "audio")
 SUPPORTED_MSGTYPES = READABLE_MSGTYPES + ("picture",)
 _ACTION = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
-ACK_THREADS = 4  # the acknowledgement's store hop (replay claim + msgId record) runs on these alone
+# The acknowledgement's store hop (replay claim + msgId record) runs on one thread of its own, in
+# batches: the callbacks queued meanwhile share one claim write and one record write (one synced
+# commit each with SQLite), since under load every commit's thread also waits for the GIL.
+ACK_THREADS = 1
+ACK_BATCH = 64
 
 # credentials.yml key -> Settings field
 CREDENTIAL_KEYS = {
@@ -147,6 +150,11 @@ class Ack(enum.Enum):
     REPEAT = "repeat"  # the msgId was admitted before (a redelivery): acknowledged, nothing started
     REPLAYED = "replayed"  # the signature belongs to another message: refused, nothing admitted
     CLAIMED = "claimed"  # nothing to admit (a body refused after its signature was claimed)
+
+
+def _settle(future: asyncio.Future, result: Any) -> None:
+    if not future.done():
+        future.set_result(result)  # an exception is handed over as a value and raised by its waiter
 
 
 class StoreUnavailable(Exception):
@@ -454,6 +462,7 @@ class DingTalkInput(InputChannel):
         self._wall_ms = wall_ms
         self._member_retry_s = member_retry_s
         self._ack_pool: ThreadPoolExecutor | None = None  # the acknowledgement's store hop (ACK_THREADS)
+        self._ack_queue: collections.deque = collections.deque()  # (signed, inbound, future, loop, queued at)
         self._tasks: set[asyncio.Task] = set()
         self._handled_check = handled
         self._app = None  # the Sanic app once serving (its agent's tracker store answers _handled)
@@ -544,34 +553,68 @@ class DingTalkInput(InputChannel):
             await self._outbox.join()
 
     # the acknowledgement
-    def _record(self, signed: Signed | None, inbound: Inbound | None, submitted: float) -> Ack:
-        """In an ``ack_pool`` thread: the signature's one use, then (unless it is a replay, or there is
-        nothing to admit) the msgId record with the decoded message under its lease."""
-        mark = submitted  # the first stage includes the wait for a thread
-        if signed is not None:
+    def _drain_acks(self) -> None:
+        """In the ``ack_pool`` thread: settle every queued acknowledgement, a batch at a time."""
+        while self._ack_queue:
+            batch = []
+            while self._ack_queue and len(batch) < ACK_BATCH:
+                batch.append(self._ack_queue.popleft())
             try:
-                verdict = self.replay.check(signed.timestamp, signed.sign, signed.message_id,
-                                            body_digest(signed.body))
-            except Exception as exc:
-                raise StoreUnavailable("replay") from exc
-            claimed = time.monotonic()
-            observe_stage("ack_replay", claimed - mark)
-            if verdict is Verdict.REPLAY:
-                return Ack.REPLAYED
-            mark = claimed
-        if inbound is None:
-            return Ack.CLAIMED
-        try:
-            first = self.dedupe.admit(inbound.dedupe_key, _payload(inbound), self.settings.turn_lease_s)
-        except Exception as exc:
-            raise StoreUnavailable("dedupe") from exc
-        observe_stage("ack_dedupe", time.monotonic() - mark)
-        return Ack.STARTED if first else Ack.REPEAT
+                results = self._record([(signed, inbound) for signed, inbound, *_ in batch],
+                                       [queued for *_, queued in batch])
+            except BaseException as exc:  # noqa: BLE001 - handed to every waiter, none left hanging
+                results = [exc] * len(batch)
+            for (_, _, future, loop, _), result in zip(batch, results):
+                loop.call_soon_threadsafe(_settle, future, result)
+
+    def _record(self, hops: list[tuple[Signed | None, Inbound | None]], queued: list[float]) -> list:
+        """The signatures' one use (in order), then the msgId records of those that are no replay:
+        an Ack or a StoreUnavailable for each."""
+        results: list = [None] * len(hops)
+        signed_at = [i for i, (signed, _) in enumerate(hops) if signed is not None]
+        marks = list(queued)  # the first stage includes the wait for the thread
+        if signed_at:
+            try:
+                verdicts = self.replay.check_many([
+                    (hops[i][0].timestamp, hops[i][0].sign, hops[i][0].message_id, body_digest(hops[i][0].body))
+                    for i in signed_at])
+            except Exception as exc:  # noqa: BLE001 - every claim of the batch refused, nothing admitted
+                for i in signed_at:
+                    results[i] = StoreUnavailable("replay")
+                    results[i].__cause__ = exc
+            else:
+                claimed = time.monotonic()
+                for i, verdict in zip(signed_at, verdicts):
+                    observe_stage("ack_replay", claimed - marks[i])
+                    marks[i] = claimed
+                    if verdict is Verdict.REPLAY:
+                        results[i] = Ack.REPLAYED
+        admit_at = []
+        for i, (_, inbound) in enumerate(hops):
+            if results[i] is None:
+                if inbound is None:
+                    results[i] = Ack.CLAIMED
+                else:
+                    admit_at.append(i)
+        if admit_at:
+            try:
+                firsts = admit_many(self.dedupe, [(hops[i][1].dedupe_key, _payload(hops[i][1]),
+                                                   self.settings.turn_lease_s) for i in admit_at])
+            except Exception as exc:  # noqa: BLE001 - nothing of the batch admitted
+                for i in admit_at:
+                    results[i] = StoreUnavailable("dedupe")
+                    results[i].__cause__ = exc
+            else:
+                recorded = time.monotonic()
+                for i, first in zip(admit_at, firsts):
+                    observe_stage("ack_dedupe", recorded - marks[i])
+                    results[i] = Ack.STARTED if first else Ack.REPEAT
+        return results
 
     async def accept(self, inbound: Inbound | None, on_new_message: Callable[[UserMessage], Awaitable[Any]],
                      signed: Signed | None = None) -> Ack:
-        """Claim the signature (HTTP mode) and record the msgId, in one hop on ``ack_pool``; an
-        admitted message's turn then starts in the background. The admitted turn stays in the dedupe
+        """Claim the signature (HTTP mode) and record the msgId, in one hop to ``ack_pool`` (with
+        the batch queued meanwhile); an admitted message's turn then starts in the background. The admitted turn stays in the dedupe
         store, leased, until it is over (``connectors.dedupe``): a process killed meanwhile does not
         lose it. Raises StoreUnavailable (nothing admitted)."""
         rid = logs.REQUEST_ID.get() or logs.new_id()  # nginx's X-Request-Id on HTTP callbacks
@@ -583,9 +626,13 @@ class DingTalkInput(InputChannel):
             self.dedupe  # noqa: B018 - built here, on the loop, not in a pool thread
         if signed is not None:
             self.replay  # noqa: B018
-        context = contextvars.copy_context()
-        ack = await asyncio.get_running_loop().run_in_executor(
-            self.ack_pool, functools.partial(context.run, self._record, signed, inbound, time.monotonic()))
+        loop = asyncio.get_running_loop()
+        settled = loop.create_future()
+        self._ack_queue.append((signed, inbound, settled, loop, time.monotonic()))
+        self.ack_pool.submit(self._drain_acks)  # one hop: queued, written with its batch, answered
+        ack = await settled
+        if isinstance(ack, BaseException):
+            raise ack
         if ack is Ack.REPEAT:
             log.info("dingtalk: redelivered %s ignored", inbound.message_id)
         elif ack is Ack.STARTED:

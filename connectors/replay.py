@@ -30,6 +30,17 @@ class ClaimStore(Protocol):
     def claim(self, key: str, value: str, ttl_s: int) -> str | None:
         """Store ``value`` under ``key`` if the key is free (or expired); return the value already held."""
 
+    # optional: ``claim_many`` (below) falls back to one ``claim`` after the other
+
+
+def claim_many(store: ClaimStore, items: list[tuple[str, str, int]]) -> list[str | None]:
+    """``claim`` for each ``(key, value, ttl_s)`` in order, as one write where the store can (one
+    transaction, one pipeline): what the channel's acknowledgement does for a batch of callbacks."""
+    many = getattr(type(store), "claim_many", None)
+    if many is not None:
+        return many(store, items)
+    return [store.claim(key, value, ttl_s) for key, value, ttl_s in items]
+
 
 class SQLiteClaims:
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
@@ -49,21 +60,32 @@ class SQLiteClaims:
         return db
 
     def claim(self, key: str, value: str, ttl_s: int) -> str | None:
+        return self.claim_many([(key, value, ttl_s)])[0]
+
+    def claim_many(self, items: list[tuple[str, str, int]]) -> list[str | None]:
+        """One transaction (one synced commit) for all of them; a key twice in ``items`` is claimed
+        by the first, as one call after the other would."""
         with self._lock:
             now = self._clock()
             db = self._connect()
             try:
                 db.execute("BEGIN IMMEDIATE")
-                row = db.execute("SELECT value FROM claims WHERE key = ? AND expires_at > ?",
-                                 (key, now)).fetchone()
-                if row is None:
-                    db.execute("INSERT OR REPLACE INTO claims (key, value, expires_at) VALUES (?, ?, ?)",
-                               (key, value, now + ttl_s))
-                    self._writes += 1
-                    if self._writes % 256 == 0:  # prune now and then, not on every message
-                        db.execute("DELETE FROM claims WHERE expires_at <= ?", (now,))
+                keys = list(dict.fromkeys(key for key, _, _ in items))
+                held = dict(db.execute(
+                    f"SELECT key, value FROM claims WHERE expires_at > ? AND key IN ({','.join('?' * len(keys))})",
+                    (now, *keys)).fetchall())
+                out, rows = [], []
+                for key, value, ttl_s in items:
+                    out.append(held.get(key))
+                    if key not in held:
+                        held[key] = value
+                        rows.append((key, value, now + ttl_s))
+                db.executemany("INSERT OR REPLACE INTO claims (key, value, expires_at) VALUES (?, ?, ?)", rows)
+                before, self._writes = self._writes, self._writes + len(rows)
+                if before // 256 != self._writes // 256:  # prune now and then, not on every message
+                    db.execute("DELETE FROM claims WHERE expires_at <= ?", (now,))
                 db.execute("COMMIT")
-                return None if row is None else row[0]
+                return out
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
@@ -87,6 +109,26 @@ class RedisClaims:
             if held is not None:
                 return held.decode("utf-8") if isinstance(held, bytes) else str(held)
         raise RuntimeError(f"claim {key!r} kept expiring")
+
+    def claim_many(self, items: list[tuple[str, str, int]]) -> list[str | None]:
+        """``SET NX EX`` for all in one pipeline (in order: a key twice is the first's), then one
+        ``GET`` pipeline for those already held."""
+        pipe = self._redis.pipeline(transaction=False)
+        for key, value, ttl_s in items:
+            pipe.set(self.prefix + key, value, nx=True, ex=max(1, int(ttl_s)))
+        claimed = pipe.execute()
+        lost = [i for i, ok in enumerate(claimed) if not ok]
+        out: list[str | None] = [None] * len(items)
+        if lost:
+            pipe = self._redis.pipeline(transaction=False)
+            for i in lost:
+                pipe.get(self.prefix + items[i][0])
+            for i, held in zip(lost, pipe.execute()):
+                if held is None:  # expired in between: claim it on its own
+                    out[i] = self.claim(*items[i])
+                else:
+                    out[i] = held.decode("utf-8") if isinstance(held, bytes) else str(held)
+        return out
 
 
 def make_claim_store(settings) -> ClaimStore:
@@ -120,8 +162,12 @@ class ReplayGuard:
 
     def check(self, timestamp: str, signature: str, message_id: str, digest: str) -> Verdict:
         """Record the first use of a valid (timestamp, sign) pair and judge every later one."""
-        identity = f"{message_id}\n{digest}"
-        held = self.claims.claim(self._key(timestamp, signature), identity, self.ttl_s)
-        if held is None:
-            return Verdict.FIRST
-        return Verdict.REDELIVERY if hmac.compare_digest(held, identity) else Verdict.REPLAY
+        return self.check_many([(timestamp, signature, message_id, digest)])[0]
+
+    def check_many(self, uses: list[tuple[str, str, str, str]]) -> list[Verdict]:
+        """``check`` for each ``(timestamp, signature, message_id, digest)``, in order, in one write."""
+        identities = [f"{message_id}\n{digest}" for _, _, message_id, digest in uses]
+        held = claim_many(self.claims, [(self._key(ts, sig), identity, self.ttl_s)
+                                        for (ts, sig, _, _), identity in zip(uses, identities)])
+        return [Verdict.FIRST if h is None else Verdict.REDELIVERY if hmac.compare_digest(h, identity)
+                else Verdict.REPLAY for h, identity in zip(held, identities)]

@@ -141,8 +141,8 @@ async def test_a_client_that_hangs_up_during_the_hop_still_gets_its_turn_run_onc
     """The hop is shielded: DingTalk giving up on the ack does not cancel the record half-way."""
 
     class Slow(SQLiteDedupe):
-        def admit(self, key, payload, lease_s):
-            seen = super().admit(key, payload, lease_s)
+        def admit_many(self, items):
+            seen = super().admit_many(items)
             time.sleep(0.5)
             return seen
 
@@ -179,3 +179,57 @@ async def test_the_one_hop_keeps_both_rules_on_redis(make_bot):
     finally:
         for key in dedupe._redis.scan_iter(prefix + "*"):
             dedupe._redis.delete(key)
+
+
+async def test_callbacks_arriving_together_keep_both_rules(make_bot, settings):
+    """Queued together, written together: still one turn per msgId, and of two bodies under one
+    signature exactly one is heard."""
+    import asyncio
+
+    bot = await make_bot()
+    ts = int(time.time() * 1000)
+    bodies = [spec_body(msgId=f"msg-{i}") for i in range(12)]
+    answers = await asyncio.gather(*(post(bot, b, ts=ts + i) for i, b in enumerate(bodies)),
+                                   *(post(bot, b, ts=ts + i) for i, b in enumerate(bodies)),  # delivered twice
+                                   post(bot, spec_body(msgId="msg-rival"), ts=ts + 100),
+                                   post(bot, spec_body(msgId="msg-other"), ts=ts + 100))
+    assert [a.status_code for a in answers[:24]] == [200] * 24
+    assert sorted(a.status_code for a in answers[24:]) == [200, 401]
+    await bot.channel.wait_idle()
+    heard = sorted(m.message_id for m in bot.received)
+    assert heard[:12] == sorted(f"msg-{i}" for i in range(12)) and len(heard) == 13
+    assert heard[12] in ("msg-rival", "msg-other") and bot.channel.dedupe.pending() == 0
+
+
+def _stores(kind: str, tmp_path, clock):
+    if kind == "sqlite":
+        return (SQLiteClaims(tmp_path / "c.db", clock=clock), SQLiteDedupe(tmp_path / "d.db", 60, clock=clock), None)
+    prefix = f"dingk3:test:{uuid.uuid4().hex}:"
+    dedupe = RedisDedupe("redis://127.0.0.1:6379/0", 60, prefix=prefix + "seen:", turns_prefix=prefix + "turns:")
+    return RedisClaims("redis://127.0.0.1:6379/0", prefix=prefix + "claim:"), dedupe, prefix
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def test_a_batch_is_what_the_same_calls_one_after_the_other_are(tmp_path, kind):
+    from connectors.dedupe import admit_many
+    from connectors.replay import claim_many
+
+    now = [1_000.0]
+    claims, dedupe, prefix = _stores(kind, tmp_path, lambda: now[0])
+    try:
+        assert claims.claim("a", "first", 60) is None and dedupe.admit("m1", "{}", 30) is True
+        assert claim_many(claims, [("a", "x", 60), ("b", "b1", 60), ("b", "b2", 60), ("c", "c1", 60)]) == \
+            ["first", None, "b1", None]
+        assert claim_many(claims, [("b", "b3", 60)]) == ["b1"]
+        assert admit_many(dedupe, [("m1", "{}", 30), ("m2", '{"n": 2}', 30), ("m2", "{}", 30), ("m3", "{}", 30)]) == \
+            [False, True, False, True]
+        assert admit_many(dedupe, [("m2", "{}", 30)]) == [False]
+        assert dedupe.pending() == 3  # m1, m2, m3: the admitted turns, each once
+        if kind == "sqlite":  # past the TTL both forget (Redis expires by its own clock)
+            now[0] += 61
+            assert claim_many(claims, [("a", "again", 60)]) == [None]
+            assert admit_many(dedupe, [("m1", "{}", 30)]) == [True]
+    finally:
+        if prefix:
+            for key in dedupe._redis.scan_iter(prefix + "*"):
+                dedupe._redis.delete(key)

@@ -43,7 +43,7 @@ def picture(message: dict) -> dict:
     return changed
 
 
-async def test_a_body_naming_someone_outside_the_group_gets_no_turn_and_no_answer(sim, make_bot, body, signer):
+async def test_a_body_naming_someone_outside_the_group_is_refused(sim, make_bot, body, signer):
     sim_url, _ = sim
     bot = await make_bot(echo)
     # prod0002 is in the production group, not in the PMC group: acknowledged, then nothing
@@ -159,7 +159,7 @@ async def test_a_robot_chat_belongs_to_the_first_person_heard_in_it_across_resta
     assert second.channel.dedupe.pending() == 0
 
 
-async def test_a_group_passed_off_as_a_robot_chat_gets_no_turn(sim, make_bot, body, signer, settings):
+async def test_a_group_passed_off_as_a_robot_chat_is_refused(sim, make_bot, body, signer, settings):
     bot = await make_bot()
 
     async def heard(message) -> bool:
@@ -180,7 +180,7 @@ async def test_a_group_passed_off_as_a_robot_chat_gets_no_turn(sim, make_bot, bo
     assert bot.channel.dedupe.pending() == 0
 
 
-async def test_a_card_press_from_outside_the_space_gets_no_turn(sim, make_bot, signer, settings):
+async def test_a_card_press_from_outside_the_space_is_refused(sim, make_bot, signer, settings):
     bot = await make_bot()
     press = card_press(corp_id=settings.dingtalk_corp_id, out_track_id="approval-CR-000001-manager0001",
                        staff_id="prod0001", space_id="cidPMC0001", decision="approve", params={"order_no": "P1"})
