@@ -133,6 +133,26 @@ def answers(turns: Iterable[Mapping], bot: list[Mapping], via_openapi: Mapping[s
     return answered
 
 
+def bills_told_via_openapi(turns: Iterable[Mapping], bot: Iterable[Mapping], via_openapi: Mapping[str, str],
+                           bill_no: re.Pattern, kinds: tuple[str, ...] = ("create-confirm",)) -> set[str]:
+    """Bill numbers named in the OpenAPI reply of a confirmation whose sessionWebhook send failed:
+    the person read them, the load driver (which links replies by ``in_reply_to``) did not."""
+    bot = sorted(bot, key=lambda m: m.get("seq", 0))
+    told: set[str] = set()
+    for t in turns:
+        conv = via_openapi.get(t["msg_id"])
+        if not conv or t.get("kind") not in kinds:
+            continue
+        for m in bot:
+            if (m.get("via") == "openapi" and m.get("conversation_id") == conv
+                    and m.get("time_ms", 0) >= t.get("sent_ms", 0)):
+                found = bill_no.findall(m.get("text") or "")
+                if found:
+                    told.add(found[0])
+                    break
+    return told
+
+
 def replies_once(turns: Iterable[Mapping], bot_messages: Iterable[Mapping],
                  via_openapi: Mapping[str, str] | None = None) -> list[dict]:
     """Per accepted message: at least one reply recorded by DingTalk (``in_reply_to``), or an

@@ -41,6 +41,7 @@ from devtools.bench.stats import latency_summary
 from devtools.reliability.invariants import (
     answers,
     approvals_once,
+    bills_told_via_openapi,
     messages_once,
     openapi_answers,
     order_invariants,
@@ -427,6 +428,16 @@ def _bot_messages(sim: str, driver: StackDriver, bills: set[str] = frozenset()) 
             or (not m.get("in_reply_to") and set(BILL_NO.findall(m.get("text") or "")) & bills)]
 
 
+def resumed_bills(bot: list[dict]) -> set[str]:
+    """Bills the worker finished after their confirmation's write was interrupted: the requester is
+    told in a notice (``workflow.draft_resumed``), not in the reply the load driver waits for."""
+    from rasa_project import catalog
+
+    openers = [catalog.text("workflow.draft_resumed", lang) for lang in catalog.LANGS]
+    return {bill for m in bot if any((m.get("text") or "").startswith(o) for o in openers)
+            for bill in BILL_NO.findall(m.get("text") or "")[:1]}
+
+
 def _channel_log_lines(log_dir: Path | None):
     """Every line of the Rasa servers' logs (the channel runs in them); none without a directory."""
     for path in sorted(log_dir.glob("rasa*.log")) if log_dir else ():
@@ -452,7 +463,9 @@ def judge(run: Run, faults: list[Fault], t0_ms: int, end_s: float, *, sim: str, 
         *messages_once(turns, handled),
         *replies_once(turns, bot, via_openapi),
         order_kept(turns, bot, handled_order),
-        *order_invariants(our_drafts, new_orders, run.confirm_bills),
+        *order_invariants(our_drafts, new_orders,
+                          run.confirm_bills | bills_told_via_openapi(turns, bot, via_openapi, BILL_NO)
+                          | resumed_bills(bot)),
         approvals_once([asdict(a) for a in run.approvals], rows, instances, pending_bills),
     ]
     told = [a.told_s - a.decided_s for a in run.approvals if a.told_s is not None]

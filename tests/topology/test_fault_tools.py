@@ -156,3 +156,23 @@ def test_a_webhook_reply_sent_again_through_the_openapi_is_a_doubled_reply():
     other = {**reply(2, None, "另一条"), "via": "openapi", "time_ms": 10}
     _lost, twice = replies_once([sent("m1")], [hooked, other], via)
     assert twice["ok"]
+
+
+def test_a_bill_told_in_an_openapi_reply_of_a_confirmation_counts_as_told():
+    from devtools.bench.harness import BILL_NO
+    from devtools.reliability.invariants import bills_told_via_openapi
+
+    confirm = {**sent("m2"), "kind": "create-confirm", "sent_ms": 100}
+    told = {**reply(5, None, "Production order MO000209 was saved and submitted"), "via": "openapi", "time_ms": 200}
+    assert bills_told_via_openapi([confirm], [told], {"m2": "cidA"}, BILL_NO) == {"MO000209"}
+    assert bills_told_via_openapi([confirm], [told], {}, BILL_NO) == set()  # no OpenAPI send logged for it
+    early = {**told, "time_ms": 50}
+    assert bills_told_via_openapi([confirm], [early], {"m2": "cidA"}, BILL_NO) == set()
+
+
+def test_a_bill_the_worker_finished_after_an_interrupted_write_counts_as_told():
+    from devtools.reliability.prod_faults import resumed_bills
+    from rasa_project.catalog import text
+
+    notice = {"text": text("workflow.draft_resumed", "id") + "\nMO000335 BOM-2051 x 61"}
+    assert resumed_bills([notice, {"text": "Pesanan MO000111 disetujui"}]) == {"MO000335"}
