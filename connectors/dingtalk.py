@@ -325,6 +325,7 @@ def decode_card_callback(data: dict) -> Inbound:
         "msg_id": key,
         "session_webhook": None,
         "session_webhook_expires_ms": None,
+        "created_ms": None,  # a card press carries no createAt: never judged "delivered late"
         "at_staff_ids": [],
         "robot_code": None,
         "is_group": is_group,
@@ -614,9 +615,9 @@ class DingTalkInput(InputChannel):
     async def accept(self, inbound: Inbound | None, on_new_message: Callable[[UserMessage], Awaitable[Any]],
                      signed: Signed | None = None) -> Ack:
         """Claim the signature (HTTP mode) and record the msgId, in one hop to ``ack_pool`` (with
-        the batch queued meanwhile); an admitted message's turn then starts in the background. The admitted turn stays in the dedupe
-        store, leased, until it is over (``connectors.dedupe``): a process killed meanwhile does not
-        lose it. Raises StoreUnavailable (nothing admitted)."""
+        the batch queued meanwhile); an admitted message's turn then starts in the background. The
+        admitted turn stays in the dedupe store, leased, until it is over (``connectors.dedupe``):
+        a process killed meanwhile does not lose it. Raises StoreUnavailable (nothing admitted)."""
         rid = logs.REQUEST_ID.get() or logs.new_id()  # nginx's X-Request-Id on HTTP callbacks
         logs.REQUEST_ID.set(rid)  # the turn's task copies it: Rasa's and our log lines carry it
         if inbound is not None:
