@@ -40,7 +40,8 @@ STORE_RETRIES = Counter("dingk3_store_retries_total", "Tracker/lock store calls 
                         ["store"], registry=REGISTRY)
 # issue 18: where a turn's time goes. Rasa process: nlu, policy (model graph runs), tracker (tracker
 # store reads and saves), action_call (Rasa -> action server and back), ack (a DingTalk callback from
-# arrival to its answer; inside it ack_replay, ack_members, ack_dedupe). Action
+# arrival to its answer; inside it ack_replay, ack_dedupe), members (the sender's membership check,
+# after the ack, at the start of the turn). Action
 # server: authz (the permission gate), audit (one append, queue wait included), k3 (one WebAPI call)
 TURN_STAGE_SECONDS = Histogram("dingk3_turn_stage_seconds", "Time spent in one stage of a turn", ["stage"],
                                registry=REGISTRY,

@@ -120,7 +120,7 @@ def rss_of(stack: Stack) -> dict:
 # -- stages ----------------------------------------------------------------------------------------
 _METRIC = re.compile(r'^dingk3_(action_seconds|turn_stage_seconds)_(sum|count)\{(?:action|stage)="([^"]+)"\} '
                      r'([0-9.e+-]+)$')
-STAGES = ("ack", "ack_replay", "ack_members", "ack_dedupe", "nlu", "policy", "tracker", "action_call",
+STAGES = ("ack", "ack_replay", "ack_dedupe", "members", "nlu", "policy", "tracker", "action_call",
           "action_server", "authz", "audit", "k3")
 _ACK_BUCKET = re.compile(r'^dingk3_turn_stage_seconds_bucket\{le="([^"]+)",stage="ack"\} ([0-9.e+-]+)$')
 
@@ -408,8 +408,8 @@ def render(report: dict) -> str:
         lines.append("")
     lines += ["## Where a turn's time goes (ours: ms per turn, mean; calls per turn in brackets)", "",
               ("Rasa process: ack (callback in -> answered; inside it ack_replay = the one-use signature claim, "
-               "ack_members = the sender's membership check, cached per conversation, ack_dedupe = the msgId "
-               "record), nlu, policy (model graph), tracker, action_call (Rasa -> "
+               "ack_dedupe = the msgId record), members (the sender's membership check, cached per "
+               "conversation; after the ack, at the start of the turn), nlu, policy (model graph), tracker, action_call (Rasa -> "
                "action server -> back). Action server: action_server (its whole /webhook), authz (permission "
                "gate), audit (appends), k3 (WebAPI calls). Stages nest (k3, audit, authz inside action_server "
                "inside action_call); tracker = Rasa's tracker store reads and saves; the turn also holds "

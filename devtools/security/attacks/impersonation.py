@@ -3,7 +3,9 @@ whoever races a captured callback, or holds a leaked app secret, can send).
 
 A manager or a made-up staff id in a group they are not in; a configured group passed off as a
 1:1 chat; a group the sender is in passed off as a 1:1 chat; someone else's 1:1 chat (pmc0001 is
-heard in it first). Accepted: anything but a 403, a turn, a reply to the attacker's webhook.
+heard in it first). The channel acknowledges before it asks DingTalk who is in the conversation
+(issue 18), so the answer is 200 and nothing follows. Accepted: an answer other than that 200 or a
+403, a turn, a reply to the attacker's webhook.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def run(ctx: Context) -> Result:
             body = ctx.body(staff, "批准 MO000124" if n % 2 else "进度 P20250401", conversation_id=conversation,
                             hook_path=hook, is_group=is_group, title="群" if is_group else None)
             status, _ = ctx.post_signed(ctx.webhook_url, body)
-            attempts.append(Attempt(label, status, body["msgId"], hook, accepted=status != 403))
+            attempts.append(Attempt(label, status, body["msgId"], hook, accepted=status not in (200, 403)))
             n += 1
     result = settle(ctx, Result(NAME, TITLE), attempts)
     result.note = f"{len(cases)} kinds; membership answered by DingTalk's OpenAPI (the simulator), cached"
