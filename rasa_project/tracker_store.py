@@ -32,6 +32,7 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from rasa_project import metrics, outage
 from rasa_project.lock_store import current_fence
+from rasa_project.outage import connection_lost
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +41,6 @@ FENCES = "dingk3_tracker_fences"
 
 class StaleFenceError(RuntimeError):
     """A turn whose lock lease lapsed tried to save its tracker after a newer turn did."""
-
-
-def connection_lost(error: BaseException) -> bool:
-    """A database error that a later try can cure: the server went away or refused us (not SQL
-    that is wrong, nor a constraint)."""
-    if isinstance(error, sa.exc.DBAPIError):
-        return bool(error.connection_invalidated) or isinstance(error, (sa.exc.OperationalError,
-                                                                         sa.exc.InterfaceError))
-    return isinstance(error, (ConnectionError, sa.exc.TimeoutError))
 
 
 def through_outage(what: str, call, outage_s: float):

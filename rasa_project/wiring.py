@@ -210,6 +210,7 @@ class Wiring:
                 self.sessionmaker, self.dingtalk, now=self.now, retry_max_s=self.settings.notify_retry_max_s,
                 webhooks=self.session_webhooks,
                 allow_webhook=ReplyOrigins(self.settings.dingtalk_reply_origins).allows,
+                outage_s=self.settings.store_outage_s,
             ),
         )
 

@@ -29,6 +29,7 @@ from dingtalk_client.openapi import DingTalkError, DingTalkInvalidParameter, Din
 from rasa_project.clock import utc_now
 from rasa_project.db import Base, move_row
 from rasa_project.ordering.tables import as_utc
+from rasa_project.outage import connection_lost, through_outage_sync
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +88,16 @@ class NotificationOutbox:
         retry_max_s: int = 600,
         webhooks=None,
         allow_webhook: Callable[[str], bool] | None = None,
+        outage_s: float = 30.0,
     ) -> None:
         self.Session = sessionmaker
         self.openapi = openapi
         self.allow_webhook = allow_webhook
         self.now = now
         self.retry_max_s = retry_max_s
+        # a send DingTalk took is marked sent through a database outage of up to this long (a row
+        # left "sending" would be sent again after SENDING_LEASE_S: a doubled card or notice)
+        self.outage_s = outage_s
         # issue 14: a group notice that @-mentions someone goes through the group's fresh
         # sessionWebhook (notify/session_webhooks.py): the OpenAPI group send cannot @ anybody
         self.webhooks = webhooks
@@ -132,7 +137,11 @@ class NotificationOutbox:
                 row_id = row.id
         except IntegrityError:
             return False
-        self._deliver(row_id, now)
+        try:
+            self._deliver(row_id, now)
+        except Exception:  # recorded: the worker's flush delivers it; the caller's work stands
+            log.warning("notification %s to %s recorded, not delivered now (left to the worker)", kind,
+                        group or staff_id, exc_info=True)
         return True
 
     def flush(self, now: datetime | None = None) -> int:
@@ -200,8 +209,12 @@ class NotificationOutbox:
             return s.get(NotificationRow, row_id) if claimed else None
 
     def _finish(self, row_id: int, **values) -> None:
-        with self.Session.begin() as s:
-            move_row(s, NotificationRow, row_id, values, state="sending")
+        def finish() -> None:
+            with self.Session.begin() as s:
+                move_row(s, NotificationRow, row_id, values, state="sending")
+
+        through_outage_sync("notifications", f"marking notification {row_id} {values.get('state')}", finish,
+                            transient=connection_lost, outage_s=self.outage_s)
 
     def _send_with_at(self, conversation_id: str, message: Message) -> bool:
         """True when sent through the group's fresh sessionWebhook with its ``at.atUserIds`` (real
