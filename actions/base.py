@@ -19,7 +19,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from rasa_project import catalog, wiring
-from rasa_project.authz.roles import REPORT_OUTPUT
+from rasa_project.authz.roles import ORDER_CHANGE, REPORT_OUTPUT
 from rasa_project.chat import access
 from rasa_project.chat.turn import Turn, turn_from
 from rasa_project.chat.use_cases import KEEP, Answer, ChatUseCases, yes_no_buttons
@@ -104,6 +104,11 @@ def turn_of(tracker: Tracker) -> Turn:
     return turn_from(tracker.sender_id, tracker.latest_message, tracker.get_slot("language"))
 
 
+# The action that answers each summary button ("confirm" / "cancel"): registered by actions/confirm.py
+# (which builds on this module, so it is not imported here).
+PRESS_ACTIONS: dict[str, type] = {}
+
+
 class TurnAction(Action, metaclass=abc.ABCMeta):
     """Base for our actions. Subclasses set ``permission`` (None = anyone) and implement handle()."""
 
@@ -152,7 +157,11 @@ class TurnAction(Action, metaclass=abc.ABCMeta):
         try:
             chat = use_cases()
             await blocking(chat.record_understood, turn, self.name())
-            other = await blocking(self._offer_answered, chat, turn, tracker)
+            other = self._button_pressed(chat, turn)
+            if other is None:
+                other = await blocking(self._offer_answered, chat, turn, tracker)
+            if other is None:
+                other = await blocking(self._question_answered, chat, turn, tracker)
             if other is None:
                 other = await blocking(self.redirect_for, turn, tracker)
             if other is not None:
@@ -178,6 +187,21 @@ class TurnAction(Action, metaclass=abc.ABCMeta):
     def on_error(self, turn: Turn, tracker: Tracker) -> list[dict[str, Any]]:
         return []
 
+    def _button_pressed(self, chat: ChatUseCases, turn: Turn) -> TurnAction | None:
+        """A summary's Confirm / Cancel button ("batal #report-7") is that button, whichever intent
+        the model heard: its title decides (issue 13, 5: every button's answer is recognized exactly)."""
+        answering = PRESS_ACTIONS.get(chat.pressed(turn) or "")
+        if answering is None or isinstance(self, answering):
+            return None
+        return answering()
+
+    def _question_answered(self, chat: ChatUseCases, turn: Turn, tracker: Tracker) -> TurnAction | None:
+        """"550" after "要把 P20250403 改成什么？" answers that question (the model hears an output
+        report): the change it names, checked as any change. Checked before any redirect."""
+        if isinstance(self, ActionAnswerChange) or chat.change_answer(turn, tracker.get_slot("pending")) is None:
+            return None
+        return ActionAnswerChange()
+
     def _offer_answered(self, chat: ChatUseCases, turn: Turn, tracker: Tracker) -> TurnAction | None:
         """"就是P20250402" after an offer of orders answers the offer, whichever intent the model
         heard (off-topic, a status query, a yes, even an approval): checked before any redirect."""
@@ -197,5 +221,20 @@ class ActionReportOfferedOrder(TurnAction):
 
     async def handle(self, turn, reply, tracker, domain):
         answer = await blocking(use_cases().report_to_offered_order, turn, tracker.get_slot("pending"))
+        reply.answer(answer)
+        return pending_events(answer)
+
+
+class ActionAnswerChange(TurnAction):
+    """The answer to the bot's own change question ("2200" after "Apa yang diubah untuk P20250402?"):
+    that order's change summary (then Confirm), or the managers are asked, as for any change."""
+
+    permission = ORDER_CHANGE
+
+    def name(self) -> str:
+        return "action_answer_change"
+
+    async def handle(self, turn, reply, tracker, domain):
+        answer = await blocking(use_cases().answer_change, turn, tracker.get_slot("pending"))
         reply.answer(answer)
         return pending_events(answer)

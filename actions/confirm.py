@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rasa_sdk.events import ActiveLoop, SlotSet
 
-from actions.base import TurnAction, blocking, pending_events, use_cases
+from actions.base import PRESS_ACTIONS, TurnAction, blocking, pending_events, use_cases
 from actions.create import clear_form
 from actions.undo import undo_or_amend
 
@@ -40,6 +40,8 @@ class ActionCancel(TurnAction):
         return "action_cancel"
 
     def redirect_for(self, turn, tracker):
+        if use_cases().pressed(turn) is not None:  # "batal #report-7": this summary's Cancel button, nothing else
+            return None
         # "作废刚才的报工", "取消工单 MO000134"; "bukan, 10 April" / "不对，是 600" at a summary amends it
         return undo_or_amend(turn, tracker)
 
@@ -47,3 +49,6 @@ class ActionCancel(TurnAction):
         answer = await blocking(use_cases().cancel, turn, tracker.get_slot("pending"))
         reply.answer(answer)
         return pending_events(answer)
+
+
+PRESS_ACTIONS.update({"confirm": ActionConfirm, "cancel": ActionCancel})

@@ -84,6 +84,30 @@ class ValidateCreateOrderForm(FormValidationAction):
             await blocking(reply.record)
         return {slot: check.value}
 
+    async def _listed(self, slot: str, tracker) -> dict[str, Any]:
+        """A form answer that lists several values fills every empty slot it names, not only the one
+        asked ("BOM-2051, 220 pcs, selesai 16 April, stamping, standar")."""
+        if tracker.get_slot(slot) not in (None, ""):
+            return {}
+        turn = turn_of(tracker)
+        value = (await blocking(use_cases().form_values, turn)).get(slot)
+        return {} if value is None else {slot: value}
+
+    async def extract_material(self, dispatcher, tracker, domain):
+        return await self._listed("material", tracker)
+
+    async def extract_quantity(self, dispatcher, tracker, domain):
+        return await self._listed("quantity", tracker)
+
+    async def extract_due_date(self, dispatcher, tracker, domain):
+        return await self._listed("due_date", tracker)
+
+    async def extract_production_type(self, dispatcher, tracker, domain):
+        return await self._listed("production_type", tracker)
+
+    async def extract_work_center(self, dispatcher, tracker, domain):
+        return await self._listed("work_center", tracker)
+
     async def validate_material(self, value, dispatcher, tracker, domain):
         return await self._check("material", value, dispatcher, tracker)
 

@@ -4,6 +4,7 @@ manager, my open requests, orders due (today / this week / late), and "delete" a
 from __future__ import annotations
 
 from actions.base import TurnAction, blocking, use_cases
+from actions.undo import ActionVoidReport, undo_or_amend
 from rasa_project.authz.roles import APPROVAL_DECIDE, ORDER_QUERY
 
 
@@ -49,6 +50,11 @@ class ActionDeleteOrder(TurnAction):
 
     def name(self) -> str:
         return "action_delete_order"
+
+    def redirect_for(self, turn, tracker):
+        # "hapus laporan saya yang tadi" deletes one's last report, not an order: its void summary
+        other = undo_or_amend(turn, tracker, amend=False)
+        return other if isinstance(other, ActionVoidReport) else None
 
     async def handle(self, turn, reply, tracker, domain):
         reply.answer(await blocking(use_cases().delete_order, turn))

@@ -34,7 +34,11 @@ class ActionQueryStock(TurnAction):
         return "action_query_stock"
 
     def redirect(self, turn):  # "MO000124 这个不批，控制板库存不够" is a decision, not a stock question
-        return ActionDecideApproval() if use_cases().reads_as_decision(turn) else None
+        chat = use_cases()
+        if chat.reads_as_decision(turn):
+            return ActionDecideApproval()
+        # "…电机外壳那边先准备着，对了P20250401现在做到多少了？": the request is the last clause's
+        return ActionQueryOrder() if chat.ends_with_progress_question(turn) else None
 
     async def handle(self, turn, reply, tracker, domain):
         reply.answer(await blocking(use_cases().query_stock, turn))

@@ -2074,3 +2074,23 @@ MESSAGES.update({
     "web.decided_title": _w("最近的审批", "Keputusan terakhir", "Recently decided"),
     "web.decided_by": _w("{state}，审批人：{who}（{when}）", "{state} oleh {who} ({when})", "{state} by {who} ({when})"),
 })
+
+
+# --- a change request that names the field but no value (issue 13, fresh set) ----------------------
+MESSAGES.update({
+    "ask.change_quantity": {
+        "zh": "{bill_no} 现在的数量是 {qty}，要改成多少？直接写数字即可，例如 500。",
+        "id": "Jumlah {bill_no} sekarang {qty}. Mau diubah jadi berapa? Tulis angkanya saja, mis. 500.",
+        "en": "{bill_no} is for {qty} now. What should the quantity be? Just write the number, e.g. 500.",
+    },
+    "ask.change_due_date": {
+        "zh": "{bill_no} 现在的完工日期是 {finish}，要改到哪天？例如 4月20日。",
+        "id": "Tanggal selesai {bill_no} sekarang {finish}. Mau diubah ke tanggal berapa? Mis. 20 April.",
+        "en": "{bill_no} finishes on {finish} now. What should the new finish date be? E.g. April 20.",
+    },
+    "ask.change_work_center": {
+        "zh": "{bill_no} 现在在 {work_center}，要换到哪个车间？",
+        "id": "{bill_no} sekarang di {work_center}. Mau dipindah ke bengkel mana?",
+        "en": "{bill_no} is at {work_center} now. Which work center should it move to?",
+    },
+})

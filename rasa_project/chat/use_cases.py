@@ -10,6 +10,7 @@ are decided here, not in ``actions/``. Answers carry catalog keys and values, ne
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -20,15 +21,29 @@ from rasa_project.authz.roles import ORDER_CHANGE, ORDER_CREATE, REPORT_OUTPUT
 from rasa_project.chat import lists, views
 from rasa_project.chat.access import Access
 from rasa_project.chat.answers import answer_value
-from rasa_project.chat.pending import RETRY_SAME_CONFIRMATION, OfferedReport, Pending, parse_pending
+from rasa_project.chat.pending import (
+    RETRY_SAME_CONFIRMATION,
+    AskedChange,
+    OfferedReport,
+    Pending,
+    parse_pending,
+)
 from rasa_project.chat.prompts import Question, question_for
 from rasa_project.chat.turn import Turn
 from rasa_project.clock import BusinessClock
 from rasa_project.mapping import MappingTables
-from rasa_project.nlu.extractor import entity_dict, extract_entities, find_entity_spans, is_bare_answer
+from rasa_project.nlu.change_fields import named_field
+from rasa_project.nlu.clauses import asks_progress, clauses
+from rasa_project.nlu.extractor import (
+    entity_dict,
+    extract_entities,
+    find_entity_spans,
+    is_bare_answer,
+    names_old_value,
+)
 from rasa_project.nlu.lexicon import alias_index_for
 from rasa_project.nlu.questions import is_question
-from rasa_project.nlu.replies import confirm_tag, symbols_only
+from rasa_project.nlu.replies import button_press, confirm_tag, stop_intent, symbols_only
 from rasa_project.nlu.undo import undo_request
 from rasa_project.ordering import approval_desk, decision_words, rules
 from rasa_project.ordering.approval_desk import ApprovalDesk
@@ -146,6 +161,8 @@ class ChatUseCases:
             ),
             # an offer of orders for a report is answered by an order, not by a "yes"
             Pending.PICK: (REPORT_OUTPUT, self._pick_first, lambda ref, by: ok("dialog.cancelled")),
+            # the bot asked what to change ("要把 P20250403 改成什么？"): a "yes" is no answer, it asks again
+            Pending.ASK: (ORDER_CHANGE, self._ask_again, lambda ref, by: ok("dialog.cancelled")),
         }
 
     # -- every turn -----------------------------------------------------------------------------
@@ -176,6 +193,21 @@ class ChatUseCases:
         }[slot]
         outcome = check(value)
         return SlotCheck(SLOT_VALUE[slot](outcome.value) if outcome.ok else None, outcome)
+
+    def form_values(self, turn: Turn) -> dict[str, Any]:
+        """The form's values in a message that lists several ("BOM-2051, 220 pcs, selesai 16 April,
+        stamping, standar"), read as a create request whichever intent the model heard (as an output
+        report "220" is good pieces and "selesai 16 April" no date). Empty unless it gives at least two
+        and is no question, stop or message about an order."""
+        if not turn.text.strip() or is_question(turn.text) or stop_intent(turn.text) or confirm_tag(turn.text):
+            return {}
+        tables = self.tables()
+        found = entity_dict(extract_entities(turn.text, tables, self.clock.today(), "create_order",
+                                             alias_index_for(tables)))
+        if found.get("order_no") or any(found.get(k) not in (None, "") for k in ("good_qty", "scrap_qty")):
+            return {}
+        values = {slot: found[slot] for slot in SLOT_VALUE if found.get(slot) not in (None, "")}
+        return values if len(values) >= 2 else {}
 
     def prepare_draft(self, turn: Turn, slots: Mapping[str, Any]) -> Answer:
         """The form is complete: persist a draft and ask for the confirmation."""
@@ -214,7 +246,7 @@ class ChatUseCases:
             pending=str(pending),
             outcome=outcome.key,
         )
-        if outcome.key in RETRY_SAME_CONFIRMATION or pending.kind == Pending.PICK:
+        if outcome.key in RETRY_SAME_CONFIRMATION or pending.kind in (Pending.PICK, Pending.ASK):
             return Answer(outcome)  # the person was told to confirm again (or to pick): keep what is pending
         self._plan_changed(outcome)
         return Answer(outcome, pending=None)
@@ -312,10 +344,21 @@ class ChatUseCases:
         may = self.access.authorizer.check
         return may(turn.staff_id or "", REPORT_OUTPUT).allowed and not may(turn.staff_id or "", ORDER_CHANGE).allowed
 
+    def corrects_last_report(self, turn: Turn) -> bool:
+        """"改一下，刚才是110个" reads like a change but corrects the sender's last output report; so does
+        "eh rejectnya cuma 1, bukan 3" (no order named, an old figure replaced) from someone who reports."""
+        if refers_to_last_report(turn.text):
+            return True
+        if not self._corrects_without_order(turn):
+            return False
+        return self.access.authorizer.check(turn.staff_id or "", REPORT_OUTPUT).allowed
+
     @staticmethod
-    def corrects_last_report(turn: Turn) -> bool:
-        """"改一下，刚才是110个" reads like a change but corrects the sender's last output report."""
-        return refers_to_last_report(turn.text)
+    def ends_with_progress_question(turn: Turn) -> bool:
+        """"早上开会说…电机外壳那边先准备着，对了P20250401现在做到多少了？": a long message whose last clause
+        asks an order's progress is that question, whatever material its earlier clauses name."""
+        parts = clauses(turn.text or "")
+        return len(parts) >= 2 and asks_progress(parts[-1])
 
     @staticmethod
     def asks_question(turn: Turn) -> bool:
@@ -326,6 +369,8 @@ class ChatUseCases:
     def undo_kind(turn: Turn, pending_slot: Any = None) -> str | None:
         """"void" ("作废刚才的报工"), "withdraw" ("取消工单 MO000134", "刚才那个工单建错了，取消掉") or None.
         While a create summary waits, "取消刚才的工单" with no number is a "no" to that summary."""
+        if confirm_tag(turn.text) is not None:  # "batal #report-7" is that summary's Cancel button
+            return None
         kind = undo_request(turn.text, turn.entity("order_no"))
         pending = parse_pending(pending_slot)
         if kind == "withdraw" and not turn.entity("order_no") and pending is not None and pending.kind == Pending.DRAFT:
@@ -341,8 +386,81 @@ class ChatUseCases:
         qty, finish, center = turn.entity("quantity"), turn.entity("due_date"), turn.entity("work_center")
         delta = turn.entity("quantity_delta")
         if qty is None and finish is None and center is None and delta is None:
-            return Answer(refused("ask.what_change", bill_no=bill_no))
+            return self._ask_change(bill_no, named_field(turn.text))
         return self._request_change(turn, bill_no, qty=qty, delta=delta, finish=finish, center=center)
+
+    def _ask_change(self, bill_no: str, field: str | None) -> Answer:
+        """"P20250403 的数量帮我改一下": the question for the value of the field named (with the value
+        K/3 has now), else what to change; the conversation waits for the answer ("550")."""
+        bill_no = format_order_no(bill_no)
+        pending = str(Pending(Pending.ASK, AskedChange(bill_no, field or "").ref))
+        order = self.k3.get_order(bill_no) if field else None
+        if field and order is None:
+            return Answer(refused("order.not_found", bill_no=bill_no), pending=None)
+        if field == "quantity":
+            qty = f"{figure(order.qty)} {order.unit}".strip()
+            return Answer(refused("ask.change_quantity", bill_no=bill_no, qty=qty), pending=pending)
+        if field == "due_date":
+            return Answer(refused("ask.change_due_date", bill_no=bill_no, finish=iso(order.plan_finish)),
+                          pending=pending)
+        if field == "work_center":
+            return Answer(refused("ask.change_work_center", bill_no=bill_no, work_center=order.work_center),
+                          pending=pending)
+        return Answer(refused("ask.what_change", bill_no=bill_no), pending=pending)
+
+    def _ask_again(self, ref: str, by: str) -> Outcome:
+        asked = AskedChange.from_ref(ref)
+        return refused("ask.what_change", bill_no=asked.bill_no if asked else "")
+
+    # values that answer "what should change on P20250403?"
+    CHANGE_ANSWER = ("quantity", "quantity_delta", "due_date", "work_center")
+
+    def change_answer(self, turn: Turn, pending_slot: Any) -> dict[str, Any] | None:
+        """The values ``turn`` gives in answer to the bot's own change question ("2200", "改成550吧",
+        "jadi 20 April", "assembly"), read from the text as a change (the model hears a bare "550" as
+        an output report). None when it is not that: nothing asked, a question, a stop, a button, a
+        message naming another order, a material, good / scrap pieces, or a request of its own."""
+        pending = parse_pending(pending_slot)
+        if pending is None or pending.kind != Pending.ASK or confirm_tag(turn.text) is not None:
+            return None
+        asked = AskedChange.from_ref(pending.ref)
+        if asked is None or not turn.text.strip() or is_question(turn.text) or stop_intent(turn.text):
+            return None
+        tables = self.tables()
+        index = alias_index_for(tables)
+        spans = find_entity_spans(turn.text, tables, self.clock.today(), index)
+        entities = extract_entities(turn.text, tables, self.clock.today(), "change_order", index)
+        if any(e.entity in ("material", "good_qty", "scrap_qty", "production_type") for e in entities):
+            return None
+        if any(e.entity == "order_no" and format_order_no(e.value) != asked.bill_no for e in entities):
+            return None
+        values = {e.entity: e.value for e in entities if e.entity in self.CHANGE_ANSWER}
+        if not values:
+            return None
+        # the rest is a few words ("改成", "jadi", "make it", "aja"), not a request of its own
+        rest = OFFER_FILLER.sub(" ", "".join(" " if any(sp.start <= i < sp.end for sp in spans) else ch
+                                             for i, ch in enumerate(unicodedata.normalize("NFKC", turn.text))))
+        if len(rest.split()) > 4 or len(rest.replace(" ", "")) > 16:
+            return None
+        return values
+
+    def answer_change(self, turn: Turn, pending_slot: Any) -> Answer:
+        """"550" after "要把 P20250403 改成什么？": the change it answers, checked as any change (the
+        summary old -> new waits for Confirm, or the managers are asked)."""
+        values = self.change_answer(turn, pending_slot)
+        asked = AskedChange.from_ref(parse_pending(pending_slot).ref) if values is not None else None
+        if values is None or asked is None:
+            return Answer(refused("dialog.nothing_pending"))
+        return self._request_change(
+            turn, asked.bill_no, qty=values.get("quantity"), delta=values.get("quantity_delta"),
+            finish=values.get("due_date"), center=values.get("work_center"),
+        )
+
+    @staticmethod
+    def pressed(turn: Turn) -> str | None:
+        """"confirm" / "cancel" when ``turn`` is a press of a summary's Confirm / Cancel button
+        ("batal #report-7", "取消 #draft-12"), whichever intent the model heard; else None."""
+        return button_press(turn.text)
 
     def _request_change(self, turn: Turn, bill_no: str, *, qty, delta, finish, center) -> Answer:
         if qty is None and delta is not None:
@@ -398,7 +516,7 @@ class ChatUseCases:
             if refusal is not None:
                 return Answer(refusal, key="authz.refused")
             return self.request_change(turn)
-        if is_correction(turn.text):
+        if is_correction(turn.text) or self._corrects_without_order(turn):
             outcome = self.reports.propose_correction(
                 turn.staff_id,
                 good,
@@ -415,7 +533,15 @@ class ChatUseCases:
             )
         return self._report_answer(outcome)
 
+    def _corrects_without_order(self, turn: Turn) -> bool:
+        """"my bad, that last report should've been 30 not 35", "eh NG nya cuma 2, bukan 5": no order
+        named, and the message points back at the last report or names the old figure it replaces."""
+        if any(turn.entity(name) for name in ("order_no", "material", "work_center")):
+            return False  # "刚才冲压做了300个" names where: a report of its own (which order is asked)
+        return refers_to_last_report(turn.text) or names_old_value(turn.text, self.tables(), self.clock.today())
+
     def _report_answer(self, outcome: Outcome) -> Answer:
+        outcome = self._reporter_named(outcome)
         if outcome.key in PROPOSED_REPORT:
             return Answer(outcome, pending=str(Pending(Pending.REPORT, str(outcome.value.id))), asks_yes_no=True)
         return Answer(outcome)
@@ -519,7 +645,16 @@ class ChatUseCases:
         )
         if outcome.key == "report.confirm_void":
             return Answer(outcome, pending=str(Pending(Pending.VOID, str(outcome.value.id))), asks_yes_no=True)
-        return Answer(outcome)
+        return Answer(self._reporter_named(outcome))
+
+    def _reporter_named(self, outcome: Outcome) -> Outcome:
+        """"The last report was made by Budi Santoso", not by "prod0002": people are named as the
+        directory names them (the staff id stays when the directory does not know it)."""
+        staff_id = outcome.values.get("reporter") if outcome.key == "report.correction_not_yours" else None
+        if not staff_id:
+            return outcome
+        name = self.access.authorizer.check(str(staff_id), REPORT_OUTPUT).person_name
+        return replace(outcome, values={**outcome.values, "reporter": name}) if name else outcome
 
     def withdraw_order(self, turn: Turn) -> Answer:
         """"取消工单 MO000134" / "delete MO000134": an order its requester created here and nobody

@@ -42,7 +42,9 @@ WEAK_GOOD_CUE = (
     r"selesai|jadi|hasil|sudah|produksi|lapor"
 )
 # between a cue and its number: spaces, colon, 了, a linking verb ("scrap is 8", "reject jadi 3") - never a comma
-_GAP_LEFT = r"[\s:：=了]*(?:(?<![a-z])(?:is|was|are|were|should\s+be|harusnya|seharusnya)\s*[:：=]?\s*|是|为|应该是)?"
+# Indonesian "-nya" on the cue and "only" before the number: "NG nya cuma 2", "rejectnya 3", "bagusnya hanya 80"
+_GAP_LEFT = (r"[\s:：=了]*(?:-?nya(?![a-z])[\s:：=]*)?(?:(?<![a-z])(?:cuma|cuman|hanya|only|just)\s*|只有|只)?"
+             r"(?:(?<![a-z])(?:is|was|are|were|should\s+be|harusnya|seharusnya)\s*[:：=]?\s*|是|为|应该是)?")
 _CUE_LEFT = {
     "scrap": re.compile(rf"(?:^|(?<=[^a-z]))(?:{SCRAP_CUE}){_GAP_LEFT}$", re.IGNORECASE),
     "good": re.compile(rf"(?:^|(?<=[^a-z]))(?:{GOOD_CUE}){_GAP_LEFT}$", re.IGNORECASE),
@@ -264,6 +266,15 @@ def old_values(text: str, numbers: list[Span], spans: list[Span]) -> set[int]:
         if _OLD_LEFT.search(left) or _OLD_RIGHT.match(right):
             old.add(i)
     return old if len(old) < len(numbers) else set()
+
+
+def names_old_value(text: str, tables, today: date, index: AliasIndex | None = None) -> bool:
+    """Whether ``text`` names a figure as the old, wrong one and another as the new one ("30 not 35",
+    "NG nya cuma 2, bukan 5", "是50不是60"): the shape of a correction."""
+    text = unicodedata.normalize("NFKC", text or "")
+    spans = find_entity_spans(text, tables, today, index)
+    numbers = [s for s in spans if s.kind == "number"]
+    return bool(old_values(text, numbers, spans))
 
 
 def classify_numbers(text: str, spans: list[Span], intent: str | None) -> list[Span]:

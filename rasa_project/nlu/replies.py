@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rasa_project import catalog
 from rasa_project.nlu.clauses import asks_progress, clauses
 
 AFFIRM_WORDS = frozenset({
@@ -59,6 +60,20 @@ def confirm_tag(text: str | None) -> str | None:
     """The summary tag a button press carries ("report-7"), or None for typed text."""
     found = CONFIRM_TAG.search(unicodedata.normalize("NFKC", text or ""))
     return found.group("tag").lower() if found else None
+
+
+def button_press(text: str | None) -> str | None:
+    """"confirm" / "cancel" when ``text`` is what a summary's Confirm / Cancel button sends: its title
+    in any of the three languages and the summary's tag ("ya #report-7", "batal #report-7",
+    "取消 #withdraw-mo000134"). Decided by the button's exact text, never by the intent model."""
+    normal = unicodedata.normalize("NFKC", text or "")
+    if CONFIRM_TAG.search(normal) is None:
+        return None
+    title = CONFIRM_TAG.sub("", normal).strip().casefold()
+    for kind, key in (("confirm", "button.confirm"), ("cancel", "button.cancel")):
+        if title in {t.casefold() for t in catalog.MESSAGES[key].values()}:
+            return kind
+    return "cancel" if title in BUTTON_CANCEL_WORDS else None
 
 
 def closed_reply_intent(text: str) -> str | None:

@@ -21,8 +21,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rasa_project.nlu.replies import CONFIRM_TAG
+
 UNDO = re.compile(
-    r"作废|撤销|撤回|删掉|删除|删了|取消|不算|无效|不要了|退掉"
+    r"作废|撤销|撤回|撤掉|撤了|删掉|删除|删了|取消|不算|无效|不要了|退掉"
     r"|(?<![a-z])(?:batal(?:kan|in)?|dibatalkan|hapus(?:kan)?|dihapus|urungkan|anulir|tarik(?:kan)?|ditarik|void(?:ed)?|undo|delete|deleted"
     r"|cancel(?:led|ed)?|remove|revoke|retract|withdraw|scrap\s+that|take\s+back)(?![a-z])",
     re.IGNORECASE,
@@ -58,6 +60,8 @@ def undo_request(text: str | None, order_no: str | None = None) -> str | None:
     if not text:
         return None
     folded = unicodedata.normalize("NFKC", text)
+    if CONFIRM_TAG.search(folded):  # "取消 #report-7" is that summary's Cancel button, never a new undo
+        return None
     if not UNDO.search(folded):
         return None
     if REPORT_NOUN.search(folded):
