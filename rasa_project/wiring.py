@@ -140,7 +140,8 @@ class Wiring:
         from rasa_project.audit.redaction import secrets_of
         from rasa_project.audit.trail import AuditTrail
 
-        return self._once("audit", lambda: AuditTrail(self.sessionmaker, secrets=secrets_of(self.settings)))
+        return self._once("audit", lambda: AuditTrail(self.sessionmaker, secrets=secrets_of(self.settings),
+                                                      outage_s=self.settings.store_outage_s))
 
     @property
     def anchors(self) -> AnchorWorker:

@@ -31,6 +31,7 @@ from rasa_project.audit.chain import (
 from rasa_project.audit.models import HEAD_ID, AuditChainHead, AuditRecord
 from rasa_project.audit.redaction import redact, secrets_of
 from rasa_project.clock import utc_now
+from rasa_project.outage import connection_lost, through_outage_sync
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class AuditTrail:
         *,
         secrets: Iterable[str] | None = None,
         now: Callable[[], datetime] = utc_now,
+        outage_s: float = 30.0,
     ) -> None:
         if secrets is None:  # secure by default: every SecretStr in Settings is masked
             from rasa_project.settings import get_settings
@@ -81,6 +83,10 @@ class AuditTrail:
         self._turn = threading.Condition()  # the queue of records waiting for the next group commit
         self._queue: list[_Pending] = []
         self._writing = False
+        # a database outage (connections cut, refused) is ridden out for this long: the turn waits
+        # instead of failing on its audit record
+        self._outage_s = outage_s
+        self._tried: list[AuditRecord] | None = None  # the batch of the last attempt, before its commit
 
     def _session(self) -> Session:
         return self._sessionmaker(expire_on_commit=False)
@@ -119,7 +125,7 @@ class AuditTrail:
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
         if not item.done:
             try:
-                for pending, record in zip(batch, self._append(batch)):
+                for pending, record in zip(batch, self._append_through_outage(batch)):
                     pending.record = record
             except Exception as exc:  # noqa: BLE001 - handed to every caller of the batch, re-raised in each
                 for pending in batch:
@@ -136,6 +142,26 @@ class AuditTrail:
             raise item.error
         metrics.observe_stage("audit", time.monotonic() - started)
         return item.record
+
+    def _append_through_outage(self, batch: list[_Pending]) -> list[AuditRecord]:
+        """``_append``, tried again while the database is away. A commit whose answer was lost may
+        have landed: then the chain head already carries the batch's last hash, and the batch is not
+        appended a second time."""
+        self._tried = None
+
+        def attempt() -> list[AuditRecord]:
+            tried = self._tried
+            if tried is not None and self._head_hash() == tried[-1].hash:
+                return tried
+            return self._append(batch)
+
+        return through_outage_sync("audit", f"appending {len(batch)} record(s)", attempt,
+                                   transient=connection_lost, outage_s=self._outage_s)
+
+    def _head_hash(self) -> str | None:
+        with self._session() as session:
+            head = session.execute(select(AuditChainHead).where(AuditChainHead.id == HEAD_ID)).scalar_one_or_none()
+            return head.last_hash if head is not None else None
 
     def _append(self, batch: list[_Pending]) -> list[AuditRecord]:
         with self._session() as session:
@@ -175,6 +201,7 @@ class AuditTrail:
                 session.add(record)
                 head.last_id, head.last_hash = new_id, record.hash
                 records.append(record)
+            self._tried = records
             session.commit()
         return records
 
