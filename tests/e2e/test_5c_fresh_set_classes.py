@@ -7,7 +7,7 @@ the dialogues' texts nor training data).
 * a bare number answering the bot's own change question is the new quantity, never a report;
 * a correction or void of one's own last report that names no order leads to its summary.
 
-Runs after test_5b on the state it leaves; each test leaves P20250402 / P20250403 as it found them.
+Runs after test_5b on the state it leaves; each test leaves P20250401 / P20250403 as it found them.
 """
 
 import pytest
@@ -64,29 +64,30 @@ def test_the_cancel_button_of_a_void_summary_keeps_the_report(chat, stack):
 
 
 def test_a_bare_number_answers_the_bots_own_change_question(chat, stack):
-    """P20250403 (P20250402 keeps a held request of test_3): 10 fewer is a change nobody must approve."""
+    """P20250401: P20250402 and P20250403 keep held requests of test_3 / test_5 (one open request per
+    order). 10 fewer is a change nobody must approve."""
     _, settings = stack
     sdk = official_sdk(settings)
-    qty = float(order_or_none(sdk, "P20250403")["FQty"])
+    qty = float(order_or_none(sdk, "P20250401")["FQty"])
     new = qty - 10
-    asked = joined(chat.ask("pmc0001", "P20250403 的数量要动一下", PMC, contains="P20250403"))
+    asked = joined(chat.ask("pmc0001", "P20250401 的数量要动一下", PMC, contains="P20250401"))
     assert f"{qty:g}" in asked, asked  # the field was named: only its value is asked, with what K/3 has
     summary = chat.ask("pmc0001", f"{new:g}", PMC, contains=f"{new:g}")
     text = joined(summary)
-    assert "P20250403" in text and f"{qty:g}" in text, text  # old -> new, not an output report
+    assert "P20250401" in text and f"{qty:g}" in text, text  # old -> new, not an output report
     assert "权限" not in text, text
     cancelled = joined(press(chat, "pmc0001", button(summary, "zh", "button.cancel"), PMC, expect=1))
     settle(chat, PMC)
-    assert float(order_or_none(sdk, "P20250403")["FQty"]) == qty, cancelled
+    assert float(order_or_none(sdk, "P20250401")["FQty"]) == qty, cancelled
 
-    chat.ask("pmc0002", "tolong ganti jumlahnya P20250403 dong", PMC, contains="P20250403")
+    chat.ask("pmc0002", "tolong ganti jumlahnya P20250401 dong", PMC, contains="P20250401")
     summary = chat.ask("pmc0002", f"{new:g}", PMC, contains=f"{new:g}")
-    assert float(order_or_none(sdk, "P20250403")["FQty"]) == qty, joined(summary)  # nothing before the yes
-    done = joined(press(chat, "pmc0002", button(summary, "id", "button.confirm"), PMC, contains="P20250403"))
-    assert float(order_or_none(sdk, "P20250403")["FQty"]) == new, done  # exactly the summary
-    chat.ask("pmc0002", f"P20250403 jumlah jadi {qty:g}", PMC, contains=f"{qty:g}")
-    chat.ask("pmc0002", "ya", PMC, contains="P20250403")
-    assert float(order_or_none(sdk, "P20250403")["FQty"]) == qty
+    assert float(order_or_none(sdk, "P20250401")["FQty"]) == qty, joined(summary)  # nothing before the yes
+    done = joined(press(chat, "pmc0002", button(summary, "id", "button.confirm"), PMC, contains="P20250401"))
+    assert float(order_or_none(sdk, "P20250401")["FQty"]) == new, done  # exactly the summary
+    chat.ask("pmc0002", f"P20250401 jumlah jadi {qty:g}", PMC, contains=f"{qty:g}")
+    chat.ask("pmc0002", "ya", PMC, contains="P20250401")
+    assert float(order_or_none(sdk, "P20250401")["FQty"]) == qty
 
 
 def test_a_correction_or_void_of_the_last_report_naming_no_order(chat, stack):
