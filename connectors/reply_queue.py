@@ -259,7 +259,8 @@ class SQLiteReplyStore:
                 if int(claim.item_id) % 64 == 0:  # prune the pacing log now and then
                     # the log holds pace-clock (monotonic) times: pruning by the wall clock would wipe
                     # every conversation's window and so lift DingTalk's per-minute budget
-                    db.execute("DELETE FROM sends WHERE at < ?", (self._pace_clock() - 3600,))
+                    clock = self._pace_clock()  # (times beyond the clock: from before a reboot)
+                    db.execute("DELETE FROM sends WHERE at < ? OR at > ?", (clock - 3600, clock + 3600))
             return held
 
         return self._tx(work)
@@ -278,8 +279,14 @@ class SQLiteReplyStore:
         def work(db: sqlite3.Connection) -> float:
             # Recorded times never go back in lock order, so a clock that reads a hair behind the
             # last grant (another process's read) cannot open a slot inside that grant's window.
+            clock = self._pace_clock()
             latest = db.execute("SELECT MAX(at) FROM sends WHERE conversation_id = ?", (conversation_id,)).fetchone()[0]
-            now = max(self._pace_clock(), latest if latest is not None else float("-inf"))
+            if latest is not None and latest > clock + period_s:
+                # the host's monotonic clock started again (a reboot; the file outlived it): the
+                # recorded times belong to the old clock and no longer say anything
+                db.execute("DELETE FROM sends WHERE conversation_id = ?", (conversation_id,))
+                latest = None
+            now = max(clock, latest) if latest is not None else clock
             db.execute("DELETE FROM sends WHERE conversation_id = ? AND at <= ?", (conversation_id, now - period_s))
             times = [t for (t,) in db.execute("SELECT at FROM sends WHERE conversation_id = ? ORDER BY at",
                                               (conversation_id,))]

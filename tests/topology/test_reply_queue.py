@@ -135,6 +135,17 @@ def test_finishing_replies_does_not_empty_the_pacing_windows(tmp_path):
     assert store.pace("a", 4, 60, 0) == 0.0
 
 
+def test_pacing_starts_afresh_when_the_host_clock_started_again(tmp_path):
+    # the file outlives a reboot; CLOCK_MONOTONIC starts near zero again: old times say nothing
+    mono = [1_000_000.0]
+    store = reply_queue.SQLiteReplyStore(tmp_path / "replies.db", pace_clock=lambda: mono[0])
+    assert [store.pace("a", 2, 60, 0) for _ in range(3)][:2] == [0.0, 0.0]
+    mono[0] = 12.0  # after the reboot
+    assert store.pace("a", 2, 60, 0) == 0.0
+    assert store.pace("a", 2, 60, 0) == 0.0
+    assert store.pace("a", 2, 60, 0) > 0  # and the window holds again on the new clock
+
+
 def test_pace_times_never_go_back_when_a_clock_reads_behind(tmp_path):
     # one process's clock read may land a hair behind another's grant; the store records the later
     # of the two, so no window of `period` ever holds more than `limit` grants
