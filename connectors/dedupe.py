@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from rasa_project.sqlite_tx import immediate
+
 
 @dataclass(frozen=True)
 class Reclaimed:
@@ -85,18 +87,7 @@ class SQLiteDedupe:
 
     def _write(self, work):
         with self._lock:
-            db = self._connect()
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                result = work(db)
-                db.execute("COMMIT")
-                return result
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-            finally:
-                db.close()
+            return immediate(self._connect(), work)
 
     def _first_seen(self, db: sqlite3.Connection, key: str, now: float) -> bool:
         cursor = db.execute(

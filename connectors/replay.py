@@ -25,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from rasa_project.sqlite_tx import immediate
+
 
 class ClaimStore(Protocol):
     def claim(self, key: str, value: str, ttl_s: int) -> str | None:
@@ -67,9 +69,8 @@ class SQLiteClaims:
         by the first, as one call after the other would."""
         with self._lock:
             now = self._clock()
-            db = self._connect()
-            try:
-                db.execute("BEGIN IMMEDIATE")
+
+            def work(db: sqlite3.Connection) -> list[str | None]:
                 keys = list(dict.fromkeys(key for key, _, _ in items))
                 held = dict(db.execute(
                     f"SELECT key, value FROM claims WHERE expires_at > ? AND key IN ({','.join('?' * len(keys))})",
@@ -84,14 +85,9 @@ class SQLiteClaims:
                 before, self._writes = self._writes, self._writes + len(rows)
                 if before // 256 != self._writes // 256:  # prune now and then, not on every message
                     db.execute("DELETE FROM claims WHERE expires_at <= ?", (now,))
-                db.execute("COMMIT")
                 return out
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-            finally:
-                db.close()
+
+            return immediate(self._connect(), work)
 
 
 class RedisClaims:

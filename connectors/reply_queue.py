@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from rasa_project.sqlite_tx import immediate
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -195,18 +197,7 @@ class SQLiteReplyStore:
         return db
 
     def _tx(self, work):
-        db = self._connect()
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            result = work(db)
-            db.execute("COMMIT")
-            return result
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        finally:
-            db.close()
+        return immediate(self._connect(), work)
 
     def push(self, conversation_id: str, payload: str, key: str | None = None) -> str | None:
         now = self._clock()
