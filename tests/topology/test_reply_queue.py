@@ -315,36 +315,24 @@ def test_pacing_holds_across_two_processes(shared):
     assert min(per_process[0]) < max(per_process[1]) and min(per_process[1]) < max(per_process[0])
 
 
-class Flaky:
-    """A store that is unreachable (Redis down) for its first ``down`` pushes."""
+class Unreachable:
+    """A store whose ``method`` fails (Redis down) for its first ``down`` calls."""
 
-    def __init__(self, store, down: int) -> None:
-        self.store, self.down = store, down
-
-    def push(self, conversation_id, payload, key=None):
-        if self.down > 0:
-            self.down -= 1
-            raise ConnectionError("store unreachable")
-        return self.store.push(conversation_id, payload, key)
+    def __init__(self, store, method: str, down: int) -> None:
+        self.store, self.method, self.down = store, method, down
 
     def __getattr__(self, name):
-        return getattr(self.store, name)
+        real = getattr(self.store, name)
+        if name != self.method:
+            return real
 
+        def call(*args):
+            if self.down > 0:
+                self.down -= 1
+                raise ConnectionError("store unreachable")
+            return real(*args)
 
-class PacingAway:
-    """A store whose pacing calls fail (Redis cut) for the first ``down`` calls."""
-
-    def __init__(self, store, down: int) -> None:
-        self.store, self.down = store, down
-
-    def pace(self, *args):
-        if self.down > 0:
-            self.down -= 1
-            raise ConnectionError("store unreachable")
-        return self.store.pace(*args)
-
-    def __getattr__(self, name):
-        return getattr(self.store, name)
+        return call
 
 
 async def test_a_reply_whose_pacing_slot_the_store_cannot_give_waits_and_is_sent_once(tmp_path):
@@ -355,7 +343,7 @@ async def test_a_reply_whose_pacing_slot_the_store_cannot_give_waits_and_is_sent
     try:
         settings.dingtalk_openapi_url = server.url
         api = AsyncDingTalkOpenAPI(dingtalk_config(settings))
-        outbox = Outbox(api, store=PacingAway(reply_queue.SQLiteReplyStore(tmp_path / "r.db"), down=4), poll_s=0.05)
+        outbox = Outbox(api, store=Unreachable(reply_queue.SQLiteReplyStore(tmp_path / "r.db"), "pace", down=4), poll_s=0.05)
         for i in range(3):
             outbox.enqueue(Destination(GROUPS[0], True, "pmc0001"), Text(f"line {i}"))
         await asyncio.wait_for(outbox.join(), 60)
@@ -373,7 +361,7 @@ async def test_replies_wait_in_order_while_the_store_is_unreachable(tmp_path):
     try:
         settings.dingtalk_openapi_url = server.url
         api = AsyncDingTalkOpenAPI(dingtalk_config(settings))
-        outbox = Outbox(api, store=Flaky(reply_queue.SQLiteReplyStore(tmp_path / "r.db"), down=8), poll_s=0.05)
+        outbox = Outbox(api, store=Unreachable(reply_queue.SQLiteReplyStore(tmp_path / "r.db"), "push", down=8), poll_s=0.05)
         for i in range(6):
             outbox.enqueue(Destination(GROUPS[0], True, "pmc0001"), Text(f"line {i}"))
         await asyncio.wait_for(outbox.join(), 60)
