@@ -246,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--class", dest="classes", nargs="*", default=[], choices=CLASSES)
     parser.add_argument("--gate", action="store_true", help="only the gate list (tests/dialogues/gate.txt)")
     parser.add_argument("--set", dest="dialogue_set", default="main", choices=sorted(SETS),
-                        help="which dialogues: main = tests/dialogues/*.yml (default), fresh = tests/dialogues/fresh/")
+                        help="which dialogues: main = tests/dialogues/*.yml (default), fresh = tests/dialogues/fresh/, "
+                             "fresh2 = tests/dialogues/fresh2/")
     parser.add_argument("--concurrency", type=int, default=3, help="dialogues played at once (default 3)")
     parser.add_argument("--model", help="model archive (default: train or reuse the cached one)")
     parser.add_argument("--out", help="report directory (default reports/dialogues)")
