@@ -658,8 +658,7 @@ class DingTalkInput(InputChannel):
             return True
         self._conversations[meta["conversation_id"]] = meta["is_group"]
         if rerun:
-            await self._turn(inbound, on_new_message)
-            return True
+            return await self._rerun(inbound, on_new_message)
         remember = self.group_webhooks.note(meta)
         if remember is not None:
             self._spawn(remember, f"webhook {meta['conversation_id']}")
@@ -743,20 +742,7 @@ class DingTalkInput(InputChannel):
                 continue
             inbound = Inbound(**json.loads(turn.payload))
             logs.REQUEST_ID.set(inbound.metadata.get("request_id") or logs.new_id())
-            state = await self._rerun_state(inbound)
-            if state is RerunState.DONE:
-                log.info("dingtalk: turn %s of a stopped process had finished", inbound.message_id)
-                await self._finish(inbound)
-                continue
-            if state is RerunState.SUPERSEDED:
-                # The person's later messages were answered meanwhile: run now, it would act on a
-                # conversation that moved on (an old "yes" confirming a newer summary). Say so.
-                log.error("dingtalk: turn %s of a stopped process not run: later messages of %s were handled",
-                          inbound.message_id, inbound.sender_id)
-                metrics.TURNS.labels("superseded").inc()
-                self._conversations[inbound.metadata["conversation_id"]] = inbound.metadata["is_group"]
-                short = inbound.text if len(inbound.text) <= 40 else inbound.text[:39] + "…"
-                await self._answer(inbound, "dingtalk.stale_rerun", text=short)
+            if await self._settled(inbound, await self._rerun_state(inbound)):
                 await self._finish(inbound)
                 continue
             log.warning("dingtalk: turn %s of a stopped process runs again (rerun %d)", inbound.message_id,
@@ -766,6 +752,50 @@ class DingTalkInput(InputChannel):
                         f"rerun {inbound.message_id}")
             rerun += 1
         return rerun
+
+    async def _settled(self, inbound: Inbound, state: RerunState) -> bool:
+        """Deal with a left-behind turn the tracker store already accounts for: DONE (finished
+        before its process stopped: forget it) or SUPERSEDED (the person's later messages were
+        answered meanwhile: run now, it would act on a conversation that moved on — an old "yes"
+        confirming a newer summary —, so it is not run and the person is told). False: DUE. The
+        caller finishes the turn's record."""
+        if state is RerunState.DONE:
+            log.info("dingtalk: turn %s of a stopped process had finished", inbound.message_id)
+            return True
+        if state is RerunState.SUPERSEDED:
+            log.error("dingtalk: turn %s of a stopped process not run: later messages of %s were handled",
+                      inbound.message_id, inbound.sender_id)
+            metrics.TURNS.labels("superseded").inc()
+            self._conversations[inbound.metadata["conversation_id"]] = inbound.metadata["is_group"]
+            short = inbound.text if len(inbound.text) <= 40 else inbound.text[:39] + "…"
+            await self._answer(inbound, "dingtalk.stale_rerun", text=short)
+            return True
+        return False
+
+    async def _rerun(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> bool:
+        """A swept turn, judged again once it holds its conversation's lock. The sweep's look at
+        the tracker store comes before the lock: a later message of the person may be in its turn
+        at that moment, holding the lock, and reach the store only after the look. Run behind it,
+        the old message would be stored after the newer one (and its actions refused as
+        out of order): so it runs as Rasa's own handler does (``Agent.handle_message``: lock, then
+        ``processor.handle_message``) with the look repeated inside the lock. True: over."""
+        agent = getattr(getattr(self._app, "ctx", None), "agent", None)
+        if agent is None or agent.processor is None or agent.lock_store is None:  # no Rasa agent (tests)
+            if await self._settled(inbound, await self._rerun_state(inbound)):
+                return True
+            await self._turn(inbound, on_new_message)
+            return True
+        async with agent.lock_store.lock(inbound.sender_id):
+            try:
+                state = await self._rerun_state(inbound)
+            except Exception:  # the store cannot tell now; the sweep's look said due
+                log.warning("dingtalk: rerun %s not re-checked under its lock (tracker store unavailable)",
+                            inbound.message_id, exc_info=True)
+                state = RerunState.DUE
+            if await self._settled(inbound, state):
+                return True
+            await self._turn(inbound, agent.processor.handle_message)
+        return True
 
     async def _rerun_state(self, inbound: Inbound) -> RerunState:
         """What the tracker store says of a turn a stopped process left: it got there (DONE: a user

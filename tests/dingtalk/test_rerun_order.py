@@ -108,3 +108,87 @@ async def test_a_turn_run_again_does_not_say_twice_what_its_first_run_had_queued
         found = (await client.get("/_sim/messages", params={"conversation_id": "cidPMC0001"})).json()["messages"]
     told = [m["text"] for m in found if m["via"] != "user"]
     assert told == ["P20250401 已完成 40%", "还需要别的吗？"]  # the first once, the second (never queued) too
+
+
+async def test_a_rerun_looks_at_the_tracker_again_once_it_holds_the_conversation_lock(make_bot, sim, tmp_path):
+    """The prod-faults run's tracker-order break: the sweep looked (nothing later stored: due)
+    while the person's next message was in its turn, holding the conversation's lock; the rerun
+    then ran behind it and its message was stored after the newer one. The rerun now runs as
+    Rasa's ``Agent.handle_message`` does (Rasa's own lock store, then the processor), looking
+    again inside the lock: the newer message is there by then, so the old one is not run."""
+    from types import SimpleNamespace
+
+    from rasa.core.lock_store import InMemoryLockStore
+
+    sim_url, app = sim
+    settings = turn_settings(tmp_path)
+    settings.dingtalk_openapi_url = sim_url
+    settings.dingtalk_reply_origins = [sim_url]
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        sent = (await client.post("/_sim/chat", json={"conversation_id": "cidPMC0001", "staff_id": "pmc0001",
+                                                      "text": "确认"})).json()
+    inbound = decode_robot_message(app.state.sent_bodies[sent["msgId"]], robot_name=settings.dingtalk_robot_name)
+    inbound.metadata["received_ms"] = 5_000
+    store = SQLiteDedupe(tmp_path / "dingtalk_dedupe.db", 3600)
+    later_stored = False
+    looks = []
+
+    async def tracker(i) -> RerunState:
+        looks.append(later_stored)
+        return RerunState.SUPERSEDED if later_stored else RerunState.DUE
+
+    processed = []
+
+    async def rasa_processes(message) -> None:  # Rasa's MessageProcessor.handle_message
+        processed.append(message.message_id)
+
+    bot = await make_bot(channel_settings=settings, dedupe=store, handled=tracker)
+    agent = SimpleNamespace(lock_store=InMemoryLockStore(), processor=SimpleNamespace(handle_message=rasa_processes))
+    bot.app.ctx.agent = agent
+    async with agent.lock_store.lock(inbound.sender_id):  # the person's next message, in its turn
+        store.admit(inbound.dedupe_key, _payload(inbound), lease_s=0.0)  # left by a process that died
+        await async_wait_until(lambda: looks, timeout_s=15)  # the sweep looked: nothing later yet
+        later_stored = True  # the next message's turn reaches the tracker store, then lets go
+    told = await async_wait_until(lambda: [m for m in httpx.get(f"{sim_url}/_sim/messages",
+                                                                params={"conversation_id": "cidPMC0001"}).json()
+                                           ["messages"] if m["via"] != "user"], timeout_s=15)
+    await bot.channel.wait_idle()
+    assert looks[0] is False and looks[-1] is True  # looked at sweep time, and again under the lock
+    assert processed == [] and bot.received == []  # never handed to Rasa
+    assert [m["text"] for m in told] == [text("dingtalk.stale_rerun", "zh", text="确认")]
+    assert store.pending() == 0
+
+
+async def test_a_due_rerun_is_processed_under_the_conversation_lock(make_bot, sim, tmp_path):
+    """Nothing later stored: the rerun is handed to Rasa's processor while it holds the lock."""
+    from types import SimpleNamespace
+
+    from rasa.core.lock_store import InMemoryLockStore
+
+    sim_url, app = sim
+    settings = turn_settings(tmp_path)
+    settings.dingtalk_openapi_url = sim_url
+    settings.dingtalk_reply_origins = [sim_url]
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        sent = (await client.post("/_sim/chat", json={"conversation_id": "cidPMC0001", "staff_id": "pmc0001",
+                                                      "text": "P20250401 进度"})).json()
+    inbound = decode_robot_message(app.state.sent_bodies[sent["msgId"]], robot_name=settings.dingtalk_robot_name)
+    store = SQLiteDedupe(tmp_path / "dingtalk_dedupe.db", 3600)
+    lock_store = InMemoryLockStore()
+    held = []
+
+    async def rasa_processes(message) -> None:
+        lock = lock_store.get_lock(message.sender_id)
+        held.append(bool(lock and lock.tickets))  # a ticket is being served: the conversation's lock
+        await message.output_channel.send_text_message(message.sender_id, "P20250401 已完成 40%")
+
+    async def not_in_tracker(_inbound) -> RerunState:
+        return RerunState.DUE
+
+    bot = await make_bot(channel_settings=settings, dedupe=store, handled=not_in_tracker)
+    bot.app.ctx.agent = SimpleNamespace(lock_store=lock_store, processor=SimpleNamespace(handle_message=rasa_processes))
+    store.admit(inbound.dedupe_key, _payload(inbound), lease_s=0.0)
+    await async_wait_until(lambda: held, timeout_s=15)
+    await bot.channel.wait_idle()
+    assert held == [True] and bot.received == []
+    assert store.pending() == 0
