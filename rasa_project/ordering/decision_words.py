@@ -51,7 +51,7 @@ _REF = re.compile(r"\bCR-?\d{1,6}\b", re.IGNORECASE)
 _CJK_FILLER = sorted(
     ["这个", "这张", "这单", "这笔", "那个", "工单", "订单", "单子", "的变更", "变更", "的修改", "修改", "的申请", "申请",
      "的", "我", "了", "吧", "先", "就", "还是", "审批", "请求", "这次", "这", "个", "啊", "呀", "哦", "嗯", "好", "好的",
-     "可以", "行", "不行", "算了", "对", "是", "我看", "我觉得", "经理", "意见", "结果", "给", "请", "帮我", "一下", "下",
+     "可以", "行", "不行", "算了", "暂时", "暂且", "暂不", "目前", "现在", "还", "先暂时", "这边", "对", "是", "我看", "我觉得", "经理", "意见", "结果", "给", "请", "帮我", "一下", "下",
      "吧。"],
     key=len, reverse=True,
 )
@@ -114,17 +114,30 @@ def _says_nothing(rest: str) -> bool:
 
 def note_from(text: str | None, bill_no: str | None = None) -> str:
     """The manager's own words around a decision; "" for a bare decision ("驳回 P20250401",
-    "MO000124 的变更驳回", "I reject this change")."""
+    "MO000124 的变更驳回", "I reject this change").
+
+    The decision phrase (the first refusal, else the first approval, as ``decision_in`` reads it) is a
+    boundary like a comma: what stands before it and what follows it in its clause are judged apart,
+    so "先不批 这个月控制板紧张" keeps "这个月控制板紧张" and never the fragment "先 这个月控制板紧张".
+    Every other clause is kept as written."""
     text = _REF.sub(" ", text or "")
     text = _ORDER_NO.sub(" ", text)
     if bill_no:
         text = re.sub(re.escape(bill_no), " ", text, flags=re.IGNORECASE)
+    phrase = _REJECT if _REJECT.search(text) else _APPROVE
     kept: list[str] = []
+    decided = False
     for clause in _CLAUSE_SPLIT.split(text):
-        rest = _APPROVE.sub(" ", _REJECT.sub(" ", clause))
-        if _says_nothing(rest):
+        found = None if decided else phrase.search(clause)
+        if found is None:
+            if not _says_nothing(_APPROVE.sub(" ", _REJECT.sub(" ", clause))):
+                kept.append(_trim(clause))  # "质检没通过" stays whole: not the decision
             continue
-        kept.append(_trim(rest if rest != clause else clause))
+        decided = True
+        for piece in (clause[: found.start()], clause[found.end():]):
+            rest = _APPROVE.sub(" ", _REJECT.sub(" ", piece))
+            if not _says_nothing(rest):
+                kept.append(_trim(rest))
     separator = "，" if any(_CJK.search(k[-1:]) for k in kept[:-1]) else ", "
     note = separator.join(k for k in kept if k)
     return note if len(note) >= 2 else ""
@@ -134,18 +147,26 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def _trim(piece: str) -> str:
-    """A clause without the filler words at its edges ("这个控制板库存不够" keeps its reason)."""
+    """A clause without the filler words at its edges ("这个控制板库存不够" keeps its reason, "这个月..."
+    keeps its "这个": a time word, not a filler)."""
     piece = re.sub(r"\s{2,}", " ", piece).strip(_EDGE)
     changed = True
     while changed:
         changed = False
         low = piece.lower()
         for word in _LEADING_FILLER:
+            if word == "这个" and _TIME_AFTER_THIS.match(low, len(word)):
+                continue
             if low.startswith(word) and (not word.isascii() or len(low) == len(word) or not low[len(word)].isalpha()):
                 piece, changed = piece[len(word):].strip(_EDGE), True
                 break
+        if not changed and len(piece) > 1 and piece[0] in _PARTICLES and (piece[1].isspace() or piece[1] in _EDGE):
+            piece, changed = piece[1:].strip(_EDGE), True  # "驳回吧 下周再提": the 吧 is the decision's
     return piece
 
+
+_PARTICLES = "吧了啊呀哦嘛"
+_TIME_AFTER_THIS = re.compile(r"月|星期|礼拜|周|季度|年|时候|阶段|班")
 
 # fillers dropped at the start of a kept piece: "saya setuju, ..." leaves "saya" behind otherwise
 _LEADING_FILLER = sorted(["这个", "我", "ok", "oke", "okay", "saya", "i", "yes", "ya", "the change", "this"],

@@ -36,6 +36,12 @@ TUESDAY = date(2025, 4, 1)
         ("approved, but tell the line first", "approve", "but tell the line first"),
         ("不批，因为控制板库存不够", "reject", "因为控制板库存不够"),
         ("驳回 CR-000012 库存不够", "reject", "库存不够"),
+        # the decision phrase is a boundary: what stands beside it is judged apart (never "先 这个月…")
+        ("MO000124 先不批 这个月控制板紧张", "reject", "这个月控制板紧张"),
+        ("P20250402 不批了 下个月再说", "reject", "下个月再说"),
+        ("先驳回吧 注塑机还在修", "reject", "注塑机还在修"),
+        ("不批，质检没通过", "reject", "质检没通过"),  # another clause stays whole
+        ("I can't approve this, the boards are short", "reject", "the boards are short"),
     ],
 )
 def test_decision_and_reason_as_the_manager_wrote_them(text, decision, note):
