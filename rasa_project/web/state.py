@@ -20,15 +20,36 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+from rasa_project import sqlite_tx
+
 
 class WebState(Protocol):
-    def revoke(self, sid: str, expires: float) -> None: ...
+    def revoke(self, sid: str, expires: float) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM revoked WHERE expires_at <= ?", (self._clock(),))
+            db.execute("INSERT OR REPLACE INTO revoked (sid, expires_at) VALUES (?, ?)", (sid, float(expires)))
+
+        sqlite_tx.immediate(self._connect(), work)
 
     def revoked(self, sid: str) -> bool: ...
 
     def tries(self, name: str) -> tuple[int, float]: ...
 
-    def fail(self, name: str, lockout_after: int, lockout_s: int, now: float) -> bool: ...
+    def fail(self, name: str, lockout_after: int, lockout_s: int, now: float) -> bool:
+        def work(db: sqlite3.Connection) -> bool:
+            row = db.execute("SELECT failures, locked_until FROM login_tries WHERE name = ? AND forget_at > ?",
+                             (name, now)).fetchone()
+            failures, locked_until = (int(row[0]), float(row[1])) if row else (0, 0.0)
+            failures += 1
+            locked = failures >= lockout_after
+            if locked:
+                failures, locked_until = 0, now + lockout_s
+            db.execute("INSERT OR REPLACE INTO login_tries (name, failures, locked_until, forget_at) "
+                       "VALUES (?, ?, ?, ?)", (name, failures, locked_until, now + lockout_s))
+            db.execute("DELETE FROM login_tries WHERE forget_at <= ?", (now,))
+            return locked
+
+        return sqlite_tx.immediate(self._connect(), work)
 
     def clear(self, name: str) -> None: ...
 
