@@ -38,6 +38,7 @@ import asyncio
 import collections
 import dataclasses
 import enum
+import hmac
 import itertools
 import json
 import logging
@@ -90,6 +91,10 @@ _ACTION = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
 # commit each with SQLite), since under load every commit's thread also waits for the GIL.
 ACK_THREADS = 1
 ACK_BATCH = 64
+# the ingress's hand-off route (connectors/ingress.py): the header carrying the internal secret, and
+# how many handed-over message ids a process remembers (a hand-off repeated runs once)
+HANDOFF_HEADER = "x-dingk3-ingress-secret"
+HANDED_KEPT = 10_000
 
 # credentials.yml key -> Settings field
 CREDENTIAL_KEYS = {
@@ -464,6 +469,7 @@ class DingTalkInput(InputChannel):
         self._member_retry_s = member_retry_s
         self._ack_pool: ThreadPoolExecutor | None = None  # the acknowledgement's store hop (ACK_THREADS)
         self._ack_queue: collections.deque = collections.deque()  # (signed, inbound, future, loop, queued at)
+        self._handed: collections.OrderedDict[str, None] = collections.OrderedDict()  # ingress hand-offs taken
         self._tasks: set[asyncio.Task] = set()
         self._handled_check = handled
         self._app = None  # the Sanic app once serving (its agent's tracker store answers _handled)
@@ -638,8 +644,53 @@ class DingTalkInput(InputChannel):
             log.info("dingtalk: redelivered %s ignored", inbound.message_id)
         elif ack is Ack.STARTED:
             log.info("dingtalk: message %s accepted", inbound.message_id)
-            self._spawn(self._leased(inbound, self._admitted(inbound, on_new_message)), f"turn {inbound.message_id}")
+            self._start(inbound, on_new_message)
         return ack
+
+    def _start(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """An admitted message's turn, in the background, under its lease (the ingress hands the
+        message to a Rasa server instead: ``connectors.ingress``)."""
+        self._spawn(self._leased(inbound, self._admitted(inbound, on_new_message)), f"turn {inbound.message_id}")
+
+    # the ingress's hand-off (connectors/ingress.py)
+    async def take_handoff(self, secret: str | None, raw: bytes,
+                           on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> tuple[int, dict]:
+        """A message the ingress admitted (recorded and leased in the dedupe store, acknowledged to
+        DingTalk), handed over to run its turn here: (status, json). Taken only with the internal
+        secret (``ingress_secret``; never logged) and only while the ingress is on; a hand-off older
+        than half a lease is refused (the sweeper may be about to run it: it is left to the lease);
+        the same message handed over twice runs once."""
+        if not self.settings.ingress_enabled:
+            return 404, {"error": "not found"}
+        expected = self.settings.ingress_secret.get_secret_value().encode("utf-8")
+        if not secret or not hmac.compare_digest(secret.encode("utf-8", "surrogateescape"), expected):
+            log.warning("dingtalk: hand-off refused: internal secret %s", "missing" if not secret else "wrong")
+            return 401, {"error": "unauthorized"}
+        try:
+            data = json.loads(raw)
+            inbound = Inbound(**data)
+            if not (isinstance(inbound.message_id, str) and isinstance(inbound.sender_id, str)
+                    and isinstance(inbound.dedupe_key, str) and isinstance(inbound.text, str)
+                    and isinstance(inbound.metadata, dict)):
+                raise TypeError("fields")
+            received = int(inbound.metadata["received_ms"])
+        except (ValueError, TypeError, KeyError):
+            log.warning("dingtalk: hand-off refused: not an admitted turn")
+            return 400, {"error": "not an admitted turn"}
+        age_s = (self._wall_ms() - received) / 1000.0
+        if age_s > self.settings.turn_lease_s / 2:
+            log.warning("dingtalk: hand-off of %s refused: admitted %.1f s ago, left to its lease",
+                        inbound.message_id, age_s)
+            return 409, {"error": "stale", "reason": "left to the lease"}
+        if inbound.dedupe_key in self._handed:
+            return 200, {"status": "already started"}
+        self._handed[inbound.dedupe_key] = None
+        while len(self._handed) > HANDED_KEPT:
+            self._handed.popitem(last=False)
+        logs.REQUEST_ID.set(logs.clean(inbound.metadata.get("request_id")) or logs.new_id())
+        log.info("dingtalk: message %s handed over by the ingress", inbound.message_id)
+        self._start(inbound, on_new_message)
+        return 202, {"status": "started"}
 
     # the turn
     async def _admitted(self, inbound: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]], *,
@@ -780,9 +831,7 @@ class DingTalkInput(InputChannel):
         out of order): so it runs as Rasa's own handler does (``Agent.handle_message``: lock, then
         ``processor.handle_message``) with the look repeated inside the lock. True: over."""
         agent = getattr(getattr(self._app, "ctx", None), "agent", None)
-        if agent is None or agent.processor is None or agent.lock_store is None:  # no Rasa agent (tests)
-            if await self._settled(inbound, await self._rerun_state(inbound)):
-                return True
+        if agent is None or agent.processor is None or agent.lock_store is None:  # no Rasa agent: no lock
             await self._turn(inbound, on_new_message)
             return True
         async with agent.lock_store.lock(inbound.sender_id):
@@ -899,6 +948,28 @@ class DingTalkInput(InputChannel):
         return refused or (200, {})
 
     # HTTP mode
+    async def http_callback(self, request: Request, kind: str,
+                            on_new_message: Callable[[UserMessage], Awaitable[Any]] | None) -> HTTPResponse:
+        """One signed HTTP callback (``kind`` "robot" or "card") from arrival to its answer:
+        signature, then size and JSON, before anything else (and so Rasa) sees it; then the
+        decoding, the one-use signature and the msgId record. Served by the channel's routes and
+        by the ingress (connectors/ingress.py), which runs the very same checks."""
+        logs.REQUEST_ID.set(logs.clean(request.headers.get("x-request-id")) or logs.new_id())
+        handle = self._handle_robot_body if kind == "robot" else self._handle_card_data
+        started = time.monotonic()
+        try:
+            refused = self._refuse_signature(request)
+            if refused:
+                return refused
+            body, refused = await self._read_json(request)
+            if refused:
+                return refused
+            signed = Signed(request.headers["timestamp"], request.headers["sign"], body)
+            status, payload = await handle(body, on_new_message, signed)
+            return response.json(payload, status=status)
+        finally:
+            observe_stage("ack", time.monotonic() - started)
+
     def _refuse_signature(self, request: Request) -> HTTPResponse | None:
         now_ms = self._wall_ms()
         for secret in self._secrets:  # during a rotation the previous secret still signs
@@ -993,34 +1064,20 @@ class DingTalkInput(InputChannel):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok", "mode": self.settings.dingtalk_mode})
 
-        async def verified(request: Request, handle) -> HTTPResponse:
-            """Signature, then size and JSON, before ``handle`` (and so Rasa) sees anything."""
-            started = time.monotonic()
-            try:
-                return await checked(request, handle)
-            finally:
-                observe_stage("ack", time.monotonic() - started)
-
-        async def checked(request: Request, handle) -> HTTPResponse:
-            refused = self._refuse_signature(request)
-            if refused:
-                return refused
-            body, refused = await self._read_json(request)
-            if refused:
-                return refused
-            signed = Signed(request.headers["timestamp"], request.headers["sign"], body)
-            status, payload = await handle(body, on_new_message, signed)
-            return response.json(payload, status=status)
-
         @bp.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
-            logs.REQUEST_ID.set(logs.clean(request.headers.get("x-request-id")) or logs.new_id())
-            return await verified(request, self._handle_robot_body)
+            return await self.http_callback(request, "robot", on_new_message)
 
         @bp.route("/card", methods=["POST"], stream=True)
         async def card(request: Request) -> HTTPResponse:
-            logs.REQUEST_ID.set(logs.clean(request.headers.get("x-request-id")) or logs.new_id())
-            return await verified(request, self._handle_card_data)
+            return await self.http_callback(request, "card", on_new_message)
+
+        @bp.route("/internal/turn", methods=["POST"])
+        async def handed_over(request: Request) -> HTTPResponse:
+            """A message the ingress admitted and acknowledged (connectors/ingress.py)."""
+            status, payload = await self.take_handoff(request.headers.get(HANDOFF_HEADER), request.body,
+                                                      on_new_message)
+            return response.json(payload, status=status)
 
         self.events.register(bp)  # POST /events: the encrypted HTTP event subscription (spec §6)
         from connectors import model_switch

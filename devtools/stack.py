@@ -2,7 +2,8 @@
 
 ``python -m devtools demo`` (``make demo``) and the end-to-end tests run this: K/3 simulator :8801,
 DingTalk simulator :8802, slapd :3890, then the product plan of rasa_project/runner.py (action
-server, worker, Rasa). The product itself never starts a simulator.
+server, worker, Rasa), then the callback ingress :5010 (connectors/ingress.py) the simulator posts
+robot and card callbacks to (``ingress_enabled``). The product itself never starts a simulator.
 """
 
 from __future__ import annotations
@@ -44,9 +45,30 @@ def simulator_services(settings: Settings) -> list[Service]:
     ]
 
 
+def ingress_enabled(settings: Settings) -> bool:
+    """HTTP-mode callbacks go to the ingress (connectors/ingress.py), which hands them to Rasa."""
+    return settings.ingress_enabled and settings.dingtalk_mode == "http"
+
+
+def ingress_services(settings: Settings) -> list[Service]:
+    """The callback ingress, started after Rasa (it answers DingTalk at once; its hand-offs need Rasa)."""
+    if not ingress_enabled(settings):
+        return []
+    return [Service("ingress", [sys.executable, "-m", "connectors.ingress"],
+                    ready_url=f"http://{settings.ingress_host}:{settings.ingress_port}/webhooks/dingtalk/")]
+
+
+def callback_url(settings: Settings) -> str:
+    """Where the DingTalk simulator posts robot callbacks (and, beside it, card callbacks)."""
+    if ingress_enabled(settings):
+        return f"http://{settings.ingress_host}:{settings.ingress_port}/webhooks/dingtalk/webhook"
+    return f"http://{settings.rasa_host}:{settings.rasa_port}/webhooks/dingtalk/webhook"
+
+
 def demo_env(settings: Settings, extra: dict | None = None) -> dict:
     """The product's child environment, pointed at the simulators."""
     env = child_env(settings)
+    env["DINGK3_DINGTALK_BOT_WEBHOOK_URL"] = callback_url(settings)
     env["DINGK3_K3_BASE_URL"] = f"http://{settings.k3_sim_host}:{settings.k3_sim_port}/k3cloud/"
     env["DINGK3_DINGTALK_OPENAPI_URL"] = f"http://{settings.dingtalk_sim_host}:{settings.dingtalk_sim_port}"
     # cards link an OA approval to the simulator's phone page (DingTalk's own approval page in production)
@@ -80,8 +102,18 @@ def subscribe_oa_events(settings: Settings, url: str | None = None) -> None:
 
 
 def demo_stack(settings: Settings, model: Path, *, env_extra: dict | None = None) -> Stack:
-    """Simulators + slapd + the product, one process group."""
-    return DemoStack(settings, simulator_services(settings) + plan(settings, model), env=demo_env(settings, env_extra))
+    """Simulators + slapd + the product, one process group. A private stack (Rasa on a port other than
+    the default: tests, bench, the suites) whose ingress is left on the default port gets a free one
+    (``settings`` is updated), so two such stacks never meet on it."""
+    if (ingress_enabled(settings) and settings.ingress_port == Settings.__fields__["ingress_port"].default
+            and settings.rasa_port != Settings.__fields__["rasa_port"].default):
+        import socket
+
+        with socket.socket() as s:
+            s.bind((settings.ingress_host, 0))
+            settings.ingress_port = s.getsockname()[1]
+    return DemoStack(settings, simulator_services(settings) + plan(settings, model) + ingress_services(settings),
+                     env=demo_env(settings, env_extra))
 
 
 def demo_banner(settings: Settings) -> str:
@@ -92,6 +124,8 @@ def demo_banner(settings: Settings) -> str:
         f"  Manager phone page            : {sim}/phone",
         f"  K/3 Cloud simulator           : http://{settings.k3_sim_host}:{settings.k3_sim_port}/k3cloud/",
     ]
+    if ingress_enabled(settings):
+        lines.append(f"  DingTalk callbacks (ingress)  : {callback_url(settings)}")
     talk = [
         "Talk to the bot as pmc0001 in group cidPMC0001 (or open the chat page):",
         (

@@ -77,6 +77,15 @@ class Settings(BaseSettings):
     turn_lease_s: float = 30.0  # a turn whose process stopped renewing its lease this long ago is run again by another channel
     turn_sweep_s: float = 5.0  # how often each channel looks for such turns
     turn_max_reruns: int = 2  # a turn whose process died this many times more is given up (logged), not run again
+    # The callback ingress (connectors/ingress.py, issue 18): HTTP-mode robot and card callbacks are
+    # verified, recorded and answered by a small process outside Rasa, which then hands the admitted
+    # message to a Rasa server over loopback HTTP (the turn runs there under its lease).
+    ingress_enabled: bool = True  # the demo stack and prod-local start the ingress and point DingTalk's HTTP callbacks at it; Rasa's hand-off route takes turns only when true
+    ingress_host: str = "127.0.0.1"  # the ingress's listen address
+    ingress_port: int = 5010  # the ingress's port: DingTalk's callback URL is http(s)://<ingress>/webhooks/dingtalk/webhook
+    ingress_secret: SecretStr = SecretStr("demo-ingress-secret-0123456789abcdef")  # the ingress presents it on Rasa's internal hand-off route (production refuses the demo value)
+    ingress_rasa_urls: list[str] = []  # Rasa servers the ingress hands messages to (the next one when one refuses the connection); default http://rasa_host:rasa_port
+    ingress_handoff_timeout_s: float = 5.0  # a hand-off Rasa did not answer within this is left to its lease (the sweeper runs it)
     # DingTalk OA approval (审批) and the encrypted HTTP event subscription (spec §6, §8); the demo
     # values are the fixture's (data/demo_factory.yaml, dingtalk.*).
     dingtalk_approval_process_code: str = "PROC-DINGK3-MO-0001"

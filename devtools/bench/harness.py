@@ -38,7 +38,7 @@ def free_port() -> int:
 
 def stack_settings(var_dir: Path, **overrides) -> Settings:
     """Settings for a private stack: free loopback ports, the demo clock, K/3 faults enabled."""
-    ports = {name: free_port() for name in ("k3", "dt", "ldap", "rasa", "actions", "web")}
+    ports = {name: free_port() for name in ("k3", "dt", "ldap", "rasa", "actions", "web", "ingress")}
     values = {
         "env": "test",
         "var_dir": var_dir,
@@ -51,6 +51,7 @@ def stack_settings(var_dir: Path, **overrides) -> Settings:
         "rasa_port": ports["rasa"],
         "action_port": ports["actions"],
         "web_port": ports["web"],
+        "ingress_port": ports["ingress"],
         "k3_sim_faults_enabled": True,
         # the bench and the reliability runs measure the confirmed write path (Save+Submit+Audit);
         # the OA approval loop of new orders has its own tests (tests/closed_loop, tests/e2e)

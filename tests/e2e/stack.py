@@ -39,7 +39,7 @@ def free_port() -> int:
 
 
 def stack_settings(var_dir: Path) -> Settings:
-    ports = {name: free_port() for name in ("k3", "dt", "ldap", "rasa", "actions", "web")}
+    ports = {name: free_port() for name in ("k3", "dt", "ldap", "rasa", "actions", "web", "ingress")}
     return Settings(
         env="test",
         var_dir=var_dir,
@@ -52,6 +52,7 @@ def stack_settings(var_dir: Path) -> Settings:
         rasa_port=ports["rasa"],
         action_port=ports["actions"],
         web_port=ports["web"],
+        ingress_port=ports["ingress"],
         k3_sim_faults_enabled=True,
         authz_cache_ttl_s=1,  # the directory-outage test must not be answered from the cache
         # the e2e files press approval cards as action cards (dtmd:// chat text, test_2 / test_5); the
