@@ -1,13 +1,17 @@
 """`make prod-local`: the production topology on one machine, as processes (issue 17 items 3-4).
 
   nginx :8080  ──▶  Rasa ×2 (5005, 5006)  ──▶  nginx :8081  ──▶  action servers ×2 (5055, 5056)
+    └─ /webhooks/dingtalk/webhook, /card ──▶  ingress ×2 (5010, 5011) ──(hand-off)──▶ Rasa ×2
                     └── tracker store: PostgreSQL (a throwaway database of its own, dropped at exit)
                     └── lock store, msgId dedupe: Redis (a database number of its own, flushed at exit)
   workers ×2 (outbox sends, approvals, OA inbox: claimed by compare-and-set row moves and leases)
   K/3 simulator :8801, DingTalk simulator :8802 (posts callbacks to nginx :8080), slapd :3890
 
 The DingTalk channel is reachable through the load balancer at
-``http://127.0.0.1:8080/webhooks/dingtalk/webhook``. Everything binds 127.0.0.1; Ctrl-C stops it all.
+``http://127.0.0.1:8080/webhooks/dingtalk/webhook``: nginx sends robot and card callbacks to the
+callback ingresses (connectors/ingress.py: verified, recorded, answered outside Rasa), which hand
+each admitted message to one of the Rasa servers directly (loopback, the next one when a server
+refuses the connection); everything else (/events, Rasa's API) goes to the Rasa servers. Everything binds 127.0.0.1; Ctrl-C stops it all.
 PostgreSQL and Redis are the machine's own (127.0.0.1:5432 trust, 127.0.0.1:6379). nginx is
 Debian's package (``bash scripts/bootstrap.sh prod-local`` installs it).
 """
@@ -15,6 +19,7 @@ Debian's package (``bash scripts/bootstrap.sh prod-local`` installs it).
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import shutil
@@ -40,6 +45,7 @@ class Ports:
     actions_lb: int = 8081
     rasa: list[int] = field(default_factory=lambda: [5005, 5006])
     actions: list[int] = field(default_factory=lambda: [5055, 5056])
+    ingress: list[int] = field(default_factory=lambda: [5010, 5011])
     k3: int = 8801
     dingtalk: int = 8802
     ldap: int = 3890
@@ -50,7 +56,8 @@ class Ports:
         from devtools.bench.harness import free_port
 
         return cls(lb=free_port(), actions_lb=free_port(), rasa=[free_port(), free_port()],
-                   actions=[free_port(), free_port()], k3=free_port(), dingtalk=free_port(), ldap=free_port())
+                   actions=[free_port(), free_port()], k3=free_port(), dingtalk=free_port(), ldap=free_port(),
+                   ingress=[free_port(), free_port()])
 
 
 def nginx_conf(prefix: Path, ports: Ports) -> str:
@@ -82,9 +89,21 @@ http {{
   client_max_body_size 2m;
 {upstream("rasa", ports.rasa)}
 {upstream("actions", ports.actions)}
+{upstream("ingress", ports.ingress)}
   server {{
     listen 127.0.0.1:{ports.lb};
     location = /nginx-health {{ return 200 "ok\\n"; }}
+    # DingTalk's HTTP callbacks: answered by the ingresses, outside the Rasa processes (issue 18)
+    location = /webhooks/dingtalk/webhook {{
+      proxy_pass http://ingress;
+{proxy}
+    }}
+    location = /webhooks/dingtalk/card {{
+      proxy_pass http://ingress;
+{proxy}
+    }}
+    # the ingress's hand-off route on the Rasa servers is for the ingresses (loopback), never from outside
+    location ^~ /webhooks/dingtalk/internal/ {{ return 404; }}
     location / {{
       proxy_pass http://rasa;
 {proxy}
@@ -217,6 +236,11 @@ def topology(var_dir: Path, model: Path, *, ports: Ports, database_url: str, red
              "--interface", "127.0.0.1", "--credentials", str(PROJECT_ROOT / "credentials.yml")],
             ready_url=f"http://127.0.0.1:{port}/webhooks/dingtalk/"))
         per_service[f"rasa{i}"] = {"DINGK3_RASA_PORT": str(port)}
+    rasa_urls = json.dumps([f"http://127.0.0.1:{port}" for port in ports.rasa])
+    for i, port in enumerate(ports.ingress, 1):
+        services.append(Service(f"ingress{i}", [sys.executable, "-m", "connectors.ingress"],
+                                ready_url=f"http://127.0.0.1:{port}/webhooks/dingtalk/"))
+        per_service[f"ingress{i}"] = {"DINGK3_INGRESS_PORT": str(port), "DINGK3_INGRESS_RASA_URLS": rasa_urls}
     env = demo_env(settings, {"DINGK3_DINGTALK_BOT_WEBHOOK_URL": f"http://127.0.0.1:{ports.lb}/webhooks/dingtalk/webhook"})
     return Topology(settings, services, env, per_service)
 
@@ -227,6 +251,7 @@ def banner(ports: Ports, database_url: str, redis_url: str, var_dir: Path) -> st
         "DingK3 production topology on this machine (Ctrl-C stops everything):",
         f"  DingTalk channel (nginx)      : http://127.0.0.1:{ports.lb}/webhooks/dingtalk/webhook",
         f"  Rasa replicas                 : {', '.join(f'http://127.0.0.1:{p}' for p in ports.rasa)}",
+        f"  Callback ingresses            : {', '.join(f'http://127.0.0.1:{p}' for p in ports.ingress)}",
         f"  Action servers (nginx :{ports.actions_lb})  : {', '.join(f'http://127.0.0.1:{p}' for p in ports.actions)}",
         "  Workers                       : 2",
         f"  PostgreSQL (throwaway)        : {database_url}",

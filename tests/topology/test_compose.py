@@ -42,7 +42,8 @@ def test_the_compose_nginx_config_is_valid_nginx(tmp_path):
     need("nginx")
     conf = (COMPOSE.parent / "nginx.conf").read_text()
     # resolve the compose service names locally for `nginx -t`
-    conf = conf.replace("rasa:5005", "127.0.0.1:5005").replace("actions:5055", "127.0.0.1:5055")
+    conf = conf.replace("rasa:5005", "127.0.0.1:5005").replace("actions:5055", "127.0.0.1:5055").replace(
+        "ingress:5010", "127.0.0.1:5010")
     conf = f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\n" + conf.replace(
         "http {", f"http {{\n  access_log off;\n  client_body_temp_path {tmp_path};\n  proxy_temp_path {tmp_path};", 1)
     (tmp_path / "nginx.conf").write_text(conf)
