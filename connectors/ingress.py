@@ -139,7 +139,7 @@ class Ingress(DingTalkInput):
 
 
 def make_app(ingress: Ingress, name: str = "dingk3_ingress") -> Sanic:
-    app = Sanic(name)
+    app = Sanic(name, configure_logging=False)  # one format: the root handler (logs.install)
 
     @app.route("/webhooks/dingtalk/", methods=["GET"])
     async def health(_: Request) -> HTTPResponse:

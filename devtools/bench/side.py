@@ -25,7 +25,7 @@ import httpx
 from devtools.bench import load
 from devtools.bench.harness import free_port, stack_settings
 from devtools.bench.stats import percentile
-from devtools.stack import demo_stack
+from devtools.stack import demo_stack, ingress_enabled
 from rasa_project.clock import utc_now
 from rasa_project.runner import Stack
 
@@ -120,7 +120,7 @@ def rss_of(stack: Stack) -> dict:
 # -- stages ----------------------------------------------------------------------------------------
 _METRIC = re.compile(r'^dingk3_(action_seconds|turn_stage_seconds)_(sum|count)\{(?:action|stage)="([^"]+)"\} '
                      r'([0-9.e+-]+)$')
-STAGES = ("ack", "ack_replay", "ack_dedupe", "members", "nlu", "policy", "tracker", "action_call",
+STAGES = ("ack", "ack_replay", "ack_dedupe", "handoff", "members", "nlu", "policy", "tracker", "action_call",
           "action_server", "authz", "audit", "k3")
 _ACK_BUCKET = re.compile(r'^dingk3_turn_stage_seconds_bucket\{le="([^"]+)",stage="ack"\} ([0-9.e+-]+)$')
 
@@ -227,6 +227,8 @@ async def _measure_ours(config: SideConfig, settings, log, budget: Budget | None
     metric_urls = [f"http://{settings.action_host}:{settings.action_port}/metrics"]
     if settings.rasa_metrics_port:
         metric_urls.append(f"http://{settings.rasa_host}:{settings.rasa_metrics_port}/metrics")
+    if ingress_enabled(settings):  # the callbacks are acknowledged there (ack, ack_replay, ack_dedupe, handoff)
+        metric_urls.append(f"http://{settings.ingress_host}:{settings.ingress_port}/metrics")
     driver = load.StackDriver(sim)
     await driver.start()
     out: dict = {}
@@ -322,6 +324,7 @@ def run_side_by_side(config: SideConfig, *, model: Path, work_dir: Path, log=pri
         for s in starts:
             s.wait()
         report["start_s"] = {"floor": starts[0].elapsed_s, "ours": starts[1].elapsed_s if own else None}
+        report["acknowledged_by"] = "ingress" if ingress_enabled(stack[1]) else "rasa"
         log("bench: the floor (stock rasa run + REST + trivial action server) ...")
         budget = Budget(config)
         report["floor"] = asyncio.run(_measure_floor(config, f"http://127.0.0.1:{rasa_port}", log, budget))
@@ -389,8 +392,11 @@ def render(report: dict) -> str:
         ("Floor: the same model under stock `rasa run` (REST channel, in-memory tracker store) and an action "
          "server answering every action at once. Ours: the whole demo stack, each flow in a new DingTalk group, "
          "signed callback -> the reply at the sessionWebhook. Latency is per turn (to the reply that answers it); "
-         "ack = the signed callback's HTTP round trip as the simulator sees it (its own queueing included) / "
-         "the channel's own time from arrival to answer (p99 as the histogram bucket that holds it)."),
+         "ack = the signed callback's HTTP round trip as the simulator (DingTalk) sees it (its own queueing "
+         "included) / the acknowledging process's own time from arrival to answer (p99 as the histogram bucket "
+         "that holds it). Callbacks acknowledged by: "
+         + ("the ingress (connectors/ingress.py, its own process), which hands them to Rasa"
+            if report.get("acknowledged_by") == "ingress" else "the Rasa process's channel") + "."),
         "",
     ]
     for flow in report["summary"]:
@@ -407,8 +413,9 @@ def render(report: dict) -> str:
                     f"{s['ack_p99_ms']} / {s.get('server_ack_p99_le_ms')} | {s['failures']} / {s.get('not_run')} |")
         lines.append("")
     lines += ["## Where a turn's time goes (ours: ms per turn, mean; calls per turn in brackets)", "",
-              ("Rasa process: ack (callback in -> answered; inside it ack_replay = the one-use signature claim, "
-               "ack_dedupe = the msgId record), members (the sender's membership check, cached per "
+              ("Ingress process (connectors/ingress.py; the Rasa process when it is off): ack (callback in -> "
+               "answered; inside it ack_replay = the one-use signature claim, ack_dedupe = the msgId record), "
+               "handoff (after the ack: the admitted message handed to Rasa, answered). Rasa process: members (the sender's membership check, cached per "
                "conversation; after the ack, at the start of the turn), nlu, policy (model graph), tracker, action_call (Rasa -> "
                "action server -> back). Action server: action_server (its whole /webhook), authz (permission "
                "gate), audit (appends), k3 (WebAPI calls). Stages nest (k3, audit, authz inside action_server "
