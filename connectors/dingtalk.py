@@ -6,7 +6,9 @@ credentials.yml::
       mode: http                         # or stream
 
 Routes (under /webhooks/dingtalk/): ``GET /`` health, ``POST /webhook`` robot messages,
-``POST /card`` interactive-card callbacks with callbackType HTTP.
+``POST /card`` interactive-card callbacks with callbackType HTTP, ``POST /internal/turn`` the
+callback ingress's hand-off (connectors/ingress.py: the ingress, a process of its own, runs the
+acknowledgement below and hands the admitted message over; taken only with ``ingress_secret``).
 
 Every callback is checked before it is acknowledged, in this order (docs/SECURITY.md): signature
 and timestamp against the real wall clock (the current or, while rotating, the previous app
