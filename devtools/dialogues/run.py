@@ -132,7 +132,11 @@ def _dm_table(settings) -> dict:
 
 
 def reset_k3(settings) -> None:
-    r = httpx.post(f"http://127.0.0.1:{settings.k3_sim_port}/k3cloud/_sim/reset", timeout=60)
+    # keep_numbers: output report numbers (SCHB...) carry on too; the bot voids and corrects a report by
+    # its number, so a number given again after the reset made a void of an earlier batch's report
+    # delete a later dialogue's report in K/3
+    r = httpx.post(f"http://127.0.0.1:{settings.k3_sim_port}/k3cloud/_sim/reset", params={"keep_numbers": "1"},
+                   timeout=60)
     r.raise_for_status()
 
 

@@ -140,9 +140,14 @@ class Simulator:
         self.app_secrets = {a["app_id"]: a["app_secret"] for a in factory.k3_apps}
         self.sign_window_s = float(getattr(settings, "k3_sim_sign_window_s", 300))
 
-    def reset(self) -> None:
+    def reset(self, *, keep_numbers: bool = False) -> None:
+        """Wipe and reseed from the fixture. ``keep_numbers``: bill numbering carries on from where it
+        was (K/3 never gives a number twice; a harness that resets between runs keys records by them)."""
+        numbering = self.store.numbering() if keep_numbers else {}
         self.store.wipe()
         seed(self.store, self.factory)
+        for name, value in numbering.items():
+            self.store.bump(name, value)
         self.sessions.clear()
         self.faults.clear()
 
@@ -288,12 +293,13 @@ def create_app(
             return {"status": "ok", "acct_id": sim.acct_id, "bills": sim.store.counts(), "sessions": len(sim.sessions)}
 
         @app.post(prefix + "/reset")
-        async def reset_state() -> Response:
+        async def reset_state(request: Request) -> Response:
             refused = admin_guard()
             if refused:
                 return refused
+            keep_numbers = request.query_params.get("keep_numbers", "").lower() in ("1", "true", "yes")
             with sim.store.lock:
-                sim.reset()
+                sim.reset(keep_numbers=keep_numbers)
             return JSONResponse({"status": "reset", "bills": sim.store.counts()})
 
         @app.get(prefix + "/faults")

@@ -202,6 +202,10 @@ class Store:
         self._dirty_counters.add(name)
         return value
 
+    def numbering(self) -> dict[str, int]:
+        """Every counter as it stands (bill numbers given so far)."""
+        return dict(self._counters)
+
     def bump(self, name: str, at_least: int) -> None:
         if self._counters.get(name, 0) < at_least:
             self._counters[name] = at_least
