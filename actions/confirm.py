@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from rasa_sdk.events import ActiveLoop, SlotSet
 
+from actions.approval import ActionDecideApproval
 from actions.base import PRESS_ACTIONS, TurnAction, blocking, pending_events, use_cases
 from actions.create import clear_form
 from actions.undo import undo_or_amend
+
+
+def decision_for(turn) -> TurnAction | None:
+    """"MO000124 暂时不批 等下周物料到了再说" (heard as a cancel) or "MO000124 no, we can't spare the
+    boards" (heard as a no) names a request and states a decision: it is the manager's decision, not a
+    yes / no to what waits for the person."""
+    chat = use_cases()
+    if chat.pressed(turn) is not None or not chat.names_a_request(turn):
+        return None
+    return ActionDecideApproval() if chat.reads_as_decision(turn) else None
 
 
 class ActionConfirm(TurnAction):
@@ -14,6 +25,9 @@ class ActionConfirm(TurnAction):
 
     def name(self) -> str:
         return "action_confirm"
+
+    def redirect_for(self, turn, tracker):
+        return decision_for(turn)
 
     async def handle(self, turn, reply, tracker, domain):
         answer = await blocking(use_cases().confirm, turn, tracker.get_slot("pending"))
@@ -42,6 +56,9 @@ class ActionCancel(TurnAction):
     def redirect_for(self, turn, tracker):
         if use_cases().pressed(turn) is not None:  # "batal #report-7": this summary's Cancel button, nothing else
             return None
+        decision = decision_for(turn)
+        if decision is not None:
+            return decision
         # "作废刚才的报工", "取消工单 MO000134"; "bukan, 10 April" / "不对，是 600" at a summary amends it
         return undo_or_amend(turn, tracker)
 

@@ -12,12 +12,15 @@ from rasa_sdk.forms import FormValidationAction
 from actions.base import Reply, TurnAction, blocking, pending_events, turn_of, use_cases
 from actions.report import ActionReportProgress
 from actions.undo import undo_or_amend
-from rasa_project.authz.roles import ORDER_CREATE
+from rasa_project.authz.roles import ORDER_CREATE, ORDER_QUERY, STOCK_QUERY
 from rasa_project.chat import access
 from rasa_project.chat.turn import Turn
+from rasa_project.nlu.questions import is_question
 
 FORM = "create_order_form"
 FORM_SLOTS = ("material", "quantity", "due_date", "production_type", "work_center")
+# a question the form's question may not swallow: answered, and the form asks its question again
+QUESTION_INTENTS = {"query_stock": STOCK_QUERY, "query_order": ORDER_QUERY}
 
 
 def clear_form() -> list[dict[str, Any]]:
@@ -77,12 +80,29 @@ class ValidateCreateOrderForm(FormValidationAction):
             return {slot: None}
         turn = turn_of(tracker)
         access.current_turn.set(turn)
+        if turn.intent in QUESTION_INTENTS and is_question(turn.text):
+            # "how many control boards do we have in stock?" while the form asks for the material: a
+            # question about it, not the answer; answered once (for the slot asked), the form asks again
+            if slot == tracker.get_slot("requested_slot"):
+                await self._answer_question(turn, dispatcher)
+            return {slot: None}
         check = await blocking(use_cases().check_slot, turn, slot, value)
         if not check.outcome.ok:
             reply = Reply(dispatcher, turn)
             reply.outcome(check.outcome)
             await blocking(reply.record)
         return {slot: check.value}
+
+    @staticmethod
+    async def _answer_question(turn: Turn, dispatcher) -> None:
+        chat = use_cases()
+        refusal = chat.access.gate(turn, QUESTION_INTENTS[turn.intent])
+        reply = Reply(dispatcher, turn)
+        if refusal is not None:
+            reply.outcome(refusal)
+        else:
+            reply.answer(await blocking(chat.query_stock if turn.intent == "query_stock" else chat.query_order, turn))
+        await blocking(reply.record)
 
     async def _listed(self, slot: str, tracker) -> dict[str, Any]:
         """A form answer that lists several values fills every empty slot it names, not only the one

@@ -311,6 +311,11 @@ class ChatUseCases:
             return False
         return not any(turn.entity(name) for name in ("quantity", "due_date", "work_center", "good_qty", "scrap_qty"))
 
+    @staticmethod
+    def names_a_request(turn: Turn) -> bool:
+        """The message names an order or a change request ("MO000124 …", "CR-000012 …")."""
+        return bool(turn.entity("order_no") or approval_desk.ref_in(turn.text or ""))
+
     def reads_as_report(self, turn: Turn) -> bool:
         """"today stamping made 300 motor housings, 2 scrap" heard as a create: scrap pieces, or good
         pieces made "today" with no other finish date, are what was made, never an order to make."""
@@ -516,7 +521,8 @@ class ChatUseCases:
             if refusal is not None:
                 return Answer(refusal, key="authz.refused")
             return self.request_change(turn)
-        if is_correction(turn.text) or self._corrects_without_order(turn):
+        names_where = bool(turn.entity("material") or turn.entity("work_center"))
+        if is_correction(turn.text, names_where=names_where) or self._corrects_without_order(turn):
             outcome = self.reports.propose_correction(
                 turn.staff_id,
                 good,

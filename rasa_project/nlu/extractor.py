@@ -35,7 +35,7 @@ from rasa_project.values import iso
 ENTITIES = ("material", "quantity", "good_qty", "scrap_qty", "due_date", "order_no", "work_center", "production_type",
             "quantity_delta")
 
-SCRAP_CUE = r"报废了?|报废品|不良品?|废品|次品|坏了|坏的|坏|scrap(?:ped|s)?|rejects?|rejected|cacat|rusak|ng|nc"
+SCRAP_CUE = r"报废了?|报废品|不良品?|废品|废了|废掉了?|次品|坏了|坏的|坏|scrap(?:ped|s)?|rejects?|rejected|cacat|rusak|ng|nc"
 GOOD_CUE = r"合格品?|良品|好品|good|bagus|ok|passed"
 WEAK_GOOD_CUE = (
     r"做完了?|做好了?|完成了?|完工了?|生产了|产出|做了|出了|入库|done|finished|completed|produced|made|output|"
@@ -299,10 +299,11 @@ def classify_numbers(text: str, spans: list[Span], intent: str | None) -> list[S
         left_cue = _first_cue(_CUE_LEFT, left, weak_ok)
         right_cue = _first_cue(_CUE_RIGHT, right, weak_ok)
         labels[i] = (left_cue, right_cue)
+    far = _far_cue(text, spans, numbers)
     out: list[Span] = []
     for i, n in enumerate(numbers):
         left_cue, right_cue = labels[i]
-        cue = left_cue or right_cue or _nearest(old_cues, n)
+        cue = left_cue or right_cue or _nearest(old_cues, n) or far
         if left_cue and right_cue and i > 0:
             prev_left, prev_right = labels[i - 1]
             # "60 good 1 scrapped": the cue between two numbers belongs to the one without a cue.
@@ -318,6 +319,29 @@ def classify_numbers(text: str, spans: list[Span], intent: str | None) -> list[S
             continue
         out.append(Span(n.start, n.end, n.value, kind))
     return out
+
+
+# A correction names its field away from the number: "the scrap on that one should be 3", "上一条报废写多了，
+# 其实只有1个", "NG-nya kebanyakan, harusnya 2". The one number left then takes that field.
+_CORRECTION_HINT = re.compile(
+    r"should\s+(?:be|have\s+been)|actually|wrong|correct|fix|其实|实际|应该|写多了|写少了|写错|报多了|报少了|多报|少报|只有"
+    r"|harusnya|seharusnya|sebenarnya|salah|koreksi|kebanyakan|kelebihan",
+    re.IGNORECASE,
+)
+_SCRAP_WORD = re.compile(rf"(?:^|(?<=[^a-z]))(?:{SCRAP_CUE})(?![a-z])", re.IGNORECASE)
+_GOOD_WORD = re.compile(rf"(?:^|(?<=[^a-z]))(?:{GOOD_CUE})(?![a-z])", re.IGNORECASE)
+
+
+def _far_cue(text: str, spans: list[Span], numbers: list[Span]) -> str | None:
+    """"scrap" when a correction with one number names scrap (and not good) anywhere in it."""
+    if len(numbers) != 1:
+        return None
+    words = _without_spans(text, spans)
+    if not _CORRECTION_HINT.search(words):
+        return None
+    if _SCRAP_WORD.search(words) and not _GOOD_WORD.search(_SCRAP_WORD.sub(" ", words)):  # 不良品 holds 良品
+        return "scrap"
+    return None
 
 
 def _old_cue(text: str, spans: list[Span], n: Span, weak_ok: bool) -> str | None:

@@ -25,7 +25,7 @@ from rasa_project.nlu.replies import CONFIRM_TAG
 
 UNDO = re.compile(
     r"作废|撤销|撤回|撤掉|撤了|删掉|删除|删了|取消|不算|无效|不要了|退掉"
-    r"|(?<![a-z])(?:batal(?:kan|in)?|dibatalkan|hapus(?:kan)?|dihapus|urungkan|anulir|tarik(?:kan)?|ditarik|void(?:ed)?|undo|delete|deleted"
+    r"|(?<![a-z])(?:batal(?:kan|in)?|dibatal(?:kan|in)|hapus(?:kan|in)?|dihapus(?:in)?|urungkan|anulir|tarik(?:kan)?|ditarik|void(?:ed)?|undo|delete|deleted"
     r"|cancel(?:led|ed)?|remove|revoke|retract|withdraw|scrap\s+that|take\s+back)(?![a-z])",
     re.IGNORECASE,
 )

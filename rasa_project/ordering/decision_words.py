@@ -26,13 +26,16 @@ _REJECT = re.compile(
     rf"|{_LATIN_EDGE_L}(?:(?:tidak|tak|gak|ga|nggak|enggak|jangan|belum)\s+(?:bisa\s+)?(?:saya\s+)?(?:di-?)?"
     rf"(?:setuju|setujui|acc|approve)|di-?tolak|menolak|tolak)(?:nya|lah)?{_LATIN_EDGE_R}"
     rf"|{_LATIN_EDGE_L}(?:(?:do\s+not|don'?t|not|won'?t|will\s+not|can'?t|cannot|never)\s+(?:\w+\s+){{0,2}}"
-    rf"approv\w*|reject(?:ed|ing)?|declin(?:e|ed|ing)|refuse[ds]?|deny|denied|turn(?:ed)?\s+down)(?![a-z])",
+    rf"approv\w*|reject(?:ed|ing)?|declin(?:e|ed|ing)|refuse[ds]?|deny|denied|turn(?:ed)?\s+down)(?![a-z])"
+    # a bare "no" standing as its own clause: "MO000124 no, we can't spare the boards right now"
+    rf"|{_LATIN_EDGE_L}(?<!')(?:no|nope)(?=\s*(?:[,，.;；!！—-]|$))",
     re.IGNORECASE,
 )
 _APPROVE = re.compile(
     r"批准|同意|准了|批了|可以批|能批|核准|审批通过|通过审批|通过"
     rf"|{_LATIN_EDGE_L}(?:di-?)?(?:setuju|setujui|izinkan|acc)(?:i|lah)?{_LATIN_EDGE_R}"
-    rf"|{_LATIN_EDGE_L}(?:approv(?:e|ed|ing)|aprove|lgtm|sign(?:ed)?\s+off|green\s+light|ok\s+to\s+approve){_LATIN_EDGE_R}",
+    rf"|{_LATIN_EDGE_L}(?:approv(?:e|ed|ing)|aprove|lgtm|sign(?:ed)?\s+off|green\s+light|ok\s+to\s+approve"
+    rf"|go\s+ahead|good\s+to\s+go|ok(?:ay)?\s+to\s+proceed|proceed|lanjutkan|silakan\s+lanjut){_LATIN_EDGE_R}",
     re.IGNORECASE,
 )
 # asking about a decision is not deciding: "MO000124 批了吗", "sudah disetujui belum?", "is it approved?"
@@ -59,7 +62,7 @@ _FILLER_WORDS = (
     "ok oke okay okey yes ya iya yup sure fine alright i we it this that the a an change changes request requests "
     "order orders qty quantity for of to please pls is am are be been was it's its going from me my "
     "saya aku kami ini itu perubahan permintaan order pesanan saja aja deh ya dong sih kok lah untuk yang "
-    "sudah udah bisa boleh the mo no nope nah tidak gak ga nggak enggak not"
+    "sudah udah bisa boleh the mo no nope nah tidak gak ga nggak enggak not with on said"
 )
 _LATIN_FILLER = frozenset(_FILLER_WORDS.split(" "))
 _LATIN_WORD = re.compile(r"[a-z']+", re.IGNORECASE)

@@ -59,7 +59,15 @@ CORRECTION_WORDS = re.compile(
 # Words that point back at an earlier report. A change request ("P20250401 数量改成 100") shares
 # "改成" / "should be" with corrections, so only these decide that a change_order is a correction.
 LAST_REPORT_WORDS = re.compile(
-    r"刚才|刚刚|上次报|报错了|更正|koreksi|ralat|tadi|salah lapor|correction|last report|just reported",
+    r"刚才|刚刚|上次报|上一条|上一笔|上条|前一条|上一次报|报错了|写错了|写多了|写少了|报多了|报少了|多报了|少报了|更正"
+    r"|koreksi|ralat|tadi|salah lapor|salah ketik|correction|last report|just reported|previous report",
+    re.IGNORECASE,
+)
+# Words that correct whatever else the message names; "tadi" / "actually" / "should be" alone do not
+# when the message says where it was made ("lini SMT tadi sore 40 papan kontrol" is a new report).
+EXPLICIT_CORRECTION_WORDS = re.compile(
+    r"改一下|更正|报错了|写错了|koreksi|ralat|salah lapor|salah ketik|correction|correct it"
+    r"|correct (?:my|the) (?:last )?report|fix (?:my|the) (?:last )?report",
     re.IGNORECASE,
 )
 
@@ -69,9 +77,15 @@ def refers_to_last_report(text: str | None) -> bool:
     return bool(text) and LAST_REPORT_WORDS.search(text) is not None
 
 
-def is_correction(text: str | None) -> bool:
-    """Whether a report message corrects the previous one ("改一下，刚才是110个", "koreksi, tadi 110")."""
-    return bool(text) and CORRECTION_WORDS.search(text) is not None
+def is_correction(text: str | None, *, names_where: bool = False) -> bool:
+    """Whether a report message corrects the previous one ("改一下，刚才是110个", "koreksi, tadi 110").
+    ``names_where``: the message names a material or work center; then only an explicit correction
+    word makes it one ("lini SMT tadi sore 40 papan kontrol" reports this afternoon's output)."""
+    if not text:
+        return False
+    if names_where:
+        return EXPLICIT_CORRECTION_WORDS.search(text) is not None
+    return CORRECTION_WORDS.search(text) is not None
 
 
 class OutputReportRow(Base):
