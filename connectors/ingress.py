@@ -19,12 +19,16 @@ lease. A hand-off that failed otherwise (timeout, an error answer, every server 
 again from here: the record stays leased, its lease lapses and a Rasa channel's sweeper runs the
 turn (``DingTalkInput.sweep``), once — a DingTalk redelivery meanwhile is a repeat. A person's
 hand-offs leave in the order their callbacks were admitted (each waits for the one before).
+
+The process raises its own CPU priority (``ingress_nice``, where it may): on a host it shares with
+the Rasa server, a callback's answer is not queued behind the model's threads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 import zlib
 from collections.abc import Awaitable, Callable
@@ -176,6 +180,11 @@ def main() -> None:
 
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.ingress_nice:  # before any thread starts: the ack thread inherits it
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, settings.ingress_nice)
+        except OSError as exc:
+            log.warning("ingress: CPU priority %d not set (%s); running at the default", settings.ingress_nice, exc)
     ingress = Ingress(settings)
     log.info("ingress: callbacks on http://%s:%s/webhooks/dingtalk/webhook, handed to %s", settings.ingress_host,
              settings.ingress_port, ", ".join(ingress.rasa_urls))

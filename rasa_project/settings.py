@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     ingress_secret: SecretStr = SecretStr("demo-ingress-secret-0123456789abcdef")  # the ingress presents it on Rasa's internal hand-off route (production refuses the demo value)
     ingress_rasa_urls: list[str] = []  # Rasa servers the ingress hands messages to (the next one when one refuses the connection); default http://rasa_host:rasa_port
     ingress_handoff_timeout_s: float = 5.0  # a hand-off Rasa did not answer within this is left to its lease (the sweeper runs it)
+    ingress_nice: int = -5  # the ingress's CPU priority (nice; below 0 needs root or CAP_SYS_NICE, else it stays at 0): on a shared host callbacks are answered before Rasa's work
     # DingTalk OA approval (审批) and the encrypted HTTP event subscription (spec §6, §8); the demo
     # values are the fixture's (data/demo_factory.yaml, dingtalk.*).
     dingtalk_approval_process_code: str = "PROC-DINGK3-MO-0001"

@@ -7,7 +7,8 @@ read-only progress query (1 turn), a create + confirm (2 turns), an output repor
 
 Our stack: ``POST /_sim/chat`` makes the DingTalk simulator sign and post the callback; its round
 trip is the callback's acknowledgement time (it includes the simulator's own work, so it is an
-upper bound). The turn's latency is the simulator's timestamp of the bot reply at the
+upper bound: ``ack``); the simulator also times the signed POST itself, from sending it to having
+the answer, as DingTalk sees it (``callback``). The turn's latency is the simulator's timestamp of the bot reply at the
 sessionWebhook that answers it (for a confirm: the one naming the bill) minus the wall clock
 just before the POST. One poller reads every new bot
 message for all waiting turns (``GET /_sim/messages?after=``), so polling does not grow with the
@@ -54,6 +55,7 @@ def texts_of(flow: str, n: int) -> list[str]:
 class CellResult:
     turn_s: list[float] = field(default_factory=list)
     ack_s: list[float] = field(default_factory=list)
+    callback_s: list[float] = field(default_factory=list)  # the signed POST alone, timed by the simulator
     flows_done: int = 0
     failures: list[dict] = field(default_factory=list)
     not_run: int = 0
@@ -71,7 +73,7 @@ class CellResult:
             "turns": len(self.turn_s), "flows": self.flows_done, "failures": len(self.failures),
             "failure_samples": self.failures[:5], "not_run": self.not_run, "elapsed_s": round(self.elapsed_s, 2),
             "turns_per_s": round(len(self.turn_s) / self.elapsed_s, 2) if self.elapsed_s > 0 else 0.0,
-            "latency": pct(self.turn_s), "ack": pct(self.ack_s),
+            "latency": pct(self.turn_s), "ack": pct(self.ack_s), "callback": pct(self.callback_s),
         }
 
 
@@ -234,6 +236,8 @@ class StackDriver:
             result.failures.append({"conversation": cid, "text": text, "callback_status": answer.get("status")})
             return None
         result.ack_s.append(ack)
+        if answer.get("callback_ms") is not None:
+            result.callback_s.append(answer["callback_ms"] / 1000.0)
         msg_id = answer["msgId"]
         self._waiting[msg_id] = event
         deadline = time.monotonic() + self.turn_timeout_s

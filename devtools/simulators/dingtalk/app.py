@@ -569,7 +569,12 @@ def create_app(settings=None, *, factory=None, public_url: str | None = None, ac
             message_id = await gateway.deliver("CALLBACK", TOPIC_ROBOT, body)
             status = "stream" if message_id else "no_stream_client"
         else:
+            loop = asyncio.get_running_loop()  # a monotonic clock (tests replace this module's time)
+            posted = loop.time()
             status, _ = await _post_signed(app.state.bot_url, body, req.sign)
+            # the callback's round trip as DingTalk sees it: from sending it to having the answer
+            return {"msgId": msg_id, "status": status, "conversation_id": conversation_id,
+                    "callback_ms": round((loop.time() - posted) * 1000, 1)}
         return {"msgId": msg_id, "status": status, "conversation_id": conversation_id}
 
     @app.post("/_sim/card_action")
