@@ -303,14 +303,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "Please wait a minute and send it again.",
     },
     "dingtalk.stale_rerun": {
-        "zh": "你较早发的“{text}”在服务重启时中断了，而你之后的消息已经处理过了。为避免顺序错乱或重复执行，"
-        "这条不再执行。如果还需要，请重新发送。",
-        "id": "Pesan Anda sebelumnya \"{text}\" terputus saat layanan dimulai ulang, dan pesan Anda sesudahnya sudah "
-        "diproses. Agar tidak salah urutan atau dijalankan dua kali, pesan itu tidak dijalankan. Kirim lagi bila "
-        "masih perlu.",
-        "en": "Your earlier message \"{text}\" was cut off by a service restart, and your later messages were "
-        "already handled. So that nothing runs out of order or twice, it was not run. Send it again if you "
-        "still need it.",
+        "zh": "你较早发的“{text}”在服务重启时中断了，还没来得及回复；你之后的消息已经处理过了，为避免顺序错乱或重复执行，"
+        "这条不再继续。如果它是修改或确认，请先查一下订单（发“订单号 进度”）再决定是否重新发送。",
+        "id": "Pesan Anda sebelumnya \"{text}\" terputus saat layanan dimulai ulang, sebelum sempat dijawab, dan pesan "
+        "Anda sesudahnya sudah diproses. Agar tidak salah urutan atau dijalankan dua kali, pesan itu tidak dilanjutkan. "
+        "Bila itu perubahan atau konfirmasi, cek dulu pesanannya (kirim \"<nomor pesanan> progres\") sebelum mengirim lagi.",
+        "en": "Your earlier message \"{text}\" was cut off by a service restart before I could answer it, and your "
+        "later messages were already handled. So that nothing runs out of order or twice, I did not go on with it. "
+        "If it was a change or a confirmation, check the order first (send \"<order number> status\") before "
+        "sending it again.",
     },
     "dingtalk.out_of_order": {
         "zh": "你较早发的“{text}”送达得比你之后的消息还晚（钉钉重发）。为避免顺序错乱，这条没有执行。如果还需要，请重新发送。",
@@ -1127,6 +1128,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{bill_no} 不在刚才列出的订单里（{offered}），没有报工。请点选其中一个，或发其中一个订单号。",
         "id": "{bill_no} tidak ada di daftar pesanan tadi ({offered}); belum ada yang dilaporkan. Pilih salah satu, atau kirim salah satu nomor itu.",
         "en": "{bill_no} is not one of the orders offered ({offered}); nothing was reported. Pick one of them, or send one of those numbers.",
+    },
+    "report.ask_figures": {
+        "zh": "生产订单 {bill_no} 要报多少？请发合格数和报废数，例如“合格 120，报废 4”。",
+        "id": "Berapa hasil untuk perintah {bill_no}? Kirim jumlah baik dan rusak, mis. \"120 bagus, 4 rusak\".",
+        "en": "How much to report for order {bill_no}? Send the good and scrap pieces, e.g. \"120 good, 4 scrap\".",
     },
     "report.pick_first": {
         "zh": "还没有选订单，没有报工：请点选一个订单（{offered}），或发它的订单号。",

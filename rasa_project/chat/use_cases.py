@@ -534,6 +534,9 @@ class ChatUseCases:
         else:
             if not turn.entity("order_no") and (turn.entity("material") or turn.entity("work_center")):
                 return self._which_order_to_report(turn, good, scrap)
+            if turn.entity("order_no") and good is None and scrap is None and not any(
+                    turn.entity(name) for name in ("quantity_delta", "due_date", "material", "work_center")):
+                return self._ask_figures(turn.entity("order_no"))
             outcome = self.reports.propose(
                 turn.entity("order_no"), good, scrap, turn.staff_id, turn.conversation_id, message_id=turn.message_id
             )
@@ -593,6 +596,29 @@ class ChatUseCases:
             pending=str(Pending(Pending.PICK, offer.ref)),  # a typed order number answers it as a press does
         )
 
+    @staticmethod
+    def _ask_figures(bill_no: str) -> Answer:
+        """"mau lapor hasil P20250402" names the order, not the pieces: ask for them; the answer ("250",
+        "合格 200 报废 3") is that order's report summary (an offer of this one order, no figures yet)."""
+        bill_no = format_order_no(bill_no)
+        offer = OfferedReport((bill_no,), "", "")
+        return Answer(refused("report.ask_figures", bill_no=bill_no), pending=str(Pending(Pending.PICK, offer.ref)))
+
+    def _figures_answer(self, turn: Turn) -> tuple[Any, Any] | None:
+        """The good / scrap pieces ``turn`` gives in answer to "how much for P20250402?" ("250", "200 ok
+        3 ng"), read from the text as a report: nothing else of its own (no other order, date, material,
+        work center, question or stop)."""
+        if not turn.text.strip() or is_question(turn.text) or stop_intent(turn.text) or confirm_tag(turn.text):
+            return None
+        tables = self.tables()
+        found = entity_dict(extract_entities(turn.text, tables, self.clock.today(), "report_progress",
+                                             alias_index_for(tables)))
+        if any(found.get(k) not in (None, "") for k in ("order_no", "due_date", "material", "work_center",
+                                                         "production_type", "quantity_delta")):
+            return None
+        good, scrap = found.get("good_qty") or found.get("quantity"), found.get("scrap_qty")
+        return (good, scrap) if good is not None or scrap is not None else None
+
     def answers_offer(self, turn: Turn, pending_slot: Any) -> bool:
         """Whether ``turn`` answers an offer of orders for a report by naming one order ("就是P20250402",
         "yang P20250402", "P20250402 that one"): one order number, no figures or other values of its
@@ -600,6 +626,9 @@ class ChatUseCases:
         pending = parse_pending(pending_slot)
         if pending is None or pending.kind != Pending.PICK or is_question(turn.text):
             return False
+        offer = OfferedReport.from_ref(pending.ref)
+        if offer is not None and not offer.good and not offer.scrap:  # the bot asked for the pieces
+            return self._figures_answer(turn) is not None
         return self._offer_answer(turn) is not None
 
     def _offer_answer(self, turn: Turn) -> str | None:
@@ -628,6 +657,13 @@ class ChatUseCases:
         offer = OfferedReport.from_ref(pending.ref) if pending is not None and pending.kind == Pending.PICK else None
         if offer is None:
             return Answer(refused("dialog.nothing_pending"))
+        if not offer.good and not offer.scrap:
+            figures = self._figures_answer(turn)
+            if figures is None:
+                return Answer(refused("report.ask_figures", bill_no=offer.bill_nos[0]), pending=str(pending))
+            outcome = self.reports.propose(offer.bill_nos[0], figures[0], figures[1], turn.staff_id,
+                                           turn.conversation_id, message_id=turn.message_id)
+            return self._report_answer(outcome)
         bill_no = self._offer_answer(turn)
         if bill_no is None:
             return Answer(refused("report.pick_first", offered=", ".join(offer.bill_nos)))
@@ -640,6 +676,8 @@ class ChatUseCases:
     @staticmethod
     def _pick_first(ref: str, by: str) -> Outcome:
         offer = OfferedReport.from_ref(ref)
+        if offer is not None and not offer.good and not offer.scrap:  # a "yes" is no figure: ask again
+            return refused("report.ask_figures", bill_no=offer.bill_nos[0])
         return refused("report.pick_first", offered=", ".join(offer.bill_nos) if offer else "")
 
     # -- undo -----------------------------------------------------------------------------------

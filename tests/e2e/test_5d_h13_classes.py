@@ -8,6 +8,7 @@ or says what it changed.
 
 import pytest
 
+from rasa_project import catalog
 from tests.e2e.stack import joined, official_sdk, order_row, wait_until
 from tests.e2e.test_5b_confirm_undo import PROD, Reported, buttons_of, settle
 from tests.e2e.test_7c_decisions_lists import PMC, held, say
@@ -102,3 +103,21 @@ def test_a_stock_question_while_the_form_asks_for_the_material_is_answered(chat,
     settle(chat, PMC)
     chat.ask("pmc0002", "never mind", PMC, expect=1)
     settle(chat, PMC)
+
+
+# -- 1/9: a report naming the order but no pieces asks for them; a bare number answers ----------------
+def test_a_report_naming_the_order_but_no_pieces_asks_for_them(chat, stack):
+    _, settings = stack
+    p = Reported(official_sdk(settings))
+    before = p.plus(0)
+    asked = joined(chat.ask("prod0002", "saya mau laporkan hasil P20250403", PROD, contains="P20250403"))
+    assert catalog.text("report.ask_figures", "id", bill_no="P20250403") in asked, asked
+    yes = joined(chat.ask("prod0002", "ya", PROD, contains="P20250403"))  # a yes gives no pieces: asked again
+    assert p.now() == before, yes
+    summary = joined(chat.ask("prod0002", "18", PROD, contains=p.shown(18)))
+    assert "18" in summary and p.now() == before, summary  # the summary, waiting for the confirmation
+    chat.ask("prod0002", "ya", PROD, contains="SCHB")
+    assert p.now() == p.plus(18)
+    chat.ask("prod0002", "batalkan laporan tadi", PROD, contains="P20250403")
+    chat.ask("prod0002", "ya", PROD, contains="P20250403")
+    assert p.now() == before
