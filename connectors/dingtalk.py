@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
 import dataclasses
 import enum
 import hmac
@@ -83,6 +84,11 @@ from rasa_project.wiring import dingtalk_config, observe_stage
 log = logging.getLogger(__name__)
 
 CHANNEL = "dingtalk"
+
+# The output of the turn running in this task: its replies are held until the turn's tracker is
+# about to be saved (``install_reply_commit``) or the turn is over, whichever comes first.
+TURN_OUTPUT: contextvars.ContextVar[DingTalkOutput | None] = contextvars.ContextVar("dingk3_turn_output",
+                                                                                    default=None)
 TOPIC_ROBOT = "/v1.0/im/bot/messages/get"
 TOPIC_CARD = "/v1.0/card/instances/callback"
 READABLE_MSGTYPES = ("text", "richText", "audio")
@@ -381,6 +387,24 @@ class DingTalkOutput(OutputChannel):
         # a turn's replies are keyed by its message and their place in it: run again after its
         # process died, the turn does not say again what the first run had queued
         self._turn_key, self._replies = turn_key, 0
+        # A turn's replies are held, in order, until ``flush``: just before Rasa saves the turn's
+        # tracker (``install_reply_commit``), else when the turn is over. Rasa sends a turn's
+        # messages while it runs and saves the tracker at its end; a process killed in between
+        # had shown the person answers of a turn the tracker store never got (the rerun then acts
+        # on a conversation without it, and the person's next message meets a state they were
+        # not shown). Held, nothing of a turn is seen before its tracker is being saved.
+        self._held: list[tuple[Destination, Message, str | None]] | None = None
+
+    def hold(self) -> None:
+        """From now on, replies wait for ``flush``."""
+        if self._held is None:
+            self._held = []
+
+    def flush(self) -> None:
+        """Queue the held replies (durably, in order); later ones go straight out."""
+        held, self._held = self._held, None
+        for destination, message, key in held or ():
+            self.outbox.enqueue(destination, message, key=key)
 
     def _destination(self, recipient_id: str) -> Destination:
         if self.destination is not None:
@@ -397,6 +421,9 @@ class DingTalkOutput(OutputChannel):
         key = None
         if self._turn_key is not None:
             key, self._replies = f"{self._turn_key}#{self._replies}", self._replies + 1
+        if self._held is not None:
+            self._held.append((self._destination(recipient_id), message, key))
+            return
         self.outbox.enqueue(self._destination(recipient_id), message, key=key)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
@@ -912,11 +939,16 @@ class DingTalkInput(InputChannel):
             message_id=inbound.message_id,
             metadata=inbound.metadata,
         )
+        output.hold()
+        holding = TURN_OUTPUT.set(output)
         try:
             await on_new_message(message)
         except Exception:
             log.exception("dingtalk: turn %s failed", inbound.message_id)
             await output.send_text_message(inbound.sender_id, catalog.text("general.internal_error", lang))
+        finally:
+            TURN_OUTPUT.reset(holding)
+            output.flush()
 
     async def _accept_to_the_end(self, inbound: Inbound | None, on_new_message, signed: Signed | None) -> Ack:
         """``accept``, finished even when DingTalk hangs up first: once the dedupe store has
@@ -1136,3 +1168,33 @@ class DingTalkInput(InputChannel):
         if self._ack_pool is not None:
             self._ack_pool.shutdown(wait=False)
             self._ack_pool = None
+
+
+_committing = False
+
+
+def install_reply_commit() -> bool:
+    """Queue a DingTalk turn's held replies right before Rasa saves its tracker
+    (``MessageProcessor.save_tracker``, awaited at the end of ``handle_message``), so a turn's
+    answers and its tracker reach their stores together: a process killed before the save has
+    shown nothing (its rerun answers). One killed during the save (its own few milliseconds) has
+    queued the answers of a turn that is then run again: the rerun's replies carry the same keys,
+    so what was queued is not queued twice. Queued after the save instead, a kill in between would
+    lose them: the sweeper finds the turn in the tracker and does not run it again. Once per
+    process; True if installed."""
+    global _committing
+    if _committing:
+        return False
+    from rasa.core.processor import MessageProcessor
+
+    original = MessageProcessor.save_tracker
+
+    async def save_tracker(self, tracker) -> None:
+        output = TURN_OUTPUT.get()  # the turn this task runs (a tracker save elsewhere has none)
+        if output is not None:
+            output.flush()
+        await original(self, tracker)
+
+    MessageProcessor.save_tracker = save_tracker
+    _committing = True
+    return True

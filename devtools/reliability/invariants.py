@@ -83,17 +83,44 @@ def all_delivered(delivered: Mapping[str, int], expected: Mapping[str, int]) -> 
 
 
 # -- the production topology under faults (prod_faults) -----------------------------------------------
-def messages_once(turns: Iterable[Mapping], handled: Mapping[str, int]) -> list[dict]:
+REFUSAL_KEYS = ("dingtalk.stale_rerun", "dingtalk.out_of_order")
+
+
+def _refusal_openings() -> tuple[str, ...]:
+    from rasa_project import catalog
+
+    # each sentence up to the quoted message ("你较早发的“", 'Your earlier message "', ...)
+    return tuple(catalog.text(key, lang, text="\x00").split("\x00")[0] for key in REFUSAL_KEYS
+                 for lang in ("zh", "id", "en"))
+
+
+def refused_told(turns: Iterable[Mapping], bot_messages: Iterable[Mapping]) -> set[str]:
+    """Accepted messages the channel deliberately did not run and said so in a reply to them: a
+    turn a stopped process left, judged after the person's later messages had been handled
+    (``dingtalk.stale_rerun``), or a message DingTalk delivered after a later one
+    (``dingtalk.out_of_order``). Running them would act on a conversation that moved on; the
+    person was told, with the message quoted. Not lost; counted apart."""
+    openings = _refusal_openings()
+    accepted = {t["msg_id"] for t in turns if t["accepted"]}
+    return {m["in_reply_to"] for m in bot_messages if m.get("in_reply_to") in accepted
+            and (m.get("text") or "").startswith(openings)}
+
+
+def messages_once(turns: Iterable[Mapping], handled: Mapping[str, int], told: set[str] = frozenset()) -> list[dict]:
     """``turns``: every message sent (``msg_id``, ``accepted``: DingTalk's callback got a 200);
-    ``handled``: msgId -> user events with that id in the tracker store (Rasa's record of a turn)."""
+    ``handled``: msgId -> user events with that id in the tracker store (Rasa's record of a turn);
+    ``told``: accepted messages refused with a notice (``refused_told``), not in the tracker store."""
     turns = list(turns)
     refused = [t["msg_id"] for t in turns if not t["accepted"]]
-    lost = [t["msg_id"] for t in turns if t["accepted"] and handled.get(t["msg_id"], 0) == 0]
+    missing = [t["msg_id"] for t in turns if t["accepted"] and handled.get(t["msg_id"], 0) == 0]
+    lost = [m for m in missing if m not in told]
+    not_run = [m for m in missing if m in told]
     twice = {m: n for m, n in handled.items() if n > 1}
     return [
         verdict("no message lost (every accepted message is in the tracker store)", not lost and not refused,
                 messages=len(turns), accepted=len(turns) - len(refused), never_accepted=len(refused),
-                lost=len(lost), lost_examples=lost[:5]),
+                lost=len(lost), lost_examples=lost[:5], not_run_and_told=len(not_run),
+                not_run_examples=not_run[:5]),
         verdict("no message handled twice (one tracker user event per msgId)", not twice, doubled=len(twice),
                 examples=dict(list(twice.items())[:5])),
     ]
@@ -185,7 +212,7 @@ def replies_once(turns: Iterable[Mapping], bot_messages: Iterable[Mapping],
 
 
 def order_kept(turns: Iterable[Mapping], bot_messages: Iterable[Mapping],
-               handled_order: Mapping[str, list[str]]) -> dict:
+               handled_order: Mapping[str, list[str]], told: set[str] = frozenset()) -> dict:
     """Per conversation: replies (by DingTalk's record order) answer the messages in the order they
     were sent; and each tracker (``handled_order`` is keyed by Rasa's sender id, "<conversation>:
     <person>": one tracker per person in a chat) holds its messages in that order. Trackers of two
@@ -200,7 +227,7 @@ def order_kept(turns: Iterable[Mapping], bot_messages: Iterable[Mapping],
     last: dict[str, int] = {}
     for m in sorted(bot_messages, key=lambda m: m["seq"]):
         r = m.get("in_reply_to")
-        if r not in rank:
+        if r not in rank or r in told:  # a refusal notice comes after the later replies by its nature
             continue
         c = m["conversation_id"]
         if rank[r] < last.get(c, -1):

@@ -46,6 +46,7 @@ from devtools.reliability.invariants import (
     openapi_answers,
     order_invariants,
     order_kept,
+    refused_told,
     replies_once,
 )
 from devtools.stack import subscribe_oa_events
@@ -459,10 +460,11 @@ def judge(run: Run, faults: list[Fault], t0_ms: int, end_s: float, *, sim: str, 
     pending = httpx.get(f"{sim}/_sim/approvals", params={"staff_id": MANAGER}, timeout=30).json()["approvals"]
     pending_bills = [f["value"] for a in pending for f in a["form"] if f["name"] == "单据编号" and f["value"] in bills]
     via_openapi = openapi_answers(_channel_log_lines(log_dir))
+    told = refused_told(turns, bot)  # not run on purpose, and the person told so
     verdicts = [
-        *messages_once(turns, handled),
+        *messages_once(turns, handled, told),
         *replies_once(turns, bot, via_openapi),
-        order_kept(turns, bot, handled_order),
+        order_kept(turns, bot, handled_order, told),
         *order_invariants(our_drafts, new_orders,
                           run.confirm_bills | bills_told_via_openapi(turns, bot, via_openapi, BILL_NO)
                           | resumed_bills(bot)),

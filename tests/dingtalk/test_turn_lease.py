@@ -97,10 +97,10 @@ def test_redis_admitted_turn_is_leased_and_reclaimed_once():
             store._redis.delete(*keys)
 
 
-def start_dying_bot(var_dir: Path, port: int, marker: Path) -> subprocess.Popen:
+def start_dying_bot(var_dir: Path, port: int, marker: Path, *mode: str) -> subprocess.Popen:
     with open(var_dir / "dying_bot.log", "w") as log:
         return subprocess.Popen([sys.executable, "-m", "tests.dingtalk.dying_bot", str(var_dir), str(port),
-                                 str(marker)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                 str(marker), *mode], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                 env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 

@@ -14,6 +14,7 @@ from devtools.reliability.invariants import (
     messages_once,
     openapi_answers,
     order_kept,
+    refused_told,
     replies_once,
 )
 from devtools.reliability.prod_faults import Fault, latency_windows
@@ -39,6 +40,25 @@ def test_a_message_missing_from_the_tracker_is_lost_and_one_stored_twice_was_han
 def test_a_callback_never_accepted_counts_as_lost():
     lost, _ = messages_once([sent("m1", accepted=False)], {})
     assert not lost["ok"] and lost["never_accepted"] == 1
+
+
+def test_a_message_refused_after_a_restart_with_a_notice_is_not_lost_but_counted_apart():
+    """A left-behind turn judged superseded (or a late delivery) is not run, on purpose, and the
+    person is told in a reply quoting it: not lost, not out of order; any other missing one is."""
+    from rasa_project.catalog import text
+
+    turns = [sent("m1"), sent("m2"), sent("m3")]
+    bot = [reply(1, "m2", "好的"), reply(2, "m1", text("dingtalk.stale_rerun", "id", text="ya")),
+           reply(3, "m3", "Siap")]
+    told = refused_told(turns, bot)
+    assert told == {"m1"}
+    lost, _ = messages_once(turns, {"m2": 1}, told)
+    assert not lost["ok"] and lost["lost_examples"] == ["m3"] and lost["not_run_and_told"] == 1
+    assert messages_once(turns, {"m2": 1, "m3": 1}, told)[0]["ok"]
+    assert order_kept(turns, bot, {"cidA": ["m2", "m3"]}, told)["ok"]
+    assert not order_kept(turns, bot, {"cidA": ["m2", "m3"]})["ok"]  # without it: m1's notice after m2's reply
+    assert refused_told(turns, [reply(1, "m1", text("dingtalk.out_of_order", "en", text="yes"))]) == {"m1"}
+    assert refused_told(turns, [reply(1, "m1", "Your earlier order was written")]) == set()
 
 
 def test_an_unanswered_message_and_a_reply_recorded_twice_break_the_reply_invariants():
