@@ -15,9 +15,9 @@ def decision_for(turn) -> TurnAction | None:
     boards" (heard as a no) names a request and states a decision: it is the manager's decision, not a
     yes / no to what waits for the person."""
     chat = use_cases()
-    if chat.pressed(turn) is not None or not chat.names_a_request(turn):
+    if chat.pressed(turn) is not None:
         return None
-    return ActionDecideApproval() if chat.reads_as_decision(turn) else None
+    return ActionDecideApproval() if chat.decides_a_request(turn) else None
 
 
 class ActionConfirm(TurnAction):
@@ -56,11 +56,8 @@ class ActionCancel(TurnAction):
     def redirect_for(self, turn, tracker):
         if use_cases().pressed(turn) is not None:  # "batal #report-7": this summary's Cancel button, nothing else
             return None
-        decision = decision_for(turn)
-        if decision is not None:
-            return decision
         # "作废刚才的报工", "取消工单 MO000134"; "bukan, 10 April" / "不对，是 600" at a summary amends it
-        return undo_or_amend(turn, tracker)
+        return undo_or_amend(turn, tracker) or decision_for(turn)
 
     async def handle(self, turn, reply, tracker, domain):
         answer = await blocking(use_cases().cancel, turn, tracker.get_slot("pending"))

@@ -15,7 +15,6 @@ from actions.undo import undo_or_amend
 from rasa_project.authz.roles import ORDER_CREATE, ORDER_QUERY, STOCK_QUERY
 from rasa_project.chat import access
 from rasa_project.chat.turn import Turn
-from rasa_project.nlu.questions import is_question
 
 FORM = "create_order_form"
 FORM_SLOTS = ("material", "quantity", "due_date", "production_type", "work_center")
@@ -80,7 +79,7 @@ class ValidateCreateOrderForm(FormValidationAction):
             return {slot: None}
         turn = turn_of(tracker)
         access.current_turn.set(turn)
-        if turn.intent in QUESTION_INTENTS and is_question(turn.text):
+        if turn.intent in QUESTION_INTENTS and use_cases().asks_question(turn):
             # "how many control boards do we have in stock?" while the form asks for the material: a
             # question about it, not the answer; answered once (for the slot asked), the form asks again
             if slot == tracker.get_slot("requested_slot"):

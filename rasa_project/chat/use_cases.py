@@ -311,10 +311,15 @@ class ChatUseCases:
             return False
         return not any(turn.entity(name) for name in ("quantity", "due_date", "work_center", "good_qty", "scrap_qty"))
 
-    @staticmethod
-    def names_a_request(turn: Turn) -> bool:
-        """The message names an order or a change request ("MO000124 …", "CR-000012 …")."""
-        return bool(turn.entity("order_no") or approval_desk.ref_in(turn.text or ""))
+    def decides_a_request(self, turn: Turn) -> bool:
+        """"MO000124 暂时不批 等下周物料到了再说" (heard as a cancel), "MO000124 no, we can't spare the
+        boards" (a no): it names an order or a change request ("CR-000012") and states a decision, and
+        is no undo ("no, cancel MO000134" withdraws the order)."""
+        if not (turn.entity("order_no") or approval_desk.ref_in(turn.text or "")):
+            return False
+        if undo_request(turn.text, turn.entity("order_no")) is not None:
+            return False
+        return self.reads_as_decision(turn)
 
     def reads_as_report(self, turn: Turn) -> bool:
         """"today stamping made 300 motor housings, 2 scrap" heard as a create: scrap pieces, or good
