@@ -51,6 +51,7 @@ CLAIM_LEASE_S = 120  # a report "pending" longer than this was left by a crashed
 REPORTABLE = (OrderStatus.RELEASED, OrderStatus.STARTED)
 CORRECTION_WORDS = re.compile(
     r"改一下|改成|刚才是|刚才的|刚才报|更正|报错了|koreksi|ralat|tadi|salah lapor|correction|correct it|actually|should be"
+    r"|should (?:have|'ve) been|should've been"
     r"|correct (?:my|the) (?:last )?report|fix (?:my|the) (?:last )?report",
     re.IGNORECASE,
 )
@@ -60,7 +61,7 @@ CORRECTION_WORDS = re.compile(
 # "改成" / "should be" with corrections, so only these decide that a change_order is a correction.
 LAST_REPORT_WORDS = re.compile(
     r"刚才|刚刚|上次报|上一条|上一笔|上条|前一条|上一次报|报错了|写错了|写多了|写少了|报多了|报少了|多报了|少报了|更正"
-    r"|koreksi|ralat|tadi|salah lapor|salah ketik|correction|last report|just reported|previous report",
+    r"|koreksi|ralat|tadi|salah lapor|salah ketik|correction|last report|just reported|previous report|last one",
     re.IGNORECASE,
 )
 # Words that correct whatever else the message names; "tadi" / "actually" / "should be" alone do not

@@ -46,7 +46,8 @@ def test_废了_is_a_scrap_cue(tables):
     assert read(tables, "P20250401 打了200个，废了6个") == {"order_no": "P20250401", "good_qty": 200, "scrap_qty": 6}
 
 
-@pytest.mark.parametrize("text", ["上一笔写错了，应该是70", "前一条报多了", "salah ketik tadi, 70 pcs"])
+@pytest.mark.parametrize("text", ["上一笔写错了，应该是70", "前一条报多了", "salah ketik tadi, 70 pcs",
+                                  "the rejects on that last one should have been 1"])
 def test_more_ways_to_point_back_at_the_last_report(text):
     assert refers_to_last_report(text)
 
@@ -57,6 +58,7 @@ def test_a_report_saying_where_it_was_made_is_no_correction_by_a_weak_word():
     assert is_correction("stamping tadi pagi 80 rumah motor")  # the old reading, without the context
     assert not is_correction("stamping tadi pagi 80 rumah motor", names_where=True)
     assert is_correction("koreksi: stamping tadi 80 rumah motor", names_where=True)
+    assert is_correction("it should have been 25")
 
 
 @pytest.mark.parametrize(("text", "kind"), [("pesanan yang barusan dibatalin ya", "withdraw"),
