@@ -440,8 +440,10 @@ def resumed_bills(bot: list[dict]) -> set[str]:
 
 
 def _channel_log_lines(log_dir: Path | None):
-    """Every line of the Rasa servers' logs (the channel runs in them); none without a directory."""
-    for path in sorted(log_dir.glob("rasa*.log")) if log_dir else ():
+    """Every line of the channel's logs: the callback ingresses (they accept a message) and the Rasa
+    servers (they run its turn and send its replies); none without a directory."""
+    paths = sorted(log_dir.glob("ingress*.log")) + sorted(log_dir.glob("rasa*.log")) if log_dir else ()
+    for path in paths:
         with path.open(encoding="utf-8", errors="replace") as lines:
             yield from lines
 

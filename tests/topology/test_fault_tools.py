@@ -167,6 +167,19 @@ def test_a_reply_sent_through_the_openapi_fallback_answers_its_message_when_ding
     assert not lost["ok"] and lost["unanswered_examples"] == ["m2"]
 
 
+def test_the_acceptance_logged_by_a_callback_ingress_links_the_openapi_reply_sent_by_rasa(tmp_path):
+    """Behind the ingress, the message is accepted in the ingress's log and its reply sent in a
+    Rasa server's: the judge reads both (the 190322Z run counted 9 such replies unanswered)."""
+    from devtools.reliability.prod_faults import _channel_log_lines
+
+    (tmp_path / "ingress1.log").write_text(
+        "2026-12-04 18:54:16,622 INFO connectors.dingtalk: dingtalk: message m1 accepted [rid=abc]\n")
+    (tmp_path / "rasa2.log").write_text(
+        "2026-12-04 18:54:39 INFO     connectors.outbox  - dingtalk outbox: reply to cidA sent via openapi [rid=abc]\n")
+    (tmp_path / "actions1.log").write_text("2026-12-04 18:54:16 INFO dingtalk: message m9 accepted [rid=zzz]\n")
+    assert openapi_answers(_channel_log_lines(tmp_path)) == {"m1": "cidA"}
+
+
 def test_a_webhook_reply_sent_again_through_the_openapi_is_a_doubled_reply():
     via = {"m1": "cidA"}  # the channel's log says m1's reply went out through the OpenAPI
     hooked = reply(1, "m1", "P20250401 已完成 40%")
