@@ -94,6 +94,7 @@ async def test_signed_callbacks_through_the_ingress_reach_rasa_and_are_answered(
         assert [s["status"] for s in sent] == [200, 200, 200]
         await async_wait_until(lambda: len(bot.received) == 3, timeout_s=20, what="three turns in Rasa")
         await bot.channel.wait_idle()
+        await ingress.ingress.wait_idle()  # the hand-offs' answers may come after the turns ran
         replies = await bot_messages(client, conversation_id="cidPMC0001")
     assert [r["in_reply_to"] for r in replies] == [s["msgId"] for s in sent]  # answered, in order, once each
     assert [r["text"] for r in replies] == [f"echo: 你好 {i}" for i in range(3)]
