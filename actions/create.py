@@ -9,6 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.forms import FormValidationAction
 
+from actions.approval import ActionDecideApproval
 from actions.base import Reply, TurnAction, blocking, pending_events, turn_of, use_cases
 from actions.report import ActionReportProgress
 from actions.undo import undo_or_amend
@@ -44,6 +45,8 @@ class ActionStartCreate(TurnAction):
         other = undo_or_amend(turn, tracker, amend=False)  # "order yang barusan tolong dibatalkan" is no create
         if other is not None:
             return other
+        if chat.decides_a_request(turn):  # a manager's "go ahead with CR-000012" heard as a create
+            return ActionDecideApproval()
         if chat.name_while_pending(turn, tracker.get_slot("pending")) is not None:
             return ActionNameWhilePending()  # "冲压车间" alone must not drop the summary that waits
         return None

@@ -4,6 +4,7 @@ Either is a summary that waits for Confirm; a question about an order is answere
 
 from __future__ import annotations
 
+from actions.approval import ActionDecideApproval
 from actions.base import TurnAction, blocking, pending_events, use_cases
 from actions.query import ActionQueryOrder
 from actions.undo import undo_or_amend
@@ -20,7 +21,10 @@ class ActionReportProgress(TurnAction):
         other = undo_or_amend(turn, tracker)
         if other is not None:
             return other
-        return ActionQueryOrder() if use_cases().asks_question(turn) else None
+        chat = use_cases()
+        if chat.decides_a_request(turn):  # "go ahead with CR-000012" heard as a report: a decision
+            return ActionDecideApproval()
+        return ActionQueryOrder() if chat.asks_question(turn) else None
 
     async def handle(self, turn, reply, tracker, domain):
         answer = await blocking(use_cases().report_output, turn)
