@@ -14,8 +14,8 @@ with the admitted turn as the dedupe store keeps it (``received_ms`` stamped her
 secret (``ingress_secret``) in a header. The Rasa channel runs the turn there under the existing
 lease machinery (membership check, flood gate, turn, renew, finish). Rasa servers are tried in
 order starting from one picked by the sender (a person's messages go to the same one), the next
-only when the connection is refused (the hand-off surely did not arrive), for up to a third of a
-lease. A hand-off that failed otherwise (timeout, an error answer, every server down) is not tried
+only when the hand-off surely did not start a turn (connection refused; 404 / 503: no hand-off
+route there, or not serving), for up to a third of a lease. A hand-off that failed otherwise (timeout, an error answer, every server down) is not tried
 again from here: the record stays leased, its lease lapses and a Rasa channel's sweeper runs the
 turn (``DingTalkInput.sweep``), once — a DingTalk redelivery meanwhile is a repeat. A person's
 hand-offs leave in the order their callbacks were admitted (each waits for the one before).
@@ -122,6 +122,8 @@ class Ingress(DingTalkInput):
                     observe_stage("handoff", time.monotonic() - started)
                     self._count("handed")
                     return
+                if status in (404, 503):  # no hand-off route there (yet), or not serving: surely not started
+                    continue
                 log.error("ingress: hand-off of %s refused by %s (%s %s); left to its lease, the sweeper "
                           "runs it", inbound.message_id, url, status, text[:200])
                 self._count("refused")
