@@ -311,7 +311,8 @@ class ChatUseCases:
             return False
         return not any(turn.entity(name) for name in ("quantity", "due_date", "work_center", "good_qty", "scrap_qty"))
 
-    def decides_a_request(self, turn: Turn) -> bool:
+    @classmethod
+    def decides_a_request(cls, turn: Turn) -> bool:
         """"MO000124 暂时不批 等下周物料到了再说" (heard as a cancel), "MO000124 no, we can't spare the
         boards" (a no): it names an order or a change request ("CR-000012") and states a decision, and
         is no undo ("no, cancel MO000134" withdraws the order)."""
@@ -319,7 +320,7 @@ class ChatUseCases:
             return False
         if undo_request(turn.text, turn.entity("order_no")) is not None:
             return False
-        return self.reads_as_decision(turn)
+        return cls.reads_as_decision(turn)
 
     def reads_as_report(self, turn: Turn) -> bool:
         """"today stamping made 300 motor housings, 2 scrap" heard as a create: scrap pieces, or good

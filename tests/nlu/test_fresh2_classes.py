@@ -85,3 +85,23 @@ def test_more_free_language_decisions(text, decision, note):
                                   "P20250402 has no scrap today"])
 def test_a_no_inside_a_sentence_is_no_decision(text):
     assert read_decision(text).decision is None
+
+
+def _turn(text, intent, **entities):
+    from rasa_project.chat.turn import Turn
+
+    return Turn("cidX:manager0001", "manager0001", "cidX", True, "en", text, "m1", intent, 0.9, entities)
+
+
+@pytest.mark.parametrize(("text", "intent", "entities", "decides"), [
+    ("go ahead with CR-000012", "report_progress", {}, True),      # heard as a report: a decision
+    ("MO000124 暂时不批 等下周再说", "cancel", {"order_no": "MO000124"}, True),
+    ("P20250402 no, injection is full", "deny", {"order_no": "P20250402"}, True),
+    ("no, cancel MO000134", "deny", {"order_no": "MO000134"}, False),  # an undo, not a decision
+    ("go ahead", "affirm", {}, False),                                 # names no request: a yes
+    ("P20250401 done 40, approved", "report_progress", {"order_no": "P20250401", "good_qty": 40}, False),
+])
+def test_a_decision_naming_a_request_whatever_the_model_heard(text, intent, entities, decides):
+    from rasa_project.chat.use_cases import ChatUseCases
+
+    assert ChatUseCases.decides_a_request(_turn(text, intent, **entities)) is decides
