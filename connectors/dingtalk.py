@@ -1092,6 +1092,7 @@ class DingTalkInput(InputChannel):
             return None, (400, {"error": exc.field, "reason": exc.reason})
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        install_reply_commit()  # Rasa builds the channel in its server: a turn's replies leave with its tracker
         bp = Blueprint(f"dingtalk_webhook_{id(self)}", __name__)
 
         @bp.route("/", methods=["GET"])
@@ -1171,6 +1172,7 @@ class DingTalkInput(InputChannel):
 
 
 _committing = False
+_rasa_save_tracker: list = []  # Rasa's own MessageProcessor.save_tracker, once wrapped
 
 
 def install_reply_commit() -> bool:
@@ -1188,6 +1190,7 @@ def install_reply_commit() -> bool:
     from rasa.core.processor import MessageProcessor
 
     original = MessageProcessor.save_tracker
+    _rasa_save_tracker.append(original)
 
     async def save_tracker(self, tracker) -> None:
         output = TURN_OUTPUT.get()  # the turn this task runs (a tracker save elsewhere has none)

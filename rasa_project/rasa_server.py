@@ -67,9 +67,6 @@ def main() -> None:
     from rasa_project import rasa_offload
 
     rasa_offload.install(settings.rasa_graph_threads)  # acks and other turns never wait behind a model run
-    from connectors import dingtalk
-
-    dingtalk.install_reply_commit()  # a turn's replies leave when its tracker is saved, not before
     from rasa_project import action_retry
 
     action_retry.install(settings.action_call_retries)  # a killed action server does not silence a turn

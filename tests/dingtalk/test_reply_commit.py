@@ -95,3 +95,17 @@ async def test_a_turn_that_fails_still_says_what_it_said_and_the_error(make_bot,
     bot = await make_bot(fails, channel_settings=settings)
     assert (await post(bot, spec_body())).status_code == 200
     await async_wait_until(lambda: queued(settings) == 2, timeout_s=15)
+
+
+def test_the_channel_rasa_builds_installs_the_commit_in_its_process(settings, monkeypatch):
+    """Rasa builds the channel's blueprint in its server process: that is where the hook goes in."""
+    from connectors import dingtalk
+
+    install_reply_commit()
+    rasa_own = dingtalk._rasa_save_tracker[0]
+    monkeypatch.setattr(MessageProcessor, "save_tracker", rasa_own)  # as in a fresh process
+    monkeypatch.setattr(dingtalk, "_committing", False)
+    monkeypatch.setattr(dingtalk, "_rasa_save_tracker", [])
+    dingtalk.DingTalkInput(settings).blueprint(lambda message: None)
+    assert MessageProcessor.save_tracker is not rasa_own
+    assert dingtalk._rasa_save_tracker == [rasa_own]
