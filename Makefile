@@ -63,8 +63,9 @@ prod-local: setup train
 	@bash scripts/bootstrap.sh prod-local
 	@$(DEMO_ENV) $(BIN)/python -m devtools.topology.prod_local
 
+# DIALOGUE_SET=fresh / fresh2: an untuned set instead of the main one
 dialogue-test: setup train
-	@$(DEMO_ENV) $(BIN)/python -m devtools.dialogues
+	@$(DEMO_ENV) $(BIN)/python -m devtools.dialogues $(if $(DIALOGUE_SET),--set $(DIALOGUE_SET))
 
 clean:
 	rm -rf var models .pytest_cache .ruff_cache
