@@ -24,32 +24,13 @@ from rasa_project import sqlite_tx
 
 
 class WebState(Protocol):
-    def revoke(self, sid: str, expires: float) -> None:
-        def work(db: sqlite3.Connection) -> None:
-            db.execute("DELETE FROM revoked WHERE expires_at <= ?", (self._clock(),))
-            db.execute("INSERT OR REPLACE INTO revoked (sid, expires_at) VALUES (?, ?)", (sid, float(expires)))
-
-        sqlite_tx.immediate(self._connect(), work)
+    def revoke(self, sid: str, expires: float) -> None: ...
 
     def revoked(self, sid: str) -> bool: ...
 
     def tries(self, name: str) -> tuple[int, float]: ...
 
-    def fail(self, name: str, lockout_after: int, lockout_s: int, now: float) -> bool:
-        def work(db: sqlite3.Connection) -> bool:
-            row = db.execute("SELECT failures, locked_until FROM login_tries WHERE name = ? AND forget_at > ?",
-                             (name, now)).fetchone()
-            failures, locked_until = (int(row[0]), float(row[1])) if row else (0, 0.0)
-            failures += 1
-            locked = failures >= lockout_after
-            if locked:
-                failures, locked_until = 0, now + lockout_s
-            db.execute("INSERT OR REPLACE INTO login_tries (name, failures, locked_until, forget_at) "
-                       "VALUES (?, ?, ?, ?)", (name, failures, locked_until, now + lockout_s))
-            db.execute("DELETE FROM login_tries WHERE forget_at <= ?", (now,))
-            return locked
-
-        return sqlite_tx.immediate(self._connect(), work)
+    def fail(self, name: str, lockout_after: int, lockout_s: int, now: float) -> bool: ...
 
     def clear(self, name: str) -> None: ...
 
@@ -112,14 +93,11 @@ class SQLiteWebState:
         return sqlite3.connect(self.path, timeout=10, isolation_level=None)
 
     def revoke(self, sid: str, expires: float) -> None:
-        db = self._connect()
-        try:
-            db.execute("BEGIN IMMEDIATE")
+        def work(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM revoked WHERE expires_at <= ?", (self._clock(),))
             db.execute("INSERT OR REPLACE INTO revoked (sid, expires_at) VALUES (?, ?)", (sid, float(expires)))
-            db.execute("COMMIT")
-        finally:
-            db.close()
+
+        sqlite_tx.immediate(self._connect(), work)
 
     def revoked(self, sid: str) -> bool:
         db = self._connect()
@@ -139,9 +117,7 @@ class SQLiteWebState:
         return (int(row[0]), float(row[1])) if row else (0, 0.0)
 
     def fail(self, name: str, lockout_after: int, lockout_s: int, now: float) -> bool:
-        db = self._connect()
-        try:
-            db.execute("BEGIN IMMEDIATE")
+        def work(db: sqlite3.Connection) -> bool:
             row = db.execute("SELECT failures, locked_until FROM login_tries WHERE name = ? AND forget_at > ?",
                              (name, now)).fetchone()
             failures, locked_until = (int(row[0]), float(row[1])) if row else (0, 0.0)
@@ -152,14 +128,9 @@ class SQLiteWebState:
             db.execute("INSERT OR REPLACE INTO login_tries (name, failures, locked_until, forget_at) "
                        "VALUES (?, ?, ?, ?)", (name, failures, locked_until, now + lockout_s))
             db.execute("DELETE FROM login_tries WHERE forget_at <= ?", (now,))
-            db.execute("COMMIT")
             return locked
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        finally:
-            db.close()
+
+        return sqlite_tx.immediate(self._connect(), work)
 
     def clear(self, name: str) -> None:
         db = self._connect()
