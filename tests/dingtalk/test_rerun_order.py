@@ -31,6 +31,19 @@ def inbound_at(received_ms, message_id="msgA", text_="确认"):
     return inbound
 
 
+async def chat_message(sim, tmp_path, text_: str):
+    """Settings pointed at the simulator, and a message DingTalk made there (no bot listens yet)."""
+    sim_url, app = sim
+    settings = turn_settings(tmp_path)
+    settings.dingtalk_openapi_url = sim_url
+    settings.dingtalk_reply_origins = [sim_url]
+    async with httpx.AsyncClient(base_url=sim_url) as client:
+        sent = (await client.post("/_sim/chat", json={"conversation_id": "cidPMC0001", "staff_id": "pmc0001",
+                                                      "text": text_})).json()
+    inbound = decode_robot_message(app.state.sent_bodies[sent["msgId"]], robot_name=settings.dingtalk_robot_name)
+    return settings, sent, inbound
+
+
 def user(message_id, received_ms=None, timestamp=1.0):
     return UserUttered("x", message_id=message_id, timestamp=timestamp,
                        metadata={} if received_ms is None else {"received_ms": received_ms})
@@ -47,14 +60,8 @@ def test_a_left_behind_turn_is_judged_by_the_messages_its_tracker_holds():
 
 
 async def test_a_superseded_turn_is_not_run_and_its_sender_is_told(make_bot, sim, tmp_path):
-    sim_url, app = sim
-    settings = turn_settings(tmp_path)
-    settings.dingtalk_openapi_url = sim_url
-    settings.dingtalk_reply_origins = [sim_url]
-    async with httpx.AsyncClient(base_url=sim_url) as client:  # DingTalk makes the message (no bot listens yet)
-        sent = (await client.post("/_sim/chat", json={"conversation_id": "cidPMC0001", "staff_id": "pmc0001",
-                                                      "text": "确认"})).json()
-    inbound = decode_robot_message(app.state.sent_bodies[sent["msgId"]], robot_name=settings.dingtalk_robot_name)
+    sim_url = sim[0]
+    settings, sent, inbound = await chat_message(sim, tmp_path, "确认")
     inbound.metadata["received_ms"] = 5_000
     store = SQLiteDedupe(tmp_path / "dingtalk_dedupe.db", 3600)
     store.admit(inbound.dedupe_key, _payload(inbound), lease_s=0.0)  # as a process that died at once
@@ -78,14 +85,8 @@ async def test_a_superseded_turn_is_not_run_and_its_sender_is_told(make_bot, sim
 async def test_a_turn_run_again_does_not_say_twice_what_its_first_run_had_queued(make_bot, sim, tmp_path):
     """The first run queued its answer (durably) and its process died before the tracker was
     saved; the rerun produces the same answer under the same key: the person reads it once."""
-    sim_url, app = sim
-    settings = turn_settings(tmp_path)
-    settings.dingtalk_openapi_url = sim_url
-    settings.dingtalk_reply_origins = [sim_url]
-    async with httpx.AsyncClient(base_url=sim_url) as client:
-        sent = (await client.post("/_sim/chat", json={"conversation_id": "cidPMC0001", "staff_id": "pmc0001",
-                                                      "text": "P20250401 进度"})).json()
-    inbound = decode_robot_message(app.state.sent_bodies[sent["msgId"]], robot_name=settings.dingtalk_robot_name)
+    sim_url = sim[0]
+    settings, _sent, inbound = await chat_message(sim, tmp_path, "P20250401 进度")
     inbound.metadata["received_ms"] = 5_000
     store = SQLiteDedupe(tmp_path / "dingtalk_dedupe.db", 3600)
     store.admit(inbound.dedupe_key, _payload(inbound), lease_s=0.0)
@@ -120,14 +121,8 @@ async def test_a_rerun_looks_at_the_tracker_again_once_it_holds_the_conversation
 
     from rasa.core.lock_store import InMemoryLockStore
 
-    sim_url, app = sim
-    settings = turn_settings(tmp_path)
-    settings.dingtalk_openapi_url = sim_url
-    settings.dingtalk_reply_origins = [sim_url]
-    async with httpx.AsyncClient(base_url=sim_url) as client:
-        sent = (await client.post("/_sim/chat", json={"conversation_id": "cidPMC0001", "staff_id": "pmc0001",
-                                                      "text": "确认"})).json()
-    inbound = decode_robot_message(app.state.sent_bodies[sent["msgId"]], robot_name=settings.dingtalk_robot_name)
+    sim_url = sim[0]
+    settings, _sent, inbound = await chat_message(sim, tmp_path, "确认")
     inbound.metadata["received_ms"] = 5_000
     store = SQLiteDedupe(tmp_path / "dingtalk_dedupe.db", 3600)
     later_stored = False
@@ -165,14 +160,7 @@ async def test_a_due_rerun_is_processed_under_the_conversation_lock(make_bot, si
 
     from rasa.core.lock_store import InMemoryLockStore
 
-    sim_url, app = sim
-    settings = turn_settings(tmp_path)
-    settings.dingtalk_openapi_url = sim_url
-    settings.dingtalk_reply_origins = [sim_url]
-    async with httpx.AsyncClient(base_url=sim_url) as client:
-        sent = (await client.post("/_sim/chat", json={"conversation_id": "cidPMC0001", "staff_id": "pmc0001",
-                                                      "text": "P20250401 进度"})).json()
-    inbound = decode_robot_message(app.state.sent_bodies[sent["msgId"]], robot_name=settings.dingtalk_robot_name)
+    settings, _sent, inbound = await chat_message(sim, tmp_path, "P20250401 进度")
     store = SQLiteDedupe(tmp_path / "dingtalk_dedupe.db", 3600)
     lock_store = InMemoryLockStore()
     held = []
